@@ -1,0 +1,34 @@
+# cardline — the two commands: `make demo` and `make test`. Everything else is a detail of them.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: setup demo test lint unit bench bench-scale pcscd
+
+## setup: installs the Debian packages cardline needs (apt-get as root, else prints the command)
+setup:
+	@bash scripts/setup.sh
+
+## demo: a whole batch order produced on simulated stations with the embedded SQLite store
+demo: setup
+	$(CARGO) build --release -p cardline
+	./target/release/cardline demo
+
+## test: format, lints, every test (with real pcscd + vpcd), and benchmarks compile
+test: setup lint unit
+	$(CARGO) bench --no-run -p cardline-benches
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	bash scripts/with-pcscd.sh $(CARGO) test --workspace
+
+## bench: criterion benchmarks (figures go to docs/PERFORMANCE.md)
+bench: setup
+	bash scripts/with-pcscd.sh $(CARGO) bench -p cardline-benches
+
+## bench-scale: request, order and produce 100,000 cards; prints peak memory and per-card cost
+bench-scale: setup
+	$(CARGO) build --release -p cardline-benches --bin bench-scale
+	./target/release/bench-scale 1000 100000

@@ -1,0 +1,2 @@
+//! The `cardline` binary.
+fn main() {}

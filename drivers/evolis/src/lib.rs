@@ -1,0 +1,1 @@
+//! Evolis escape-command printer driver for cardline.

@@ -1,0 +1,1 @@
+//! Printer links (serial, USB, TCP) for cardline.

@@ -1,0 +1,1 @@
+//! PC/SC card readers for cardline.

@@ -1,0 +1,1 @@
+//! PIV card edge client and personalisation for cardline.

@@ -1,0 +1,1 @@
+//! Hardware-in-the-loop production scenarios for cardline, simulated by default.

@@ -1,0 +1,11 @@
+//! Temporary smart ID card issuance: the domain model and its state machine, the
+//! administrator's options, the durable store and audit log, the issuing CA, the card face,
+//! and the production orchestrator.
+//!
+//! This crate knows hardware only through the seams of `cardline-device`; the CLI wires
+//! concrete drivers or simulated devices into it.
+
+pub mod lifecycle;
+pub mod model;
+pub mod numbering;
+pub mod store;

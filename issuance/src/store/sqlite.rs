@@ -1,0 +1,1 @@
+//! The embedded SQLite implementation of [`Store`](super::Store). (To be written.)

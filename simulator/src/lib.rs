@@ -1,0 +1,1 @@
+//! Simulated card printers and PIV cards for cardline.

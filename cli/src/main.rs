@@ -1,2 +1,77 @@
-//! The `cardline` binary.
-fn main() {}
+//! `cardline`: batch issuance of temporary smart ID cards, from the operator's terminal.
+//!
+//! The binary is the composition root: it parses the command line ([`Cli`]), builds a
+//! [`context::Context`] (home directory, operator, output mode) and dispatches to one module per
+//! command group in [`commands`].
+//!
+//! Exit codes: 0 ok, 1 operational error (`error: ...` with its causes on stderr), 2 usage error.
+
+mod commands;
+#[allow(dead_code)] // helpers offered to every command module; not all are used by each
+mod context;
+#[allow(dead_code)] // helpers offered to every command module; not all are used by each
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Batch issuance of temporary smart ID cards.
+#[derive(Debug, Parser)]
+#[command(name = "cardline", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The cardline home (database, options profile, keys).
+    #[arg(
+        long,
+        global = true,
+        env = "CARDLINE_HOME",
+        default_value = "./.cardline"
+    )]
+    home: PathBuf,
+    /// The operator recorded on every audit entry (default: the OS user).
+    #[arg(long, global = true, env = "CARDLINE_OPERATOR")]
+    operator: Option<String>,
+    /// Print machine-readable JSON instead of human-readable text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let ctx = context::Context::new(cli.home, cli.operator, cli.json, cli.verbose);
+    match commands::run(&ctx, cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs to stderr: `RUST_LOG` if set, else a level from `-v` (default warnings only).
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose >= 2)
+        .try_init();
+}

@@ -5,7 +5,12 @@
 //! This crate knows hardware only through the seams of `cardline-device`; the CLI wires
 //! concrete drivers or simulated devices into it.
 
+pub mod ca;
+pub mod home;
 pub mod lifecycle;
 pub mod model;
 pub mod numbering;
+pub mod options;
+pub mod production;
+pub mod secrets;
 pub mod store;

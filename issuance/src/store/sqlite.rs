@@ -1,1 +1,5 @@
-//! The embedded SQLite implementation of [`Store`](super::Store). (To be written.)
+//! The embedded SQLite implementation of [`Store`](super::Store). (Being written.)
+
+/// The embedded SQLite store.
+#[derive(Debug)]
+pub struct SqliteStore;

@@ -1,0 +1,50 @@
+//! The command groups of `cardline`, one module each.
+//!
+//! To add a command group: create `commands/<name>.rs` exposing a clap `Args` or `Subcommand`
+//! type and `pub fn run(ctx: &Context, args: ...) -> anyhow::Result<()>`, then add one `mod`
+//! line, one [`Command`] variant and one dispatch line in [`run`] below.
+
+use crate::context::Context;
+
+mod audit;
+mod cards;
+mod completions;
+mod init;
+mod options;
+mod order;
+mod request;
+
+/// Every `cardline` command.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create the home: database and a commented default options profile (safe to repeat).
+    Init(init::InitArgs),
+    /// Request temporary cards (records in state `requested`).
+    Request(request::RequestArgs),
+    /// List, show, assign, withdraw, lock and expire cards.
+    #[command(subcommand)]
+    Cards(cards::CardsCommand),
+    /// Batch orders: create, show, list, cancel, complete, repeat.
+    #[command(subcommand)]
+    Order(order::OrderCommand),
+    /// The administrator's options profile.
+    #[command(subcommand)]
+    Options(options::OptionsCommand),
+    /// Read the audit log.
+    Audit(audit::AuditArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+}
+
+/// Runs one command.
+pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Init(args) => init::run(ctx, args),
+        Command::Request(args) => request::run(ctx, args),
+        Command::Cards(cmd) => cards::run(ctx, cmd),
+        Command::Order(cmd) => order::run(ctx, cmd),
+        Command::Options(cmd) => options::run(ctx, cmd),
+        Command::Audit(args) => audit::run(ctx, args),
+        Command::Completions(args) => completions::run(ctx, args),
+    }
+}

@@ -1,0 +1,131 @@
+//! [`Context`]: what every command gets: the home, the operator, the output mode, and helpers to
+//! open the store, load the options profile and print results as text or JSON.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use cardline_issuance::home::Home;
+use cardline_issuance::options::Options;
+use cardline_issuance::store::{Actor, Store};
+
+/// The environment of one `cardline` invocation.
+#[derive(Debug)]
+pub struct Context {
+    /// The home directory (database, options profile, keys).
+    pub home: Home,
+    /// The operator recorded on audit entries.
+    pub operator: String,
+    /// `--json`: print machine-readable JSON on stdout.
+    pub json: bool,
+    /// `-v` count.
+    pub verbose: u8,
+}
+
+impl Context {
+    /// Builds the context; `operator` defaults to the OS user.
+    pub fn new(
+        home: std::path::PathBuf,
+        operator: Option<String>,
+        json: bool,
+        verbose: u8,
+    ) -> Self {
+        let operator = operator
+            .filter(|o| !o.trim().is_empty())
+            .unwrap_or_else(os_user);
+        Context {
+            home: Home::new(home),
+            operator,
+            json,
+            verbose,
+        }
+    }
+
+    /// The operator as the store's [`Actor`].
+    pub fn actor(&self) -> Actor {
+        Actor(self.operator.clone())
+    }
+
+    /// The home directory path.
+    pub fn home_dir(&self) -> &Path {
+        self.home.root()
+    }
+
+    /// Fails with a hint to run `cardline init` when the home has no database yet.
+    pub fn require_home(&self) -> anyhow::Result<()> {
+        if !self.home.is_initialised() {
+            anyhow::bail!(
+                "{} is not a cardline home (run `cardline --home {} init` first)",
+                self.home.root().display(),
+                self.home.root().display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Opens the store of the home (the home must be initialised).
+    pub fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        self.require_home()?;
+        anyhow::bail!("the SQLite store is being written")
+    }
+
+    /// Loads the options profile of the home (defaults when the home has no options file).
+    pub fn options(&self) -> anyhow::Result<Options> {
+        let path = self.home.options_file();
+        if !path.exists() {
+            return Ok(Options::default());
+        }
+        Ok(Options::load(&path)?)
+    }
+
+    /// Prints `value` as JSON with `--json`, else the text `human` renders.
+    pub fn emit<T: serde::Serialize + ?Sized>(
+        &self,
+        value: &T,
+        human: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
+        if self.json {
+            self.print_json(value)
+        } else {
+            self.print_text(&human())
+        }
+    }
+
+    /// Prints `value` as pretty JSON on stdout, newline-terminated.
+    pub fn print_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, value)?;
+        writeln!(out)?;
+        Ok(())
+    }
+
+    /// Prints human-readable text on stdout (adds a final newline when missing).
+    pub fn print_text(&self, text: &str) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') && !text.is_empty() {
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+}
+
+/// The OS user: `$USER`, `$LOGNAME`, else `id -un`, else `unknown`.
+fn os_user() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.trim().is_empty()
+        {
+            return v;
+        }
+    }
+    std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,182 @@
+//! Panel encodings (spec §1.6): YMC dye panels for `Db`, and the `Dbc` line compression of
+//! 1-bit K/O panels, byte-identical in line format to the Evolis Windows driver.
+
+use cardline_device::image::MONO_STRIDE;
+use cardline_device::{ColorPanel, MonoPanel, PANEL_HEIGHT, PANEL_WIDTH};
+
+/// Grey levels of a colour panel (§1.6 table: 32/64/128 levels = 5/6/7 bits per dot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ColorLevels {
+    /// 32 levels, 5 bits per dot.
+    L32,
+    /// 64 levels, 6 bits per dot.
+    #[default]
+    L64,
+    /// 128 levels, 7 bits per dot.
+    L128,
+}
+
+impl ColorLevels {
+    /// The level count sent as the `Db` parameter.
+    pub fn count(self) -> u16 {
+        match self {
+            ColorLevels::L32 => 32,
+            ColorLevels::L64 => 64,
+            ColorLevels::L128 => 128,
+        }
+    }
+
+    /// Bits per dot.
+    pub fn bits(self) -> u32 {
+        match self {
+            ColorLevels::L32 => 5,
+            ColorLevels::L64 => 6,
+            ColorLevels::L128 => 7,
+        }
+    }
+
+    /// From a level count; `None` unless 32, 64 or 128.
+    pub fn from_count(levels: u16) -> Option<ColorLevels> {
+        match levels {
+            32 => Some(ColorLevels::L32),
+            64 => Some(ColorLevels::L64),
+            128 => Some(ColorLevels::L128),
+            _ => None,
+        }
+    }
+
+    /// Bytes of one uncompressed panel (§1.6: 411 480 / 493 776 / 576 072).
+    pub fn panel_bytes(self) -> usize {
+        PANEL_WIDTH * PANEL_HEIGHT * self.bits() as usize / 8
+    }
+
+    /// Quantises an 8-bit dye density (0 = no dye) to this many levels, rounding.
+    pub fn quantise(self, density: u8) -> u32 {
+        let max = u32::from(self.count()) - 1;
+        (u32::from(density) * max + 127) / 255
+    }
+}
+
+/// The Y, M and C panels of a colour image, each packed MSB-first, continuous across dots
+/// (§1.6). Y = 255 − B, M = 255 − G, C = 255 − R.
+pub fn encode_color(panel: &ColorPanel, levels: ColorLevels) -> [Vec<u8>; 3] {
+    let bits = levels.bits();
+    let mut out = [
+        BitPacker::with_capacity(levels.panel_bytes()),
+        BitPacker::with_capacity(levels.panel_bytes()),
+        BitPacker::with_capacity(levels.panel_bytes()),
+    ];
+    for px in panel.rgb().chunks_exact(3) {
+        let [r, g, b] = [px[0], px[1], px[2]];
+        out[0].push(levels.quantise(255 - b), bits);
+        out[1].push(levels.quantise(255 - g), bits);
+        out[2].push(levels.quantise(255 - r), bits);
+    }
+    out.map(BitPacker::finish)
+}
+
+struct BitPacker {
+    bytes: Vec<u8>,
+    acc: u32,
+    used: u32,
+}
+
+impl BitPacker {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(n),
+            acc: 0,
+            used: 0,
+        }
+    }
+
+    fn push(&mut self, value: u32, bits: u32) {
+        self.acc = (self.acc << bits) | (value & ((1 << bits) - 1));
+        self.used += bits;
+        while self.used >= 8 {
+            self.used -= 8;
+            self.bytes.push((self.acc >> self.used) as u8);
+        }
+        self.acc &= (1 << self.used) - 1;
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.used > 0 {
+            self.bytes.push((self.acc << (8 - self.used)) as u8);
+        }
+        self.bytes
+    }
+}
+
+/// The `Dbc` payload of a 1-bit panel (§1.6): per line, a count byte N and the first N bytes of
+/// the 81-byte line, where N is the line length without trailing zero bytes, at least 1 — a blank
+/// line is `01 00`, a full line `51` + 81 bytes. The Windows driver never uses the `00`/`FF`
+/// markers, and neither does this encoder.
+pub fn compress_mono(panel: &MonoPanel) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PANEL_HEIGHT * 2);
+    for y in 0..PANEL_HEIGHT {
+        let line = panel.line(y);
+        let used = line.iter().rposition(|&b| b != 0).map_or(1, |i| i + 1);
+        debug_assert!(used <= MONO_STRIDE);
+        out.push(used as u8);
+        out.extend_from_slice(&line[..used]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_and_full_panels_compress_like_the_windows_driver() {
+        let blank = compress_mono(&MonoPanel::blank());
+        assert_eq!(blank.len(), PANEL_HEIGHT * 2);
+        assert!(blank.chunks(2).all(|l| l == [0x01, 0x00]));
+        let full = compress_mono(&MonoPanel::full());
+        assert_eq!(full.len(), 83_312);
+        assert_eq!(full[0], 0x51);
+        assert_eq!(full[82], 0x51);
+    }
+
+    #[test]
+    fn trailing_zero_bytes_are_cut_leading_ones_kept() {
+        let mut p = MonoPanel::blank();
+        p.set(8 * 10 + 3, 0, true); // byte 10 of line 0
+        let c = compress_mono(&p);
+        assert_eq!(c[0], 11);
+        assert_eq!(&c[1..11], &[0u8; 10]);
+        assert_eq!(c[11], 0x10);
+        assert_eq!(&c[12..14], &[0x01, 0x00]);
+    }
+
+    #[test]
+    fn colour_sizes_match_the_spec_table() {
+        assert_eq!(ColorLevels::L32.panel_bytes(), 411_480);
+        assert_eq!(ColorLevels::L64.panel_bytes(), 493_776);
+        assert_eq!(ColorLevels::L128.panel_bytes(), 576_072);
+        for l in [ColorLevels::L32, ColorLevels::L64, ColorLevels::L128] {
+            let [y, m, c] = encode_color(&ColorPanel::filled([255, 255, 255]), l);
+            assert_eq!(y.len(), l.panel_bytes());
+            assert!(y.iter().chain(&m).chain(&c).all(|&b| b == 0));
+            assert_eq!(ColorLevels::from_count(l.count()), Some(l));
+        }
+    }
+
+    #[test]
+    fn colour_is_split_into_complementary_dyes_and_packed_msb_first() {
+        // Pure blue: R=0 G=0 B=255 → Y=0, M=full, C=full.
+        let [y, m, c] = encode_color(&ColorPanel::filled([0, 0, 255]), ColorLevels::L64);
+        assert!(y.iter().all(|&b| b == 0));
+        assert!(m.iter().all(|&b| b == 0xFF));
+        assert!(c.iter().all(|&b| b == 0xFF));
+        // One dot of half-density yellow at x=1 (6-bit): value 32 = 100000 at bits 6..11.
+        let mut p = ColorPanel::filled([255, 255, 255]);
+        p.set(1, 0, [255, 255, 127]);
+        let [y, _, _] = encode_color(&p, ColorLevels::L64);
+        assert_eq!(ColorLevels::L64.quantise(128), 32);
+        assert_eq!(&y[..2], &[0b0000_0010, 0b0000_0000]);
+        assert_eq!(ColorLevels::L32.quantise(255), 31);
+        assert_eq!(ColorLevels::L128.quantise(0), 0);
+    }
+}

@@ -1,0 +1,339 @@
+//! [`EvolisPrinter`]: the [`CardPrinter`] of the Evolis family (spec §1.7 job flows).
+
+use crate::channel::CommandChannel;
+use crate::commands::{
+    DownloadCompressed, DownloadPanel, EjectAtEnd, EndSequence, ErrorManagement, Identity,
+    InsertToContactStation, PanelName, ReadCardPosition, ReadCardsInserted, ReadIdentity,
+    ReadRejectBox, ReadRibbon, ReadRibbonType, ReadSensor, RejectBox, RejectCard,
+    RejectDestination, RibbonQuantity, RibbonType, SelectSide, Sensor, StartSequence,
+};
+use crate::model::capabilities_for_model;
+use crate::panels::{ColorLevels, compress_mono, encode_color};
+use cardline_device::{
+    CardImage, CardPosition, CardPrinter, CardSide, JobPhase, MonoPanel, Overlay,
+    PrinterCapabilities, PrinterError, PrinterLink, PrinterStatus,
+};
+use std::time::{Duration, Instant};
+
+/// Driver settings; the defaults suit a Primacy/Zenius with a smart-card contact station.
+#[derive(Clone, Debug)]
+pub struct EvolisConfig {
+    /// Grey levels of the colour panels.
+    pub color_levels: ColorLevels,
+    /// Send K/O panels with the `Dbc` line compression (true) or raw `Db` (false).
+    pub compress_mono: bool,
+    /// How long `park_for_encoding` waits for `SMART CARD`.
+    pub park_timeout: Duration,
+    /// Interval between `Rlr;p` polls while parking.
+    pub poll_interval: Duration,
+    /// Which reject box `reject` uses.
+    pub reject_box: RejectBox,
+    /// Overrides the duplex capability inferred from the model.
+    pub duplex: Option<bool>,
+}
+
+impl Default for EvolisConfig {
+    fn default() -> Self {
+        Self {
+            color_levels: ColorLevels::default(),
+            compress_mono: true,
+            park_timeout: Duration::from_secs(20),
+            poll_interval: Duration::from_millis(100),
+            reject_box: RejectBox::default(),
+            duplex: None,
+        }
+    }
+}
+
+/// Model, serial number and firmware read at session start (`Rtp`, `Rsn`, `Rfv`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PrinterIdentity {
+    /// `Rtp`.
+    pub model: Option<String>,
+    /// `Rsn`.
+    pub serial: Option<String>,
+    /// `Rfv`.
+    pub firmware: Option<String>,
+}
+
+/// An Evolis printer over any [`PrinterLink`].
+pub struct EvolisPrinter<L: PrinterLink> {
+    channel: CommandChannel<L>,
+    config: EvolisConfig,
+    identity: PrinterIdentity,
+    capabilities: PrinterCapabilities,
+}
+
+impl<L: PrinterLink> EvolisPrinter<L> {
+    /// Opens a session: host error management (`Pem;2`, §1.8), then model, serial and firmware.
+    pub fn connect(link: L, config: EvolisConfig) -> Result<Self, PrinterError> {
+        let mut channel = CommandChannel::new(link);
+        channel.execute(&ErrorManagement(2), JobPhase::Feeding)?;
+        let mut read = |which| optional(channel.execute(&ReadIdentity(which), JobPhase::Feeding));
+        let identity = PrinterIdentity {
+            model: read(Identity::Model)?,
+            serial: read(Identity::Serial)?,
+            firmware: read(Identity::Firmware)?,
+        };
+        let mut capabilities = capabilities_for_model(identity.model.as_deref().unwrap_or(""));
+        if let Some(duplex) = config.duplex {
+            capabilities.duplex = duplex;
+        }
+        Ok(Self {
+            channel,
+            config,
+            identity,
+            capabilities,
+        })
+    }
+
+    /// Model, serial and firmware.
+    pub fn identity(&self) -> &PrinterIdentity {
+        &self.identity
+    }
+
+    /// Bytes sent to the printer since `connect`.
+    pub fn bytes_sent(&self) -> u64 {
+        self.channel.bytes_sent()
+    }
+
+    /// The link underneath.
+    pub fn link(&self) -> &L {
+        self.channel.link()
+    }
+
+    fn run<C: crate::commands::Command>(
+        &mut self,
+        c: &C,
+        phase: JobPhase,
+    ) -> Result<C::Output, PrinterError> {
+        self.channel.execute(c, phase)
+    }
+
+    fn send_mono(&mut self, panel: PanelName, bits: &MonoPanel) -> Result<(), PrinterError> {
+        if self.config.compress_mono {
+            let data = compress_mono(bits);
+            self.run(
+                &DownloadCompressed { panel, data: &data },
+                JobPhase::Printing,
+            )
+        } else {
+            self.run(
+                &DownloadPanel {
+                    panel,
+                    levels: 2,
+                    data: bits.bits(),
+                },
+                JobPhase::Printing,
+            )
+        }
+    }
+
+    fn send_side(&mut self, ribbon: RibbonType, side: &CardSide) -> Result<(), PrinterError> {
+        if let (RibbonType::Ymcko, Some(color)) = (ribbon, &side.color) {
+            let levels = self.config.color_levels;
+            let [y, m, c] = encode_color(color, levels);
+            for (panel, data) in [
+                (PanelName::Yellow, y),
+                (PanelName::Magenta, m),
+                (PanelName::Cyan, c),
+            ] {
+                self.run(
+                    &DownloadPanel {
+                        panel,
+                        levels: levels.count(),
+                        data: &data,
+                    },
+                    JobPhase::Printing,
+                )?;
+            }
+        }
+        if let Some(black) = &side.black {
+            self.send_mono(PanelName::Black, black)?;
+        }
+        if ribbon != RibbonType::K {
+            match &side.overlay {
+                Overlay::None => {}
+                Overlay::Full => self.send_mono(PanelName::Overlay, &MonoPanel::full())?,
+                Overlay::Masked(mask) => self.send_mono(PanelName::Overlay, mask)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a status query; a refusal (older model) or a nonsense reply leaves the field empty,
+    /// a fault is recorded in `status`, a link error aborts.
+    fn query<C: crate::commands::Command>(
+        &mut self,
+        c: &C,
+        status: &mut PrinterStatus,
+    ) -> Result<Option<C::Output>, PrinterError> {
+        match self.channel.execute(c, JobPhase::Feeding) {
+            Ok(v) => Ok(Some(v)),
+            Err(PrinterError::Link(e)) => Err(PrinterError::Link(e)),
+            Err(PrinterError::Refused { .. }) => Ok(None),
+            Err(PrinterError::Protocol { command, reply }) => {
+                tracing::warn!(%command, %reply, "status query answered with an unexpected reply");
+                Ok(None)
+            }
+            Err(fault) => {
+                record_fault(status, &fault);
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Maps a refusal to `None` (optional identity fields); other errors pass through.
+fn optional<T>(r: Result<T, PrinterError>) -> Result<Option<T>, PrinterError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(PrinterError::Refused { .. } | PrinterError::Protocol { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Records a fault reply in a status snapshot, using the names documented in
+/// `docs/printer-driver.md`.
+fn record_fault(status: &mut PrinterStatus, fault: &PrinterError) {
+    let name = match fault {
+        PrinterError::CoverOpen => {
+            status.cover_open = true;
+            return;
+        }
+        PrinterError::FeederEmpty => {
+            status.feeder_empty = true;
+            return;
+        }
+        PrinterError::RejectBoxFull => {
+            status.reject_box_full = true;
+            return;
+        }
+        PrinterError::RibbonOut => "ribbon_out",
+        PrinterError::RibbonMissing => "ribbon_missing",
+        PrinterError::Jam { .. } => "card_jam",
+        PrinterError::Busy => "busy",
+        PrinterError::HeadOverheat => "head_overheat",
+        _ => return,
+    };
+    if !status.faults.iter().any(|f| f == name) {
+        status.faults.push(name.to_string());
+    }
+}
+
+/// The ribbon a card needs: colour → `ymcko`, black with overlay → `ko`, black only → `k`.
+pub fn ribbon_for(image: &CardImage) -> RibbonType {
+    let sides = std::iter::once(&image.front).chain(image.back.as_ref());
+    let (mut color, mut overlay) = (false, false);
+    for side in sides {
+        color |= side.color.is_some();
+        overlay |= side.overlay != Overlay::None;
+    }
+    match (color, overlay) {
+        (true, _) => RibbonType::Ymcko,
+        (false, true) => RibbonType::Ko,
+        (false, false) => RibbonType::K,
+    }
+}
+
+impl<L: PrinterLink> CardPrinter for EvolisPrinter<L> {
+    fn status(&mut self) -> Result<PrinterStatus, PrinterError> {
+        let mut s = PrinterStatus {
+            model: self.identity.model.clone(),
+            serial: self.identity.serial.clone(),
+            firmware: self.identity.firmware.clone(),
+            ..PrinterStatus::default()
+        };
+        s.position = self.query(&ReadCardPosition, &mut s)?;
+        if let Some(v) = self.query(&ReadSensor(Sensor::Cover), &mut s)? {
+            s.cover_open |= !v.is_high();
+        }
+        if let Some(v) = self.query(&ReadSensor(Sensor::Feeder), &mut s)? {
+            s.feeder_empty |= !v.is_high();
+        }
+        if let Some(full) = self.query(&ReadRejectBox, &mut s)? {
+            s.reject_box_full |= full;
+        }
+        s.ribbon.kind = self.query(&ReadRibbonType, &mut s)?;
+        // Some firmware answers a spurious `OK` to `Rrt` after cover events (§1.4): retry 3×.
+        for _ in 0..3 {
+            match self.query(&ReadRibbon(RibbonQuantity::Remaining), &mut s)? {
+                Some(None) => continue,
+                Some(Some(n)) => s.ribbon.remaining = Some(n),
+                None => {}
+            }
+            break;
+        }
+        if s.ribbon.remaining == Some(0) && !s.faults.iter().any(|f| f == "ribbon_out") {
+            s.faults.push("ribbon_out".into());
+        }
+        if !s.faults.iter().any(|f| f == "ribbon_missing") {
+            s.ribbon.capacity = self
+                .query(&ReadRibbon(RibbonQuantity::Capacity), &mut s)?
+                .flatten();
+        } else {
+            s.ribbon.kind = None;
+        }
+        s.total_cards = self.query(&ReadCardsInserted, &mut s)?;
+        Ok(s)
+    }
+
+    fn park_for_encoding(&mut self) -> Result<(), PrinterError> {
+        self.run(&InsertToContactStation, JobPhase::Parking)?;
+        let started = Instant::now();
+        loop {
+            let position = self.run(&ReadCardPosition, JobPhase::Parking)?;
+            if position == CardPosition::ContactStation {
+                return Ok(());
+            }
+            if started.elapsed() >= self.config.park_timeout {
+                return Err(PrinterError::NotPositioned {
+                    wanted: "contact station".into(),
+                    last_seen: format!("{position:?}"),
+                    waited_ms: started.elapsed().as_millis() as u64,
+                });
+            }
+            std::thread::sleep(self.config.poll_interval);
+        }
+    }
+
+    fn print(&mut self, image: &CardImage) -> Result<(), PrinterError> {
+        if image.back.is_some() && !self.capabilities.duplex {
+            return Err(PrinterError::Unsupported {
+                what: "print the back side (not a duplex printer)".into(),
+            });
+        }
+        let ribbon = ribbon_for(image);
+        let p = JobPhase::Printing;
+        self.run(&EjectAtEnd(false), p)?;
+        self.run(&ribbon, p)?;
+        self.run(&StartSequence, p)?;
+        self.run(&SelectSide::Front, p)?;
+        self.send_side(ribbon, &image.front)?;
+        if let Some(back) = &image.back {
+            self.run(&SelectSide::Back, p)?;
+            self.send_side(ribbon, back)?;
+        }
+        self.run(&EndSequence, p)
+    }
+
+    fn eject(&mut self) -> Result<(), PrinterError> {
+        self.run(&EjectAtEnd(true), JobPhase::Ejecting)?;
+        self.run(&EndSequence, JobPhase::Ejecting)
+    }
+
+    fn reject(&mut self) -> Result<(), PrinterError> {
+        self.run(&EjectAtEnd(true), JobPhase::Rejecting)?;
+        self.run(&RejectDestination, JobPhase::Rejecting)?;
+        self.run(&RejectCard(self.config.reject_box), JobPhase::Rejecting)
+    }
+
+    fn capabilities(&self) -> PrinterCapabilities {
+        self.capabilities.clone()
+    }
+
+    fn describe(&self) -> String {
+        let model = self.identity.model.as_deref().unwrap_or("printer");
+        format!("Evolis {model} on {}", self.channel.link().describe())
+    }
+}

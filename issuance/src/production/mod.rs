@@ -1,0 +1,127 @@
+//! The production orchestrator: produces the cards of a batch order on every ready station.
+//!
+//! A [`Station`] is a printer, the contact reader inside it and (when cards are encoded) the
+//! encoder profile. [`produce_order`] runs one thread per station; each station takes the next
+//! waiting card from the store ([`Store::begin_attempt`](crate::store::Store::begin_attempt)),
+//! and for every physical step commits the intent before and the outcome after it:
+//!
+//! ```text
+//! feed + park (encoding on) → encode + verify → print → eject      → card `unassigned`
+//!                       any card fault ───────────────→ reject     → card `failed`
+//! ```
+//!
+//! The failure policy reads only the typed classification of the device errors: transient
+//! faults are retried within the card, card faults reject the card and production goes on,
+//! operator faults pause the station (polling its status until cleared) while the other
+//! stations go on. [`recover`] settles attempts left in flight by a crash.
+//!
+//! This module knows hardware only through the `cardline-device` seams.
+
+mod card_run;
+mod events;
+mod policy;
+mod recovery;
+mod run;
+mod secrets;
+mod settings;
+
+pub use events::{ProductionEvent, ProductionSummary, StationSummary};
+pub use policy::Disposition;
+pub use recovery::{RecoveryOutcome, RecoveryReport, recover};
+pub use run::{Production, produce_order};
+pub use secrets::{generate_digits, generate_guid};
+pub use settings::{EncodingSettings, ProductionSettings};
+
+use cardline_device::{CardEncoder, CardImage, CardPrinter, CardReader, Pin, Puk};
+
+use crate::model::{Card, OrderId};
+use crate::store::{SealedSecrets, StoreError};
+
+/// One production station: a printer with the contact reader inside it, and the encoder that
+/// personalises cards parked at that reader (`None` when this station only prints).
+pub struct Station {
+    /// The station's name from the stations file (journaled on every attempt).
+    pub name: String,
+    /// The printer.
+    pub printer: Box<dyn CardPrinter>,
+    /// The contact reader inside the printer.
+    pub reader: Box<dyn CardReader>,
+    /// The encoder profile, when the station can encode.
+    pub encoder: Option<Box<dyn CardEncoder>>,
+}
+
+impl std::fmt::Debug for Station {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Station")
+            .field("name", &self.name)
+            .field("printer", &self.printer.describe())
+            .field("reader", &self.reader.name())
+            .field("encoder", &self.encoder.is_some())
+            .finish()
+    }
+}
+
+/// Renders the printed face of one card (static parts prepared once per order).
+pub trait FaceRenderer: Send + Sync {
+    /// The image to print on `card`.
+    fn render(&self, card: &Card) -> Result<CardImage, FaceError>;
+}
+
+/// Seals a card's initial PIN and PUK for the store (AES-256-GCM under the station key).
+pub trait SecretSealer: Send + Sync {
+    /// Seals the PIN and PUK of the card numbered `card_number`.
+    fn seal(&self, card_number: &str, pin: &Pin, puk: &Puk) -> Result<SealedSecrets, SealError>;
+}
+
+/// The card face could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot render the face of card {card}: {detail}")]
+pub struct FaceError {
+    /// The card number.
+    pub card: String,
+    /// What went wrong (template, font, code).
+    pub detail: String,
+}
+
+/// The card secrets could not be sealed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot seal the secrets of card {card}: {detail}")]
+pub struct SealError {
+    /// The card number.
+    pub card: String,
+    /// What went wrong (station key missing, unreadable).
+    pub detail: String,
+}
+
+/// Errors that stop production as a whole (device faults are handled per card and station).
+#[derive(Debug, thiserror::Error)]
+pub enum ProductionError {
+    /// The store failed; attempts in flight are settled by `cardline recover`.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The order is closed.
+    #[error("order {id} is {state}: only an open order can be produced")]
+    OrderClosed {
+        /// The order.
+        id: OrderId,
+        /// Its state name.
+        state: String,
+    },
+    /// No station to produce on.
+    #[error(
+        "no station to produce on: declare stations in stations.toml (`cardline stations list`)"
+    )]
+    NoStation,
+    /// Encoding is on but a station has no encoder.
+    #[error("station `{station}` cannot encode, but the options say cards are encoded")]
+    StationCannotEncode {
+        /// The station.
+        station: String,
+    },
+    /// Two stations have the same name.
+    #[error("two stations are named `{0}`: station names must be unique")]
+    DuplicateStation(String),
+}
+
+#[cfg(test)]
+mod tests;

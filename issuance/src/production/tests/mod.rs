@@ -1,0 +1,5 @@
+//! Orchestrator tests with scripted mock devices and an in-memory journal.
+
+mod memory_store;
+mod mock_devices;
+mod scenarios;

@@ -1,0 +1,363 @@
+//! Production scenarios on mock stations.
+
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use cardline_device::*;
+
+use super::memory_store::MemoryStore;
+use super::mock_devices::*;
+use crate::model::{AttemptStatus, CardState, ProductionStep};
+use crate::production::*;
+use crate::store::{Actor, Store};
+
+struct Line {
+    printers: Vec<MockPrinter>,
+    readers: Vec<MockReader>,
+    stations: Vec<Station>,
+}
+
+fn line(n: usize) -> Line {
+    let printers: Vec<MockPrinter> = (0..n).map(|_| MockPrinter::default()).collect();
+    let readers: Vec<MockReader> = (0..n).map(|_| MockReader::default()).collect();
+    let stations = (0..n)
+        .map(|i| Station {
+            name: format!("station-{}", i + 1),
+            printer: Box::new(printers[i].clone()),
+            reader: Box::new(readers[i].clone()),
+            encoder: Some(Box::new(MockEncoder::default())),
+        })
+        .collect();
+    Line {
+        printers,
+        readers,
+        stations,
+    }
+}
+
+fn settings(encode: bool) -> ProductionSettings {
+    let encoding = encode.then(|| {
+        EncodingSettings::with_piv_defaults(
+            MasterKey::new(vec![7; 32]),
+            vec![KeyRequest {
+                slot: PivSlot::AUTHENTICATION,
+                algorithm: KeyAlgorithm::EccP256,
+                profile: "auth".into(),
+            }],
+            "20261231".into(),
+        )
+    });
+    let mut s = ProductionSettings::new(Actor("tester".into()), encoding);
+    s.retry_delay = Duration::from_millis(1);
+    s.operator_poll = Duration::from_millis(1);
+    s
+}
+
+fn produce(
+    store: &MemoryStore,
+    stations: &mut [Station],
+    settings: &ProductionSettings,
+    issuer: &CountingIssuer,
+    cancel: bool,
+) -> (ProductionSummary, Vec<ProductionEvent>) {
+    let events = Mutex::new(Vec::new());
+    let sink = |e: &ProductionEvent| events.lock().unwrap().push(e.clone());
+    let cancel = AtomicBool::new(cancel);
+    let p = Production {
+        store,
+        settings,
+        issuer,
+        sealer: &FakeSealer,
+        face: &BlankFace,
+        cancel: &cancel,
+        events: &sink,
+    };
+    let summary = produce_order(&p, 1, stations).expect("production runs");
+    (summary, events.into_inner().unwrap())
+}
+
+#[test]
+fn happy_path_produces_every_card_on_every_station_with_a_full_journal() {
+    let store = MemoryStore::with_order(6);
+    let mut l = line(2);
+    let issuer = CountingIssuer::default();
+    let (summary, events) = produce(&store, &mut l.stations, &settings(true), &issuer, false);
+    assert_eq!(
+        (summary.produced, summary.failed, summary.remaining),
+        (6, 0, 0)
+    );
+    assert!(store.states().iter().all(|s| *s == CardState::Unassigned));
+    assert_eq!(
+        issuer.0.lock().unwrap().len(),
+        6,
+        "one certificate per card"
+    );
+    let inner = store.inner.lock().unwrap();
+    for a in &inner.attempts {
+        let steps: Vec<_> = a.steps.iter().map(|s| s.step).collect();
+        use ProductionStep::*;
+        assert_eq!(steps, vec![Feed, Encode, Print, Eject]);
+        assert!(a.steps.iter().all(|s| s.outcome.as_deref() == Some("ok")));
+        assert!(a.chip_id.is_some(), "chip journaled");
+    }
+    assert!(
+        inner
+            .successes
+            .iter()
+            .all(|(_, s)| s.secrets.is_some() && s.certificate_fingerprints.len() == 1)
+    );
+    let ejected: u32 = l.printers.iter().map(|p| p.0.lock().unwrap().ejected).sum();
+    assert_eq!(ejected, 6);
+    assert!(matches!(
+        events.last(),
+        Some(ProductionEvent::Finished { .. })
+    ));
+}
+
+#[test]
+fn without_encoding_cards_are_printed_only() {
+    let store = MemoryStore::with_order(3);
+    let mut l = line(1);
+    l.stations[0].encoder = None;
+    let issuer = CountingIssuer::default();
+    let (summary, _) = produce(&store, &mut l.stations, &settings(false), &issuer, false);
+    assert_eq!(summary.produced, 3);
+    assert!(issuer.0.lock().unwrap().is_empty());
+    let inner = store.inner.lock().unwrap();
+    assert!(inner.attempts.iter().all(|a| {
+        a.steps
+            .iter()
+            .map(|s| s.step)
+            .eq([ProductionStep::Print, ProductionStep::Eject])
+    }));
+}
+
+#[test]
+fn a_jam_rejects_the_card_and_production_goes_on() {
+    let store = MemoryStore::with_order(4);
+    let mut l = line(1);
+    l.printers[0].0.lock().unwrap().faults.push_back((
+        Op::Print,
+        PrinterError::Jam {
+            phase: JobPhase::Printing,
+        },
+    ));
+    let (summary, events) = produce(
+        &store,
+        &mut l.stations,
+        &settings(true),
+        &CountingIssuer::default(),
+        false,
+    );
+    assert_eq!((summary.produced, summary.failed), (3, 1));
+    let card = store.card("TMP-0001").unwrap();
+    assert_eq!(card.state, CardState::Failed);
+    assert!(card.failure_reason.unwrap().contains("jam"));
+    assert_eq!(l.printers[0].0.lock().unwrap().rejected, 1);
+    let attempt = &store.attempts_of_card("TMP-0001").unwrap()[0];
+    assert_eq!(attempt.steps.last().unwrap().step, ProductionStep::Reject);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProductionEvent::CardFailed { card, .. } if card == "TMP-0001"))
+    );
+}
+
+#[test]
+fn a_mute_chip_fails_its_card_only() {
+    let store = MemoryStore::with_order(3);
+    let mut l = line(1);
+    *l.readers[0].mute_next.lock().unwrap() = 1;
+    let issuer = CountingIssuer::default();
+    let (summary, _) = produce(&store, &mut l.stations, &settings(true), &issuer, false);
+    assert_eq!((summary.produced, summary.failed), (2, 1));
+    assert_eq!(store.card("TMP-0001").unwrap().state, CardState::Failed);
+    assert_eq!(
+        issuer.0.lock().unwrap().len(),
+        2,
+        "no certificate for the mute chip"
+    );
+}
+
+#[test]
+fn a_transient_fault_is_retried_within_the_card() {
+    let store = MemoryStore::with_order(1);
+    let mut l = line(1);
+    l.printers[0]
+        .0
+        .lock()
+        .unwrap()
+        .faults
+        .push_back((Op::Print, PrinterError::Busy));
+    let (summary, events) = produce(
+        &store,
+        &mut l.stations,
+        &settings(true),
+        &CountingIssuer::default(),
+        false,
+    );
+    assert_eq!(summary.produced, 1);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProductionEvent::StepRetried { step, .. } if step == "print"))
+    );
+}
+
+#[test]
+fn retries_are_bounded() {
+    let store = MemoryStore::with_order(1);
+    let mut l = line(1);
+    for _ in 0..10 {
+        l.printers[0]
+            .0
+            .lock()
+            .unwrap()
+            .faults
+            .push_back((Op::Print, PrinterError::Busy));
+    }
+    let s = settings(true);
+    let (summary, events) = produce(
+        &store,
+        &mut l.stations,
+        &s,
+        &CountingIssuer::default(),
+        false,
+    );
+    assert_eq!(summary.failed, 1);
+    let retried = events
+        .iter()
+        .filter(|e| matches!(e, ProductionEvent::StepRetried { .. }))
+        .count();
+    assert_eq!(retried as u32, s.step_retries);
+}
+
+#[test]
+fn an_open_cover_pauses_the_station_until_closed() {
+    let store = MemoryStore::with_order(2);
+    let mut l = line(1);
+    l.printers[0]
+        .0
+        .lock()
+        .unwrap()
+        .faults
+        .push_back((Op::Print, PrinterError::CoverOpen));
+    let (summary, events) = produce(
+        &store,
+        &mut l.stations,
+        &settings(true),
+        &CountingIssuer::default(),
+        false,
+    );
+    assert_eq!((summary.produced, summary.failed), (2, 0));
+    let paused = events.iter().position(
+        |e| matches!(e, ProductionEvent::StationPaused { reason, .. } if reason.contains("cover")),
+    );
+    let resumed = events
+        .iter()
+        .position(|e| matches!(e, ProductionEvent::StationResumed { .. }));
+    assert!(paused.unwrap() < resumed.unwrap());
+    assert_eq!(
+        l.printers[0].0.lock().unwrap().rejected,
+        0,
+        "the card in hand is finished after the pause"
+    );
+}
+
+#[test]
+fn a_station_fault_puts_the_card_back_for_another_station() {
+    let store = MemoryStore::with_order(3);
+    let mut l = line(2);
+    l.printers[0].0.lock().unwrap().faults.push_back((
+        Op::Print,
+        PrinterError::Refused {
+            command: "Ss".into(),
+            reply: "ERROR CDE".into(),
+        },
+    ));
+    let (summary, events) = produce(
+        &store,
+        &mut l.stations,
+        &settings(true),
+        &CountingIssuer::default(),
+        false,
+    );
+    assert_eq!(
+        (summary.produced, summary.failed, summary.remaining),
+        (3, 0, 0)
+    );
+    assert!(events.iter().any(
+        |e| matches!(e, ProductionEvent::StationStopped { station, .. } if station == "station-1")
+    ));
+    let inner = store.inner.lock().unwrap();
+    assert_eq!(
+        inner
+            .attempts
+            .iter()
+            .filter(|a| a.status == AttemptStatus::Void)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn cancelled_production_takes_no_card() {
+    let store = MemoryStore::with_order(2);
+    let mut l = line(1);
+    let (summary, _) = produce(
+        &store,
+        &mut l.stations,
+        &settings(true),
+        &CountingIssuer::default(),
+        true,
+    );
+    assert!(summary.cancelled);
+    assert_eq!((summary.produced, summary.remaining), (0, 2));
+}
+
+#[test]
+fn recovery_rejects_a_parked_card_and_completes_an_ejected_print_only_card() {
+    let store = MemoryStore::with_order(2);
+    let mut l = line(1);
+    let actor = Actor::system();
+    // Attempt 1: crashed while encoding; the card is parked.
+    let (_, a1) = store
+        .begin_attempt(1, "station-1", &actor)
+        .unwrap()
+        .unwrap();
+    store.step_started(a1, ProductionStep::Feed).unwrap();
+    store.step_finished(a1, ProductionStep::Feed, None).unwrap();
+    store.step_started(a1, ProductionStep::Encode).unwrap();
+    // Attempt 2 (another card): crashed after the eject of a print-only card.
+    let (_, a2) = store
+        .begin_attempt(1, "station-1", &actor)
+        .unwrap()
+        .unwrap();
+    store.step_started(a2, ProductionStep::Eject).unwrap();
+    l.printers[0].0.lock().unwrap().position = Some(CardPosition::ContactStation);
+    let report = recover(&store, &mut l.stations, &actor).unwrap();
+    assert_eq!(report.unsettled(), 0);
+    assert!(
+        matches!(&report.outcomes[0], RecoveryOutcome::Voided { attempt, .. } if *attempt == a1)
+    );
+    assert!(
+        matches!(&report.outcomes[1], RecoveryOutcome::Completed { attempt, .. } if *attempt == a2)
+    );
+    assert_eq!(l.printers[0].0.lock().unwrap().rejected, 1);
+    assert_eq!(
+        store.states(),
+        vec![CardState::InProduction, CardState::Unassigned]
+    );
+    assert!(store.in_flight_attempts().unwrap().is_empty());
+    // Attempts of stations we do not hold are left alone.
+    store
+        .begin_attempt(1, "elsewhere", &actor)
+        .unwrap()
+        .unwrap();
+    let report = recover(&store, &mut l.stations, &actor).unwrap();
+    assert!(matches!(
+        report.outcomes[0],
+        RecoveryOutcome::OtherStation { .. }
+    ));
+}

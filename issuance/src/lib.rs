@@ -6,6 +6,7 @@
 //! concrete drivers or simulated devices into it.
 
 pub mod ca;
+pub mod face;
 pub mod home;
 pub mod lifecycle;
 pub mod model;

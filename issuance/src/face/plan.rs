@@ -1,0 +1,171 @@
+//! Rendering a template to the printer's [`CardImage`]: [`PreparedFace`] draws the static parts
+//! once per order, then each card only adds its variable fields onto copies of the prepared
+//! panels.
+//!
+//! Drawing order on a side (both paths): background, boxes, static texts, static codes, then the
+//! variable texts in template order, the variable barcode and the variable QR code.
+
+use cardline_device::image::{CardImage, CardSide, ColorPanel, MonoPanel, Overlay};
+
+use super::canvas::{Canvas, DesignCanvas, PanelCanvas, fill_black, fill_color, overlay_panel};
+use super::codes::{draw_barcode, draw_qr};
+use super::design::{BLACK, Background, CardFields, FaceTemplate, SideDesign};
+use super::error::FaceError;
+use super::text::draw_text;
+
+/// Draws the parts of a side that are the same on every card.
+fn draw_static(canvas: &mut dyn Canvas, side: &SideDesign) -> Result<(), FaceError> {
+    for b in &side.boxes {
+        if b.color == BLACK {
+            fill_black(canvas, b.rect);
+        } else {
+            fill_color(canvas, b.rect, b.color);
+        }
+    }
+    let none = CardFields::default();
+    for t in side.texts.iter().filter(|t| t.pattern.is_static()) {
+        draw_text(canvas, t, &t.pattern.expand(&none));
+    }
+    if let Some(b) = side.barcode.as_ref().filter(|b| b.data.is_static()) {
+        draw_barcode(canvas, b, &b.data.expand(&none))?;
+    }
+    if let Some(q) = side.qr.as_ref().filter(|q| q.data.is_static()) {
+        draw_qr(canvas, q, &q.data.expand(&none))?;
+    }
+    Ok(())
+}
+
+/// Draws the parts of a side that depend on the card.
+fn draw_variable(
+    canvas: &mut dyn Canvas,
+    side: &SideDesign,
+    fields: &CardFields,
+) -> Result<(), FaceError> {
+    for t in side.texts.iter().filter(|t| !t.pattern.is_static()) {
+        draw_text(canvas, t, &t.pattern.expand(fields));
+    }
+    if let Some(b) = side.barcode.as_ref().filter(|b| !b.data.is_static()) {
+        draw_barcode(canvas, b, &b.data.expand(fields))?;
+    }
+    if let Some(q) = side.qr.as_ref().filter(|q| !q.data.is_static()) {
+        draw_qr(canvas, q, &q.data.expand(fields))?;
+    }
+    Ok(())
+}
+
+fn background_canvas(side: &SideDesign) -> DesignCanvas {
+    match &side.background {
+        Background::Color(c) => {
+            let mut canvas = DesignCanvas::white();
+            if *c != super::design::WHITE {
+                canvas = DesignCanvas::from_image(image::RgbImage::from_pixel(
+                    super::design::DESIGN_WIDTH,
+                    super::design::DESIGN_HEIGHT,
+                    image::Rgb(*c),
+                ));
+            }
+            canvas
+        }
+        Background::Image(img) => DesignCanvas::from_image((**img).clone()),
+    }
+}
+
+/// Renders one side completely in landscape, the way a person sees it.
+pub fn render_design(side: &SideDesign, fields: &CardFields) -> Result<DesignCanvas, FaceError> {
+    let mut canvas = background_canvas(side);
+    draw_static(&mut canvas, side)?;
+    draw_variable(&mut canvas, side, fields)?;
+    Ok(canvas)
+}
+
+/// Renders a whole card in one pass, without preparation (the reference for [`PreparedFace`]).
+pub fn render_full(template: &FaceTemplate, fields: &CardFields) -> Result<CardImage, FaceError> {
+    let front = render_design(&template.front, fields)?.to_side(template.front.overlay);
+    let back = match &template.back {
+        Some(b) => Some(render_design(b, fields)?.to_side(b.overlay)),
+        None => None,
+    };
+    Ok(CardImage { front, back })
+}
+
+struct PreparedSide {
+    design: SideDesign,
+    color: ColorPanel,
+    color_white: bool,
+    black: MonoPanel,
+    overlay: Overlay,
+}
+
+impl PreparedSide {
+    fn new(design: &SideDesign) -> Result<Self, FaceError> {
+        let mut canvas = background_canvas(design);
+        draw_static(&mut canvas, design)?;
+        let color = canvas.color_panel();
+        Ok(Self {
+            design: design.clone(),
+            color_white: color.is_white(),
+            color,
+            black: canvas.black_panel(),
+            overlay: overlay_panel(design.overlay),
+        })
+    }
+
+    fn render(&self, fields: &CardFields) -> Result<CardSide, FaceError> {
+        let mut color = self.color.clone();
+        let mut black = self.black.clone();
+        let mut canvas = PanelCanvas {
+            color: &mut color,
+            black: &mut black,
+            color_touched: false,
+        };
+        draw_variable(&mut canvas, &self.design, fields)?;
+        let color_used = !self.color_white || (canvas.color_touched && !color.is_white());
+        Ok(CardSide {
+            color: color_used.then_some(color),
+            black: (black.count_set() > 0).then_some(black),
+            overlay: self.overlay.clone(),
+        })
+    }
+}
+
+/// A template with its static parts already rendered into printer panels: build it once per
+/// order, then call [`PreparedFace::render`] for each card.
+pub struct PreparedFace {
+    template: FaceTemplate,
+    front: PreparedSide,
+    back: Option<PreparedSide>,
+}
+
+impl PreparedFace {
+    /// Renders the static parts of both sides. Fails only when a code without placeholders
+    /// does not fit its box.
+    pub fn new(template: &FaceTemplate) -> Result<Self, FaceError> {
+        Ok(Self {
+            template: template.clone(),
+            front: PreparedSide::new(&template.front)?,
+            back: template.back.as_ref().map(PreparedSide::new).transpose()?,
+        })
+    }
+
+    /// The template this face was prepared from.
+    pub fn template(&self) -> &FaceTemplate {
+        &self.template
+    }
+
+    /// The printer image for one card: the prepared panels plus this card's fields.
+    pub fn render(&self, fields: &CardFields) -> Result<CardImage, FaceError> {
+        Ok(CardImage {
+            front: self.front.render(fields)?,
+            back: self.back.as_ref().map(|b| b.render(fields)).transpose()?,
+        })
+    }
+}
+
+impl std::fmt::Debug for PreparedFace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedFace")
+            .field("template", &self.template.name)
+            .field("duplex", &self.back.is_some())
+            .finish()
+    }
+}

@@ -14,4 +14,5 @@ pub mod numbering;
 pub mod options;
 pub mod production;
 pub mod secrets;
+pub mod stations;
 pub mod store;

@@ -1,0 +1,487 @@
+//! The PIV card edge client (SP 800-73-4 Part 2 §3, YubiKey extensions) as a typestate session:
+//! [`PivSession<Basic>`] can read and present PINs; only [`PivSession<Admin>`], obtained by
+//! management-key authentication, can generate keys, write objects and replace the key.
+
+use std::marker::PhantomData;
+
+use cardline_apdu::{CardChannel, Command, ExchangeStats, StatusWord, tlv};
+use cardline_device::{CardTransport, KeyAlgorithm, ManagementKey, PivSlot};
+use zeroize::Zeroizing;
+
+use crate::error::{Credential, PivError};
+use crate::mgmt::ManagementAlgorithm;
+use crate::objects;
+use crate::profile::{CardProfile, Version};
+use crate::pubkey::{self, GeneratedKey};
+
+/// The PIV application identifier, right-truncated as OpenSC sends it; cards match by prefix.
+pub const PIV_AID: [u8; 9] = [0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00];
+/// The PIV registered application provider id (`A0 00 00 03 08`).
+pub const PIV_RID: [u8; 5] = [0xA0, 0x00, 0x00, 0x03, 0x08];
+
+/// Marker: no management-key authentication in this session.
+#[derive(Debug)]
+pub struct Basic;
+/// Marker: the management key (9B) is authenticated in this session.
+#[derive(Debug)]
+pub struct Admin;
+
+/// What the VERIFY status query says about the PIN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinStatus {
+    /// Verified in this session.
+    Verified,
+    /// Not verified; this many tries left.
+    TriesLeft(u8),
+    /// Blocked (needs the PUK).
+    Blocked,
+}
+
+/// YubiKey GET METADATA (F7) answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// Algorithm id (tag 01).
+    pub algorithm: Option<u8>,
+    /// True when the factory value is still set (tag 05).
+    pub is_default: Option<bool>,
+    /// Retries total and remaining (tag 06), for PIN/PUK.
+    pub retries: Option<(u8, u8)>,
+}
+
+/// A PIV session over a card channel. `A` is [`Basic`] or [`Admin`].
+pub struct PivSession<'c, A = Basic> {
+    channel: CardChannel<'c>,
+    access: PhantomData<A>,
+}
+
+/// A refused management-key authentication: the error, and the session back (unprivileged).
+pub struct Refused<'c> {
+    /// The unprivileged session, still usable.
+    pub session: PivSession<'c, Basic>,
+    /// Why authentication failed.
+    pub error: PivError,
+}
+
+impl std::fmt::Debug for Refused<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Refused({})", self.error)
+    }
+}
+
+fn check(command: &str, sw: StatusWord) -> Result<(), PivError> {
+    if sw.is_ok() {
+        Ok(())
+    } else {
+        Err(PivError::Card {
+            command: command.into(),
+            sw,
+        })
+    }
+}
+
+fn credential_error(credential: Credential, sw: StatusWord, command: &str) -> PivError {
+    match sw {
+        StatusWord::WrongPin { tries } => PivError::WrongCredential { credential, tries },
+        StatusWord::AuthBlocked => PivError::Blocked { credential },
+        sw => PivError::Card {
+            command: command.into(),
+            sw,
+        },
+    }
+}
+
+/// A PIN or PUK 0xFF-padded to 8 bytes (SP 800-73-4 Part 2 §2.4.3).
+fn pad8(value: &[u8], credential: Credential) -> Result<Zeroizing<Vec<u8>>, PivError> {
+    if value.is_empty() || value.len() > 8 {
+        return Err(PivError::Unsupported {
+            what: format!(
+                "a {} of {} characters (1–8)",
+                credential.name(),
+                value.len()
+            ),
+        });
+    }
+    let mut v = Zeroizing::new(value.to_vec());
+    v.resize(8, 0xFF);
+    Ok(v)
+}
+
+impl<'c> PivSession<'c, Basic> {
+    /// Selects the PIV application (SELECT `A0 00 00 03 08 00 00 10 00`) and checks the
+    /// application property template when the card returns one.
+    pub fn open(transport: &'c mut dyn CardTransport) -> Result<Self, PivError> {
+        let mut session = Self {
+            channel: CardChannel::new(transport),
+            access: PhantomData,
+        };
+        session.select()?;
+        Ok(session)
+    }
+
+    /// Mutual authentication with the management key (GENERAL AUTHENTICATE 9B, two APDUs).
+    /// On refusal the unprivileged session comes back inside [`Refused`].
+    pub fn authenticate(
+        mut self,
+        key: &ManagementKey,
+        algorithm: ManagementAlgorithm,
+    ) -> Result<PivSession<'c, Admin>, Box<Refused<'c>>> {
+        match self.mutual_auth(key, algorithm) {
+            Ok(()) => Ok(PivSession {
+                channel: self.channel,
+                access: PhantomData,
+            }),
+            Err(error) => Err(Box::new(Refused {
+                session: self,
+                error,
+            })),
+        }
+    }
+}
+
+impl<'c, A> PivSession<'c, A> {
+    /// APDUs and bytes exchanged so far in this session.
+    pub fn stats(&self) -> ExchangeStats {
+        self.channel.stats()
+    }
+
+    /// The card's ATR.
+    pub fn atr(&self) -> Vec<u8> {
+        self.channel.atr()
+    }
+
+    fn run(&mut self, command: &Command) -> Result<cardline_apdu::Response, PivError> {
+        Ok(self.channel.transmit(command)?)
+    }
+
+    /// SELECT the PIV application again (drops PIN and management-key state on most cards).
+    pub fn select(&mut self) -> Result<(), PivError> {
+        let r = self.run(
+            &Command::new(0, 0xA4, 0x04, 0x00)
+                .with_data(PIV_AID)
+                .with_le(256),
+        )?;
+        check("SELECT PIV", r.sw)?;
+        if r.data.is_empty() {
+            return Ok(());
+        }
+        let apt = tlv::parse_one(&r.data).map_err(|e| PivError::tlv("SELECT PIV", e))?;
+        let kids = apt.children().map_err(|e| PivError::tlv("SELECT PIV", e))?;
+        let names_piv =
+            |v: &[u8]| v.starts_with(&PIV_RID) || v.starts_with(&[0x00, 0x00, 0x10, 0x00]);
+        let aid_ok = tlv::find(&kids, 0x4F).is_none_or(|t| names_piv(t.value()));
+        if apt.tag() != 0x61 || !aid_ok {
+            return Err(PivError::malformed(
+                "SELECT PIV",
+                "not a PIV application template",
+            ));
+        }
+        Ok(())
+    }
+
+    /// GET VERSION (YubiKey `00 FD 00 00`): `None` when the card does not have it.
+    pub fn version(&mut self) -> Result<Option<Version>, PivError> {
+        let r = self.run(&Command::new(0, 0xFD, 0, 0).with_le(256))?;
+        if r.sw.is_unsupported() || r.sw == StatusWord::WrongP1P2 {
+            return Ok(None);
+        }
+        check("GET VERSION", r.sw)?;
+        match r.data[..] {
+            [major, minor, patch] => Ok(Some(Version::new(major, minor, patch))),
+            _ => Err(PivError::malformed("GET VERSION", "not 3 bytes")),
+        }
+    }
+
+    /// Detects the card profile with GET VERSION.
+    pub fn detect_profile(&mut self) -> Result<CardProfile, PivError> {
+        Ok(match self.version()? {
+            Some(version) => CardProfile::YubiKey { version },
+            None => CardProfile::Generic,
+        })
+    }
+
+    /// GET SERIAL (YubiKey 5 `00 F8 00 00`): 4 bytes big-endian.
+    pub fn serial(&mut self) -> Result<[u8; 4], PivError> {
+        let r = self.run(&Command::new(0, 0xF8, 0, 0).with_le(256))?;
+        check("GET SERIAL", r.sw)?;
+        r.data[..]
+            .try_into()
+            .map_err(|_| PivError::malformed("GET SERIAL", "not 4 bytes"))
+    }
+
+    /// GET METADATA (YubiKey 5.3 `00 F7 00 <ref>`).
+    pub fn metadata(&mut self, reference: u8) -> Result<Metadata, PivError> {
+        let r = self.run(&Command::new(0, 0xF7, 0, reference).with_le(256))?;
+        check("GET METADATA", r.sw)?;
+        let items = tlv::parse(&r.data).map_err(|e| PivError::tlv("GET METADATA", e))?;
+        let byte = |tag| tlv::find(&items, tag).and_then(|t| t.value().first().copied());
+        Ok(Metadata {
+            algorithm: byte(0x01),
+            is_default: byte(0x05).map(|b| b == 1),
+            retries: tlv::find(&items, 0x06).and_then(|t| match t.value() {
+                [total, left] => Some((*total, *left)),
+                _ => None,
+            }),
+        })
+    }
+
+    /// VERIFY without data (`00 20 00 80`): PIN status without consuming a try.
+    pub fn pin_status(&mut self) -> Result<PinStatus, PivError> {
+        let r = self.run(&Command::new(0, 0x20, 0, 0x80))?;
+        match r.sw {
+            StatusWord::Ok => Ok(PinStatus::Verified),
+            StatusWord::WrongPin { tries } => Ok(PinStatus::TriesLeft(tries)),
+            StatusWord::AuthBlocked => Ok(PinStatus::Blocked),
+            sw => Err(PivError::Card {
+                command: "VERIFY status".into(),
+                sw,
+            }),
+        }
+    }
+
+    /// VERIFY the PIV PIN (`00 20 00 80 08 <PIN padded with FF>`).
+    pub fn verify_pin(&mut self, pin: &[u8]) -> Result<(), PivError> {
+        let data = pad8(pin, Credential::Pin)?;
+        let r = self.run(
+            &Command::new(0, 0x20, 0, 0x80)
+                .with_data(data.to_vec())
+                .sensitive(),
+        )?;
+        if r.sw.is_ok() {
+            return Ok(());
+        }
+        Err(credential_error(Credential::Pin, r.sw, "VERIFY PIN"))
+    }
+
+    /// CHANGE REFERENCE DATA (`00 24 00 80|81 10 <old 8> <new 8>`).
+    pub fn change_reference(
+        &mut self,
+        credential: Credential,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<(), PivError> {
+        let p2 = match credential {
+            Credential::Pin => 0x80,
+            Credential::Puk => 0x81,
+        };
+        let mut data = pad8(old, credential)?;
+        data.extend_from_slice(&pad8(new, credential)?);
+        let r = self.run(
+            &Command::new(0, 0x24, 0, p2)
+                .with_data(data.to_vec())
+                .sensitive(),
+        )?;
+        if r.sw.is_ok() {
+            return Ok(());
+        }
+        Err(credential_error(credential, r.sw, "CHANGE REFERENCE DATA"))
+    }
+
+    /// RESET RETRY COUNTER (`00 2C 00 80 10 <PUK 8> <new PIN 8>`): unblocks the PIN.
+    pub fn reset_retry_counter(&mut self, puk: &[u8], new_pin: &[u8]) -> Result<(), PivError> {
+        let mut data = pad8(puk, Credential::Puk)?;
+        data.extend_from_slice(&pad8(new_pin, Credential::Pin)?);
+        let r = self.run(
+            &Command::new(0, 0x2C, 0, 0x80)
+                .with_data(data.to_vec())
+                .sensitive(),
+        )?;
+        if r.sw.is_ok() {
+            return Ok(());
+        }
+        Err(credential_error(
+            Credential::Puk,
+            r.sw,
+            "RESET RETRY COUNTER",
+        ))
+    }
+
+    /// GET DATA (`00 CB 3F FF 5C L <tag>`): the object's contents, `None` when absent (6A82).
+    pub fn get_data(&mut self, tag: u32) -> Result<Option<Vec<u8>>, PivError> {
+        let r = self.run(
+            &Command::new(0, 0xCB, 0x3F, 0xFF)
+                .with_data(objects::get_data_field(tag))
+                .with_le(256),
+        )?;
+        if r.sw == StatusWord::NotFound {
+            return Ok(None);
+        }
+        check(&format!("GET DATA {tag:X}"), r.sw)?;
+        objects::unwrap_get_data(tag, &r.data).map(Some)
+    }
+
+    /// The DER certificate in a slot's container, `None` when absent.
+    pub fn certificate(&mut self, slot: PivSlot) -> Result<Option<Vec<u8>>, PivError> {
+        self.get_data(slot.certificate_object())?
+            .filter(|c| !c.is_empty())
+            .map(|c| objects::parse_certificate_container(&c))
+            .transpose()
+    }
+
+    /// True when the card accepts `key` (mutual authentication). A refused 9B authentication
+    /// consumes no retry counter on PIV cards; a success leaves the card authenticated.
+    pub fn accepts_management_key(
+        &mut self,
+        key: &ManagementKey,
+        algorithm: ManagementAlgorithm,
+    ) -> Result<bool, PivError> {
+        match self.mutual_auth(key, algorithm) {
+            Ok(()) => Ok(true),
+            Err(PivError::ManagementKeyRefused) => Ok(false),
+            Err(PivError::Card {
+                sw: StatusWord::IncorrectData | StatusWord::IncorrectP1P2,
+                ..
+            }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// GENERAL AUTHENTICATE 9B, mutual: witness, then our challenge (SP 800-73-4 Part 2 §3.2.4,
+    /// Appendix A.3).
+    fn mutual_auth(
+        &mut self,
+        key: &ManagementKey,
+        algorithm: ManagementAlgorithm,
+    ) -> Result<(), PivError> {
+        const CMD: &str = "GENERAL AUTHENTICATE 9B";
+        if key.len() != algorithm.key_len() {
+            return Err(PivError::Unsupported {
+                what: format!(
+                    "a {}-byte management key with algorithm {:02X}",
+                    key.len(),
+                    algorithm.piv_id()
+                ),
+            });
+        }
+        let block = algorithm.block_len();
+        let p1 = algorithm.piv_id();
+        let ask = Command::new(0, 0x87, p1, 0x9B)
+            .with_data(tlv::encode(0x7C, &tlv::encode(0x80, &[])))
+            .with_le(256);
+        let r = self.run(&ask)?;
+        check(CMD, r.sw)?;
+        let witness = dynamic_item(&r.data, 0x80, block)?;
+        let plain = Zeroizing::new(
+            algorithm
+                .decrypt_block(key.expose(), &witness)
+                .ok_or_else(|| PivError::malformed(CMD, "witness does not fit the cipher"))?,
+        );
+        let mut challenge = vec![0u8; block];
+        getrandom::fill(&mut challenge).map_err(|_| PivError::Unsupported {
+            what: "a challenge: the OS random source failed".into(),
+        })?;
+        let mut inner = tlv::encode(0x80, &plain);
+        tlv::write(0x81, &challenge, &mut inner);
+        let answer = Command::new(0, 0x87, p1, 0x9B)
+            .with_data(tlv::encode(0x7C, &inner))
+            .with_le(256)
+            .sensitive();
+        let r = self.run(&answer)?;
+        if r.sw == StatusWord::SecurityStatus || r.sw == StatusWord::AuthFailed {
+            return Err(PivError::ManagementKeyRefused);
+        }
+        check(CMD, r.sw)?;
+        let card_says = dynamic_item(&r.data, 0x82, block)?;
+        let expected = algorithm
+            .encrypt_block(key.expose(), &challenge)
+            .ok_or_else(|| PivError::malformed(CMD, "challenge does not fit the cipher"))?;
+        if card_says != expected {
+            return Err(PivError::CardCryptogram);
+        }
+        Ok(())
+    }
+}
+
+/// The `tag` item of a dynamic authentication template `7C { ... }`, of exactly `len` bytes.
+fn dynamic_item(answer: &[u8], tag: u32, len: usize) -> Result<Vec<u8>, PivError> {
+    const CMD: &str = "GENERAL AUTHENTICATE 9B";
+    let template = tlv::parse_one(answer).map_err(|e| PivError::tlv(CMD, e))?;
+    let items = template.children().map_err(|e| PivError::tlv(CMD, e))?;
+    match tlv::find(&items, tag) {
+        Some(t) if template.tag() == 0x7C && t.value_len() == len => Ok(t.value().to_vec()),
+        _ => Err(PivError::malformed(
+            CMD,
+            format!("no {len}-byte {tag:X} in the 7C template"),
+        )),
+    }
+}
+
+impl<'c> PivSession<'c, Admin> {
+    /// GENERATE ASYMMETRIC KEY PAIR (`00 47 00 <slot> AC 03 80 01 <alg>`).
+    pub fn generate(
+        &mut self,
+        slot: PivSlot,
+        algorithm: KeyAlgorithm,
+    ) -> Result<GeneratedKey, PivError> {
+        let template = tlv::encode(0xAC, &tlv::encode(0x80, &[algorithm.piv_id()]));
+        let r = self.run(
+            &Command::new(0, 0x47, 0, slot.0)
+                .with_data(template)
+                .with_le(256),
+        )?;
+        check(&format!("GENERATE {slot}"), r.sw)?;
+        pubkey::parse_generated(algorithm, &r.data)
+    }
+
+    /// PUT DATA (`00 DB 3F FF 5C L <tag> 53 L <contents>`), chained when long.
+    pub fn put_data(&mut self, tag: u32, contents: &[u8]) -> Result<(), PivError> {
+        let r = self.run(
+            &Command::new(0, 0xDB, 0x3F, 0xFF).with_data(objects::put_data_field(tag, contents)),
+        )?;
+        check(&format!("PUT DATA {tag:X}"), r.sw)
+    }
+
+    /// Writes a DER certificate in a slot's container (`70 cert, 71 00, FE`).
+    pub fn put_certificate(&mut self, slot: PivSlot, der: &[u8]) -> Result<(), PivError> {
+        self.put_data(
+            slot.certificate_object(),
+            &objects::certificate_container(der),
+        )
+    }
+
+    /// SET PIN RETRIES (YubiKey `00 FA <pin> <puk>`). Needs a verified PIN too.
+    ///
+    /// Gotcha: the YubiKey resets PIN and PUK to their factory values when it sets the retry
+    /// counts, so this must run before the PIN and PUK are changed, never after.
+    pub fn set_pin_retries(&mut self, pin_tries: u8, puk_tries: u8) -> Result<(), PivError> {
+        let r = self.run(&Command::new(0, 0xFA, pin_tries, puk_tries))?;
+        check("SET PIN RETRIES", r.sw)
+    }
+
+    /// SET MANAGEMENT KEY (YubiKey `00 FF FF FF 1B <alg> 9B <len> <key>`). The session drops
+    /// back to [`Basic`]: authenticate with the new key to prove it took.
+    pub fn set_management_key(
+        mut self,
+        key: &ManagementKey,
+        algorithm: ManagementAlgorithm,
+    ) -> Result<PivSession<'c, Basic>, PivError> {
+        if key.len() != algorithm.key_len() {
+            return Err(PivError::Unsupported {
+                what: format!(
+                    "a {}-byte key for algorithm {:02X}",
+                    key.len(),
+                    algorithm.piv_id()
+                ),
+            });
+        }
+        let mut data = Zeroizing::new(vec![algorithm.piv_id(), 0x9B, key.len() as u8]);
+        data.extend_from_slice(key.expose());
+        let r = self.run(
+            &Command::new(0, 0xFF, 0xFF, 0xFF)
+                .with_data(data.to_vec())
+                .sensitive(),
+        )?;
+        check("SET MANAGEMENT KEY", r.sw)?;
+        Ok(PivSession {
+            channel: self.channel,
+            access: PhantomData,
+        })
+    }
+
+    /// Gives up the management-key privilege in the type (the card state is unchanged).
+    pub fn into_basic(self) -> PivSession<'c, Basic> {
+        PivSession {
+            channel: self.channel,
+            access: PhantomData,
+        }
+    }
+}

@@ -1,1 +1,3 @@
 //! Simulated card printers and PIV cards for cardline.
+pub mod card;
+pub mod vpcd;

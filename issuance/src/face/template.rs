@@ -196,7 +196,11 @@ impl Ctx<'_> {
             )
         } else if message.starts_with("missing field") {
             let key = quoted.unwrap_or_default();
-            let fix = format!("add `{key} = …` to the table that starts on line {line}");
+            let fix = if key == "front" {
+                "add a `[front]` section describing the front of the card".to_owned()
+            } else {
+                format!("add `{key} = …` to the table that starts on line {line}")
+            };
             (InvalidKind::MissingKey, key, String::new(), fix)
         } else if message.starts_with("invalid type") {
             let expected = message

@@ -124,6 +124,43 @@ pub enum StoreError {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// The numbering scheme cannot give the numbers asked for.
+    #[error(transparent)]
+    Numbering(#[from] crate::numbering::NumberingError),
+    /// The production attempt is already closed; it cannot be closed again.
+    #[error("production attempt {id} is already closed ({status})")]
+    AttemptClosed {
+        /// The attempt.
+        id: AttemptId,
+        /// Its status name.
+        status: String,
+    },
+    /// A value that must be an RFC 3339 time is not one.
+    #[error("{field} `{value}` is not an RFC 3339 time (e.g. 2026-12-01T12:00:00Z)")]
+    InvalidTime {
+        /// Which value.
+        field: String,
+        /// What was given.
+        value: String,
+    },
+    /// The event belongs to an order or production operation, not to `apply_event`.
+    #[error("card `{number}`: {event:?} happens through {through}, not on its own")]
+    NotADirectEvent {
+        /// The card.
+        number: String,
+        /// The event.
+        event: CardEvent,
+        /// The operation that performs it.
+        through: String,
+    },
+    /// The event needs a detail that was not given.
+    #[error("card `{number}`: {what} is required")]
+    MissingDetail {
+        /// The card.
+        number: String,
+        /// What is missing (e.g. "the person to assign to").
+        what: String,
+    },
     /// Any SQLite/PostgreSQL failure, with the operation that failed.
     #[error("store error while {operation}: {detail}")]
     Backend {

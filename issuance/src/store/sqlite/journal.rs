@@ -1,0 +1,330 @@
+//! The production journal: attempts, their steps (intent, then outcome), the chip serial, and
+//! the sealed secrets and certificate fingerprints of a produced card.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::backend;
+use super::rows::{
+    ATTEMPT_SELECT, CARD_SELECT, attempt_from_row, attempt_status_name, card_from_row, parse_step,
+};
+use super::writer::Writer;
+use crate::model::*;
+use crate::store::{AttemptSuccess, SealedSecrets, StoreError};
+
+/// Takes the next card of the order waiting for production and opens an attempt for it.
+pub fn begin(
+    w: &Writer<'_>,
+    order_id: OrderId,
+    station: &str,
+) -> Result<Option<(Card, AttemptId)>, StoreError> {
+    const OP: &str = "starting a production attempt";
+    let state: String = w
+        .conn
+        .query_row("SELECT state FROM orders WHERE id = ?1", [order_id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(backend(OP))?
+        .ok_or(StoreError::OrderNotFound(order_id))?;
+    if state != OrderState::Open.as_str() {
+        return Err(StoreError::OrderState {
+            id: order_id,
+            state,
+            what: "only open orders can be produced".into(),
+        });
+    }
+    // The partial index cards_production_queue makes this one index lookup; only cards with
+    // an attempt in flight on another station are skipped.
+    let sql = format!(
+        "{CARD_SELECT} WHERE c.order_id = ?1 AND c.state = 'in_production' \
+         AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = c.id AND a.status = 'in_flight') \
+         ORDER BY c.order_position LIMIT 1"
+    );
+    let Some(card) = w
+        .conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.query_row([order_id], card_from_row).optional())
+        .map_err(backend(OP))?
+    else {
+        return Ok(None);
+    };
+    w.conn
+        .prepare_cached(
+            "INSERT INTO attempts (card_id, order_id, station, status, started_at) \
+             VALUES (?1, ?2, ?3, 'in_flight', ?4)",
+        )
+        .and_then(|mut st| st.execute(params![card.id, order_id, station, w.now]))
+        .map_err(backend(OP))?;
+    let attempt = w.conn.last_insert_rowid();
+    let reason = format!("attempt {attempt} on station {station}");
+    w.audit(
+        "attempt.begin",
+        Some(&card.number),
+        Some(order_id),
+        None,
+        None,
+        Some(&reason),
+    )?;
+    Ok(Some((card, attempt)))
+}
+
+/// (card id, card number, status) of an attempt.
+fn attempt_head(
+    conn: &Connection,
+    id: AttemptId,
+) -> Result<(Card, AttemptStatus, OrderId), StoreError> {
+    let sql = format!("{ATTEMPT_SELECT} WHERE a.id = ?1");
+    let attempt = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| st.query_row([id], attempt_from_row).optional())
+        .map_err(backend("reading an attempt"))?
+        .ok_or(StoreError::AttemptNotFound(id))?;
+    let card = super::rows::card_by_id(conn, attempt.card_id)?;
+    Ok((card, attempt.status, attempt.order_id))
+}
+
+fn require_in_flight(conn: &Connection, id: AttemptId) -> Result<(Card, OrderId), StoreError> {
+    let (card, status, order) = attempt_head(conn, id)?;
+    if status != AttemptStatus::InFlight {
+        return Err(StoreError::AttemptClosed {
+            id,
+            status: attempt_status_name(status).into(),
+        });
+    }
+    Ok((card, order))
+}
+
+/// Journals the intent of a step.
+pub fn step_started(
+    w: &Writer<'_>,
+    attempt: AttemptId,
+    step: ProductionStep,
+) -> Result<(), StoreError> {
+    attempt_head(w.conn, attempt)?;
+    w.conn
+        .prepare_cached(
+            "INSERT INTO attempt_steps (attempt_id, step, started_at) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut st| st.execute(params![attempt, step.as_str(), w.now]))
+        .map_err(backend("journaling a step"))?;
+    Ok(())
+}
+
+/// Journals the outcome of the latest unfinished `step` of the attempt (or a new finished row
+/// when the intent was never journaled).
+pub fn step_finished(
+    w: &Writer<'_>,
+    attempt: AttemptId,
+    step: ProductionStep,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
+    const OP: &str = "journaling a step";
+    attempt_head(w.conn, attempt)?;
+    let outcome = error.unwrap_or("ok");
+    let changed = w
+        .conn
+        .prepare_cached(
+            "UPDATE attempt_steps SET finished_at = ?1, outcome = ?2 WHERE id = \
+             (SELECT id FROM attempt_steps WHERE attempt_id = ?3 AND step = ?4 \
+              AND finished_at IS NULL ORDER BY id DESC LIMIT 1)",
+        )
+        .and_then(|mut st| st.execute(params![w.now, outcome, attempt, step.as_str()]))
+        .map_err(backend(OP))?;
+    if changed == 0 {
+        w.conn
+            .prepare_cached(
+                "INSERT INTO attempt_steps (attempt_id, step, started_at, finished_at, outcome) \
+                 VALUES (?1, ?2, ?3, ?3, ?4)",
+            )
+            .and_then(|mut st| st.execute(params![attempt, step.as_str(), w.now, outcome]))
+            .map_err(backend(OP))?;
+    }
+    Ok(())
+}
+
+/// Records the chip serial of an attempt.
+pub fn set_chip(w: &Writer<'_>, attempt: AttemptId, chip_id: &str) -> Result<(), StoreError> {
+    attempt_head(w.conn, attempt)?;
+    w.conn
+        .execute(
+            "UPDATE attempts SET chip_id = ?1 WHERE id = ?2",
+            params![chip_id, attempt],
+        )
+        .map_err(backend("recording the chip"))?;
+    Ok(())
+}
+
+fn close(
+    w: &Writer<'_>,
+    attempt: AttemptId,
+    status: AttemptStatus,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    w.conn
+        .prepare_cached(
+            "UPDATE attempts SET status = ?1, reason = ?2, finished_at = ?3 WHERE id = ?4",
+        )
+        .and_then(|mut st| st.execute(params![attempt_status_name(status), reason, w.now, attempt]))
+        .map_err(backend("closing a production attempt"))?;
+    Ok(())
+}
+
+/// Closes the attempt as succeeded; the card goes to `unassigned` with its chip, certificate
+/// fingerprints and sealed secrets.
+pub fn succeeded(
+    w: &Writer<'_>,
+    attempt: AttemptId,
+    success: &AttemptSuccess,
+) -> Result<Card, StoreError> {
+    const OP: &str = "closing a production attempt";
+    let (card, order) = require_in_flight(w.conn, attempt)?;
+    close(w, attempt, AttemptStatus::Succeeded, None)?;
+    if let Some(chip) = &success.chip_id {
+        w.conn
+            .execute(
+                "UPDATE attempts SET chip_id = ?1 WHERE id = ?2",
+                params![chip, attempt],
+            )
+            .map_err(backend(OP))?;
+    }
+    let chip = match &success.chip_id {
+        Some(c) => Some(c.clone()),
+        None => w
+            .conn
+            .query_row(
+                "SELECT chip_id FROM attempts WHERE id = ?1",
+                [attempt],
+                |r| r.get(0),
+            )
+            .map_err(backend(OP))?,
+    };
+    w.transition(&card, CardEvent::Produced, Some(order), None)?;
+    w.conn
+        .execute(
+            "UPDATE cards SET chip_id = ?1, failure_reason = NULL WHERE id = ?2",
+            params![chip, card.id],
+        )
+        .map_err(backend(OP))?;
+    for fp in &success.certificate_fingerprints {
+        w.conn
+            .prepare_cached(
+                "INSERT INTO attempt_certificates (attempt_id, fingerprint) VALUES (?1, ?2)",
+            )
+            .and_then(|mut st| st.execute(params![attempt, fp]))
+            .map_err(backend(OP))?;
+    }
+    if let Some(s) = &success.secrets {
+        w.conn
+            .execute(
+                "INSERT INTO card_secrets (card_id, key_id, nonce, ciphertext, sealed_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (card_id) DO UPDATE SET \
+                 key_id = excluded.key_id, nonce = excluded.nonce, \
+                 ciphertext = excluded.ciphertext, sealed_at = excluded.sealed_at",
+                params![card.id, s.key_id, s.nonce, s.ciphertext, w.now],
+            )
+            .map_err(backend(OP))?;
+    }
+    w.reload(card.id)
+}
+
+/// Closes the attempt as failed; the card goes to `failed` with the reason.
+pub fn failed(w: &Writer<'_>, attempt: AttemptId, reason: &str) -> Result<Card, StoreError> {
+    let (card, order) = require_in_flight(w.conn, attempt)?;
+    close(w, attempt, AttemptStatus::Failed, Some(reason))?;
+    w.transition(
+        &card,
+        CardEvent::ProductionFailed,
+        Some(order),
+        Some(reason),
+    )?;
+    w.conn
+        .execute(
+            "UPDATE cards SET failure_reason = ?1 WHERE id = ?2",
+            params![reason, card.id],
+        )
+        .map_err(backend("closing a production attempt"))?;
+    w.reload(card.id)
+}
+
+/// Closes the attempt as void; the card stays `in_production` to be produced again.
+pub fn voided(w: &Writer<'_>, attempt: AttemptId, reason: &str) -> Result<Card, StoreError> {
+    let (card, order) = require_in_flight(w.conn, attempt)?;
+    close(w, attempt, AttemptStatus::Void, Some(reason))?;
+    w.audit(
+        "attempt.void",
+        Some(&card.number),
+        Some(order),
+        None,
+        None,
+        Some(reason),
+    )?;
+    Ok(card)
+}
+
+fn with_steps(conn: &Connection, mut attempts: Vec<Attempt>) -> Result<Vec<Attempt>, StoreError> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT step, started_at, finished_at, outcome FROM attempt_steps \
+             WHERE attempt_id = ?1 ORDER BY id",
+        )
+        .map_err(backend("reading steps"))?;
+    for a in &mut attempts {
+        let raw: Vec<(String, String, Option<String>, Option<String>)> = st
+            .query_map([a.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(backend("reading steps"))?;
+        a.steps = raw
+            .into_iter()
+            .filter_map(|(step, started_at, finished_at, outcome)| {
+                Some(StepRecord {
+                    step: parse_step(&step)?,
+                    started_at,
+                    finished_at,
+                    outcome,
+                })
+            })
+            .collect();
+    }
+    Ok(attempts)
+}
+
+/// Attempts in flight, oldest first.
+pub fn in_flight(conn: &Connection) -> Result<Vec<Attempt>, StoreError> {
+    let sql = format!("{ATTEMPT_SELECT} WHERE a.status = 'in_flight' ORDER BY a.id");
+    let attempts = conn
+        .prepare(&sql)
+        .and_then(|mut st| st.query_map([], attempt_from_row)?.collect())
+        .map_err(backend("listing attempts in flight"))?;
+    with_steps(conn, attempts)
+}
+
+/// A card's attempts, oldest first.
+pub fn of_card(conn: &Connection, number: &str) -> Result<Vec<Attempt>, StoreError> {
+    let id = super::cards::id_of(conn, number)?
+        .ok_or_else(|| StoreError::CardNotFound(number.into()))?;
+    let sql = format!("{ATTEMPT_SELECT} WHERE a.card_id = ?1 ORDER BY a.id");
+    let attempts = conn
+        .prepare(&sql)
+        .and_then(|mut st| st.query_map([id], attempt_from_row)?.collect())
+        .map_err(backend("listing attempts"))?;
+    with_steps(conn, attempts)
+}
+
+/// The sealed secrets of a card's current physical card.
+pub fn secrets(conn: &Connection, number: &str) -> Result<Option<SealedSecrets>, StoreError> {
+    let id = super::cards::id_of(conn, number)?
+        .ok_or_else(|| StoreError::CardNotFound(number.into()))?;
+    conn.query_row(
+        "SELECT key_id, nonce, ciphertext FROM card_secrets WHERE card_id = ?1",
+        [id],
+        |r| {
+            Ok(SealedSecrets {
+                key_id: r.get(0)?,
+                nonce: r.get(1)?,
+                ciphertext: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(backend("reading sealed secrets"))
+}

@@ -54,6 +54,21 @@ pub struct PivSession<'c, A = Basic> {
     access: PhantomData<A>,
 }
 
+impl<A> std::fmt::Debug for PivSession<'_, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PivSession<{}>({}, {} APDUs)",
+            std::any::type_name::<A>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("?"),
+            self.channel.reader_name(),
+            self.channel.stats().apdus
+        )
+    }
+}
+
 /// A refused management-key authentication: the error, and the session back (unprivileged).
 pub struct Refused<'c> {
     /// The unprivileged session, still usable.

@@ -1,0 +1,124 @@
+//! [`SimPrinterHandle`]: a simulated printer shared between its endpoints and the test or
+//! operator controlling it (open the cover, inject faults, load cards, look at what was printed).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::link::SimPrinterLink;
+use super::mechanics::RibbonLoad;
+use super::output::PrintedCard;
+use super::{SimPrinter, SimPrinterState};
+use crate::faults::ScriptedFault;
+
+/// A shared simulated printer. Cloning gives another handle to the same printer.
+#[derive(Clone)]
+pub struct SimPrinterHandle {
+    inner: Arc<Mutex<SimPrinter>>,
+}
+
+impl std::fmt::Debug for SimPrinterHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SimPrinterHandle({:?})", self.state())
+    }
+}
+
+/// Why an endpoint could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// The pseudo-terminal pair could not be created.
+    #[error("cannot create a pseudo-terminal: {source}")]
+    Pty {
+        /// What the operating system said.
+        #[source]
+        source: serialport::Error,
+    },
+    /// The TCP listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The device thread could not be started.
+    #[error("cannot start the device thread: {source}")]
+    Thread {
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SimPrinterHandle {
+    /// Shares `printer`.
+    pub fn new(printer: SimPrinter) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(printer)),
+        }
+    }
+
+    /// Locks the printer (a poisoned lock is recovered: the printer state stays usable).
+    pub fn lock(&self) -> MutexGuard<'_, SimPrinter> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Feeds host bytes, returns the replies.
+    pub fn feed(&self, bytes: &[u8]) -> Vec<u8> {
+        self.lock().feed(bytes)
+    }
+
+    /// A snapshot of the printer's state.
+    pub fn state(&self) -> SimPrinterState {
+        self.lock().state()
+    }
+
+    /// An in-process [`PrinterLink`](cardline_device::PrinterLink) to this printer.
+    pub fn link(&self) -> SimPrinterLink {
+        SimPrinterLink::new(self.clone())
+    }
+
+    /// The last card printed.
+    pub fn last_printed(&self) -> Option<PrintedCard> {
+        self.lock().last_printed().cloned()
+    }
+
+    /// The number of the card parked at the contact station, if any.
+    pub fn card_at_contact_station(&self) -> Option<u32> {
+        self.lock().card_at_contact_station()
+    }
+
+    /// Opens the cover.
+    pub fn open_cover(&self) {
+        self.lock().open_cover();
+    }
+
+    /// Closes the cover.
+    pub fn close_cover(&self) {
+        self.lock().close_cover();
+    }
+
+    /// Injects a fault from now on.
+    pub fn inject(&self, fault: ScriptedFault) {
+        self.lock().inject(fault);
+    }
+
+    /// Adds blank cards to the feeder.
+    pub fn load_feeder(&self, cards: u32) {
+        self.lock().load_feeder(cards);
+    }
+
+    /// Empties the reject box.
+    pub fn empty_reject_box(&self) {
+        self.lock().empty_reject_box();
+    }
+
+    /// Installs a fresh ribbon.
+    pub fn replace_ribbon(&self, ribbon: RibbonLoad) {
+        self.lock().replace_ribbon(ribbon);
+    }
+
+    /// Removes the card inside by hand (clears a jam); returns its number.
+    pub fn remove_card_by_hand(&self) -> Option<u32> {
+        self.lock().remove_card_by_hand()
+    }
+}

@@ -1,0 +1,123 @@
+//! [`TcpEndpoint`]: the simulated printer behind a TCP listener (`evolis+tcp://host:port`).
+//! One client at a time, as a real printer's raw port; a disconnect drops any partial command.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::handle::{EndpointError, SimPrinterHandle};
+
+/// How often the device thread checks for a stop request.
+const POLL: Duration = Duration::from_millis(50);
+
+/// A running TCP endpoint. Dropping it stops the listener.
+#[derive(Debug)]
+pub struct TcpEndpoint {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TcpEndpoint {
+    /// Listens on `addr` (e.g. `127.0.0.1:0` for any free port) and serves `printer`.
+    pub fn start(printer: SimPrinterHandle, addr: &str) -> Result<Self, EndpointError> {
+        let bind = |source| EndpointError::Bind {
+            addr: addr.to_string(),
+            source,
+        };
+        let listener = TcpListener::bind(addr).map_err(bind)?;
+        listener.set_nonblocking(true).map_err(bind)?;
+        let local = listener.local_addr().map_err(bind)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("sim-printer-tcp".into())
+            .spawn(move || accept_loop(listener, printer, flag))
+            .map_err(|source| EndpointError::Thread { source })?;
+        Ok(Self {
+            addr: local,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The printer URI for cardline: `evolis+tcp://127.0.0.1:9100`.
+    pub fn uri(&self) -> String {
+        format!("evolis+tcp://{}", self.addr)
+    }
+
+    /// Stops the listener and closes any client connection.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for TcpEndpoint {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn accept_loop(listener: TcpListener, printer: SimPrinterHandle, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                tracing::debug!("tcp endpoint: client {peer}");
+                if let Err(e) = serve(stream, &printer, &stop) {
+                    tracing::debug!("tcp endpoint: client {peer}: {e}");
+                }
+                printer.lock().reset_link();
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(POLL),
+            Err(e) => {
+                tracing::warn!("tcp endpoint: accept failed: {e}");
+                std::thread::sleep(POLL);
+            }
+        }
+    }
+}
+
+fn serve(
+    mut stream: TcpStream,
+    printer: &SimPrinterHandle,
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(POLL))?;
+    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
+    let _ = stream.set_nodelay(true);
+    let mut buf = vec![0u8; 64 * 1024];
+    while !stop.load(Ordering::SeqCst) {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                let replies = printer.feed(&buf[..n]);
+                if !replies.is_empty() {
+                    stream.write_all(&replies)?;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

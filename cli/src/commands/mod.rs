@@ -12,6 +12,8 @@ mod completions;
 mod init;
 mod options;
 mod order;
+mod printer;
+mod printers;
 mod request;
 
 /// Every `cardline` command.
@@ -34,6 +36,12 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// Find printers: USB (Evolis vendor id), serial ports, configured stations.
+    #[command(subcommand)]
+    Printers(printers::PrintersCommand),
+    /// One printer: status, test card.
+    #[command(subcommand)]
+    Printer(printer::PrinterCommand),
 }
 
 /// Runs one command.
@@ -46,5 +54,7 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Options(cmd) => options::run(ctx, cmd),
         Command::Audit(args) => audit::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
+        Command::Printers(cmd) => printers::run(ctx, cmd),
+        Command::Printer(cmd) => printer::run(ctx, cmd),
     }
 }

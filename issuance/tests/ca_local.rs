@@ -156,6 +156,17 @@ fn ca_certificate_is_a_constrained_ca() {
     let years = (ca.not_after() - OffsetDateTime::now_utc()).whole_days() / 365;
     assert_eq!(years, 9, "CA valid for ~10 years");
     assert_eq!(ca.algorithm(), CaKeyAlgorithm::P384);
+    // `ca show` reads the same facts without the station key.
+    let summary = LocalCa::summary(ca.dir()).unwrap();
+    assert_eq!(summary.subject, "CN=Example Temporary Card CA");
+    assert_eq!(summary.algorithm, "p384");
+    assert_eq!(summary.fingerprint, ca.fingerprint());
+    assert_eq!(summary.issued, 0);
+    assert!(
+        summary
+            .certificate_pem
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
 }
 
 #[test]

@@ -98,6 +98,43 @@ fn random_serial() -> Result<SerialNumber, CaError> {
     Ok(SerialNumber::from_slice(&serial))
 }
 
+/// What `cardline ca show` reports about a local CA (no secret in it).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CaSummary {
+    /// The CA directory.
+    pub dir: String,
+    /// The CA subject.
+    pub subject: String,
+    /// Key algorithm (`p256`, `p384`).
+    pub algorithm: String,
+    /// Serial number of the CA certificate, hex.
+    pub serial: String,
+    /// Start of validity, RFC 3339.
+    pub not_before: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+    /// SHA-256 of the CA certificate DER, hex.
+    pub fingerprint: String,
+    /// Certificates issued so far.
+    pub issued: usize,
+    /// The CA certificate, PEM.
+    pub certificate_pem: String,
+}
+
+fn read_certificate(path: &Path) -> Result<(String, Vec<u8>), CaError> {
+    let pem_text = std::fs::read_to_string(path).map_err(|source| CaError::Io {
+        operation: "reading",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (_, pem) =
+        x509_parser::pem::parse_x509_pem(pem_text.as_bytes()).map_err(|e| CaError::Corrupt {
+            path: path.to_path_buf(),
+            why: format!("not a PEM certificate ({e})"),
+        })?;
+    Ok((pem_text, pem.contents))
+}
+
 fn signing(e: rcgen::Error) -> CaError {
     CaError::Signing {
         detail: e.to_string(),
@@ -184,11 +221,7 @@ impl LocalCa {
             path: cert_path.clone(),
             why,
         };
-        let cert_pem = std::fs::read_to_string(&cert_path).map_err(|source| CaError::Io {
-            operation: "reading",
-            path: cert_path.clone(),
-            source,
-        })?;
+        let (cert_pem, cert_der) = read_certificate(&cert_path)?;
         let (pkcs8, algorithm_name) = read_sealed_key(&dir.join(CA_KEY_FILE), station)?;
         let algorithm = CaKeyAlgorithm::parse(&algorithm_name)
             .ok_or_else(|| corrupt(format!("unknown key algorithm `{algorithm_name}`")))?;
@@ -198,9 +231,6 @@ impl LocalCa {
                     path: dir.join(CA_KEY_FILE),
                     why: format!("sealed key is not a {algorithm_name} PKCS#8 key ({e})"),
                 })?;
-        let (_, pem) = x509_parser::pem::parse_x509_pem(cert_pem.as_bytes())
-            .map_err(|e| corrupt(format!("not a PEM certificate ({e})")))?;
-        let cert_der = pem.contents;
         let (_, x509) = X509Certificate::from_der(&cert_der).map_err(|e| corrupt(e.to_string()))?;
         if x509.tbs_certificate.subject_pki.raw != key.subject_public_key_info().as_slice() {
             return Err(corrupt(
@@ -220,6 +250,51 @@ impl LocalCa {
             not_after,
             issuer,
             index: IssuedIndex::new(&dir.join(ISSUED_INDEX_FILE)),
+        })
+    }
+
+    /// Describes the CA in `dir` from its certificate and index, without opening its key
+    /// (for `cardline ca show` on a station without the station key).
+    pub fn summary(dir: &Path) -> Result<CaSummary, CaError> {
+        if !Self::exists(dir) {
+            return Err(CaError::NotInitialised {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let cert_path = dir.join(CA_CERT_FILE);
+        let (certificate_pem, der) = read_certificate(&cert_path)?;
+        let (_, x509) = X509Certificate::from_der(&der).map_err(|e| CaError::Corrupt {
+            path: cert_path.clone(),
+            why: e.to_string(),
+        })?;
+        let curve = x509
+            .public_key()
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok());
+        let algorithm = match curve {
+            Some(c) if c == x509_parser::oid_registry::OID_EC_P256 => "p256",
+            Some(c) if c == x509_parser::oid_registry::OID_NIST_EC_P384 => "p384",
+            _ => "unknown",
+        };
+        let rfc3339 = |t: x509_parser::time::ASN1Time| {
+            t.to_datetime()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        Ok(CaSummary {
+            dir: dir.display().to_string(),
+            subject: x509.subject().to_string(),
+            algorithm: algorithm.into(),
+            serial: hex::encode(x509.raw_serial()),
+            not_before: rfc3339(x509.validity().not_before),
+            not_after: rfc3339(x509.validity().not_after),
+            fingerprint: sha256_hex(&der),
+            issued: IssuedIndex::new(&dir.join(ISSUED_INDEX_FILE))
+                .records()?
+                .len(),
+            certificate_pem,
         })
     }
 

@@ -35,7 +35,7 @@ mod profile;
 
 pub use index::IssuedRecord;
 pub use issuer::ProfileIssuer;
-pub use local::{CA_CERT_FILE, CA_KEY_FILE, CaKeyAlgorithm, ISSUED_INDEX_FILE, LocalCa};
+pub use local::{CA_CERT_FILE, CA_KEY_FILE, CaKeyAlgorithm, CaSummary, ISSUED_INDEX_FILE, LocalCa};
 pub use profile::{CertProfileSpec, extended_key_usage_oid, render_subject};
 
 use cardline_device::IssuerError;

@@ -5,8 +5,10 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use cardline_issuance::home::Home;
 use cardline_issuance::options::Options;
+use cardline_issuance::store::sqlite::SqliteStore;
 use cardline_issuance::store::{Actor, Store};
 
 /// The environment of one `cardline` invocation.
@@ -65,8 +67,16 @@ impl Context {
 
     /// Opens the store of the home (the home must be initialised).
     pub fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        Ok(self.sqlite_store()?)
+    }
+
+    /// Opens the store of the home as the concrete SQLite store.
+    pub fn sqlite_store(&self) -> anyhow::Result<Arc<SqliteStore>> {
         self.require_home()?;
-        anyhow::bail!("the SQLite store is being written")
+        let path = self.home.database();
+        let store = SqliteStore::open(&path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        Ok(Arc::new(store))
     }
 
     /// Loads the options profile of the home (defaults when the home has no options file).
@@ -75,7 +85,7 @@ impl Context {
         if !path.exists() {
             return Ok(Options::default());
         }
-        Ok(Options::load(&path)?)
+        Options::load(&path).context("the options profile of this home is not usable")
     }
 
     /// Prints `value` as JSON with `--json`, else the text `human` renders.

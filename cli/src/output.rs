@@ -72,6 +72,49 @@ pub fn or_dash(v: Option<&str>) -> String {
     v.unwrap_or("-").to_string()
 }
 
+/// The common card table: number, state, order, person, validity, last change.
+pub fn cards_table(cards: &[cardline_issuance::model::Card]) -> String {
+    let mut t = Table::new([
+        "NUMBER",
+        "STATE",
+        "ORDER",
+        "ASSIGNED TO",
+        "VALID UNTIL",
+        "UPDATED",
+    ]);
+    for c in cards {
+        t.row([
+            c.number.clone(),
+            c.state.to_string(),
+            c.order_id.map_or_else(|| "-".into(), |o| o.to_string()),
+            or_dash(c.assigned_to.as_deref()),
+            or_dash(c.valid_until.as_deref()),
+            c.updated_at.clone(),
+        ]);
+    }
+    t.render()
+}
+
+/// `1 card` / `3 cards`.
+pub fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// The stable name of an attempt status (`in_flight`).
+pub fn attempt_status(s: cardline_issuance::model::AttemptStatus) -> &'static str {
+    use cardline_issuance::model::AttemptStatus as A;
+    match s {
+        A::InFlight => "in_flight",
+        A::Succeeded => "succeeded",
+        A::Failed => "failed",
+        A::Void => "void",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

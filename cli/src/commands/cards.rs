@@ -1,15 +1,269 @@
-//! `cardline cards ...`.
+//! `cardline cards ...`: list, show, assign, withdraw, lock, expire.
+
+use anyhow::Context as _;
+use cardline_issuance::model::{Attempt, AuditEntry, Card, CardEvent, CardState};
+use cardline_issuance::store::sqlite::timestamp;
+use cardline_issuance::store::{AuditFilter, CardFilter, EventDetail, Store, StoreError};
+use serde::Serialize;
 
 use crate::context::Context;
+use crate::output::{Table, cards_table, or_dash, plural};
 
 /// Subcommands of `cardline cards`.
 #[derive(Debug, clap::Subcommand)]
 pub enum CardsCommand {
-    /// Placeholder while the group is written.
-    Pending,
+    /// List cards, oldest first (in production order with --order).
+    List {
+        /// Only cards in this state.
+        #[arg(long, value_parser = parse_state)]
+        state: Option<CardState>,
+        /// Only cards of this order.
+        #[arg(long)]
+        order: Option<i64>,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// One card with its full history and its production attempts.
+    Show {
+        /// The card number.
+        card: String,
+    },
+    /// Give an `unassigned` card to a person (valid for the options' validity_days).
+    Assign {
+        /// The card number.
+        card: String,
+        /// The person.
+        #[arg(long)]
+        to: String,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Take an assigned card back (it returns to `unassigned`).
+    Withdraw {
+        /// The card number.
+        card: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Lock a produced card for good (lost, stolen, destroyed).
+    Lock {
+        /// The card number.
+        card: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Print the card's initial PIN and PUK (needs --reveal; audited as `secrets.reveal`).
+    Secrets(super::secrets::SecretsArgs),
+    /// Move every assigned card whose validity ended to `expired`.
+    Expire {
+        /// Treat this RFC 3339 time as now (default: the current time).
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+/// Parses a state name for clap, listing the allowed ones on error.
+pub fn parse_state(s: &str) -> Result<CardState, String> {
+    CardState::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = CardState::ALL.iter().map(|s| s.as_str()).collect();
+        format!("unknown state `{s}`: allowed {}", all.join(", "))
+    })
 }
 
 /// Runs a `cardline cards` subcommand.
-pub fn run(_ctx: &Context, _cmd: CardsCommand) -> anyhow::Result<()> {
-    anyhow::bail!("`cardline cards` is being written")
+pub fn run(ctx: &Context, cmd: CardsCommand) -> anyhow::Result<()> {
+    if let CardsCommand::Secrets(args) = cmd {
+        return super::secrets::run(ctx, args);
+    }
+    let store = ctx.store()?;
+    match cmd {
+        CardsCommand::List {
+            state,
+            order,
+            limit,
+        } => {
+            let cards = store.list_cards(&CardFilter {
+                state,
+                order_id: order,
+                limit,
+            })?;
+            ctx.emit(&cards, || {
+                if cards.is_empty() {
+                    "no cards match".into()
+                } else {
+                    format!("{}{}\n", cards_table(&cards), plural(cards.len(), "card"))
+                }
+            })
+        }
+        CardsCommand::Show { card } => show(ctx, store.as_ref(), &card),
+        CardsCommand::Assign { card, to, reason } => {
+            let options = ctx.options()?;
+            let detail = EventDetail {
+                reason,
+                assigned_to: Some(to),
+                valid_until: Some(timestamp::days_from_now(options.validity_days)),
+            };
+            change(ctx, store.as_ref(), &card, CardEvent::Assign, detail)
+        }
+        CardsCommand::Withdraw { card, reason } => {
+            let detail = EventDetail {
+                reason,
+                ..EventDetail::default()
+            };
+            change(ctx, store.as_ref(), &card, CardEvent::Withdraw, detail)
+        }
+        CardsCommand::Lock { card, reason } => {
+            let detail = EventDetail {
+                reason,
+                ..EventDetail::default()
+            };
+            change(ctx, store.as_ref(), &card, CardEvent::Lock, detail)
+        }
+        CardsCommand::Secrets(_) => unreachable!("handled above"),
+        CardsCommand::Expire { now } => {
+            let now = now.unwrap_or_else(timestamp::now);
+            let expired = store.expire_due(&now, &ctx.actor())?;
+            ctx.emit(&expired, || {
+                if expired.is_empty() {
+                    "no assigned card is past its validity".into()
+                } else {
+                    format!(
+                        "expired {}:\n{}",
+                        plural(expired.len(), "card"),
+                        cards_table(&expired)
+                    )
+                }
+            })
+        }
+    }
+}
+
+fn change(
+    ctx: &Context,
+    store: &dyn Store,
+    number: &str,
+    event: CardEvent,
+    detail: EventDetail,
+) -> anyhow::Result<()> {
+    let card = store
+        .apply_event(number, event, &detail, &ctx.actor())
+        .map_err(|e| explain(ctx, e))?;
+    ctx.emit(&card, || match event {
+        CardEvent::Assign => format!(
+            "{} assigned to {} until {}",
+            card.number,
+            or_dash(card.assigned_to.as_deref()),
+            or_dash(card.valid_until.as_deref())
+        ),
+        CardEvent::Withdraw => format!("{} withdrawn; it is unassigned again", card.number),
+        CardEvent::Lock => format!("{} locked for good", card.number),
+        _ => format!("{} is {}", card.number, card.state),
+    })
+}
+
+/// Adds a typo hint when a card number is unknown but has a wrong check digit.
+pub fn explain(ctx: &Context, err: StoreError) -> anyhow::Error {
+    if let StoreError::CardNotFound(number) = &err
+        && let Ok(options) = ctx.options()
+        && let Err(why) = options.numbering.validate(number)
+    {
+        return anyhow::Error::new(err).context(why.to_string());
+    }
+    err.into()
+}
+
+#[derive(Serialize)]
+struct CardReport {
+    card: Card,
+    history: Vec<AuditEntry>,
+    attempts: Vec<Attempt>,
+}
+
+fn show(ctx: &Context, store: &dyn Store, number: &str) -> anyhow::Result<()> {
+    let card = store.card(number).map_err(|e| explain(ctx, e))?;
+    let history = store.audit(&AuditFilter {
+        card_number: Some(card.number.clone()),
+        ..AuditFilter::default()
+    })?;
+    let attempts = store
+        .attempts_of_card(&card.number)
+        .context("reading the card's production attempts")?;
+    let report = CardReport {
+        card,
+        history,
+        attempts,
+    };
+    ctx.emit(&report, || render_card(&report))
+}
+
+fn render_card(r: &CardReport) -> String {
+    let c = &r.card;
+    let mut out = String::new();
+    let mut fields = Table::new(["CARD", c.number.as_str()]);
+    fields.row(["state", c.state.as_str()]);
+    fields.row([
+        "order",
+        &c.order_id.map_or_else(|| "-".into(), |o| o.to_string()),
+    ]);
+    fields.row(["assigned to", &or_dash(c.assigned_to.as_deref())]);
+    fields.row(["valid until", &or_dash(c.valid_until.as_deref())]);
+    fields.row(["chip", &or_dash(c.chip_id.as_deref())]);
+    if let Some(f) = &c.failure_reason {
+        fields.row(["failure", f.as_str()]);
+    }
+    fields.row(["created", c.created_at.as_str()]);
+    fields.row(["updated", c.updated_at.as_str()]);
+    out.push_str(&fields.render());
+    out.push_str("\nHistory\n");
+    let mut h = Table::new(["AT", "OPERATOR", "ACTION", "FROM", "TO", "ORDER", "REASON"]);
+    for e in &r.history {
+        h.row([
+            e.at.clone(),
+            e.operator.clone(),
+            e.action.clone(),
+            or_dash(e.from_state.as_deref()),
+            or_dash(e.to_state.as_deref()),
+            e.order_id.map_or_else(|| "-".into(), |o| o.to_string()),
+            or_dash(e.reason.as_deref()),
+        ]);
+    }
+    out.push_str(&h.render());
+    out.push_str("\nProduction attempts\n");
+    if r.attempts.is_empty() {
+        out.push_str("none\n");
+    } else {
+        let mut a = Table::new([
+            "ATTEMPT", "ORDER", "STATION", "STATUS", "CHIP", "STARTED", "STEPS", "REASON",
+        ]);
+        for at in &r.attempts {
+            let steps: Vec<String> = at
+                .steps
+                .iter()
+                .map(|s| {
+                    let outcome = match s.outcome.as_deref() {
+                        None => "…",
+                        Some("ok") => "ok",
+                        Some(_) => "failed",
+                    };
+                    format!("{}:{outcome}", s.step.as_str())
+                })
+                .collect();
+            a.row([
+                at.id.to_string(),
+                at.order_id.to_string(),
+                at.station.clone(),
+                crate::output::attempt_status(at.status).to_string(),
+                or_dash(at.chip_id.as_deref()),
+                at.started_at.clone(),
+                steps.join(" "),
+                or_dash(at.reason.as_deref()),
+            ]);
+        }
+        out.push_str(&a.render());
+    }
+    out
 }

@@ -1,0 +1,190 @@
+//! SQLite store: the production journal (attempts, steps, chip, outcome) and sealed secrets.
+
+use cardline_issuance::model::*;
+use cardline_issuance::numbering::Numbering;
+use cardline_issuance::store::sqlite::SqliteStore;
+use cardline_issuance::store::*;
+
+fn op() -> Actor {
+    Actor("olga".into())
+}
+
+fn order_of(n: u32) -> (SqliteStore, Order) {
+    let store = SqliteStore::open_in_memory().unwrap();
+    store
+        .request_cards(n, &Numbering::default(), &op())
+        .unwrap();
+    let order = store.create_order(&OrderSelection::All, &op()).unwrap();
+    (store, order)
+}
+
+#[test]
+fn attempts_take_cards_in_order_and_skip_cards_in_flight() {
+    let (store, order) = order_of(3);
+    let (c1, a1) = store
+        .begin_attempt(order.id, "st1", &op())
+        .unwrap()
+        .unwrap();
+    let (c2, a2) = store
+        .begin_attempt(order.id, "st2", &op())
+        .unwrap()
+        .unwrap();
+    assert_eq!(c1.number, order.cards[0].number);
+    assert_eq!(
+        c2.number, order.cards[1].number,
+        "a card in flight is not taken twice"
+    );
+    assert_ne!(a1, a2);
+    store.attempt_voided(a1, "jam", &op()).unwrap();
+    let (again, _) = store
+        .begin_attempt(order.id, "st1", &op())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.number, c1.number,
+        "a voided attempt's card is produced again"
+    );
+    let (c3, _) = store
+        .begin_attempt(order.id, "st3", &op())
+        .unwrap()
+        .unwrap();
+    assert_eq!(c3.number, order.cards[2].number);
+    assert!(
+        store
+            .begin_attempt(order.id, "st1", &op())
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store.begin_attempt(99, "st1", &op()),
+        Err(StoreError::OrderNotFound(99))
+    ));
+    let inflight = store.in_flight_attempts().unwrap();
+    assert_eq!(
+        inflight
+            .iter()
+            .map(|a| a.card_number.clone())
+            .collect::<Vec<_>>(),
+        [c2.number, c1.number, c3.number]
+    );
+}
+
+#[test]
+fn steps_are_journaled_as_intent_then_outcome() {
+    let (store, order) = order_of(1);
+    let (card, a) = store
+        .begin_attempt(order.id, "st1", &op())
+        .unwrap()
+        .unwrap();
+    store.step_started(a, ProductionStep::Feed).unwrap();
+    store.step_finished(a, ProductionStep::Feed, None).unwrap();
+    store.step_started(a, ProductionStep::Encode).unwrap();
+    store.set_attempt_chip(a, "GUID-1").unwrap();
+    let inflight = &store.in_flight_attempts().unwrap()[0];
+    assert_eq!(inflight.chip_id.as_deref(), Some("GUID-1"));
+    assert_eq!(inflight.steps.len(), 2);
+    assert_eq!(inflight.steps[1].finished_at, None, "encode is in flight");
+    store
+        .step_finished(a, ProductionStep::Encode, Some("6982 security status"))
+        .unwrap();
+    // An outcome without a journaled intent still lands in the journal.
+    store
+        .step_finished(a, ProductionStep::Reject, None)
+        .unwrap();
+    let failed = store.attempt_failed(a, "encode failed", &op()).unwrap();
+    assert_eq!(failed.state, CardState::Failed);
+    assert_eq!(failed.failure_reason.as_deref(), Some("encode failed"));
+
+    let attempts = store.attempts_of_card(&card.number).unwrap();
+    assert_eq!(attempts.len(), 1);
+    let at = &attempts[0];
+    assert_eq!(
+        (at.status, at.station.as_str(), at.order_id),
+        (AttemptStatus::Failed, "st1", order.id)
+    );
+    assert!(at.finished_at.is_some());
+    let steps: Vec<_> = at
+        .steps
+        .iter()
+        .map(|s| (s.step, s.outcome.clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (ProductionStep::Feed, Some("ok".into())),
+            (ProductionStep::Encode, Some("6982 security status".into())),
+            (ProductionStep::Reject, Some("ok".into())),
+        ]
+    );
+    assert!(store.in_flight_attempts().unwrap().is_empty());
+    assert!(matches!(
+        store.step_started(777, ProductionStep::Feed),
+        Err(StoreError::AttemptNotFound(777))
+    ));
+    assert!(matches!(
+        store.attempts_of_card("NOPE"),
+        Err(StoreError::CardNotFound(_))
+    ));
+}
+
+#[test]
+fn success_records_chip_and_secrets_and_a_closed_attempt_cannot_close_again() {
+    let (store, order) = order_of(1);
+    let (card, a) = store
+        .begin_attempt(order.id, "st1", &op())
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.card_secrets(&card.number).unwrap(), None);
+    store.set_attempt_chip(a, "GUID-7").unwrap();
+    let sealed = SealedSecrets {
+        key_id: "station-key-1".into(),
+        nonce: vec![9; 12],
+        ciphertext: vec![7; 48],
+    };
+    let done = store
+        .attempt_succeeded(
+            a,
+            &AttemptSuccess {
+                chip_id: None,
+                certificate_fingerprints: vec!["ab".repeat(32)],
+                secrets: Some(sealed.clone()),
+            },
+            &op(),
+        )
+        .unwrap();
+    assert_eq!(done.state, CardState::Unassigned);
+    assert_eq!(
+        done.chip_id.as_deref(),
+        Some("GUID-7"),
+        "the chip recorded during the attempt"
+    );
+    assert_eq!(store.card_secrets(&card.number).unwrap(), Some(sealed));
+    for r in [
+        store.attempt_succeeded(a, &AttemptSuccess::default(), &op()),
+        store.attempt_failed(a, "x", &op()),
+        store.attempt_voided(a, "x", &op()),
+    ] {
+        assert!(
+            matches!(r, Err(StoreError::AttemptClosed { ref status, .. }) if status == "succeeded"),
+            "{r:?}"
+        );
+    }
+    assert_eq!(
+        store.card(&card.number).unwrap().state,
+        CardState::Unassigned
+    );
+    assert!(matches!(
+        store.card_secrets("NOPE"),
+        Err(StoreError::CardNotFound(_))
+    ));
+}
+
+#[test]
+fn production_of_a_closed_order_is_refused() {
+    let (store, order) = order_of(1);
+    store.cancel_order(order.id, &op()).unwrap();
+    assert!(matches!(
+        store.begin_attempt(order.id, "st1", &op()),
+        Err(StoreError::OrderState { .. })
+    ));
+}

@@ -164,8 +164,9 @@ fn serve(
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     loop {
         let mut header = [0u8; 2];
-        if read_full(&mut stream, &mut header, stop)? {
-            return Ok(());
+        match read_frame_start(&mut stream, &mut header, stop, card)? {
+            Idle::Frame => {}
+            Idle::Stop | Idle::Unplugged => return Ok(()),
         }
         let len = u16::from_be_bytes(header) as usize;
         let mut payload = vec![0u8; len];
@@ -190,6 +191,46 @@ fn serve(
             frame.extend((reply.len() as u16).to_be_bytes());
             frame.extend(reply);
             stream.write_all(&frame)?;
+        }
+    }
+}
+
+/// What happened while waiting for the next frame.
+enum Idle {
+    Frame,
+    Stop,
+    Unplugged,
+}
+
+/// Waits for the 2-byte header of the next frame, noticing stop requests and a card pulled
+/// out between commands (the connection is then closed: vpcd sees the card go).
+fn read_frame_start(
+    stream: &mut TcpStream,
+    header: &mut [u8; 2],
+    stop: &AtomicBool,
+    card: &SharedSimCard,
+) -> std::io::Result<Idle> {
+    loop {
+        arm_quickack(stream);
+        match stream.read(&mut header[..1]) {
+            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+            Ok(_) => {
+                return Ok(if read_full(stream, &mut header[1..], stop)? {
+                    Idle::Stop
+                } else {
+                    Idle::Frame
+                });
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(Idle::Stop);
+                }
+                if !crate::card::lock_card(card).is_present() {
+                    return Ok(Idle::Unplugged);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }

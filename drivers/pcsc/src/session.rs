@@ -1,0 +1,206 @@
+//! [`PcscReader`] (a `CardReader`) and [`PcscSession`] (an exclusive `CardTransport` that
+//! disconnects, resetting the card, when dropped).
+
+use std::time::Duration;
+
+use cardline_device::{CardReader, CardTransport, TransportError};
+
+use crate::error::map;
+use crate::readers::PcscReaders;
+
+/// One PC/SC reader.
+pub struct PcscReader {
+    ctx: pcsc::Context,
+    name: String,
+    allow_t0: bool,
+}
+
+impl PcscReader {
+    pub(crate) fn new(ctx: pcsc::Context, name: String) -> Self {
+        Self {
+            ctx,
+            name,
+            allow_t0: false,
+        }
+    }
+
+    /// Also accept cards that only speak T=0 (default: T=1 only, like PIV clients; a T=0-only
+    /// ATR then gives [`TransportError::BadAtr`]).
+    pub fn allow_t0(mut self, allow: bool) -> Self {
+        self.allow_t0 = allow;
+        self
+    }
+
+    /// Opens an exclusive session with the card in the reader, waiting at most `timeout`.
+    pub fn open(&self, timeout: Duration) -> Result<PcscSession, TransportError> {
+        let readers = PcscReaders::from_context(self.ctx.clone());
+        let atr = readers.wait_for_card(&self.name, timeout)?;
+        let name =
+            std::ffi::CString::new(self.name.as_str()).map_err(|_| TransportError::NoReader {
+                pattern: self.name.clone(),
+            })?;
+        let connect = |protocols| {
+            self.ctx
+                .connect(&name, pcsc::ShareMode::Exclusive, protocols)
+        };
+        let card = match connect(pcsc::Protocols::T1) {
+            Ok(card) => card,
+            Err(pcsc::Error::ProtoMismatch) if self.allow_t0 => {
+                connect(pcsc::Protocols::ANY).map_err(|e| map(e, &self.name))?
+            }
+            Err(pcsc::Error::ProtoMismatch) | Err(pcsc::Error::UnsupportedCard) => {
+                return Err(TransportError::BadAtr {
+                    reader: self.name.clone(),
+                    atr: hex::encode_upper(&atr),
+                });
+            }
+            Err(pcsc::Error::NoSmartcard) => {
+                return Err(TransportError::NoCard {
+                    reader: self.name.clone(),
+                    waited: timeout,
+                });
+            }
+            Err(e) => return Err(map(e, &self.name)),
+        };
+        tracing::debug!(
+            "reader {}: session opened, ATR {}",
+            self.name,
+            hex::encode(&atr)
+        );
+        Ok(PcscSession::new(card, self.name.clone(), atr, true))
+    }
+}
+
+impl CardReader for PcscReader {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn connect(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Box<dyn CardTransport + '_>, TransportError> {
+        Ok(Box::new(self.open(timeout)?))
+    }
+}
+
+/// A session with one card. Ends on drop: `SCardDisconnect(RESET)` — the card's security
+/// state (verified PIN, management key) is gone afterwards.
+pub struct PcscSession {
+    card: Option<pcsc::Card>,
+    reader: String,
+    atr: Vec<u8>,
+    reset_on_drop: bool,
+    buffer: Vec<u8>,
+}
+
+impl PcscSession {
+    pub(crate) fn new(card: pcsc::Card, reader: String, atr: Vec<u8>, reset: bool) -> Self {
+        Self {
+            card: Some(card),
+            reader,
+            atr,
+            reset_on_drop: reset,
+            buffer: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
+        }
+    }
+
+    /// After `SCARD_E_NOT_TRANSACTED` (the reader lost the card mid-command): removed if the
+    /// reader is now empty, mute otherwise.
+    fn classify_lost_card(&self) -> TransportError {
+        let present = self
+            .card
+            .as_ref()
+            .and_then(|c| c.status2_owned().ok())
+            .is_some_and(|s| s.status().contains(pcsc::Status::PRESENT));
+        if present {
+            TransportError::Mute {
+                reader: self.reader.clone(),
+            }
+        } else {
+            TransportError::CardRemoved {
+                reader: self.reader.clone(),
+            }
+        }
+    }
+}
+
+/// Hex for the trace log with PIN/PUK/key command data replaced by its length.
+fn redacted(apdu: &[u8]) -> String {
+    if apdu.len() > 5 && matches!(apdu[1], 0x20 | 0x24 | 0x2C | 0xFF | 0x87) {
+        format!(
+            "{} [{} bytes redacted]",
+            hex::encode(&apdu[..4]),
+            apdu.len() - 4
+        )
+    } else {
+        hex::encode(apdu)
+    }
+}
+
+impl CardTransport for PcscSession {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let card = self
+            .card
+            .as_ref()
+            .ok_or_else(|| TransportError::CardRemoved {
+                reader: self.reader.clone(),
+            })?;
+        tracing::trace!("pcsc {} >> {}", self.reader, redacted(command));
+        match card.transmit(command, &mut self.buffer) {
+            // vpcd answers a lost card with an empty response; a response needs SW1 SW2.
+            Ok(response) if response.len() < 2 => Err(self.classify_lost_card()),
+            Ok(response) => {
+                let response = response.to_vec();
+                if command.get(1) == Some(&0x87) && command.get(3) == Some(&0x9B) {
+                    tracing::trace!("pcsc {} << [management key exchange redacted]", self.reader);
+                } else {
+                    tracing::trace!("pcsc {} << {}", self.reader, hex::encode(&response));
+                }
+                Ok(response)
+            }
+            Err(pcsc::Error::NotTransacted) => Err(self.classify_lost_card()),
+            Err(e) => Err(map(e, &self.reader)),
+        }
+    }
+
+    fn atr(&self) -> Vec<u8> {
+        self.atr.clone()
+    }
+
+    fn reader_name(&self) -> String {
+        self.reader.clone()
+    }
+}
+
+impl Drop for PcscSession {
+    fn drop(&mut self) {
+        if let Some(card) = self.card.take() {
+            let disposition = if self.reset_on_drop {
+                pcsc::Disposition::ResetCard
+            } else {
+                pcsc::Disposition::LeaveCard
+            };
+            if let Err((_, e)) = card.disconnect(disposition) {
+                tracing::debug!("reader {}: disconnect failed: {e}", self.reader);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for PcscSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscSession")
+            .field("reader", &self.reader)
+            .field("atr", &hex::encode(&self.atr))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for PcscReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscReader")
+            .field("name", &self.name)
+            .finish()
+    }
+}

@@ -11,6 +11,7 @@ mod commands;
 mod context;
 #[allow(dead_code)] // helpers offered to every command module; not all are used by each
 mod output;
+mod stations_registry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -9,12 +9,16 @@ use crate::context::Context;
 mod audit;
 mod cards;
 mod completions;
+mod demo;
 mod init;
 mod options;
 mod order;
 mod printer;
 mod printers;
+mod produce;
+mod recover;
 mod request;
+mod stations;
 
 /// Every `cardline` command.
 #[derive(Debug, clap::Subcommand)]
@@ -34,6 +38,13 @@ pub enum Command {
     Options(options::OptionsCommand),
     /// Read the audit log.
     Audit(audit::AuditArgs),
+    /// Production stations: list and check them.
+    #[command(subcommand)]
+    Stations(stations::StationsCommand),
+    /// Settle production attempts a crash left in flight.
+    Recover(recover::RecoverArgs),
+    /// A whole batch order on three simulated stations, in a fresh temporary home.
+    Demo(demo::DemoArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
     /// Find printers: USB (Evolis vendor id), serial ports, configured stations.
@@ -53,6 +64,9 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Order(cmd) => order::run(ctx, cmd),
         Command::Options(cmd) => options::run(ctx, cmd),
         Command::Audit(args) => audit::run(ctx, args),
+        Command::Stations(cmd) => stations::run(ctx, cmd),
+        Command::Recover(args) => recover::run(ctx, args),
+        Command::Demo(args) => demo::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Printers(cmd) => printers::run(ctx, cmd),
         Command::Printer(cmd) => printer::run(ctx, cmd),

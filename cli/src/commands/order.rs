@@ -31,6 +31,8 @@ pub enum OrderCommand {
         /// The order id.
         id: OrderId,
     },
+    /// Produce the order on every station of the stations file (the "Next" step).
+    Produce(super::produce::ProduceArgs),
     /// Select failed (and misprinted) cards of an open order for another production run.
     Repeat {
         /// The order id.
@@ -97,6 +99,7 @@ pub fn run(ctx: &Context, cmd: OrderCommand) -> anyhow::Result<()> {
             emit_order(ctx, store.as_ref(), &order, "")
         }
         OrderCommand::List => list(ctx, store.as_ref()),
+        OrderCommand::Produce(args) => super::produce::run(ctx, args),
         OrderCommand::Cancel { id } => {
             let order = store.cancel_order(id, &actor)?;
             emit_order(ctx, store.as_ref(), &order, "cancelled")

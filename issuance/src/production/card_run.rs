@@ -190,12 +190,9 @@ impl<'p, 's> CardRun<'p, 's> {
                         station: self.station.name.clone(),
                         reason: e.to_string(),
                     });
-                    match wait_until_ready(self.p, self.station, || false) {
+                    match wait_until_ready(self.p, self.station, || false, Some(e.to_string())) {
                         Readiness::Ready(paused) => {
                             self.paused += paused;
-                            self.p.emit(ProductionEvent::StationResumed {
-                                station: self.station.name.clone(),
-                            });
                             continue;
                         }
                         Readiness::GaveUp(paused) => {

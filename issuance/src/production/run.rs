@@ -135,7 +135,7 @@ fn run_station(
         if p.cancelled() || drained.load(Ordering::SeqCst) {
             break;
         }
-        match wait_until_ready(p, station, || drained.load(Ordering::SeqCst)) {
+        match wait_until_ready(p, station, || drained.load(Ordering::SeqCst), None) {
             Readiness::Ready(paused) => summary.paused_ms += paused.as_millis() as u64,
             Readiness::GaveUp(paused) => {
                 summary.paused_ms += paused.as_millis() as u64;
@@ -184,14 +184,16 @@ pub(super) enum Readiness {
 }
 
 /// Polls the printer until it is ready, pausing the station (with events) meanwhile.
-/// `give_up` is checked on every poll, besides cancellation.
+/// `give_up` is checked on every poll, besides cancellation; `already_paused_for` is the
+/// reason of a pause the caller already announced.
 pub(super) fn wait_until_ready(
     p: &Production<'_>,
     station: &mut Station,
     give_up: impl Fn() -> bool,
+    already_paused_for: Option<String>,
 ) -> Readiness {
     let since = Instant::now();
-    let mut paused_for: Option<String> = None;
+    let mut paused_for: Option<String> = already_paused_for;
     let mut transient_failures = 0;
     loop {
         let problem = match station.printer.status() {

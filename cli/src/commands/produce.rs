@@ -1,0 +1,269 @@
+//! `cardline order produce ID` (the operator's "Next"): recovers what a crash left in flight,
+//! then produces the order on every station of the stations file, with live progress.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use anyhow::Context as _;
+use cardline_device::{CertificateIssuer, CertificateRequest, IssuerError, Pin, Puk};
+use cardline_issuance::ca::{CertProfileSpec, LocalCa, ProfileIssuer};
+use cardline_issuance::face::{CardFields, PreparedFace};
+use cardline_issuance::model::{Card, CardState, OrderId};
+use cardline_issuance::production::{
+    EncodingSettings, FaceError, FaceRenderer, Production, ProductionEvent, ProductionSettings,
+    ProductionSummary, SealError, SecretSealer, Station, produce_order, recover,
+};
+use cardline_issuance::secrets::{KeyFiles, StationKey, seal_card_secrets};
+use cardline_issuance::store::{SealedSecrets, Store};
+use time::OffsetDateTime;
+
+use crate::context::Context;
+use progress::Progress;
+
+mod progress;
+
+/// `order produce` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ProduceArgs {
+    /// The order to produce.
+    pub id: OrderId,
+}
+
+/// Runs `order produce`.
+pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let mut stations = crate::stations_registry::open_home_stations(ctx)?;
+    let kit = ProductionKit::load(ctx)?;
+    let summary = run_production(ctx, store.as_ref(), &kit, args.id, &mut stations, ctx.json)?;
+    if !ctx.json {
+        ctx.print_text(&summary_text(&summary))?;
+    }
+    if summary.remaining > 0 && !summary.cancelled {
+        anyhow::bail!(
+            "{} card(s) of order {} are still in production: a station stopped (see above)",
+            summary.remaining,
+            args.id
+        );
+    }
+    Ok(())
+}
+
+/// Recovery, then production with progress output (JSON lines or a progress bar).
+pub(crate) fn run_production(
+    ctx: &Context,
+    store: &dyn Store,
+    kit: &ProductionKit,
+    order_id: OrderId,
+    stations: &mut [Station],
+    json_lines: bool,
+) -> anyhow::Result<ProductionSummary> {
+    let report = recover(store, stations, &ctx.actor())?;
+    for outcome in &report.outcomes {
+        if json_lines {
+            println!(
+                "{}",
+                serde_json::json!({"event": "recovered", "recovery": outcome})
+            );
+        } else {
+            eprintln!("recovery: {}", serde_json::to_string(outcome)?);
+        }
+    }
+    let total = store
+        .count_by_state(Some(order_id))?
+        .into_iter()
+        .find(|(s, _)| *s == CardState::InProduction)
+        .map_or(0, |(_, n)| n);
+    let names: Vec<String> = stations.iter().map(|s| s.name.clone()).collect();
+    let progress = Mutex::new(Progress::new(total, &names, json_lines));
+    let sink = |e: &ProductionEvent| progress.lock().expect("progress lock").show(e);
+    let cancel = cancel_flag();
+    cancel.store(false, Ordering::SeqCst);
+    let issuer = kit.issuer();
+    let p = Production {
+        store,
+        settings: &kit.settings,
+        issuer: &issuer,
+        sealer: &kit.sealer,
+        face: &kit.face,
+        cancel,
+        events: &sink,
+    };
+    let summary = produce_order(&p, order_id, stations)?;
+    progress.into_inner().expect("progress lock").finish();
+    Ok(summary)
+}
+
+/// The process-wide cancellation flag, set by Ctrl-C (the handler is installed once).
+fn cancel_flag() -> &'static AtomicBool {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        let _ = ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ncancelling: finishing the cards in hand (Ctrl-C again to quit now)");
+        });
+        flag
+    })
+}
+
+/// The human summary of a run.
+pub(crate) fn summary_text(s: &ProductionSummary) -> String {
+    let secs = s.elapsed_ms as f64 / 1000.0;
+    let mut out = format!(
+        "order {}: {} produced, {} failed, {} still in production{} ({secs:.1} s)\n",
+        s.order_id,
+        s.produced,
+        s.failed,
+        s.remaining,
+        if s.cancelled { ", cancelled" } else { "" }
+    );
+    for st in &s.stations {
+        let rate = st.cards_per_hour(std::time::Duration::from_millis(s.elapsed_ms));
+        out.push_str(&format!(
+            "  {:<12} {:>4} produced {:>3} failed  {:>7.0} cards/h  paused {:.1} s{}\n",
+            st.name,
+            st.produced,
+            st.failed,
+            rate,
+            st.paused_ms as f64 / 1000.0,
+            st.stopped
+                .as_ref()
+                .map(|r| format!("  stopped: {r}"))
+                .unwrap_or_default()
+        ));
+    }
+    out
+}
+
+/// What production needs from the home: settings from the options, the CA, the station key,
+/// the prepared card face.
+pub(crate) struct ProductionKit {
+    /// The orchestrator's settings.
+    pub settings: ProductionSettings,
+    ca: Option<LocalCa>,
+    profiles: Vec<CertProfileSpec>,
+    not_after: OffsetDateTime,
+    sealer: StationSealer,
+    face: FaceAdapter,
+}
+
+impl ProductionKit {
+    /// Loads options, keys, CA and face template of the home.
+    pub fn load(ctx: &Context) -> anyhow::Result<ProductionKit> {
+        let options = ctx.options()?;
+        let keys = KeyFiles::in_home(ctx.home_dir());
+        let station_key = keys
+            .station_key()
+            .context("production needs the station key that seals PIN and PUK")?;
+        let now = OffsetDateTime::now_utc();
+        let not_after = now + time::Duration::days(i64::from(options.validity_days));
+        let (encoding, ca, profiles) = if options.encode {
+            let master = keys.master_key()?;
+            let ca = LocalCa::load(&ctx.home.ca_dir(), &station_key)
+                .context("encoded cards need the issuing CA (`cardline ca init`)")?;
+            let expiry = format!(
+                "{:04}{:02}{:02}",
+                not_after.year(),
+                u8::from(not_after.month()),
+                not_after.day()
+            );
+            let profile = options.card_profile;
+            let encoding = EncodingSettings {
+                pin_length: options.pin_length.into(),
+                puk_length: options.puk_length.into(),
+                transport_pin: profile.transport_pin(),
+                transport_puk: profile.transport_puk(),
+                transport_management_key: profile.transport_management_key(),
+                management_key_master: master,
+                keys: options.key_requests(),
+                expiry,
+            };
+            (Some(encoding), Some(ca), options.certificate_specs())
+        } else {
+            (None, None, Vec::new())
+        };
+        let template =
+            cardline_issuance::face::load_template(ctx.home_dir(), &options.face_template)?;
+        let face = PreparedFace::new(&template)?;
+        let issued = format!("{}", now.date());
+        let mut settings = ProductionSettings::new(ctx.actor(), encoding);
+        if let Ok(v) = std::env::var("CARDLINE_RETRY_DELAY_MS") {
+            settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
+        }
+        if let Ok(v) = std::env::var("CARDLINE_OPERATOR_POLL_MS") {
+            settings.operator_poll = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
+        }
+        Ok(ProductionKit {
+            settings,
+            ca,
+            profiles,
+            not_after,
+            sealer: StationSealer(station_key),
+            face: FaceAdapter { face, issued },
+        })
+    }
+
+    /// The certificate issuer the encoder calls.
+    pub fn issuer(&self) -> KitIssuer<'_> {
+        KitIssuer(
+            self.ca
+                .as_ref()
+                .map(|ca| ProfileIssuer::new(ca, &self.profiles, self.not_after)),
+        )
+    }
+}
+
+/// The CA when encoding is on; refuses when it is off (never called then).
+pub(crate) struct KitIssuer<'a>(Option<ProfileIssuer<'a>>);
+
+impl CertificateIssuer for KitIssuer<'_> {
+    fn issue(&self, request: &CertificateRequest) -> Result<Vec<u8>, IssuerError> {
+        match &self.0 {
+            Some(i) => i.issue(request),
+            None => Err(IssuerError::Authority(
+                "encoding is off in the options".into(),
+            )),
+        }
+    }
+}
+
+struct StationSealer(StationKey);
+
+impl SecretSealer for StationSealer {
+    fn seal(&self, card: &str, pin: &Pin, puk: &Puk) -> Result<SealedSecrets, SealError> {
+        seal_card_secrets(&self.0, card, pin, puk).map_err(|e| SealError {
+            card: card.to_string(),
+            detail: e.to_string(),
+        })
+    }
+}
+
+struct FaceAdapter {
+    face: PreparedFace,
+    issued: String,
+}
+
+impl FaceRenderer for FaceAdapter {
+    fn render(&self, card: &Card) -> Result<cardline_device::CardImage, FaceError> {
+        self.face
+            .render(&CardFields::from_card(card, self.issued.clone()))
+            .map_err(|e| FaceError {
+                card: card.number.clone(),
+                detail: e.to_string(),
+            })
+    }
+}
+
+/// Flushes stdout (JSON lines must reach a reading parent process at once).
+pub(crate) fn flush() {
+    let _ = std::io::stdout().flush();
+}
+
+/// True when stderr is a terminal (progress bars only then).
+pub(crate) fn interactive() -> bool {
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,186 @@
+//! `cardline sim serve --stations N`: N simulated stations reachable as real devices until
+//! stopped: each printer on a pseudo-terminal (or TCP), and the chip of the card parked at its
+//! contact station plugged into pcscd through vpcd (`Virtual PCD 00 0n`) — so the stations file
+//! it prints drives the real Evolis, link, PC/SC and PIV drivers end to end.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use cardline_sim::card::{SimCard, SimCardConfig, SimCardTransport};
+use cardline_sim::clock::TimeModel;
+use cardline_sim::faults::{PrinterFaultPlan, ScriptedFault};
+use cardline_sim::printer::{
+    PtyEndpoint, SimPrinter, SimPrinterConfig, SimPrinterHandle, TcpEndpoint,
+};
+use cardline_sim::vpcd::{VPCD_PORT, VpcdCard, VpcdHandle, reader_name_for_port};
+use serde::Serialize;
+
+use crate::context::Context;
+
+/// `sim serve` arguments.
+#[derive(Debug, clap::Args)]
+pub struct SimServeArgs {
+    /// How many stations.
+    #[arg(long, default_value_t = 1)]
+    pub stations: u16,
+    /// Serve printers on TCP from this address (port incremented per station) instead of
+    /// pseudo-terminals, e.g. `127.0.0.1:9100`.
+    #[arg(long, value_name = "ADDR")]
+    pub tcp: Option<String>,
+    /// First vpcd port (slot 0 = 35963 = `Virtual PCD 00 00`).
+    #[arg(long, default_value_t = VPCD_PORT)]
+    pub vpcd_port: u16,
+    /// vpcd slots available (pcscd's vpcd exposes 2 readers by default); further stations
+    /// are print-only.
+    #[arg(long, default_value_t = 2)]
+    pub vpcd_slots: u16,
+    /// Device delays relative to a real printer (0 = instant, 0.1 = ten times faster).
+    #[arg(long, default_value_t = 0.1)]
+    pub time_scale: f64,
+    /// Scripted printer faults for every station (`jam@3:printing`, `cover-opens@5:3`, ...).
+    #[arg(long = "fault", value_name = "FAULT")]
+    pub faults: Vec<String>,
+    /// Directory for PNGs of printed cards (one subdirectory per station).
+    #[arg(long)]
+    pub png_dir: Option<std::path::PathBuf>,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub seconds: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct ServedStation {
+    name: String,
+    printer: String,
+    reader: Option<String>,
+}
+
+/// Runs `sim serve`.
+pub fn run(ctx: &Context, args: SimServeArgs) -> anyhow::Result<()> {
+    let mut faults = Vec::new();
+    for f in &args.faults {
+        faults.push(f.parse::<ScriptedFault>()?);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut served = Vec::new();
+    let mut endpoints: Vec<Box<dyn std::any::Any>> = Vec::new();
+    let mut couplers = Vec::new();
+    for i in 0..args.stations {
+        let name = format!("sim-{}", i + 1);
+        let png_dir = args.png_dir.as_ref().map(|d| d.join(&name));
+        if let Some(d) = &png_dir {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        let printer = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
+            serial: format!("SIM-{name}"),
+            feeder_cards: 10_000,
+            time: TimeModel::scaled(args.time_scale),
+            png_dir,
+            faults: PrinterFaultPlan::scripted(faults.clone()),
+            ..SimPrinterConfig::default()
+        }));
+        let uri = match &args.tcp {
+            Some(base) => {
+                let (host, port) = base.rsplit_once(':').context("--tcp wants HOST:PORT")?;
+                let port: u16 = port.parse().context("--tcp port is not a number")?;
+                let ep = TcpEndpoint::start(printer.clone(), &format!("{host}:{}", port + i))?;
+                let uri = ep.uri();
+                endpoints.push(Box::new(ep));
+                uri
+            }
+            None => {
+                let ep = PtyEndpoint::start(printer.clone())?;
+                let uri = ep.uri();
+                endpoints.push(Box::new(ep));
+                uri
+            }
+        };
+        let reader = (i < args.vpcd_slots).then(|| {
+            let port = args.vpcd_port + i;
+            let stop = stop.clone();
+            let printer = printer.clone();
+            let seed = 0x5EED_0000 + u64::from(i) * 1_000_000;
+            couplers.push(std::thread::spawn(move || {
+                couple(printer, port, seed, &stop)
+            }));
+            reader_name_for_port(port).unwrap_or_else(|| format!("vpcd port {port}"))
+        });
+        served.push(ServedStation {
+            name,
+            printer: uri,
+            reader,
+        });
+    }
+    let snippet = stations_snippet(&served);
+    ctx.emit(&served, || {
+        format!(
+            "{} simulated station(s) running; put this in <home>/stations.toml:\n\n{snippet}\nCtrl-C to stop.",
+            served.len()
+        )
+    })?;
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let started = std::time::Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        if args
+            .seconds
+            .is_some_and(|s| started.elapsed() >= Duration::from_secs(s))
+        {
+            stop.store(true, Ordering::SeqCst);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for c in couplers {
+        let _ = c.join();
+    }
+    drop(endpoints);
+    Ok(())
+}
+
+/// The stations file lines for the served stations.
+fn stations_snippet(served: &[ServedStation]) -> String {
+    let mut s = String::new();
+    for st in served {
+        s.push_str(&format!(
+            "[[station]]\nname = \"{}\"\nprinter = \"{}\"\n",
+            st.name, st.printer
+        ));
+        match &st.reader {
+            Some(r) => s.push_str(&format!("reader = \"{r}\"\n\n")),
+            None => s.push_str("reader = \"none\"\nencode = false\n\n"),
+        }
+    }
+    s
+}
+
+/// Keeps the chip of the card parked at the printer's contact station plugged into the vpcd
+/// slot on `port`: a fresh chip per card, unplugged when the card moves away.
+fn couple(printer: SimPrinterHandle, port: u16, seed: u64, stop: &AtomicBool) {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut plugged: Option<(u32, VpcdHandle)> = None;
+    while !stop.load(Ordering::SeqCst) {
+        let parked = printer.card_at_contact_station();
+        match (&plugged, parked) {
+            (Some((n, _)), Some(p)) if *n == p => {}
+            (_, Some(p)) => {
+                if let Some((_, h)) = plugged.take() {
+                    h.stop();
+                }
+                let chip = SimCard::new(SimCardConfig::from_seed(seed.wrapping_add(u64::from(p))));
+                plugged = Some((p, VpcdCard::spawn(SimCardTransport::share(chip), addr)));
+            }
+            (Some(_), None) => {
+                if let Some((_, h)) = plugged.take() {
+                    h.stop();
+                }
+            }
+            (None, None) => {}
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if let Some((_, h)) = plugged {
+        h.stop();
+    }
+}

@@ -1,0 +1,310 @@
+//! Independent real clients (yubico-piv-tool, OpenSC, openssl) accept the SimCard behind the
+//! real pcscd. Skips visibly when pcscd or a tool is absent.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::Rig;
+
+const PKCS11_MODULE: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
+
+/// Runs a tool; (success, stdout + stderr).
+fn run(tool: &str, args: &[&str], home: &Path) -> (bool, String) {
+    let out = Command::new(tool)
+        .args(args)
+        // A private HOME: no OpenSC file cache from an earlier card with the same serial.
+        .env("HOME", home)
+        .output()
+        .unwrap_or_else(|e| panic!("running {tool}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// True when every tool is installed; prints `skipped` otherwise.
+fn tools_present(test: &str, tools: &[&str]) -> bool {
+    for tool in tools {
+        let found = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
+            .unwrap_or(false);
+        if !found {
+            println!("skipped: {test}: `{tool}` is not installed");
+            return false;
+        }
+    }
+    true
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cardline-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn yubico_piv_tool_status_verify_and_change_pin() {
+    let test = "yubico_piv_tool_status_verify_and_change_pin";
+    if !tools_present(test, &["yubico-piv-tool"]) {
+        return;
+    }
+    let Some(rig) = Rig::start(test) else {
+        return;
+    };
+    let home = temp_dir("ypt");
+    let r = format!("-r{}", rig.reader);
+    let serial = rig.card.lock().unwrap().serial();
+    let (ok, out) = run("yubico-piv-tool", &[&r, "-a", "status"], &home);
+    assert!(ok, "{out}");
+    assert!(out.contains("Version:\t5.4.3"), "{out}");
+    assert!(out.contains(&format!("Serial Number:\t{serial}")), "{out}");
+    assert!(out.contains("PIN tries left:\t3"), "{out}");
+
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[&r, "-a", "verify-pin", "-P", "123456"],
+        &home,
+    );
+    assert!(ok && out.contains("Successfully verified PIN"), "{out}");
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[&r, "-a", "verify-pin", "-P", "999999"],
+        &home,
+    );
+    assert!(!ok && out.contains("2 tries left"), "{out}");
+
+    let change = ["-a", "change-pin", "-P", "123456", "-N", "24680135"];
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[&[r.as_str()][..], &change[..]].concat(),
+        &home,
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[&r, "-a", "verify-pin", "-P", "24680135"],
+        &home,
+    );
+    assert!(ok && out.contains("Successfully verified PIN"), "{out}");
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[&r, "-a", "verify-pin", "-P", "123456"],
+        &home,
+    );
+    assert!(
+        !ok && out.contains("2 tries left"),
+        "old PIN refused: {out}"
+    );
+    std::fs::remove_dir_all(home).unwrap();
+}
+
+#[test]
+fn yubico_generate_openssl_cert_then_opensc_lists_and_signs() {
+    let test = "yubico_generate_openssl_cert_then_opensc_lists_and_signs";
+    let tools = [
+        "yubico-piv-tool",
+        "openssl",
+        "opensc-tool",
+        "pkcs15-tool",
+        "pkcs11-tool",
+    ];
+    if !tools_present(test, &tools) {
+        return;
+    }
+    if !Path::new(PKCS11_MODULE).exists() {
+        println!("skipped: {test}: {PKCS11_MODULE} absent");
+        return;
+    }
+    let Some(rig) = Rig::start(test) else {
+        return;
+    };
+    let dir = temp_dir("opensc");
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let r = format!("-r{}", rig.reader);
+
+    // yubico-piv-tool generates on the card (default management key), writes CHUID and CCC.
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[
+            &r,
+            "-a",
+            "generate",
+            "-s",
+            "9a",
+            "-A",
+            "ECCP256",
+            "-o",
+            &p("pub9a.pem"),
+        ],
+        &dir,
+    );
+    assert!(ok, "generate: {out}");
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[&r, "-a", "set-chuid", "-a", "set-ccc"],
+        &dir,
+    );
+    assert!(ok, "set-chuid/ccc: {out}");
+
+    // openssl issues the certificate for the on-card key (the spec's recipe).
+    let openssl = |args: &[&str]| {
+        let (ok, out) = run("openssl", args, &dir);
+        assert!(ok, "openssl {args:?}: {out}");
+        out
+    };
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &p("ca.key"),
+    ]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        &p("ca.key"),
+        "-subj",
+        "/CN=cardline test CA",
+        "-days",
+        "2",
+        "-out",
+        &p("ca.pem"),
+    ]);
+    openssl(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        &p("any.key"),
+    ]);
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        &p("any.key"),
+        "-subj",
+        "/CN=Card 000123",
+        "-out",
+        &p("any.csr"),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("any.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-force_pubkey",
+        &p("pub9a.pem"),
+        "-days",
+        "1",
+        "-out",
+        &p("cert.pem"),
+    ]);
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[
+            &r,
+            "-a",
+            "import-certificate",
+            "-s",
+            "9a",
+            "-i",
+            &p("cert.pem"),
+        ],
+        &dir,
+    );
+    assert!(ok, "import-certificate: {out}");
+    let (ok, out) = run("yubico-piv-tool", &[&r, "-a", "status"], &dir);
+    assert!(
+        ok && out.contains("CHUID:") && out.contains("CCC:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Slot 9a:") && out.contains("Card 000123"),
+        "{out}"
+    );
+
+    // OpenSC recognises a PIV card, lists PIN, key and certificate.
+    let reader_arg = format!("--reader={}", rig.reader);
+    let (ok, out) = run("opensc-tool", &[&reader_arg, "-n"], &dir);
+    assert!(
+        ok && out.contains("Personal Identity Verification Card"),
+        "{out}"
+    );
+    let (ok, out) = run("pkcs15-tool", &[&reader_arg, "-D"], &dir);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("PIV AUTH key") && out.contains("X.509 Certificate"),
+        "{out}"
+    );
+    let (ok, out) = run(
+        "pkcs11-tool",
+        &["--module", PKCS11_MODULE, "--list-objects"],
+        &dir,
+    );
+    assert!(
+        ok && out.contains("Certificate Object") && out.contains("Card 000123"),
+        "{out}"
+    );
+
+    // A PKCS#11 signature with the on-card key, verified by openssl with the certificate.
+    std::fs::write(p("data.txt"), b"temporary card 000123").unwrap();
+    let (ok, out) = run(
+        "pkcs11-tool",
+        &[
+            "--module",
+            PKCS11_MODULE,
+            "--login",
+            "--pin",
+            "123456",
+            "--sign",
+            "-m",
+            "ECDSA-SHA256",
+            "--id",
+            "01",
+            "--signature-format",
+            "openssl",
+            "-i",
+            &p("data.txt"),
+            "-o",
+            &p("data.sig"),
+        ],
+        &dir,
+    );
+    assert!(ok, "pkcs11-tool --sign: {out}");
+    openssl(&[
+        "x509",
+        "-in",
+        &p("cert.pem"),
+        "-pubkey",
+        "-noout",
+        "-out",
+        &p("certpub.pem"),
+    ]);
+    let out = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        &p("certpub.pem"),
+        "-signature",
+        &p("data.sig"),
+        &p("data.txt"),
+    ]);
+    assert!(out.contains("Verified OK"), "{out}");
+    let out = openssl(&["verify", "-CAfile", &p("ca.pem"), &p("cert.pem")]);
+    assert!(out.contains(": OK"), "{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -18,7 +18,7 @@ use crate::mgmt::{ManagementAlgorithm, derive_management_key};
 use crate::objects;
 use crate::profile::CardProfile;
 use crate::pubkey::certificate_holds;
-use crate::session::{Admin, Basic, PivSession};
+use crate::session::{Admin, Basic, PinStatus, PivSession};
 
 /// Slots whose certificates [`PivEncoder::inspect`] reads.
 const INSPECTED_SLOTS: [PivSlot; 4] = [
@@ -32,6 +32,7 @@ const INSPECTED_SLOTS: [PivSlot; 4] = [
 #[derive(Debug)]
 pub struct PivEncoder {
     transport_management_key: ManagementKey,
+    preflight: bool,
 }
 
 impl Default for PivEncoder {
@@ -46,6 +47,7 @@ impl PivEncoder {
     pub fn new() -> Self {
         Self {
             transport_management_key: ManagementKey::piv_default(),
+            preflight: false,
         }
     }
 
@@ -53,7 +55,18 @@ impl PivEncoder {
     pub fn with_transport_management_key(key: ManagementKey) -> Self {
         Self {
             transport_management_key: key,
+            preflight: false,
         }
+    }
+
+    /// Reads the PIN state before presenting the transport PIN (one more APDU: GET METADATA 80
+    /// on YubiKey 5.3+, else the VERIFY status query). A card whose PIN is no longer the factory
+    /// value, or is blocked, is then refused without spending a try. Off by default: CHANGE
+    /// REFERENCE DATA checks the transport PIN itself and reports the counter when it is wrong,
+    /// at the cost of one try on a card that was already personalised.
+    pub fn with_preflight(mut self, on: bool) -> Self {
+        self.preflight = on;
+        self
     }
 }
 
@@ -64,7 +77,7 @@ impl CardEncoder for PivEncoder {
         plan: &EncodingPlan,
         issuer: &dyn CertificateIssuer,
     ) -> Result<EncodingReceipt, EncodeError> {
-        personalise(card, plan, issuer)
+        personalise(card, plan, issuer, self.preflight)
     }
 
     fn inspect(&mut self, card: &mut dyn CardTransport) -> Result<ChipInspection, EncodeError> {
@@ -145,10 +158,36 @@ fn mgm_refused(e: PivError) -> EncodeError {
     }
 }
 
+/// Refuses a card whose PIN is not the factory one or is blocked, without spending a try.
+fn check_pin_untouched(
+    session: &mut PivSession<'_, Basic>,
+    profile: CardProfile,
+) -> Result<(), EncodeError> {
+    if profile.has_metadata() {
+        let pin = session.metadata(0x80)?;
+        let remaining = pin.retries.map_or(0, |(_, left)| left);
+        if pin.is_default == Some(false) || remaining == 0 && pin.retries.is_some() {
+            return Err(EncodeError::TransportCredential {
+                what: "PIN",
+                remaining,
+            });
+        }
+        return Ok(());
+    }
+    match session.pin_status()? {
+        PinStatus::Blocked => Err(EncodeError::TransportCredential {
+            what: "PIN",
+            remaining: 0,
+        }),
+        PinStatus::Verified | PinStatus::TriesLeft(_) => Ok(()),
+    }
+}
+
 fn personalise(
     card: &mut dyn CardTransport,
     plan: &EncodingPlan,
     issuer: &dyn CertificateIssuer,
+    preflight: bool,
 ) -> Result<EncodingReceipt, EncodeError> {
     check_plan(plan)?;
     let chuid = objects::chuid(&plan.guid, &plan.expiry)?;
@@ -168,6 +207,9 @@ fn personalise(
         plan.guid.to_vec()
     };
     let chip_id = hex::encode(&chip);
+    if preflight {
+        check_pin_untouched(&mut session, profile)?;
+    }
 
     // CHANGE REFERENCE DATA checks the old value itself: a wrong transport PIN costs one try
     // and answers 63Cx with the counter, exactly like VERIFY would.

@@ -293,6 +293,10 @@ fn trace_log_shows_every_apdu_and_no_secret() {
         .filter(|l| l.contains(" >> ") && l.contains("cardline::apdu"))
         .count();
     assert_eq!(sent as u32, receipt.apdus);
+    // The transcript (run with --nocapture to see it; it is what docs/piv.md shows).
+    for line in log.lines().filter(|l| l.contains("cardline::apdu")) {
+        println!("{}", line.split("cardline::apdu: ").last().unwrap_or(line));
+    }
     assert!(log.contains("<redacted 16 bytes>"));
     let serial = sim.lock().unwrap().serial();
     let card_key = derive_management_key(
@@ -311,4 +315,29 @@ fn trace_log_shows_every_apdu_and_no_secret() {
             "secret {secret} in log"
         );
     }
+}
+
+#[test]
+fn preflight_refuses_a_personalised_card_without_spending_a_try() {
+    let sim = card(SimCardConfig::default());
+    let receipt = PivEncoder::new()
+        .with_preflight(true)
+        .encode(&mut session_on(&sim), &p256_only(), &TestCa::new())
+        .unwrap();
+    assert_eq!(receipt.apdus, 21);
+    let err = PivEncoder::new()
+        .with_preflight(true)
+        .encode(&mut session_on(&sim), &p256_only(), &TestCa::new())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EncodeError::TransportCredential {
+                what: "PIN",
+                remaining: 3
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(sim.lock().unwrap().state().pin.tries_left, 3);
 }

@@ -16,6 +16,7 @@ pub struct CommandChannel<L: PrinterLink> {
     link: L,
     replies: ReplyAssembler,
     bytes_sent: u64,
+    reply_timeout_cap: Option<Duration>,
 }
 
 impl<L: PrinterLink> CommandChannel<L> {
@@ -25,7 +26,15 @@ impl<L: PrinterLink> CommandChannel<L> {
             link,
             replies: ReplyAssembler::default(),
             bytes_sent: 0,
+            reply_timeout_cap: None,
         }
+    }
+
+    /// Caps every reply timeout (the per-command defaults are generous: up to 120 s for
+    /// mechanics). For fast simulated printers and tests.
+    pub fn with_reply_timeout_cap(mut self, cap: Option<Duration>) -> Self {
+        self.reply_timeout_cap = cap;
+        self
     }
 
     /// The link underneath.
@@ -62,7 +71,11 @@ impl<L: PrinterLink> CommandChannel<L> {
         self.link
             .send(&frame, SEND_TIMEOUT.max(transfer_allowance(frame.len())))?;
         self.bytes_sent += frame.len() as u64;
-        let reply = self.read_reply(command.timeout())?;
+        let timeout = match self.reply_timeout_cap {
+            Some(cap) => command.timeout().min(cap),
+            None => command.timeout(),
+        };
+        let reply = self.read_reply(timeout)?;
         tracing::trace!(link = %self.link.describe(), "<< {reply}");
         let answer = match Reply::classify(&reply) {
             Reply::Ok => Answer::Ok,

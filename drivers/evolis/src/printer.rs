@@ -30,6 +30,8 @@ pub struct EvolisConfig {
     pub reject_box: RejectBox,
     /// Overrides the duplex capability inferred from the model.
     pub duplex: Option<bool>,
+    /// Caps every reply timeout (defaults: 5 s queries, 30 s downloads, 120 s mechanics).
+    pub reply_timeout_cap: Option<Duration>,
 }
 
 impl Default for EvolisConfig {
@@ -41,6 +43,7 @@ impl Default for EvolisConfig {
             poll_interval: Duration::from_millis(100),
             reject_box: RejectBox::default(),
             duplex: None,
+            reply_timeout_cap: None,
         }
     }
 }
@@ -67,7 +70,8 @@ pub struct EvolisPrinter<L: PrinterLink> {
 impl<L: PrinterLink> EvolisPrinter<L> {
     /// Opens a session: host error management (`Pem;2`, §1.8), then model, serial and firmware.
     pub fn connect(link: L, config: EvolisConfig) -> Result<Self, PrinterError> {
-        let mut channel = CommandChannel::new(link);
+        let mut channel =
+            CommandChannel::new(link).with_reply_timeout_cap(config.reply_timeout_cap);
         channel.execute(&ErrorManagement(2), JobPhase::Feeding)?;
         let mut read = |which| optional(channel.execute(&ReadIdentity(which), JobPhase::Feeding));
         let identity = PrinterIdentity {

@@ -109,7 +109,8 @@ impl Command {
         self
     }
 
-    /// Sets Le (`256` = the short `00`, "as much as you have").
+    /// Sets Le. `256` means "as much as you have": the short `00`, and under extended encoding
+    /// `00 00` (65536), so the same command works with both encodings.
     pub fn with_le(mut self, le: u32) -> Self {
         self.le = Some(le);
         self
@@ -173,6 +174,7 @@ impl Command {
                     if n == 0 {
                         out.push(0);
                     }
+                    let le = if le == 256 { 65536 } else { le };
                     out.extend_from_slice(&((le & 0xFFFF) as u16).to_be_bytes());
                 }
             }
@@ -275,6 +277,12 @@ mod tests {
             .to_bytes(LengthEncoding::Extended)
             .unwrap();
         assert_eq!(&b[b.len() - 2..], &[0, 0]);
+        // Le 256 ("everything") becomes 0000 in extended form.
+        let c = Command::new(0, 0xCB, 0x3F, 0xFF).with_le(256);
+        assert_eq!(
+            c.to_bytes(LengthEncoding::Extended).unwrap(),
+            hex("00 CB 3F FF 00 00 00")
+        );
         // Case 2E: 00 hi lo.
         let c = Command::new(0, 0xCB, 0x3F, 0xFF).with_le(4098);
         assert_eq!(

@@ -8,6 +8,7 @@
 //! is never sent: on YubiKeys it resets PIN and PUK to the factory values, so it could only come
 //! before the PIN change (see the spec's retry-count gotcha).
 
+use cardline_apdu::LengthEncoding;
 use cardline_device::{
     CardEncoder, CardTransport, CertificateIssuer, CertificateRequest, ChipInspection, EncodeError,
     EncodingPlan, EncodingReceipt, ManagementKey, PivSlot, SlotReceipt,
@@ -33,6 +34,7 @@ const INSPECTED_SLOTS: [PivSlot; 4] = [
 pub struct PivEncoder {
     transport_management_key: ManagementKey,
     preflight: bool,
+    encoding: LengthEncoding,
 }
 
 impl Default for PivEncoder {
@@ -48,6 +50,7 @@ impl PivEncoder {
         Self {
             transport_management_key: ManagementKey::piv_default(),
             preflight: false,
+            encoding: LengthEncoding::Short,
         }
     }
 
@@ -56,6 +59,7 @@ impl PivEncoder {
         Self {
             transport_management_key: key,
             preflight: false,
+            encoding: LengthEncoding::Short,
         }
     }
 
@@ -68,6 +72,18 @@ impl PivEncoder {
         self.preflight = on;
         self
     }
+
+    /// Uses extended-length APDUs (one APDU per certificate write and read instead of chained
+    /// blocks and GET RESPONSE). Only for readers and cards known to support them; printer
+    /// contact stations often do not.
+    pub fn with_extended_length(mut self, on: bool) -> Self {
+        self.encoding = if on {
+            LengthEncoding::Extended
+        } else {
+            LengthEncoding::Short
+        };
+        self
+    }
 }
 
 impl CardEncoder for PivEncoder {
@@ -77,11 +93,15 @@ impl CardEncoder for PivEncoder {
         plan: &EncodingPlan,
         issuer: &dyn CertificateIssuer,
     ) -> Result<EncodingReceipt, EncodeError> {
-        personalise(card, plan, issuer, self.preflight)
+        personalise(card, plan, issuer, self.preflight, self.encoding)
     }
 
     fn inspect(&mut self, card: &mut dyn CardTransport) -> Result<ChipInspection, EncodeError> {
-        Ok(inspect(card, &self.transport_management_key)?)
+        Ok(inspect(
+            card,
+            &self.transport_management_key,
+            self.encoding,
+        )?)
     }
 }
 
@@ -188,13 +208,14 @@ fn personalise(
     plan: &EncodingPlan,
     issuer: &dyn CertificateIssuer,
     preflight: bool,
+    encoding: LengthEncoding,
 ) -> Result<EncodingReceipt, EncodeError> {
     check_plan(plan)?;
     let chuid = objects::chuid(&plan.guid, &plan.expiry)?;
     let card_id: [u8; 14] = plan.guid[..14].try_into().expect("16-byte GUID");
     let ccc = objects::ccc(&card_id);
 
-    let mut session = PivSession::open(card)?;
+    let mut session = PivSession::open_with(card, encoding)?;
     let profile = session.detect_profile()?;
     if !profile.can_set_management_key() {
         return Err(EncodeError::Unsupported(
@@ -312,8 +333,9 @@ fn personalise(
 fn inspect(
     card: &mut dyn CardTransport,
     transport_key: &ManagementKey,
+    encoding: LengthEncoding,
 ) -> Result<ChipInspection, PivError> {
-    let mut session = PivSession::open(card)?;
+    let mut session = PivSession::open_with(card, encoding)?;
     let profile = session.detect_profile()?;
     let serial = if profile.has_serial() {
         Some(session.serial()?)

@@ -4,7 +4,7 @@
 
 use std::marker::PhantomData;
 
-use cardline_apdu::{CardChannel, Command, ExchangeStats, StatusWord, tlv};
+use cardline_apdu::{CardChannel, Command, ExchangeStats, LengthEncoding, StatusWord, tlv};
 use cardline_device::{CardTransport, KeyAlgorithm, ManagementKey, PivSlot};
 use zeroize::Zeroizing;
 
@@ -125,8 +125,17 @@ impl<'c> PivSession<'c, Basic> {
     /// Selects the PIV application (SELECT `A0 00 00 03 08 00 00 10 00`) and checks the
     /// application property template when the card returns one.
     pub fn open(transport: &'c mut dyn CardTransport) -> Result<Self, PivError> {
+        Self::open_with(transport, LengthEncoding::Short)
+    }
+
+    /// Like [`open`](Self::open), choosing the APDU length encoding: extended lengths replace
+    /// command chaining and GET RESPONSE rounds, when both reader and card support them.
+    pub fn open_with(
+        transport: &'c mut dyn CardTransport,
+        encoding: LengthEncoding,
+    ) -> Result<Self, PivError> {
         let mut session = Self {
-            channel: CardChannel::new(transport),
+            channel: CardChannel::new(transport).with_encoding(encoding),
             access: PhantomData,
         };
         session.select()?;

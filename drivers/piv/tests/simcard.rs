@@ -341,3 +341,19 @@ fn preflight_refuses_a_personalised_card_without_spending_a_try() {
     );
     assert_eq!(sim.lock().unwrap().state().pin.tries_left, 3);
 }
+
+#[test]
+fn extended_length_saves_the_chaining_and_get_response_rounds() {
+    let sim = card(SimCardConfig::default());
+    let receipt = PivEncoder::new()
+        .with_extended_length(true)
+        .encode(&mut session_on(&sim), &p256_only(), &TestCa::new())
+        .unwrap();
+    println!("extended length: {} APDUs", receipt.apdus);
+    assert_eq!(receipt.apdus, 18);
+    let inspection = PivEncoder::new()
+        .with_extended_length(true)
+        .inspect(&mut session_on(&sim))
+        .unwrap();
+    assert_eq!(inspection.certificates.len(), 1);
+}

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 pub struct EvolisConfig {
     /// Grey levels of the colour panels.
     pub color_levels: ColorLevels,
-    /// Send K/O panels with the `Dbc` line compression (true) or raw `Db` (false).
+    /// Send K/O panels with the `Dbc` line compression when it is smaller (true), or always raw
+    /// `Db` (false).
     pub compress_mono: bool,
     /// How long `park_for_encoding` waits for `SMART CARD`.
     pub park_timeout: Duration,
@@ -114,23 +115,27 @@ impl<L: PrinterLink> EvolisPrinter<L> {
         self.channel.execute(c, phase)
     }
 
+    /// Sends a 1-bit panel: `Dbc` when compression is on and actually saves bytes, else `Db`
+    /// (a panel whose lines all reach the right edge, e.g. a full or chip-masked overlay, is
+    /// 1 016 bytes bigger compressed).
     fn send_mono(&mut self, panel: PanelName, bits: &MonoPanel) -> Result<(), PrinterError> {
         if self.config.compress_mono {
             let data = compress_mono(bits);
-            self.run(
-                &DownloadCompressed { panel, data: &data },
-                JobPhase::Printing,
-            )
-        } else {
-            self.run(
-                &DownloadPanel {
-                    panel,
-                    levels: 2,
-                    data: bits.bits(),
-                },
-                JobPhase::Printing,
-            )
+            if data.len() < bits.bits().len() {
+                return self.run(
+                    &DownloadCompressed { panel, data: &data },
+                    JobPhase::Printing,
+                );
+            }
         }
+        self.run(
+            &DownloadPanel {
+                panel,
+                levels: 2,
+                data: bits.bits(),
+            },
+            JobPhase::Printing,
+        )
     }
 
     fn send_side(&mut self, ribbon: RibbonType, side: &CardSide) -> Result<(), PrinterError> {

@@ -250,14 +250,15 @@ fn mono_card() -> CardImage {
 fn mono_front_with_overlay_uses_ko_ribbon_and_dbc() {
     // K: 1015 blank lines (2 bytes) + one line with 2 bytes of data (3 bytes) = 2033.
     let k_len = "\x1bDbc;k;2;2033;".len() + 2033 + 1;
-    let o_len = "\x1bDbc;o;2;83312;".len() + 83_312 + 1;
+    // A full overlay is smaller raw (82 296) than compressed (83 312): sent as Db.
+    let o_len = "\x1bDb;o;2;".len() + 82_296 + 1;
     let link = session("Zenius")
         .command("Pneab;E", "OK")
         .command("Pr;ko", "OK")
         .command("Ss", "OK")
         .command("Sr", "OK")
         .download("Dbc;k;2;2033;", k_len, "OK")
-        .download("Dbc;o;2;83312;", o_len, "OK")
+        .download("Db;o;2;", o_len, "OK")
         .command("Se", "OK")
         .command("Pneab;A;1", "OK")
         .command("Se", "OK");
@@ -315,9 +316,9 @@ fn colour_duplex_sends_ymc_then_k_then_o_per_side() {
         .download("Db;m;32;", ymc_len("m"), "OK")
         .download("Db;c;32;", ymc_len("c"), "OK")
         .download("Dbc;k;2;2032;", "\x1bDbc;k;2;2032;".len() + 2032 + 1, "OK")
-        .download("Dbc;o;2;83312;", "\x1bDbc;o;2;83312;".len() + 83_313, "OK")
+        .download("Db;o;2;", "\x1bDb;o;2;".len() + 82_297, "OK")
         .command("Sv", "OK")
-        .download("Dbc;k;2;83312;", "\x1bDbc;k;2;83312;".len() + 83_313, "OK")
+        .download("Db;k;2;", "\x1bDb;k;2;".len() + 82_297, "OK")
         .download("Dbc;o;2;2032;", "\x1bDbc;o;2;2032;".len() + 2033, "OK")
         .command("Se", "OK");
     let config = EvolisConfig {

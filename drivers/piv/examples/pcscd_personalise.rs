@@ -3,6 +3,9 @@
 //!
 //! `cargo run -p cardline-piv --example pcscd_personalise [-- N [PORT]]` (pcscd with the vpcd
 //! driver must be running; prints `skipped: ...` otherwise). Takes /tmp/cardline-vpcd.lock.
+//! With `CARDLINE_HOLD_SECS=30` the last card stays in the reader for other clients to read.
+//! With `CARDLINE_INSPECT_AFTER_SECS=30` a blank card is plugged in, other tools get that long
+//! to personalise it (e.g. yubico-piv-tool), then cardline inspects it.
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};
@@ -67,6 +70,7 @@ impl CertificateIssuer for Ca {
 fn plan(n: usize) -> EncodingPlan {
     let mut guid = [0u8; 16];
     guid[..8].copy_from_slice(&(n as u64).to_be_bytes());
+    guid[8..].copy_from_slice(b"cardline");
     EncodingPlan {
         card_number: format!("C-{n:06}"),
         transport_pin: Pin::new(b"123456".to_vec()),
@@ -120,6 +124,32 @@ fn main() {
         }
         states[0].sync_current_state();
     }
+    if let Ok(secs) = std::env::var("CARDLINE_INSPECT_AFTER_SECS") {
+        println!("blank card in `{reader}`; inspecting in {secs} s");
+        std::thread::sleep(Duration::from_secs(secs.parse().unwrap_or(10)));
+        let card = ctx
+            .connect(&reader_c, pcsc::ShareMode::Exclusive, pcsc::Protocols::T1)
+            .expect("connect");
+        let mut transport = Pcsc {
+            card,
+            reader: reader.clone(),
+            buffer: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
+        };
+        let seen = PivEncoder::new().inspect(&mut transport).expect("inspect");
+        println!(
+            "chip {:?}, guid {:?}, still blank {}, certificates in {:?}",
+            seen.chip_id,
+            seen.guid,
+            seen.still_blank,
+            seen.certificates
+                .iter()
+                .map(|(s, c)| (s.to_string(), c.len()))
+                .collect::<Vec<_>>()
+        );
+        drop(transport);
+        endpoint.stop();
+        return;
+    }
     let card = ctx
         .connect(&reader_c, pcsc::ShareMode::Exclusive, pcsc::Protocols::T1)
         .expect("connect");
@@ -148,6 +178,15 @@ fn main() {
         last = Some(receipt);
     }
     let r = last.expect("at least one run");
+    if let Ok(secs) = std::env::var("CARDLINE_HOLD_SECS") {
+        // Keep the last personalised card in the reader for other clients (yubico-piv-tool,
+        // OpenSC) to look at.
+        drop(transport);
+        println!("holding the card in `{reader}` for {secs} s");
+        std::thread::sleep(Duration::from_secs(secs.parse().unwrap_or(10)));
+        endpoint.stop();
+        return;
+    }
     println!(
         "{runs} personalisations through pcscd ({reader}): {:.2} ms each; {} APDUs, {} bytes out, {} bytes in per card",
         total.as_secs_f64() * 1000.0 / runs as f64,

@@ -1,0 +1,234 @@
+//! [`TestLine`]: a complete production setup in a temporary home — SQLite store, station keys,
+//! local CA, the built-in card face — around the orchestrator.
+
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+
+use cardline_device::{CardImage, Pin, Puk};
+use cardline_issuance::ca::{CaKeyAlgorithm, CertProfileSpec, LocalCa, ProfileIssuer};
+use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
+use cardline_issuance::model::{Card, CardState, OrderId, OrderSelection};
+use cardline_issuance::options::Options;
+use cardline_issuance::production::{
+    EncodingSettings, FaceError, FaceRenderer, Production, ProductionEvent, ProductionSettings,
+    ProductionSummary, SealError, SecretSealer, Station, produce_order,
+};
+use cardline_issuance::secrets::{KeyFiles, StationKey, seal_card_secrets};
+use cardline_issuance::store::sqlite::SqliteStore;
+use cardline_issuance::store::{Actor, SealedSecrets, Store};
+
+/// A production line's software side in a temporary home.
+pub struct TestLine {
+    /// The home directory.
+    pub dir: std::path::PathBuf,
+    /// Removes the home on drop, when this line created it.
+    _temp: Option<tempfile::TempDir>,
+    /// The store.
+    pub store: SqliteStore,
+    /// The CA.
+    pub ca: LocalCa,
+    /// The orchestrator settings.
+    pub settings: ProductionSettings,
+    station_key: StationKey,
+    profiles: Vec<CertProfileSpec>,
+    face: PreparedFace,
+}
+
+/// What a production run reported.
+pub struct Produced {
+    /// The summary.
+    pub summary: ProductionSummary,
+    /// Every event, in order.
+    pub events: Vec<ProductionEvent>,
+}
+
+impl TestLine {
+    /// A fresh home with keys and a P-256 CA; cards encoded with the default options.
+    pub fn new() -> TestLine {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let mut line = Self::in_dir(temp.path());
+        line._temp = Some(temp);
+        line
+    }
+
+    /// A line in `dir` (empty, or holding a line made by this function earlier, e.g. by a
+    /// process that was killed).
+    pub fn in_dir(dir: &std::path::Path) -> TestLine {
+        let keys = KeyFiles::in_home(dir);
+        if !keys.station_key_path().exists() {
+            keys.init().expect("keys init");
+        }
+        let station_key = keys.station_key().expect("station key");
+        let ca_dir = dir.join("ca");
+        let ca = if LocalCa::exists(&ca_dir) {
+            LocalCa::load(&ca_dir, &station_key).expect("CA loads")
+        } else {
+            LocalCa::init(
+                &ca_dir,
+                "cardline hil-tests CA",
+                CaKeyAlgorithm::P256,
+                &station_key,
+            )
+            .expect("CA init")
+        };
+        let store = SqliteStore::open(&dir.join("cardline.db")).expect("store opens");
+        let options = Options::default();
+        let encoding = EncodingSettings {
+            pin_length: options.pin_length.into(),
+            puk_length: options.puk_length.into(),
+            transport_pin: options.card_profile.transport_pin(),
+            transport_puk: options.card_profile.transport_puk(),
+            transport_management_key: options.card_profile.transport_management_key(),
+            management_key_master: keys.master_key().expect("master key"),
+            keys: options.key_requests(),
+            expiry: "20991231".into(),
+        };
+        let mut settings = ProductionSettings::new(Actor("hil".into()), Some(encoding));
+        settings.retry_delay = std::time::Duration::from_millis(5);
+        settings.operator_poll = std::time::Duration::from_millis(5);
+        let face = PreparedFace::new(&builtin_template("temporary").expect("built-in face"))
+            .expect("face");
+        TestLine {
+            profiles: options.certificate_specs(),
+            dir: dir.to_path_buf(),
+            _temp: None,
+            store,
+            ca,
+            settings,
+            station_key,
+            face,
+        }
+    }
+
+    /// Requests `n` cards and orders them all.
+    pub fn order(&self, n: u32) -> OrderId {
+        let actor = Actor("hil".into());
+        self.store
+            .request_cards(n, &Options::default().numbering, &actor)
+            .expect("request");
+        self.store
+            .create_order(&OrderSelection::All, &actor)
+            .expect("order")
+            .id
+    }
+
+    /// Produces the order on `stations`; `cancel` may be set by another thread.
+    pub fn produce(
+        &self,
+        order: OrderId,
+        stations: &mut [Station],
+        cancel: &AtomicBool,
+    ) -> Produced {
+        self.produce_watched(order, stations, cancel, &|_| {})
+    }
+
+    /// Like [`produce`](Self::produce), calling `watch` with every event as it happens.
+    pub fn produce_watched(
+        &self,
+        order: OrderId,
+        stations: &mut [Station],
+        cancel: &AtomicBool,
+        watch: &(dyn Fn(&ProductionEvent) + Sync),
+    ) -> Produced {
+        let events = Mutex::new(Vec::new());
+        let sink = |e: &ProductionEvent| {
+            watch(e);
+            events.lock().expect("events").push(e.clone())
+        };
+        let not_after = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+        let issuer = ProfileIssuer::new(&self.ca, &self.profiles, not_after);
+        let sealer = Sealer(&self.station_key);
+        let face = Face(&self.face);
+        let p = Production {
+            store: &self.store,
+            settings: &self.settings,
+            issuer: &issuer,
+            sealer: &sealer,
+            face: &face,
+            cancel,
+            events: &sink,
+        };
+        let summary = produce_order(&p, order, stations).expect("production runs");
+        Produced {
+            summary,
+            events: events.into_inner().expect("events"),
+        }
+    }
+
+    /// Cards of the order by state.
+    pub fn count(&self, order: OrderId, state: CardState) -> u64 {
+        self.store
+            .count_by_state(Some(order))
+            .expect("counts")
+            .into_iter()
+            .find(|(s, _)| *s == state)
+            .map_or(0, |(_, n)| n)
+    }
+
+    /// Checks the invariants after any run: no attempt in flight; every `unassigned` card has
+    /// exactly one succeeded attempt with sealed secrets; no certificate (key) is issued twice.
+    pub fn assert_consistent(&self, order: OrderId) {
+        assert!(
+            self.store
+                .in_flight_attempts()
+                .expect("in flight")
+                .is_empty(),
+            "attempts left in flight"
+        );
+        let cards = self.store.order(order).expect("order").cards;
+        for c in &cards {
+            let attempts = self.store.attempts_of_card(&c.number).expect("attempts");
+            let succeeded = attempts
+                .iter()
+                .filter(|a| a.status == cardline_issuance::model::AttemptStatus::Succeeded)
+                .count();
+            if c.state == CardState::Unassigned {
+                assert_eq!(succeeded, 1, "{} produced once", c.number);
+                assert!(
+                    self.store
+                        .card_secrets(&c.number)
+                        .expect("secrets")
+                        .is_some(),
+                    "{} has sealed secrets",
+                    c.number
+                );
+            }
+        }
+        let issued = self.ca.issued().expect("CA index");
+        let mut keys: Vec<&str> = issued.iter().map(|r| r.spki_sha256.as_str()).collect();
+        keys.sort();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(before, keys.len(), "a key was certified twice");
+    }
+}
+
+impl Default for TestLine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct Sealer<'a>(&'a StationKey);
+
+impl SecretSealer for Sealer<'_> {
+    fn seal(&self, card: &str, pin: &Pin, puk: &Puk) -> Result<SealedSecrets, SealError> {
+        seal_card_secrets(self.0, card, pin, puk).map_err(|e| SealError {
+            card: card.into(),
+            detail: e.to_string(),
+        })
+    }
+}
+
+struct Face<'a>(&'a PreparedFace);
+
+impl FaceRenderer for Face<'_> {
+    fn render(&self, card: &Card) -> Result<CardImage, FaceError> {
+        self.0
+            .render(&CardFields::from_card(card, "2026-11-24"))
+            .map_err(|e| FaceError {
+                card: card.number.clone(),
+                detail: e.to_string(),
+            })
+    }
+}

@@ -1,0 +1,251 @@
+//! Production scenarios on the rig (simulated stations through the real drivers by default).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use cardline_hil::{Rig, RigStation, TestLine};
+use cardline_issuance::model::CardState;
+use cardline_issuance::production::{ProductionEvent, Station};
+use cardline_issuance::store::{Actor, Store};
+
+fn split(
+    rig: Vec<RigStation>,
+) -> (
+    Vec<Station>,
+    Vec<Option<cardline_sim::printer::SimPrinterHandle>>,
+) {
+    rig.into_iter().map(|r| (r.station, r.sim)).unzip()
+}
+
+fn no_cancel() -> AtomicBool {
+    AtomicBool::new(false)
+}
+
+#[test]
+fn happy_path_every_card_unassigned_on_every_station() {
+    let rig = Rig::from_env();
+    if !rig.allows("happy_path", false) {
+        return;
+    }
+    let line = TestLine::new();
+    let order = line.order(9);
+    let (mut stations, sims) = split(rig.stations(3, &[], &[]));
+    let run = line.produce(order, &mut stations, &no_cancel());
+    assert_eq!(
+        (
+            run.summary.produced,
+            run.summary.failed,
+            run.summary.remaining
+        ),
+        (9, 0, 0)
+    );
+    assert_eq!(line.count(order, CardState::Unassigned), 9);
+    assert!(
+        run.summary.stations.iter().all(|s| s.produced > 0),
+        "every station worked"
+    );
+    line.assert_consistent(order);
+    for sim in sims.iter().flatten() {
+        assert!(
+            sim.last_printed().is_some(),
+            "the simulated printer received a card face"
+        );
+    }
+    let issued = line.ca.issued().unwrap();
+    assert_eq!(issued.len(), 9, "one certificate per card");
+    let ok = line.store.complete_order(order, &Actor("hil".into()));
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[test]
+fn jam_rejects_the_card_then_repeat_production_makes_it() {
+    let rig = Rig::from_env();
+    if !rig.allows("jam_and_repeat", true) {
+        return;
+    }
+    let line = TestLine::new();
+    let order = line.order(4);
+    let (mut stations, _sims) = split(rig.stations(1, &[(0, "jam@2:printing")], &[]));
+    let run = line.produce(order, &mut stations, &no_cancel());
+    assert_eq!((run.summary.produced, run.summary.failed), (3, 1));
+    let failed = line
+        .store
+        .list_cards(&cardline_issuance::store::CardFilter {
+            state: Some(CardState::Failed),
+            ..Default::default()
+        });
+    let failed = failed.unwrap();
+    assert!(
+        failed[0].failure_reason.as_deref().unwrap().contains("jam"),
+        "{:?}",
+        failed[0].failure_reason
+    );
+    line.assert_consistent(order);
+    let repeated = line
+        .store
+        .repeat_order(order, &[], &Actor("hil".into()))
+        .unwrap();
+    assert_eq!(repeated.len(), 1);
+    let run = line.produce(order, &mut stations, &no_cancel());
+    assert_eq!((run.summary.produced, run.summary.failed), (1, 0));
+    assert_eq!(line.count(order, CardState::Unassigned), 4);
+    line.assert_consistent(order);
+    assert_eq!(
+        line.ca.issued().unwrap().len(),
+        5,
+        "the jammed card's key was certified once, its repeat got a new key"
+    );
+}
+
+#[test]
+fn mute_chip_fails_its_card_and_the_station_goes_on() {
+    let rig = Rig::from_env();
+    if !rig.allows("mute_chip", true) {
+        return;
+    }
+    let line = TestLine::new();
+    let order = line.order(3);
+    let (mut stations, _sims) = split(rig.stations(1, &[], &[(0, 2)]));
+    let run = line.produce(order, &mut stations, &no_cancel());
+    assert_eq!((run.summary.produced, run.summary.failed), (2, 1));
+    assert!(run.events.iter().any(
+        |e| matches!(e, ProductionEvent::CardFailed { reason, .. } if reason.starts_with("encode"))
+    ));
+    line.assert_consistent(order);
+}
+
+/// Runs an operator-fault scenario: the fault pauses the station; a helper thread plays the
+/// operator after a while (`fix`), and every card is produced in the end.
+fn operator_fault(
+    scenario: &str,
+    fault: &str,
+    fix: fn(&cardline_sim::printer::SimPrinterHandle),
+    paused_text: &str,
+) {
+    let rig = Rig::from_env();
+    if !rig.allows(scenario, true) {
+        return;
+    }
+    let line = TestLine::new();
+    let order = line.order(3);
+    let (mut stations, sims) = split(rig.stations(1, &[(0, fault)], &[]));
+    let sim = sims[0].clone().expect("simulated");
+    let done = AtomicBool::new(false);
+    let paused = AtomicBool::new(false);
+    let watch = |e: &ProductionEvent| {
+        if matches!(e, ProductionEvent::StationPaused { .. }) {
+            paused.store(true, Ordering::SeqCst);
+        }
+    };
+    let run = std::thread::scope(|s| {
+        s.spawn(|| {
+            // The operator comes once the station has paused.
+            while !done.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+                if paused.load(Ordering::SeqCst) {
+                    fix(&sim);
+                }
+            }
+        });
+        let run = line.produce_watched(order, &mut stations, &no_cancel(), &watch);
+        done.store(true, Ordering::SeqCst);
+        run
+    });
+    assert_eq!(
+        (run.summary.produced, run.summary.failed),
+        (3, 0),
+        "{scenario}"
+    );
+    let paused = run
+        .events
+        .iter()
+        .position(|e| matches!(e, ProductionEvent::StationPaused { reason, .. } if reason.contains(paused_text)));
+    let resumed = run
+        .events
+        .iter()
+        .position(|e| matches!(e, ProductionEvent::StationResumed { .. }));
+    assert!(
+        paused.is_some(),
+        "{scenario}: paused with `{paused_text}`: {:?}",
+        run.events
+    );
+    assert!(paused < resumed, "{scenario}: resumed after the pause");
+    line.assert_consistent(order);
+}
+
+#[test]
+fn cover_open_pauses_the_station_until_closed() {
+    operator_fault("cover_open", "cover-opens@2", |p| p.close_cover(), "cover");
+}
+
+#[test]
+fn ribbon_out_pauses_until_replaced() {
+    operator_fault(
+        "ribbon_out",
+        "ribbon-ends-after=1",
+        |p| {
+            if p.state().ribbon.as_ref().is_none_or(|r| r.remaining == 0) {
+                p.replace_ribbon(cardline_sim::printer::RibbonLoad::ymcko());
+            }
+        },
+        "ribbon",
+    );
+}
+
+#[test]
+fn feeder_empty_pauses_until_loaded() {
+    operator_fault(
+        "feeder_empty",
+        "feeder-empty-after=1",
+        |p| {
+            if p.state().feeder == 0 {
+                p.load_feeder(10);
+            }
+        },
+        "feeder",
+    );
+}
+
+#[test]
+fn cancel_finishes_the_card_in_hand_and_returns_the_rest() {
+    let rig = Rig::from_env();
+    if !rig.allows("cancel", false) {
+        return;
+    }
+    let line = TestLine::new();
+    let order = line.order(8);
+    let (mut stations, _sims) = split(rig.stations(1, &[], &[]));
+    let cancel = AtomicBool::new(false);
+    let run = std::thread::scope(|s| {
+        s.spawn(|| {
+            while line.count(order, CardState::Unassigned) < 2 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            cancel.store(true, Ordering::SeqCst);
+        });
+        line.produce(order, &mut stations, &cancel)
+    });
+    assert!(run.summary.cancelled);
+    assert!(
+        run.summary.produced >= 2 && run.summary.remaining > 0,
+        "{:?}",
+        run.summary
+    );
+    assert_eq!(
+        run.summary.produced as u64 + run.summary.remaining as u64,
+        8
+    );
+    line.assert_consistent(order);
+    line.store
+        .cancel_order(order, &Actor("hil".into()))
+        .unwrap();
+    let requested = line.store.count_by_state(None).unwrap();
+    let back = requested
+        .iter()
+        .find(|(s, _)| *s == CardState::Requested)
+        .map_or(0, |(_, n)| *n);
+    assert_eq!(
+        back, run.summary.remaining as u64,
+        "unstarted cards returned to requested"
+    );
+}

@@ -18,6 +18,8 @@ mod printers;
 mod produce;
 mod recover;
 mod request;
+mod sim;
+mod sim_printer;
 mod stations;
 
 /// Every `cardline` command.
@@ -47,6 +49,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// Simulated devices: `sim printer --pty | --tcp ADDR | --replay FILE`.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
     /// Find printers: USB (Evolis vendor id), serial ports, configured stations.
     #[command(subcommand)]
     Printers(printers::PrintersCommand),
@@ -68,6 +73,7 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Recover(args) => recover::run(ctx, args),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
+        Command::Sim(cmd) => sim::run(ctx, cmd),
         Command::Printers(cmd) => printers::run(ctx, cmd),
         Command::Printer(cmd) => printer::run(ctx, cmd),
     }

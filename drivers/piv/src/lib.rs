@@ -17,6 +17,8 @@
 //! assert_eq!(key.len(), 24);
 //! ```
 
+mod admin;
+mod auth;
 pub mod encoder;
 pub mod error;
 pub mod mgmt;

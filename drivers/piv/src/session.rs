@@ -5,14 +5,13 @@
 use std::marker::PhantomData;
 
 use cardline_apdu::{CardChannel, Command, ExchangeStats, LengthEncoding, StatusWord, tlv};
-use cardline_device::{CardTransport, KeyAlgorithm, ManagementKey, PivSlot};
+use cardline_device::{CardTransport, ManagementKey, PivSlot};
 use zeroize::Zeroizing;
 
 use crate::error::{Credential, PivError};
 use crate::mgmt::ManagementAlgorithm;
 use crate::objects;
 use crate::profile::{CardProfile, Version};
-use crate::pubkey::{self, GeneratedKey};
 
 /// The PIV application identifier, right-truncated as OpenSC sends it; cards match by prefix.
 pub const PIV_AID: [u8; 9] = [0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00];
@@ -50,8 +49,8 @@ pub struct Metadata {
 
 /// A PIV session over a card channel. `A` is [`Basic`] or [`Admin`].
 pub struct PivSession<'c, A = Basic> {
-    channel: CardChannel<'c>,
-    access: PhantomData<A>,
+    pub(crate) channel: CardChannel<'c>,
+    pub(crate) access: PhantomData<A>,
 }
 
 impl<A> std::fmt::Debug for PivSession<'_, A> {
@@ -83,7 +82,7 @@ impl std::fmt::Debug for Refused<'_> {
     }
 }
 
-fn check(command: &str, sw: StatusWord) -> Result<(), PivError> {
+pub(crate) fn check(command: &str, sw: StatusWord) -> Result<(), PivError> {
     if sw.is_ok() {
         Ok(())
     } else {
@@ -173,7 +172,7 @@ impl<'c, A> PivSession<'c, A> {
         self.channel.atr()
     }
 
-    fn run(&mut self, command: &Command) -> Result<cardline_apdu::Response, PivError> {
+    pub(crate) fn run(&mut self, command: &Command) -> Result<cardline_apdu::Response, PivError> {
         Ok(self.channel.transmit(command)?)
     }
 
@@ -339,173 +338,5 @@ impl<'c, A> PivSession<'c, A> {
             .filter(|c| !c.is_empty())
             .map(|c| objects::parse_certificate_container(&c))
             .transpose()
-    }
-
-    /// True when the card accepts `key` (mutual authentication). A refused 9B authentication
-    /// consumes no retry counter on PIV cards; a success leaves the card authenticated.
-    pub fn accepts_management_key(
-        &mut self,
-        key: &ManagementKey,
-        algorithm: ManagementAlgorithm,
-    ) -> Result<bool, PivError> {
-        match self.mutual_auth(key, algorithm) {
-            Ok(()) => Ok(true),
-            Err(PivError::ManagementKeyRefused) => Ok(false),
-            Err(PivError::Card {
-                sw: StatusWord::IncorrectData | StatusWord::IncorrectP1P2,
-                ..
-            }) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// GENERAL AUTHENTICATE 9B, mutual: witness, then our challenge (SP 800-73-4 Part 2 §3.2.4,
-    /// Appendix A.3).
-    fn mutual_auth(
-        &mut self,
-        key: &ManagementKey,
-        algorithm: ManagementAlgorithm,
-    ) -> Result<(), PivError> {
-        const CMD: &str = "GENERAL AUTHENTICATE 9B";
-        if key.len() != algorithm.key_len() {
-            return Err(PivError::Unsupported {
-                what: format!(
-                    "a {}-byte management key with algorithm {:02X}",
-                    key.len(),
-                    algorithm.piv_id()
-                ),
-            });
-        }
-        let block = algorithm.block_len();
-        let p1 = algorithm.piv_id();
-        let ask = Command::new(0, 0x87, p1, 0x9B)
-            .with_data(tlv::encode(0x7C, &tlv::encode(0x80, &[])))
-            .with_le(256);
-        let r = self.run(&ask)?;
-        check(CMD, r.sw)?;
-        let witness = dynamic_item(&r.data, 0x80, block)?;
-        let plain = Zeroizing::new(
-            algorithm
-                .decrypt_block(key.expose(), &witness)
-                .ok_or_else(|| PivError::malformed(CMD, "witness does not fit the cipher"))?,
-        );
-        let mut challenge = vec![0u8; block];
-        getrandom::fill(&mut challenge).map_err(|_| PivError::Unsupported {
-            what: "a challenge: the OS random source failed".into(),
-        })?;
-        let mut inner = tlv::encode(0x80, &plain);
-        tlv::write(0x81, &challenge, &mut inner);
-        let answer = Command::new(0, 0x87, p1, 0x9B)
-            .with_data(tlv::encode(0x7C, &inner))
-            .with_le(256)
-            .sensitive();
-        let r = self.run(&answer)?;
-        if r.sw == StatusWord::SecurityStatus || r.sw == StatusWord::AuthFailed {
-            return Err(PivError::ManagementKeyRefused);
-        }
-        check(CMD, r.sw)?;
-        let card_says = dynamic_item(&r.data, 0x82, block)?;
-        let expected = algorithm
-            .encrypt_block(key.expose(), &challenge)
-            .ok_or_else(|| PivError::malformed(CMD, "challenge does not fit the cipher"))?;
-        if card_says != expected {
-            return Err(PivError::CardCryptogram);
-        }
-        Ok(())
-    }
-}
-
-/// The `tag` item of a dynamic authentication template `7C { ... }`, of exactly `len` bytes.
-fn dynamic_item(answer: &[u8], tag: u32, len: usize) -> Result<Vec<u8>, PivError> {
-    const CMD: &str = "GENERAL AUTHENTICATE 9B";
-    let template = tlv::parse_one(answer).map_err(|e| PivError::tlv(CMD, e))?;
-    let items = template.children().map_err(|e| PivError::tlv(CMD, e))?;
-    match tlv::find(&items, tag) {
-        Some(t) if template.tag() == 0x7C && t.value_len() == len => Ok(t.value().to_vec()),
-        _ => Err(PivError::malformed(
-            CMD,
-            format!("no {len}-byte {tag:X} in the 7C template"),
-        )),
-    }
-}
-
-impl<'c> PivSession<'c, Admin> {
-    /// GENERATE ASYMMETRIC KEY PAIR (`00 47 00 <slot> AC 03 80 01 <alg>`).
-    pub fn generate(
-        &mut self,
-        slot: PivSlot,
-        algorithm: KeyAlgorithm,
-    ) -> Result<GeneratedKey, PivError> {
-        let template = tlv::encode(0xAC, &tlv::encode(0x80, &[algorithm.piv_id()]));
-        let r = self.run(
-            &Command::new(0, 0x47, 0, slot.0)
-                .with_data(template)
-                .with_le(256),
-        )?;
-        check(&format!("GENERATE {slot}"), r.sw)?;
-        pubkey::parse_generated(algorithm, &r.data)
-    }
-
-    /// PUT DATA (`00 DB 3F FF 5C L <tag> 53 L <contents>`), chained when long.
-    pub fn put_data(&mut self, tag: u32, contents: &[u8]) -> Result<(), PivError> {
-        let r = self.run(
-            &Command::new(0, 0xDB, 0x3F, 0xFF).with_data(objects::put_data_field(tag, contents)),
-        )?;
-        check(&format!("PUT DATA {tag:X}"), r.sw)
-    }
-
-    /// Writes a DER certificate in a slot's container (`70 cert, 71 00, FE`).
-    pub fn put_certificate(&mut self, slot: PivSlot, der: &[u8]) -> Result<(), PivError> {
-        self.put_data(
-            slot.certificate_object(),
-            &objects::certificate_container(der),
-        )
-    }
-
-    /// SET PIN RETRIES (YubiKey `00 FA <pin> <puk>`). Needs a verified PIN too.
-    ///
-    /// Gotcha: the YubiKey resets PIN and PUK to their factory values when it sets the retry
-    /// counts, so this must run before the PIN and PUK are changed, never after.
-    pub fn set_pin_retries(&mut self, pin_tries: u8, puk_tries: u8) -> Result<(), PivError> {
-        let r = self.run(&Command::new(0, 0xFA, pin_tries, puk_tries))?;
-        check("SET PIN RETRIES", r.sw)
-    }
-
-    /// SET MANAGEMENT KEY (YubiKey `00 FF FF FF 1B <alg> 9B <len> <key>`). The session drops
-    /// back to [`Basic`]: authenticate with the new key to prove it took.
-    pub fn set_management_key(
-        mut self,
-        key: &ManagementKey,
-        algorithm: ManagementAlgorithm,
-    ) -> Result<PivSession<'c, Basic>, PivError> {
-        if key.len() != algorithm.key_len() {
-            return Err(PivError::Unsupported {
-                what: format!(
-                    "a {}-byte key for algorithm {:02X}",
-                    key.len(),
-                    algorithm.piv_id()
-                ),
-            });
-        }
-        let mut data = Zeroizing::new(vec![algorithm.piv_id(), 0x9B, key.len() as u8]);
-        data.extend_from_slice(key.expose());
-        let r = self.run(
-            &Command::new(0, 0xFF, 0xFF, 0xFF)
-                .with_data(data.to_vec())
-                .sensitive(),
-        )?;
-        check("SET MANAGEMENT KEY", r.sw)?;
-        Ok(PivSession {
-            channel: self.channel,
-            access: PhantomData,
-        })
-    }
-
-    /// Gives up the management-key privilege in the type (the card state is unchanged).
-    pub fn into_basic(self) -> PivSession<'c, Basic> {
-        PivSession {
-            channel: self.channel,
-            access: PhantomData,
-        }
     }
 }

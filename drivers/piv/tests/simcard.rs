@@ -357,3 +357,41 @@ fn extended_length_saves_the_chaining_and_get_response_rounds() {
         .unwrap();
     assert_eq!(inspection.certificates.len(), 1);
 }
+
+#[test]
+fn yubikey_4_without_serial_uses_the_guid_as_chip_id() {
+    let sim = card(SimCardConfig {
+        version: [4, 3, 7],
+        ..SimCardConfig::default()
+    });
+    let plan = p256_only();
+    let receipt = PivEncoder::new()
+        .encode(&mut session_on(&sim), &plan, &TestCa::new())
+        .unwrap();
+    assert_eq!(receipt.chip_id, hex::encode(plan.guid));
+    assert_eq!(receipt.apdus, 19);
+    let key = derive_management_key(
+        &MasterKey::new(MASTER.to_vec()),
+        &plan.guid,
+        ManagementAlgorithm::TripleDes,
+    );
+    assert_eq!(sim.lock().unwrap().state().management_key.key, key.expose());
+    let seen = PivEncoder::new().inspect(&mut session_on(&sim)).unwrap();
+    assert_eq!(seen.chip_id, Some(hex::encode(plan.guid)));
+    assert!(!seen.still_blank);
+}
+
+#[test]
+fn generic_card_is_inspected_through_its_chuid_and_a_9b_attempt() {
+    let sim = card(SimCardConfig {
+        atr: AtrProfile::GenericPiv,
+        ..SimCardConfig::default()
+    });
+    let seen = PivEncoder::new().inspect(&mut session_on(&sim)).unwrap();
+    assert_eq!(seen.chip_id, None);
+    assert!(seen.still_blank);
+    let seen = PivEncoder::with_transport_management_key(ManagementKey::new(vec![0x55; 24]))
+        .inspect(&mut session_on(&sim))
+        .unwrap();
+    assert!(!seen.still_blank);
+}

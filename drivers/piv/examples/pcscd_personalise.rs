@@ -135,6 +135,10 @@ fn main() {
             reader: reader.clone(),
             buffer: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
         };
+        println!(
+            "APDUs the card served before cardline looked: {}",
+            endpoint.apdus()
+        );
         let seen = PivEncoder::new().inspect(&mut transport).expect("inspect");
         println!(
             "chip {:?}, guid {:?}, still blank {}, certificates in {:?}",

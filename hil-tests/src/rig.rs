@@ -113,16 +113,27 @@ pub struct RigStation {
 /// A simulated station: SimPrinter ← real Evolis driver (in-process link); SimStation chips ←
 /// real PIV driver.
 pub fn sim_station(name: &str, faults: Vec<ScriptedFault>, mute: Vec<u32>) -> RigStation {
+    let seed = name
+        .bytes()
+        .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        << 20;
+    sim_station_seeded(name, faults, mute, seed)
+}
+
+/// Like [`sim_station`], with the chips' serials derived from `seed` (a process that restarts
+/// its simulated line must use a new seed: real blanks never repeat a serial).
+pub fn sim_station_seeded(
+    name: &str,
+    faults: Vec<ScriptedFault>,
+    mute: Vec<u32>,
+    seed: u64,
+) -> RigStation {
     let handle = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
         serial: format!("SIM-{name}"),
         feeder_cards: 10_000,
         faults: PrinterFaultPlan::scripted(faults),
         ..SimPrinterConfig::default()
     }));
-    let seed = name
-        .bytes()
-        .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
-        << 20;
     let reader = SimStation::new(handle.clone(), move |n: u32| {
         let mut card = SimCard::new(SimCardConfig::from_seed(seed + u64::from(n)));
         if mute.contains(&n) {

@@ -63,6 +63,12 @@ pub enum ScriptedFault {
         /// Command counter.
         command: u64,
     },
+    /// The next `replies` ribbon queries (`Rrt;*`) answer a spurious `OK`, the firmware quirk
+    /// seen right after cover events (spec §1.4) (`rrt-spurious-ok=2`).
+    SpuriousRibbonOk {
+        /// How many `Rrt` queries answer `OK`.
+        replies: u32,
+    },
 }
 
 fn phase_name(p: JobPhase) -> &'static str {
@@ -93,6 +99,7 @@ impl fmt::Display for ScriptedFault {
             Self::RejectBoxFullAfter { rejects } => write!(f, "reject-box-full-after={rejects}"),
             Self::HeadTemp { card } => write!(f, "head-temp@{card}"),
             Self::NoReply { command } => write!(f, "mute@{command}"),
+            Self::SpuriousRibbonOk { replies } => write!(f, "rrt-spurious-ok={replies}"),
         }
     }
 }
@@ -101,7 +108,7 @@ impl fmt::Display for ScriptedFault {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "bad fault `{text}`: expected jam@N:PHASE, ribbon-ends-after=N, no-ribbon, cover-opens@N[:POLLS], \
-     feeder-empty-after=N, reject-box-full[-after=N], head-temp@N or mute@N"
+     feeder-empty-after=N, reject-box-full[-after=N], head-temp@N, mute@N or rrt-spurious-ok=N"
 )]
 pub struct FaultSyntaxError {
     /// The text given.
@@ -150,6 +157,7 @@ impl FromStr for ScriptedFault {
             ("reject-box-full", None) => Self::RejectBoxFullAfter { rejects: 0 },
             ("reject-box-full-after", Some(a)) => Self::RejectBoxFullAfter { rejects: num(a)? },
             ("head-temp", Some(a)) => Self::HeadTemp { card: num(a)? },
+            ("rrt-spurious-ok", Some(a)) => Self::SpuriousRibbonOk { replies: num(a)? },
             ("mute", Some(a)) => Self::NoReply {
                 command: a.trim().parse().map_err(|_| err())?,
             },
@@ -280,6 +288,7 @@ mod tests {
             ScriptedFault::RejectBoxFullAfter { rejects: 2 },
             ScriptedFault::HeadTemp { card: 1 },
             ScriptedFault::NoReply { command: 12 },
+            ScriptedFault::SpuriousRibbonOk { replies: 2 },
         ];
         for f in all {
             assert_eq!(f.to_string().parse::<ScriptedFault>(), Ok(f.clone()));

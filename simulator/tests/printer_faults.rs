@@ -196,6 +196,14 @@ fn a_muted_command_gets_no_reply() {
 }
 
 #[test]
+fn spurious_ok_to_ribbon_queries() {
+    let mut p = with_faults(&["rrt-spurious-ok=2"]);
+    assert_eq!(cmd(&mut p, "Rrt;count"), "OK");
+    assert_eq!(cmd(&mut p, "Rrt;count"), "OK");
+    assert_eq!(cmd(&mut p, "Rrt;count"), "200", "a retry gets the value");
+}
+
+#[test]
 fn faults_injected_at_runtime() {
     let mut p = SimPrinter::new(SimPrinterConfig::default());
     assert_eq!(card(&mut p), ALL_OK);

@@ -105,6 +105,7 @@ impl SimPrinter {
                 "c" | "m" | "r" => volts(2.5),
                 _ => r(ERROR_PARAMETERS),
             },
+            "Rrt" if self.spurious_ribbon_ok() => r(OK),
             "Rrt" => match (&self.ribbon, p0) {
                 (_, p) if !["qty", "count", "zone"].contains(&p) => r(ERROR_PARAMETERS),
                 (None, _) => r(replies::ERR_RIB_DETECTION),
@@ -134,6 +135,22 @@ impl SimPrinter {
             },
             name => self.read_setting(name, f),
         }
+    }
+
+    /// Consumes one scripted spurious `OK` to a ribbon query, if any is left.
+    fn spurious_ribbon_ok(&mut self) -> bool {
+        let i = self
+            .scripted
+            .iter()
+            .position(|f| matches!(f, ScriptedFault::SpuriousRibbonOk { replies } if *replies > 0));
+        let Some(i) = i else { return false };
+        if let ScriptedFault::SpuriousRibbonOk { replies } = &mut self.scripted[i] {
+            *replies -= 1;
+            if *replies == 0 {
+                self.scripted.remove(i);
+            }
+        }
+        true
     }
 
     fn position_reply(&self) -> Reply {

@@ -185,7 +185,7 @@ impl FrameParser {
     }
 
     /// Feeds bytes; `on_event` is called for every complete command or malformed sequence, in
-    /// order. A `Psc` command changes the framing before the next byte is parsed.
+    /// order. `Psc` (and `Srs`) change the framing before the next byte is parsed.
     pub fn push(&mut self, mut bytes: &[u8], on_event: &mut dyn FnMut(FrameEvent)) {
         while !bytes.is_empty() {
             match self.state {
@@ -402,8 +402,11 @@ impl FrameParser {
     }
 
     fn emit(&mut self, frame: Frame, on_event: &mut dyn FnMut(FrameEvent)) {
-        if frame.name == "Psc" {
-            self.apply_psc(&frame);
+        match frame.name.as_str() {
+            "Psc" => self.apply_psc(&frame),
+            // a software reset restores the framing before the next byte is parsed
+            "Srs" => self.framing = Framing::default(),
+            _ => {}
         }
         on_event(FrameEvent::Command(frame));
     }

@@ -1,0 +1,147 @@
+//! `cardline` production commands end to end on simulated stations: stations list/check,
+//! order produce (JSON lines), recover, demo --json.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn cardline(home: &std::path::Path) -> Command {
+    let mut c = Command::cargo_bin("cardline").unwrap();
+    c.arg("--home").arg(home).env("CARDLINE_OPERATOR", "tester");
+    c
+}
+
+fn ok(home: &std::path::Path, args: &[&str]) -> String {
+    let out = cardline(home).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "cardline {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const STATIONS: &str = r#"
+[[station]]
+name = "sim-1"
+printer = "sim://sim-1?faults=jam@2:printing"
+reader = "sim"
+
+[[station]]
+name = "sim-2"
+printer = "sim://sim-2?link=pty"
+reader = "sim"
+"#;
+
+#[test]
+fn produce_an_order_on_simulated_stations_with_json_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    ok(home, &["init"]);
+    ok(home, &["keys", "init"]);
+    ok(home, &["ca", "init"]);
+    std::fs::write(home.join("stations.toml"), STATIONS).unwrap();
+    let list: Value = serde_json::from_str(&ok(home, &["--json", "stations", "list"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["name"], "sim-1");
+    let check: Value = serde_json::from_str(&ok(home, &["--json", "stations", "check"])).unwrap();
+    assert!(
+        check
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["problems"].as_array().unwrap().is_empty()),
+        "{check}"
+    );
+
+    ok(home, &["request", "--count", "5"]);
+    ok(home, &["order", "create", "--all"]);
+    let out = ok(home, &["--json", "order", "produce", "1"]);
+    let events: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "finished");
+    assert_eq!(last["summary"]["produced"], 4);
+    assert_eq!(last["summary"]["failed"], 1);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "card_failed" && e["reason"].as_str().unwrap().contains("jam"))
+    );
+
+    // Repeat production, then nothing is left to recover and the order completes.
+    ok(home, &["order", "repeat", "1"]);
+    let out = ok(home, &["--json", "order", "produce", "1"]);
+    let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["summary"]["produced"], 1);
+    let rec: Value = serde_json::from_str(&ok(home, &["--json", "recover"])).unwrap();
+    assert!(rec["outcomes"].as_array().unwrap().is_empty());
+    ok(home, &["order", "complete", "1"]);
+    let cards: Value = serde_json::from_str(&ok(
+        home,
+        &["--json", "cards", "list", "--state", "unassigned"],
+    ))
+    .unwrap();
+    assert_eq!(cards.as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn produce_without_stations_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    ok(home, &["init"]);
+    let out = cardline(home)
+        .args(["order", "produce", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no station is configured"), "{err}");
+}
+
+#[test]
+fn bad_stations_file_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    ok(home, &["init"]);
+    std::fs::write(
+        home.join("stations.toml"),
+        "[[station]]\nname = \"a\"\nprinter = \"zebra://x\"\nreader = \"sim\"\n",
+    )
+    .unwrap();
+    let out = cardline(home).args(["stations", "list"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stations.toml:3") && err.contains("unknown printer scheme"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_json_reports_every_card_unassigned() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_home = dir.path().join("demo");
+    let out = Command::cargo_bin("cardline")
+        .unwrap()
+        .args(["--json", "demo", "--dir"])
+        .arg(&demo_home)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["cards"]["unassigned"], 24, "{summary}");
+    assert_eq!(
+        summary["repeated"], 2,
+        "the jam and the mute chip were repeated"
+    );
+    let pngs = std::fs::read_dir(demo_home.join("printed").join("desk-1"))
+        .unwrap()
+        .count();
+    assert!(pngs > 0, "PNGs of printed cards");
+}

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use cardline_device::{
-    CardImage, CardPrinter, LinkError, PrinterCapabilities, PrinterError, PrinterLink,
-    PrinterStatus,
+    CardImage, CardPosition, CardPrinter, LinkError, PrinterCapabilities, PrinterError,
+    PrinterLink, PrinterStatus,
 };
 use cardline_evolis::{EvolisConfig, EvolisPrinter, ribbon_for};
 use cardline_issuance::face::{CardFields, PreparedFace, load_template, parse_template};
@@ -185,7 +185,7 @@ fn render_status(r: &StatusReport<'_>) -> String {
         opt(&s.serial),
         opt(&s.firmware),
         if r.ready { "ready" } else { "NOT READY" },
-        s.position.as_ref().map_or("-".into(), |p| format!("{p:?}")),
+        s.position.as_ref().map_or("-".into(), position_text),
         if s.cover_open { "OPEN" } else { "closed" },
         if s.feeder_empty { "EMPTY" } else { "has cards" },
         if s.reject_box_full { "FULL" } else { "ok" },
@@ -351,6 +351,16 @@ fn test_card(
             report.printer, report.ribbon, report.sides, report.bytes_sent, report.elapsed_ms
         )
     })
+}
+
+fn position_text(p: &CardPosition) -> String {
+    match p {
+        CardPosition::NoCard => "none inside".into(),
+        CardPosition::ContactStation => "at the contact station".into(),
+        CardPosition::ContactlessStation => "at the contactless station".into(),
+        CardPosition::PrintPosition => "at the print position".into(),
+        CardPosition::Unknown(text) => format!("unknown ({text})"),
+    }
 }
 
 fn operator_hint(e: &PrinterError) -> &'static str {

@@ -102,6 +102,13 @@ impl<L: PrinterLink> EvolisPrinter<L> {
         self.channel.bytes_sent()
     }
 
+    /// Recovers after a lost link or a printer reset: drops buffered replies, resets the link
+    /// (reopen / reconnect / USB reset) and re-applies host error management (`Pem;2`).
+    pub fn reconnect(&mut self) -> Result<(), PrinterError> {
+        self.channel.reset()?;
+        self.channel.execute(&ErrorManagement(2), JobPhase::Feeding)
+    }
+
     /// The link underneath.
     pub fn link(&self) -> &L {
         self.channel.link()

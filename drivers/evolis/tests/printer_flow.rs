@@ -518,3 +518,16 @@ fn stale_replies_are_dropped_before_the_next_command() {
     let p = EvolisPrinter::connect(link, fast()).unwrap();
     assert_eq!(p.identity().serial.as_deref(), Some("S1"));
 }
+
+#[test]
+fn reconnect_resets_the_link_and_reapplies_host_error_management() {
+    let link = session("Zenius")
+        .silent("Rlr;p")
+        .command("Pem;2", "OK")
+        .command("Rlr;p", "SMART CARD");
+    let mut p = EvolisPrinter::connect(link, fast()).unwrap();
+    assert!(p.status().is_err());
+    p.reconnect().unwrap();
+    let link = p.link();
+    assert_eq!(link.remaining(), 1);
+}

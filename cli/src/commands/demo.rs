@@ -150,7 +150,16 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             .as_ref()
             .map(|p| p.path().display().to_string())
             .unwrap_or_default();
-        say(format!("  station {} on {pty}", sim.name));
+        let model = sim.printer.lock().config().model.clone();
+        let pngs = sim
+            .png_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        say(format!(
+            "  station {}: simulated {model} on {pty}, faces to {pngs}",
+            sim.name
+        ));
     }
     let kit = ProductionKit::load(&demo)?;
     let first = run_production(

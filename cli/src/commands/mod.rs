@@ -20,6 +20,7 @@ mod recover;
 mod request;
 mod sim;
 mod sim_printer;
+mod sim_serve;
 mod stations;
 
 /// Every `cardline` command.

@@ -12,6 +12,9 @@ pub enum SimCommand {
     Printer(sim_printer::SimPrinterArgs),
     /// Run a simulated PIV card plugged into pcscd through vpcd (`--vpcd [--port P] [--state FILE]`).
     Card(sim_card::SimCardArgs),
+    /// Run N simulated stations as real devices (printers on pseudo-terminals or TCP, chips in
+    /// pcscd's vpcd readers) and print the stations file that uses them.
+    Serve(super::sim_serve::SimServeArgs),
 }
 
 /// Runs one `sim` subcommand.
@@ -19,5 +22,6 @@ pub fn run(ctx: &Context, command: SimCommand) -> anyhow::Result<()> {
     match command {
         SimCommand::Printer(args) => sim_printer::run(ctx, args),
         SimCommand::Card(args) => sim_card::run(ctx, args),
+        SimCommand::Serve(args) => super::sim_serve::run(ctx, args),
     }
 }

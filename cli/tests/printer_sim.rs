@@ -195,3 +195,46 @@ fn printers_list_reports_usb_serial_and_configured() {
     assert_eq!(v["configured"][0]["station"], "desk-1");
     assert_eq!(v["configured"][0]["uri"], "evolis+tcp://10.0.0.5:9100");
 }
+
+#[test]
+fn printers_list_status_probes_configured_printers() {
+    let printer = sim(SimPrinterConfig::default());
+    let tcp = TcpEndpoint::start(printer.clone(), "127.0.0.1:0").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("stations.toml"),
+        format!(
+            "[[station]]\nname = \"up\"\nprinter = \"{}\"\nreader = \"OMNIKEY\"\n\n\
+             [[station]]\nname = \"down\"\nprinter = \"evolis+tcp://{closed_addr}\"\nreader = \"OMNIKEY\"\n\n\
+             [[station]]\nname = \"simulated\"\nprinter = \"sim://simulated\"\nreader = \"sim\"\n",
+            tcp.uri()
+        ),
+    )
+    .unwrap();
+    let v = json(&cardline(
+        &home,
+        &["--json", "printers", "list", "--status"],
+    ));
+    let c = &v["configured"];
+    assert_eq!(c[0]["status"]["reachable"], "yes", "{v}");
+    assert_eq!(c[0]["status"]["ready"], true);
+    assert_eq!(c[0]["status"]["model"], "Primacy 2 Duplex");
+    assert_eq!(c[1]["status"]["reachable"], "no");
+    assert!(
+        c[1]["status"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot open"),
+        "{v}"
+    );
+    assert_eq!(c[2]["status"]["reachable"], "skipped");
+    let text = cardline(&home, &["printers", "list", "--status"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("ready") && text.contains("unreachable"),
+        "{text}"
+    );
+}

@@ -25,6 +25,8 @@ use crate::context::Context;
 pub struct OpenOptions {
     /// Send K/O panels uncompressed (`Db`) instead of `Dbc`.
     pub raw: bool,
+    /// Caps the driver's reply timeouts (quick probes).
+    pub reply_timeout_cap: Option<Duration>,
 }
 
 /// An opened printer plus a count of the bytes its link sent.
@@ -96,6 +98,7 @@ fn open_evolis(
 ) -> Result<Box<dyn CardPrinter>, PrinterError> {
     let config = EvolisConfig {
         compress_mono: !options.raw,
+        reply_timeout_cap: options.reply_timeout_cap,
         ..EvolisConfig::default()
     };
     Ok(Box::new(EvolisPrinter::connect(link, config)?))
@@ -324,7 +327,13 @@ fn test_card(
     back: bool,
     raw: bool,
 ) -> anyhow::Result<()> {
-    let mut opened = open_printer(uri, &OpenOptions { raw })?;
+    let mut opened = open_printer(
+        uri,
+        &OpenOptions {
+            raw,
+            ..OpenOptions::default()
+        },
+    )?;
     let image = test_image(ctx, face, mono, back, "TEST-0001")?;
     let started = Instant::now();
     let before = opened.bytes_sent();

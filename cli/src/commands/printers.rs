@@ -6,6 +6,9 @@ use cardline_link::{
     EVOLIS_VENDOR_ID, SerialPortEntry, UsbPrinterEntry, list_serial_ports, list_usb_printers,
 };
 
+use std::time::Duration;
+
+use crate::commands::printer::{OpenOptions, open_printer};
 use crate::context::Context;
 use crate::output::Table;
 
@@ -13,18 +16,49 @@ use crate::output::Table;
 #[derive(Debug, clap::Subcommand)]
 pub enum PrintersCommand {
     /// List USB printers, serial ports and configured printers.
-    List,
+    List {
+        /// Also connect to each USB and configured printer and read its status (short timeouts;
+        /// do not use while those printers are producing).
+        #[arg(long)]
+        status: bool,
+    },
+}
+
+/// A printer's state as seen by `--status`.
+#[derive(serde::Serialize)]
+#[serde(tag = "reachable", rename_all = "snake_case")]
+enum Reach {
+    /// Answered: ready or not, with its faults.
+    Yes {
+        ready: bool,
+        model: Option<String>,
+        faults: Vec<String>,
+    },
+    /// Could not be opened or did not answer.
+    No { error: String },
+    /// Not probed (simulated in-process printers).
+    Skipped { why: String },
 }
 
 #[derive(serde::Serialize)]
 struct Configured {
     station: String,
     uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Reach>,
+}
+
+#[derive(serde::Serialize)]
+struct UsbPrinter {
+    #[serde(flatten)]
+    entry: UsbPrinterEntry,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Reach>,
 }
 
 #[derive(serde::Serialize)]
 struct Listing {
-    usb: Vec<UsbPrinterEntry>,
+    usb: Vec<UsbPrinter>,
     /// Why USB could not be enumerated, when it could not.
     usb_unavailable: Option<String>,
     serial: Vec<SerialPortEntry>,
@@ -38,14 +72,26 @@ struct Listing {
 /// Runs `cardline printers …`.
 pub fn run(ctx: &Context, command: PrintersCommand) -> anyhow::Result<()> {
     match command {
-        PrintersCommand::List => list(ctx),
+        PrintersCommand::List { status } => list(ctx, status),
     }
 }
 
-fn list(ctx: &Context) -> anyhow::Result<()> {
+fn list(ctx: &Context, probe_status: bool) -> anyhow::Result<()> {
     let (usb, usb_unavailable) = list_usb_printers(EVOLIS_VENDOR_ID);
+    let usb = usb
+        .into_iter()
+        .map(|entry| {
+            let status = probe_status.then(|| probe(&format!("evolis+{}", entry.uri)));
+            UsbPrinter { entry, status }
+        })
+        .collect();
     let (serial, serial_unavailable) = list_serial_ports();
-    let (configured, configured_error) = configured_printers(ctx);
+    let (mut configured, configured_error) = configured_printers(ctx);
+    if probe_status {
+        for c in &mut configured {
+            c.status = Some(probe(&c.uri));
+        }
+    }
     let listing = Listing {
         usb,
         usb_unavailable,
@@ -69,11 +115,47 @@ fn configured_printers(ctx: &Context) -> (Vec<Configured>, Option<String>) {
                 .map(|s| Configured {
                     station: s.name,
                     uri: s.printer_uri,
+                    status: None,
                 })
                 .collect(),
             None,
         ),
         Err(e) => (Vec::new(), Some(e.to_string())),
+    }
+}
+
+/// Connects to a printer and reads its status, with short timeouts.
+fn probe(uri: &str) -> Reach {
+    if !uri.starts_with("evolis+") {
+        return Reach::Skipped {
+            why: "not a hardware printer URI".into(),
+        };
+    }
+    let options = OpenOptions {
+        reply_timeout_cap: Some(Duration::from_secs(2)),
+        ..OpenOptions::default()
+    };
+    let result = open_printer(uri, &options).and_then(|mut p| Ok(p.printer.status()?));
+    match result {
+        Ok(s) => Reach::Yes {
+            ready: s.is_ready(),
+            model: s.model.clone(),
+            faults: s.faults.clone(),
+        },
+        Err(e) => Reach::No {
+            error: format!("{e:#}"),
+        },
+    }
+}
+
+fn reach_text(r: &Option<Reach>) -> String {
+    match r {
+        None => String::new(),
+        Some(Reach::Yes { ready: true, .. }) => "ready".into(),
+        Some(Reach::Yes { faults, .. }) if faults.is_empty() => "not ready".into(),
+        Some(Reach::Yes { faults, .. }) => format!("not ready: {}", faults.join(", ")),
+        Some(Reach::No { error }) => format!("unreachable: {error}"),
+        Some(Reach::Skipped { why }) => format!("skipped: {why}"),
     }
 }
 
@@ -85,14 +167,16 @@ fn render(l: &Listing) -> String {
     } else if l.usb.is_empty() {
         out.push_str("  none found\n");
     } else {
-        let mut t = Table::new(["uri", "bus", "address", "product", "serial"]);
-        for p in &l.usb {
+        let mut t = Table::new(["uri", "bus", "address", "product", "serial", "status"]);
+        for u in &l.usb {
+            let p = &u.entry;
             t.row([
                 format!("evolis+{}", p.uri),
                 p.bus.to_string(),
                 p.address.to_string(),
                 p.product.clone().unwrap_or_default(),
                 p.serial.clone().unwrap_or_default(),
+                reach_text(&u.status),
             ]);
         }
         out.push_str(&indent(&t.render()));
@@ -119,9 +203,9 @@ fn render(l: &Listing) -> String {
     } else if l.configured.is_empty() {
         out.push_str("  none\n");
     } else {
-        let mut t = Table::new(["station", "uri"]);
+        let mut t = Table::new(["station", "uri", "status"]);
         for c in &l.configured {
-            t.row([c.station.clone(), c.uri.clone()]);
+            t.row([c.station.clone(), c.uri.clone(), reach_text(&c.status)]);
         }
         out.push_str(&indent(&t.render()));
     }

@@ -35,6 +35,6 @@ pub mod scripted;
 
 pub use channel::CommandChannel;
 pub use fault::{FAULT_REPLIES, Fault};
-pub use panels::{ColorLevels, compress_mono, encode_color};
+pub use panels::{ColorLevels, color_levels, compress_color, compress_mono, encode_color};
 pub use printer::{EvolisConfig, EvolisPrinter, PrinterIdentity, ribbon_for};
 pub use scripted::ScriptedLink;

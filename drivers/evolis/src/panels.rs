@@ -108,6 +108,66 @@ impl BitPacker {
     }
 }
 
+/// The `Dbc` payload of one Y, M or C panel (spec §1.6 "Dbc compression for Y/M/C", the
+/// A5013 guide's wording — **not verified on a real printer**, hence opt-in):
+/// `values` holds one quantised level per dot (0..levels), line by line.
+///
+/// Per line: a byte with MSB 0 is one dot (value in the low 5/6/7 bits); a byte with MSB 1
+/// starts a run (value in the low bits, the next byte is the count, and each spare high bit
+/// between the value and the MSB that is set adds 256 — max 767 / 511 / 255 dots at 5 / 6 / 7
+/// bits); a run of count 0 blanks the rest of the line. Runs never cross a line end, and a
+/// count byte of 0 is only ever sent to blank the rest of a line.
+pub fn compress_color(values: &[u8], levels: ColorLevels) -> Vec<u8> {
+    let bits = levels.bits();
+    let max_run = 255 + 256 * (7 - bits) as usize;
+    let mut out = Vec::new();
+    for line in values.chunks(PANEL_WIDTH) {
+        let used = line.iter().rposition(|&v| v != 0).map_or(0, |i| i + 1);
+        let mut x = 0;
+        while x < used {
+            let v = line[x];
+            let run = line[x..used].iter().take_while(|&&d| d == v).count();
+            x += run;
+            let mut left = run;
+            while left > 0 {
+                if left < 3 {
+                    out.extend(std::iter::repeat_n(v, left));
+                    break;
+                }
+                let mut n = left.min(max_run);
+                if n > 255 && n % 256 == 0 {
+                    n -= 1; // keep the count byte non-zero
+                }
+                let (extra, count) = (n / 256, n % 256);
+                let spare_bits = ((1u8 << extra) - 1) << bits;
+                out.push(0x80 | spare_bits | v);
+                out.push(count as u8);
+                left -= n;
+            }
+        }
+        if used < PANEL_WIDTH {
+            out.extend_from_slice(&[0x80, 0x00]);
+        }
+    }
+    out
+}
+
+/// One quantised level per dot for each of Y, M and C (the input of [`compress_color`]).
+pub fn color_levels(panel: &ColorPanel, levels: ColorLevels) -> [Vec<u8>; 3] {
+    let n = PANEL_WIDTH * PANEL_HEIGHT;
+    let mut out = [
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    ];
+    for px in panel.rgb().chunks_exact(3) {
+        out[0].push(levels.quantise(255 - px[2]) as u8);
+        out[1].push(levels.quantise(255 - px[1]) as u8);
+        out[2].push(levels.quantise(255 - px[0]) as u8);
+    }
+    out
+}
+
 /// The `Dbc` payload of a 1-bit panel (§1.6): per line, a count byte N and the first N bytes of
 /// the 81-byte line, where N is the line length without trailing zero bytes, at least 1 — a blank
 /// line is `01 00`, a full line `51` + 81 bytes. The Windows driver never uses the `00`/`FF`
@@ -127,6 +187,74 @@ pub fn compress_mono(panel: &MonoPanel) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Independent reading of the guide's Y/M/C run-length format, for the round trip.
+    fn expand_color(data: &[u8], levels: ColorLevels) -> Vec<u8> {
+        let bits = levels.bits();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < data.len() {
+            let b = data[i];
+            i += 1;
+            let v = b & ((1 << bits) - 1);
+            if b & 0x80 == 0 {
+                out.push(v);
+                continue;
+            }
+            let extra = ((b & 0x7F) >> bits).count_ones() as usize;
+            let count = data[i] as usize + 256 * extra;
+            i += 1;
+            let n = if count == 0 {
+                PANEL_WIDTH - out.len() % PANEL_WIDTH
+            } else {
+                count
+            };
+            out.extend(std::iter::repeat_n(v, n));
+        }
+        out
+    }
+
+    #[test]
+    fn colour_run_length_round_trips_at_every_depth() {
+        for levels in [ColorLevels::L32, ColorLevels::L64, ColorLevels::L128] {
+            let max = levels.count() as usize - 1;
+            let mut values = vec![0u8; PANEL_WIDTH * PANEL_HEIGHT];
+            for (i, v) in values.iter_mut().enumerate() {
+                let (x, y) = (i % PANEL_WIDTH, i / PANEL_WIDTH);
+                let value = match y % 5 {
+                    0 => 0,                           // blank line
+                    1 => max,                         // one run of 648 dots
+                    2 => (x * 7 + y) % (max + 1),     // few runs
+                    3 => usize::from(x < 300) * 3,    // run, then blank rest
+                    _ => [9, 1, 2][(x / 256).min(2)], // runs of exactly 256
+                };
+                *v = value as u8;
+            }
+            let packed = compress_color(&values, levels);
+            assert_eq!(expand_color(&packed, levels), values, "{levels:?}");
+            assert!(
+                packed.len() < values.len() / 4,
+                "{levels:?}: {}",
+                packed.len()
+            );
+        }
+    }
+
+    #[test]
+    fn colour_runs_use_spare_bits_for_long_counts() {
+        let mut values = vec![5u8; PANEL_WIDTH - 1];
+        values.push(6);
+        values.resize(PANEL_WIDTH * PANEL_HEIGHT, 0);
+        // 647 dots of 5 at 6 bits (max run 511): 0xC5 (spare bit) 255 → 511, then 0x85 136.
+        let packed = compress_color(&values, ColorLevels::L64);
+        assert_eq!(&packed[..5], &[0xC5, 255, 0x85, 136, 6]);
+        assert_eq!(&packed[5..7], &[0x80, 0]);
+        let packed = compress_color(&values, ColorLevels::L128);
+        assert_eq!(&packed[..7], &[0x85, 255, 0x85, 255, 0x85, 137, 6]);
+        // Two spare bits: up to 767 → one run of 647 = 2 × 256 + 135.
+        let packed = compress_color(&values, ColorLevels::L32);
+        assert_eq!(&packed[..3], &[0x80 | 0x60 | 5, 135, 6]);
+    }
 
     #[test]
     fn blank_and_full_panels_compress_like_the_windows_driver() {

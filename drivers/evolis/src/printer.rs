@@ -2,15 +2,16 @@
 
 use crate::channel::CommandChannel;
 use crate::commands::{
-    DownloadCompressed, DownloadPanel, EjectAtEnd, EndSequence, ErrorManagement, Identity,
-    InsertToContactStation, PanelName, ReadCardPosition, ReadCardsInserted, ReadIdentity,
-    ReadRejectBox, ReadRibbon, ReadRibbonType, ReadSensor, RejectBox, RejectCard,
-    RejectDestination, RibbonQuantity, RibbonType, SelectSide, Sensor, StartSequence,
+    DownloadCompressed, DownloadCompressedColor, DownloadPanel, EjectAtEnd, EndSequence,
+    ErrorManagement, Identity, InsertToContactStation, PanelName, ReadCardPosition,
+    ReadCardsInserted, ReadIdentity, ReadRejectBox, ReadRibbon, ReadRibbonType, ReadSensor,
+    RejectBox, RejectCard, RejectDestination, RibbonQuantity, RibbonType, SelectSide, Sensor,
+    StartSequence,
 };
 use crate::model::capabilities_for_model;
-use crate::panels::{ColorLevels, compress_mono, encode_color};
+use crate::panels::{ColorLevels, color_levels, compress_color, compress_mono, encode_color};
 use cardline_device::{
-    CardImage, CardPosition, CardPrinter, CardSide, JobPhase, MonoPanel, Overlay,
+    CardImage, CardPosition, CardPrinter, CardSide, ColorPanel, JobPhase, MonoPanel, Overlay,
     PrinterCapabilities, PrinterError, PrinterLink, PrinterStatus,
 };
 use std::time::{Duration, Instant};
@@ -31,6 +32,9 @@ pub struct EvolisConfig {
     pub reject_box: RejectBox,
     /// Overrides the duplex capability inferred from the model.
     pub duplex: Option<bool>,
+    /// Send Y/M/C with the run-length `Dbc` of the A5013 guide when it is smaller than `Db`.
+    /// Off by default: the format is not verified on a real printer (spec §1.6, §5).
+    pub compress_color: bool,
     /// Caps every reply timeout (defaults: 5 s queries, 30 s downloads, 120 s mechanics).
     pub reply_timeout_cap: Option<Duration>,
 }
@@ -44,6 +48,7 @@ impl Default for EvolisConfig {
             poll_interval: Duration::from_millis(100),
             reject_box: RejectBox::default(),
             duplex: None,
+            compress_color: false,
             reply_timeout_cap: None,
         }
     }
@@ -145,24 +150,43 @@ impl<L: PrinterLink> EvolisPrinter<L> {
         )
     }
 
-    fn send_side(&mut self, ribbon: RibbonType, side: &CardSide) -> Result<(), PrinterError> {
-        if let (RibbonType::Ymcko, Some(color)) = (ribbon, &side.color) {
-            let levels = self.config.color_levels;
-            let [y, m, c] = encode_color(color, levels);
-            for (panel, data) in [
-                (PanelName::Yellow, y),
-                (PanelName::Magenta, m),
-                (PanelName::Cyan, c),
-            ] {
-                self.run(
-                    &DownloadPanel {
+    /// Sends the Y, M and C panels: raw `Db`, or run-length `Dbc` when enabled and smaller.
+    fn send_color(&mut self, color: &ColorPanel) -> Result<(), PrinterError> {
+        let levels = self.config.color_levels;
+        let panels = [PanelName::Yellow, PanelName::Magenta, PanelName::Cyan];
+        let raw = encode_color(color, levels);
+        let runs = self
+            .config
+            .compress_color
+            .then(|| color_levels(color, levels));
+        for (i, (panel, data)) in panels.into_iter().zip(&raw).enumerate() {
+            if let Some(runs) = &runs {
+                let packed = compress_color(&runs[i], levels);
+                if packed.len() < data.len() {
+                    let c = DownloadCompressedColor {
                         panel,
                         levels: levels.count(),
-                        data: &data,
-                    },
-                    JobPhase::Printing,
-                )?;
+                        data: &packed,
+                    };
+                    self.run(&c, JobPhase::Printing)?;
+                    continue;
+                }
             }
+            self.run(
+                &DownloadPanel {
+                    panel,
+                    levels: levels.count(),
+                    data,
+                },
+                JobPhase::Printing,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn send_side(&mut self, ribbon: RibbonType, side: &CardSide) -> Result<(), PrinterError> {
+        if let (RibbonType::Ymcko, Some(color)) = (ribbon, &side.color) {
+            self.send_color(color)?;
         }
         if let Some(black) = &side.black {
             self.send_mono(PanelName::Black, black)?;

@@ -531,3 +531,41 @@ fn reconnect_resets_the_link_and_reapplies_host_error_management() {
     let link = p.link();
     assert_eq!(link.remaining(), 1);
 }
+
+#[test]
+fn colour_run_length_is_opt_in_and_used_when_smaller() {
+    // Y = 0 everywhere (each line `80 00`), M and C one run per line (511 + 137 dots at 6 bits).
+    let card = CardImage {
+        front: CardSide {
+            color: Some(ColorPanel::filled([0, 128, 255])),
+            black: None,
+            overlay: Overlay::None,
+        },
+        back: None,
+    };
+    let frame_len = |p: &str, n: usize| format!("\x1bDbc;{p};64;{n};").len() + n + 1;
+    let link = session("Zenius")
+        .command("Pneab;E", "OK")
+        .command("Pr;ymcko", "OK")
+        .command("Ss", "OK")
+        .command("Sr", "OK")
+        .download("Dbc;y;64;2032;", frame_len("y", 2032), "OK")
+        .download("Dbc;m;64;4064;", frame_len("m", 4064), "OK")
+        .download("Dbc;c;64;4064;", frame_len("c", 4064), "OK")
+        .command("Se", "OK");
+    let config = EvolisConfig {
+        compress_color: true,
+        ..fast()
+    };
+    let mut p = EvolisPrinter::connect(link, config).unwrap();
+    let r = p.print(&card);
+    assert!(r.is_ok(), "{r:?} {:?}", p.link().mismatch());
+    let m = p
+        .link()
+        .sent()
+        .iter()
+        .find(|f| f.starts_with(b"\x1bDbc;m;64;4064;"))
+        .unwrap();
+    assert_eq!(&m[15..19], &[0xC0 | 31, 255, 0x80 | 31, 137]);
+    finish(p);
+}

@@ -99,6 +99,47 @@ impl Command for DownloadCompressed<'_> {
     }
 }
 
+/// `Dbc;<y|m|c>;<levels>;<nbytes>;<run-length data>` CR: a run-length compressed colour panel
+/// (§1.6 "Dbc compression for Y/M/C" — guide wording, not verified on a trace; opt-in).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DownloadCompressedColor<'a> {
+    /// Which panel (Y, M or C).
+    pub panel: PanelName,
+    /// Grey levels (32, 64 or 128).
+    pub levels: u16,
+    /// The run-length data (see [`crate::panels::compress_color`]).
+    pub data: &'a [u8],
+}
+
+impl Command for DownloadCompressedColor<'_> {
+    type Output = ();
+    fn text(&self) -> String {
+        format!(
+            "Dbc;{};{};{}",
+            self.panel.letter(),
+            self.levels,
+            self.data.len()
+        )
+    }
+    fn frame(&self) -> Vec<u8> {
+        frame_with_payload(
+            "Dbc",
+            &[
+                self.panel.letter(),
+                &self.levels.to_string(),
+                &self.data.len().to_string(),
+            ],
+            self.data,
+        )
+    }
+    fn parse(&self, a: Answer<'_>) -> Option<()> {
+        expect_ok(a)
+    }
+    fn timeout(&self) -> Duration {
+        DOWNLOAD_TIMEOUT
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +160,13 @@ mod tests {
         assert_eq!(dbc.frame(), b"\x1bDbc;o;2;2;\x01\x00\r");
         assert_eq!(dbc.text(), "Dbc;o;2;2");
         assert_eq!(dbc.timeout(), DOWNLOAD_TIMEOUT);
+        let ymc = DownloadCompressedColor {
+            panel: PanelName::Cyan,
+            levels: 64,
+            data: &[0x80, 0],
+        };
+        assert_eq!(ymc.frame(), b"\x1bDbc;c;64;2;\x80\x00\r");
+        assert_eq!(ymc.text(), "Dbc;c;64;2");
         for (p, l) in [
             (PanelName::Yellow, "y"),
             (PanelName::Magenta, "m"),

@@ -8,7 +8,7 @@ mod sequence;
 mod session;
 mod status;
 
-pub use download::{DownloadCompressed, DownloadPanel, PanelName};
+pub use download::{DownloadCompressed, DownloadCompressedColor, DownloadPanel, PanelName};
 pub use sequence::{
     EndSequence, InsertToContactStation, RejectBox, RejectCard, SelectSide, StartSequence,
 };

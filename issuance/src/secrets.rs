@@ -333,6 +333,16 @@ pub fn generate_puk(len: usize) -> Result<Puk, SecretsError> {
     Ok(Puk::new(random_digits(len)?.to_vec()))
 }
 
+/// A random card GUID for the CHUID (16 bytes from the OS CSPRNG, RFC 4122 version 4 bits
+/// set). Not secret, but unique per card.
+pub fn generate_guid() -> Result<[u8; 16], SecretsError> {
+    let mut guid = [0u8; 16];
+    fill_random(&mut guid)?;
+    guid[6] = (guid[6] & 0x0f) | 0x40;
+    guid[8] = (guid[8] & 0x3f) | 0x80;
+    Ok(guid)
+}
+
 fn check_len(what: &'static str, len: usize, min: usize, max: usize) -> Result<(), SecretsError> {
     if (min..=max).contains(&len) {
         Ok(())

@@ -7,10 +7,13 @@
 use crate::context::Context;
 
 mod audit;
+mod ca;
 mod cards;
 mod completions;
 mod demo;
+mod encode;
 mod init;
+mod keys;
 mod options;
 mod order;
 mod printer;
@@ -18,6 +21,7 @@ mod printers;
 mod produce;
 mod recover;
 mod request;
+mod secrets;
 mod sim;
 mod sim_printer;
 mod sim_serve;
@@ -59,12 +63,23 @@ pub enum Command {
     /// One printer: status, test card.
     #[command(subcommand)]
     Printer(printer::PrinterCommand),
+    /// The local issuing CA: create it, show it.
+    #[command(subcommand)]
+    Ca(ca::CaCommand),
+    /// Station keys: create the station key and the management-key master.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Encode-only station: personalise the PIV card in a PC/SC reader for a card record.
+    Encode(encode::EncodeArgs),
 }
 
 /// Runs one command.
 pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Init(args) => init::run(ctx, args),
+        Command::Ca(cmd) => ca::run(ctx, cmd),
+        Command::Keys(cmd) => keys::run(ctx, cmd),
+        Command::Encode(args) => encode::run(ctx, args),
         Command::Request(args) => request::run(ctx, args),
         Command::Cards(cmd) => cards::run(ctx, cmd),
         Command::Order(cmd) => order::run(ctx, cmd),

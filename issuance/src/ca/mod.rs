@@ -178,8 +178,8 @@ pub trait CertificateAuthority: Send + Sync {
     fn issue(&self, request: &IssueRequest<'_>) -> Result<IssuedCertificate, CaError>;
 }
 
-/// SHA-256 of `bytes`, lower-case hex.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 of `bytes`, lower-case hex (certificate and SPKI fingerprints).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }

@@ -1,0 +1,115 @@
+//! `cardline ca init|show`: the local issuing CA of this home.
+
+use anyhow::Context as _;
+use cardline_issuance::ca::{CaKeyAlgorithm, LocalCa};
+use cardline_issuance::secrets::KeyFiles;
+use serde::Serialize;
+
+use crate::context::Context;
+
+/// Subcommands of `cardline ca`.
+#[derive(Debug, clap::Subcommand)]
+pub enum CaCommand {
+    /// Create the local issuing CA (needs `cardline keys init` first: the CA key is sealed
+    /// under the station key). Never replaces an existing CA.
+    Init {
+        /// The CA's common name.
+        #[arg(long, default_value = "cardline temporary card CA")]
+        name: String,
+        /// The CA key algorithm: p256 or p384.
+        #[arg(long, default_value = "p256", value_parser = parse_algorithm)]
+        algorithm: CaKeyAlgorithm,
+    },
+    /// Show the CA: subject, validity, fingerprint, certificates issued, whether this
+    /// station's key opens it.
+    Show {
+        /// Print the CA certificate (PEM) only, e.g. to install it as a trust anchor.
+        #[arg(long)]
+        pem: bool,
+    },
+}
+
+fn parse_algorithm(s: &str) -> Result<CaKeyAlgorithm, String> {
+    CaKeyAlgorithm::parse(s).ok_or_else(|| format!("unknown CA key algorithm `{s}` (p256, p384)"))
+}
+
+#[derive(Serialize)]
+struct CaShown {
+    #[serde(flatten)]
+    summary: cardline_issuance::ca::CaSummary,
+    /// Whether this station's key opens the CA key.
+    key_opens: bool,
+    /// Why not, when it does not.
+    key_problem: Option<String>,
+}
+
+/// Runs a `cardline ca` subcommand.
+pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
+    let dir = ctx.home.ca_dir();
+    match cmd {
+        CaCommand::Init { name, algorithm } => {
+            let station = KeyFiles::in_home(ctx.home_dir())
+                .station_key()
+                .context("the CA key is sealed under the station key")?;
+            let ca = LocalCa::init(&dir, &name, algorithm, &station)?;
+            let summary = LocalCa::summary(ca.dir())?;
+            if ctx.home.is_initialised() {
+                ctx.store()?.audit_note(
+                    "ca.init",
+                    None,
+                    None,
+                    Some(&format!(
+                        "{} ({}, SHA-256 {})",
+                        summary.subject, summary.algorithm, summary.fingerprint
+                    )),
+                    &ctx.actor(),
+                )?;
+            }
+            ctx.emit(&summary, || {
+                format!(
+                    "created CA `{}` ({}) in {}\nvalid until {}\nSHA-256 {}\ncertificate: {}",
+                    summary.subject,
+                    summary.algorithm,
+                    summary.dir,
+                    summary.not_after,
+                    summary.fingerprint,
+                    dir.join(cardline_issuance::ca::CA_CERT_FILE).display()
+                )
+            })
+        }
+        CaCommand::Show { pem } => {
+            let summary = LocalCa::summary(&dir)?;
+            if pem {
+                return ctx.print_text(&summary.certificate_pem);
+            }
+            let opened = KeyFiles::in_home(ctx.home_dir())
+                .station_key()
+                .map_err(anyhow::Error::from)
+                .and_then(|key| Ok(LocalCa::load(&dir, &key)?));
+            let shown = CaShown {
+                key_opens: opened.is_ok(),
+                key_problem: opened.err().map(|e| e.to_string()),
+                summary,
+            };
+            ctx.emit(&shown, || {
+                let s = &shown.summary;
+                format!(
+                    "CA          {}\nalgorithm   {}\nserial      {}\nvalid       {} .. {}\n\
+                     SHA-256     {}\nissued      {} certificates\ndirectory   {}\nkey         {}",
+                    s.subject,
+                    s.algorithm,
+                    s.serial,
+                    s.not_before,
+                    s.not_after,
+                    s.fingerprint,
+                    s.issued,
+                    s.dir,
+                    match &shown.key_problem {
+                        None => "opens with this station key".to_string(),
+                        Some(why) => format!("NOT usable here: {why}"),
+                    }
+                )
+            })
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `cardline cards secrets CARD --reveal`: print a card's initial PIN and PUK (audited), for
+//! PIN delivery and helpdesk unblock.
+
+use anyhow::Context as _;
+use cardline_issuance::secrets::{KeyFiles, open_card_secrets};
+use serde::Serialize;
+
+use crate::context::Context;
+
+/// Arguments of `cardline cards secrets`.
+#[derive(Debug, clap::Args)]
+pub struct SecretsArgs {
+    /// The card number.
+    pub card: String,
+    /// Really print the PIN and PUK (an audit entry `secrets.reveal` is written first).
+    #[arg(long)]
+    pub reveal: bool,
+    /// Why they are revealed (recorded in the audit log).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Revealed<'a> {
+    card: &'a str,
+    pin: &'a str,
+    puk: &'a str,
+}
+
+/// Runs `cardline cards secrets`.
+pub fn run(ctx: &Context, args: SecretsArgs) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let card = store.card(&args.card)?;
+    let sealed = store.card_secrets(&card.number)?.with_context(|| {
+        format!(
+            "card `{}` has no sealed PIN/PUK (it was not encoded by cardline, state {})",
+            card.number, card.state
+        )
+    })?;
+    if !args.reveal {
+        anyhow::bail!(
+            "refusing to print the PIN and PUK of card `{}` without --reveal: revealing them is \
+             recorded in the audit log under your name ({})",
+            card.number,
+            ctx.operator
+        );
+    }
+    let station = KeyFiles::in_home(ctx.home_dir())
+        .station_key()
+        .context("the card's secrets are sealed under the station key")?;
+    let (pin, puk) = open_card_secrets(&station, &card.number, &sealed)?;
+    // Audit first: nothing is printed unless the reveal is on record.
+    store.audit_note(
+        "secrets.reveal",
+        Some(&card.number),
+        None,
+        args.reason.as_deref(),
+        &ctx.actor(),
+    )?;
+    let pin = std::str::from_utf8(pin.expose()).context("sealed PIN is not ASCII digits")?;
+    let puk = std::str::from_utf8(puk.expose()).context("sealed PUK is not ASCII digits")?;
+    let revealed = Revealed {
+        card: &card.number,
+        pin,
+        puk,
+    };
+    ctx.emit(&revealed, || {
+        format!("card {}\nPIN  {pin}\nPUK  {puk}", card.number)
+    })
+}

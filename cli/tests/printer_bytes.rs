@@ -2,7 +2,7 @@
 //! `Dbc`-compressed vs raw `Db` (run with `--nocapture` to see the figures).
 
 use cardline_device::{MonoPanel, Overlay};
-use cardline_evolis::{ColorLevels, compress_mono};
+use cardline_evolis::{ColorLevels, color_levels, compress_color, compress_mono};
 use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
 
 #[test]
@@ -45,4 +45,20 @@ fn default_temporary_card_bytes_compressed_vs_raw() {
         "text and codes leave most K lines short"
     );
     assert!(o_c <= raw_mono);
+    let color = side
+        .color
+        .as_ref()
+        .expect("the default face has colour bands");
+    for levels in [ColorLevels::L32, ColorLevels::L64, ColorLevels::L128] {
+        let rle: usize = color_levels(color, levels)
+            .iter()
+            .map(|v| compress_color(v, levels).len().min(levels.panel_bytes()))
+            .sum();
+        println!(
+            "{} levels with run-length YMC (opt-in): YMC {rle} + K + O = {}",
+            levels.count(),
+            rle + k_c + o_c
+        );
+        assert!(rle < 3 * levels.panel_bytes() / 10);
+    }
 }

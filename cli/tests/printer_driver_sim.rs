@@ -247,3 +247,36 @@ fn faults_show_in_status() {
         "a jammed card must show in the status: {s:?}"
     );
 }
+
+#[test]
+fn run_length_colour_decodes_in_the_simulator_like_raw_colour() {
+    let card = colour_card();
+    let mut decoded = Vec::new();
+    for compress_color in [false, true] {
+        let sim = sim_with(&[]);
+        let endpoint = TcpEndpoint::start(sim.clone(), "127.0.0.1:0").unwrap();
+        let link = TcpLink::connect(&endpoint.addr().to_string(), Duration::from_secs(2)).unwrap();
+        let cfg = EvolisConfig {
+            compress_color,
+            ..config()
+        };
+        let mut printer = EvolisPrinter::connect(link, cfg).unwrap();
+        let before = printer.bytes_sent();
+        printer.print(&card).unwrap();
+        println!(
+            "colour card, compress_color={compress_color}: {} bytes",
+            printer.bytes_sent() - before
+        );
+        let front = sim.last_printed().unwrap().front;
+        decoded.push([
+            front.yellow.unwrap(),
+            front.magenta.unwrap(),
+            front.cyan.unwrap(),
+        ]);
+    }
+    assert!(
+        decoded[0] == decoded[1],
+        "the simulator rebuilt different Y/M/C panels"
+    );
+    assert!(decoded[1][2].count_inked() > 100_000);
+}

@@ -109,20 +109,26 @@ fn compressed_vs_raw_bytes_per_card() {
     let tcp = TcpEndpoint::start(printer.clone(), "127.0.0.1:0").unwrap();
     let home = tempfile::tempdir().unwrap();
     let mut sent = Vec::new();
-    for raw in [false, true] {
-        let mut args = vec!["--json", "printer", "test-card", "--face", "temporary"];
+    for flag in [None, Some("--raw"), Some("--compress-color")] {
         let uri = tcp.uri();
-        args.push(&uri);
-        if raw {
-            args.push("--raw");
-        }
+        let mut args = vec![
+            "--json",
+            "printer",
+            "test-card",
+            "--face",
+            "temporary",
+            &uri,
+        ];
+        args.extend(flag);
         let v = json(&cardline(&home, &args));
         sent.push(v["bytes_sent"].as_u64().unwrap());
     }
     println!(
-        "default temporary card (YMC 64 levels + K + O, front): compressed {} bytes, raw {} bytes",
-        sent[0], sent[1]
+        "default temporary card (YMC 64 levels + K + O, front): K/O compressed {} bytes, raw {} bytes, \
+         with run-length YMC {} bytes",
+        sent[0], sent[1], sent[2]
     );
+    assert!(sent[2] < sent[1] / 5, "{sent:?}");
     assert!(sent[0] < sent[1], "{sent:?}");
     // YMC at 64 levels is 3 × 493 776 bytes either way.
     assert!(sent[0] > 3 * 493_776);

@@ -25,6 +25,8 @@ use crate::context::Context;
 pub struct OpenOptions {
     /// Send K/O panels uncompressed (`Db`) instead of `Dbc`.
     pub raw: bool,
+    /// Run-length compress Y/M/C (`Dbc`, unverified on real printers).
+    pub compress_color: bool,
     /// Caps the driver's reply timeouts (quick probes).
     pub reply_timeout_cap: Option<Duration>,
 }
@@ -98,6 +100,7 @@ fn open_evolis(
 ) -> Result<Box<dyn CardPrinter>, PrinterError> {
     let config = EvolisConfig {
         compress_mono: !options.raw,
+        compress_color: options.compress_color && !options.raw,
         reply_timeout_cap: options.reply_timeout_cap,
         ..EvolisConfig::default()
     };
@@ -128,6 +131,10 @@ pub enum PrinterCommand {
         /// Send K/O panels uncompressed (to compare bytes on the wire).
         #[arg(long)]
         raw: bool,
+        /// Also run-length compress Y/M/C (`Dbc`; the guide's format, not verified on a real
+        /// printer).
+        #[arg(long, conflicts_with = "raw")]
+        compress_color: bool,
     },
 }
 
@@ -160,7 +167,15 @@ pub fn run(ctx: &Context, command: PrinterCommand) -> anyhow::Result<()> {
             mono,
             back,
             raw,
-        } => test_card(ctx, &uri, face.as_deref(), mono, back, raw),
+            compress_color,
+        } => {
+            let options = OpenOptions {
+                raw,
+                compress_color,
+                ..OpenOptions::default()
+            };
+            test_card(ctx, &uri, face.as_deref(), mono, back, &options)
+        }
     }
 }
 
@@ -325,15 +340,9 @@ fn test_card(
     face: Option<&str>,
     mono: bool,
     back: bool,
-    raw: bool,
+    options: &OpenOptions,
 ) -> anyhow::Result<()> {
-    let mut opened = open_printer(
-        uri,
-        &OpenOptions {
-            raw,
-            ..OpenOptions::default()
-        },
-    )?;
+    let mut opened = open_printer(uri, options)?;
     let image = test_image(ctx, face, mono, back, "TEST-0001")?;
     let started = Instant::now();
     let before = opened.bytes_sent();

@@ -280,3 +280,23 @@ fn run_length_colour_decodes_in_the_simulator_like_raw_colour() {
     );
     assert!(decoded[1][2].count_inked() > 100_000);
 }
+
+#[test]
+fn parking_polls_while_the_card_travels() {
+    // Mechanics take (scaled) time: `Rlr;p` is polled until the card reaches the station.
+    let sim = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
+        time: cardline_sim::clock::TimeModel::scaled(0.02),
+        ..SimPrinterConfig::default()
+    }));
+    let endpoint = TcpEndpoint::start(sim.clone(), "127.0.0.1:0").unwrap();
+    let link = TcpLink::connect(&endpoint.addr().to_string(), Duration::from_secs(2)).unwrap();
+    let mut printer = EvolisPrinter::connect(link, config()).unwrap();
+    printer.park_for_encoding().unwrap();
+    assert_eq!(sim.card_at_contact_station(), Some(1));
+    // Pem;2 Rtp Rsn Rfv Sis and at least two Rlr;p polls.
+    assert!(sim.state().commands > 6, "{} commands", sim.state().commands);
+    printer.print(&colour_card()).unwrap();
+    printer.eject().unwrap();
+    assert_eq!(sim.state().card, None);
+    assert_eq!(sim.state().counters.cards_printed, 1);
+}

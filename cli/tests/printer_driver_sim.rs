@@ -294,7 +294,11 @@ fn parking_polls_while_the_card_travels() {
     printer.park_for_encoding().unwrap();
     assert_eq!(sim.card_at_contact_station(), Some(1));
     // Pem;2 Rtp Rsn Rfv Sis and at least two Rlr;p polls.
-    assert!(sim.state().commands > 6, "{} commands", sim.state().commands);
+    assert!(
+        sim.state().commands > 6,
+        "{} commands",
+        sim.state().commands
+    );
     printer.print(&colour_card()).unwrap();
     printer.eject().unwrap();
     assert_eq!(sim.state().card, None);

@@ -23,6 +23,7 @@ mod recover;
 mod request;
 mod secrets;
 mod sim;
+mod sim_card;
 mod sim_printer;
 mod sim_serve;
 mod stations;

@@ -204,3 +204,16 @@ impl std::fmt::Debug for PcscReader {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_and_key_commands_are_redacted_in_traces() {
+        let change = hex::decode("002400801031323334353637383837363534333231").unwrap();
+        let line = redacted(&change);
+        assert!(!line.contains("3132333435") && line.contains("[17 bytes redacted]"));
+        assert_eq!(redacted(&[0x00, 0xA4, 0x04, 0x00]), "00a40400");
+    }
+}

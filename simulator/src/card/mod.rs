@@ -354,3 +354,25 @@ fn redacted_response(command: &[u8], response: &[u8]) -> String {
         hex::encode(response)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_lines_never_carry_pin_or_key_bytes() {
+        let verify = hex::decode("002000800831323334353608FF").unwrap();
+        let line = redacted(&verify);
+        assert!(!line.contains("313233343536") && line.contains("00200080"));
+        let set_key = [
+            &[0x00, 0xFF, 0xFF, 0xFF, 0x1B, 0x03, 0x9B, 0x18][..],
+            &[0xAB; 24],
+        ]
+        .concat();
+        assert!(!redacted(&set_key).contains("abab"));
+        let auth = hex::decode("0087039B047C028000").unwrap();
+        let response = [&[0x7C, 0x0A, 0x80, 0x08][..], &[0xCD; 8], &[0x90, 0x00]].concat();
+        assert!(!redacted_response(&auth, &response).contains("cdcd"));
+        assert_eq!(redacted(&[0x00, 0xFD, 0x00, 0x00]), "00fd0000");
+    }
+}

@@ -227,7 +227,19 @@ fn yubico_generate_openssl_cert_then_opensc_lists_and_signs() {
         &dir,
     );
     assert!(ok, "import-certificate: {out}");
-    let (ok, out) = run("yubico-piv-tool", &[&r, "-a", "status"], &dir);
+    let counted = |tool: &str, args: &[&str]| {
+        let before = rig.card.lock().unwrap().command_count();
+        let started = std::time::Instant::now();
+        let result = run(tool, args, &dir);
+        let apdus = rig.card.lock().unwrap().command_count() - before;
+        println!(
+            "{tool} {}: {apdus} APDUs, {:?}",
+            args.join(" "),
+            started.elapsed()
+        );
+        result
+    };
+    let (ok, out) = counted("yubico-piv-tool", &[&r, "-a", "status"]);
     assert!(
         ok && out.contains("CHUID:") && out.contains("CCC:"),
         "{out}"
@@ -239,21 +251,20 @@ fn yubico_generate_openssl_cert_then_opensc_lists_and_signs() {
 
     // OpenSC recognises a PIV card, lists PIN, key and certificate.
     let reader_arg = format!("--reader={}", rig.reader);
-    let (ok, out) = run("opensc-tool", &[&reader_arg, "-n"], &dir);
+    let (ok, out) = counted("opensc-tool", &[&reader_arg, "-n"]);
     assert!(
         ok && out.contains("Personal Identity Verification Card"),
         "{out}"
     );
-    let (ok, out) = run("pkcs15-tool", &[&reader_arg, "-D"], &dir);
+    let (ok, out) = counted("pkcs15-tool", &[&reader_arg, "-D"]);
     assert!(ok, "{out}");
     assert!(
         out.contains("PIV AUTH key") && out.contains("X.509 Certificate"),
         "{out}"
     );
-    let (ok, out) = run(
+    let (ok, out) = counted(
         "pkcs11-tool",
         &["--module", PKCS11_MODULE, "--list-objects"],
-        &dir,
     );
     assert!(
         ok && out.contains("Certificate Object") && out.contains("Card 000123"),
@@ -262,7 +273,7 @@ fn yubico_generate_openssl_cert_then_opensc_lists_and_signs() {
 
     // A PKCS#11 signature with the on-card key, verified by openssl with the certificate.
     std::fs::write(p("data.txt"), b"temporary card 000123").unwrap();
-    let (ok, out) = run(
+    let (ok, out) = counted(
         "pkcs11-tool",
         &[
             "--module",
@@ -282,7 +293,6 @@ fn yubico_generate_openssl_cert_then_opensc_lists_and_signs() {
             "-o",
             &p("data.sig"),
         ],
-        &dir,
     );
     assert!(ok, "pkcs11-tool --sign: {out}");
     openssl(&[

@@ -84,11 +84,17 @@ impl CardFields {
         }
     }
 
-    /// Fields from a card record; `issued` is the production day to print.
+    /// Fields from a card record; `issued` is the production day to print. A timestamp in
+    /// `valid_until` is printed as its date (`2026-12-31T23:59:59Z` → `2026-12-31`); a card
+    /// without one prints an empty validity (set [`CardFields::valid_until`] afterwards).
     pub fn from_card(card: &crate::model::Card, issued: impl Into<String>) -> Self {
+        let date_part = |s: &String| match s.as_bytes().get(10) {
+            Some(b'T' | b' ') => s[..10].to_owned(),
+            _ => s.clone(),
+        };
         Self {
             card_number: card.number.clone(),
-            valid_until: card.valid_until.clone().unwrap_or_default(),
+            valid_until: card.valid_until.as_ref().map(date_part).unwrap_or_default(),
             issued: issued.into(),
             order: card.order_id.map(|o| o.to_string()).unwrap_or_default(),
         }

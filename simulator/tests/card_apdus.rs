@@ -534,3 +534,14 @@ fn session_end_clears_security_state() {
     let mut t = SimCardTransport::new(shared, "r");
     assert_eq!(t.transmit(&h("00 20 00 80 00")).unwrap(), vec![0x63, 0xC3]);
 }
+
+#[test]
+fn slow_key_generation_still_generates() {
+    let mut c = card();
+    c.faults_mut().slow_key_generation = Some(std::time::Duration::from_millis(30));
+    auth_3des(&mut c, &h(DEFAULT_KEY));
+    let started = std::time::Instant::now();
+    let (r, sw) = tx(&mut c, "00 47 00 9A 05 AC 03 80 01 11");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(30));
+    assert_eq!((sw, &r[..2]), (0x9000, &[0x7F, 0x49][..]));
+}

@@ -120,7 +120,8 @@ fn session_is_exclusive_and_resets_the_card_on_drop() {
 
 #[test]
 fn card_pulled_mid_command_is_a_typed_card_fault() {
-    let Some(rig) = Rig::start("card_pulled_mid_command_is_a_typed_card_fault") else {
+    let test = "card_pulled_mid_command_is_a_typed_card_fault";
+    let Some(mut rig) = Rig::start(test) else {
         return;
     };
     let reader = rig.readers.find(&rig.reader).unwrap();
@@ -136,6 +137,34 @@ fn card_pulled_mid_command_is_a_typed_card_fault() {
         s.transmit(&h("00 FD 00 00 00"))
             .unwrap_err()
             .is_card_fault()
+    );
+    drop(s);
+    // Back in the reader, the card answers again (and the slot is left healthy).
+    rig.replug(test);
+    let mut s = reader.open(CARD_TIMEOUT).unwrap();
+    assert_eq!(
+        s.transmit(&h("00 FD 00 00 00")).unwrap(),
+        h("05 04 03 90 00")
+    );
+}
+
+#[test]
+fn mute_chip_is_a_typed_card_fault() {
+    let test = "mute_chip_is_a_typed_card_fault";
+    let Some(mut rig) = Rig::start(test) else {
+        return;
+    };
+    let reader = rig.readers.find(&rig.reader).unwrap();
+    let mut s = reader.open(CARD_TIMEOUT).unwrap();
+    rig.card.lock().unwrap().faults_mut().mute = true;
+    let e = s.transmit(&h("00 FD 00 00 00")).unwrap_err();
+    assert!(e.is_card_fault(), "{e:?}");
+    drop(s);
+    rig.replug(test);
+    let mut s = reader.open(CARD_TIMEOUT).unwrap();
+    assert_eq!(
+        s.transmit(&h("00 FD 00 00 00")).unwrap(),
+        h("05 04 03 90 00")
     );
 }
 

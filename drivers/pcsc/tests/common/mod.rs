@@ -62,21 +62,7 @@ impl Rig {
             "a foreign card stays in {reader}"
         );
         let card = SimCardTransport::share(card);
-        let addr = ([127, 0, 0, 1], VPCD_PORT).into();
-        let mut vpcd = VpcdCard::spawn(card.clone(), addr);
-        // Debian 12's vpcd 0.8 sometimes ignores the first reconnection after a card was
-        // pulled mid-command (fault tests): plug in once more.
-        if readers
-            .wait_for_card(&reader, Duration::from_secs(3))
-            .is_err()
-        {
-            println!("note: {test}: card not seen after 3 s, plugging it in again");
-            vpcd.stop();
-            vpcd = VpcdCard::spawn(card.clone(), addr);
-            readers
-                .wait_for_card(&reader, CARD_TIMEOUT)
-                .expect("the simulated card appears in the reader");
-        }
+        let vpcd = plug(&readers, &reader, &card, test);
         Some(Rig {
             card,
             readers,
@@ -85,6 +71,48 @@ impl Rig {
             _lock: lock,
         })
     }
+}
+
+impl Rig {
+    /// Pulls the card, clears its faults, puts it back and waits until pcscd sees it: leaves
+    /// the vpcd slot healthy after a fault test.
+    pub fn replug(&mut self, test: &str) {
+        if let Some(v) = self.vpcd.take() {
+            v.stop();
+        }
+        assert!(
+            self.readers
+                .wait_for_removal(&self.reader, CARD_TIMEOUT)
+                .unwrap()
+        );
+        {
+            let mut card = self.card.lock().unwrap();
+            card.set_faults(Default::default());
+            card.insert();
+        }
+        self.vpcd = Some(plug(&self.readers, &self.reader, &self.card, test));
+    }
+}
+
+/// Plugs `card` into the vpcd slot and waits until pcscd reports it.
+fn plug(readers: &PcscReaders, reader: &str, card: &SharedSimCard, test: &str) -> VpcdHandle {
+    let addr = ([127, 0, 0, 1], VPCD_PORT).into();
+    let vpcd = VpcdCard::spawn(card.clone(), addr);
+    // Debian 12's vpcd 0.8 sometimes ignores the first reconnection after a card was pulled
+    // mid-command (fault tests): plug in once more.
+    if readers
+        .wait_for_card(reader, Duration::from_secs(3))
+        .is_ok()
+    {
+        return vpcd;
+    }
+    println!("note: {test}: card not seen after 3 s, plugging it in again");
+    vpcd.stop();
+    let vpcd = VpcdCard::spawn(card.clone(), addr);
+    readers
+        .wait_for_card(reader, CARD_TIMEOUT)
+        .expect("the simulated card appears in the reader");
+    vpcd
 }
 
 impl Drop for Rig {

@@ -12,6 +12,7 @@ mod cards;
 mod completions;
 mod demo;
 mod encode;
+mod face;
 mod init;
 mod keys;
 mod options;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Simulated devices: `sim printer --pty | --tcp ADDR | --replay FILE`.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Card face templates: preview a card as PNG, check a template.
+    #[command(subcommand)]
+    Face(face::FaceCommand),
     /// Find printers: USB (Evolis vendor id), serial ports, configured stations.
     #[command(subcommand)]
     Printers(printers::PrintersCommand),
@@ -91,6 +95,7 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Sim(cmd) => sim::run(ctx, cmd),
+        Command::Face(cmd) => face::run(ctx, cmd),
         Command::Printers(cmd) => printers::run(ctx, cmd),
         Command::Printer(cmd) => printer::run(ctx, cmd),
     }

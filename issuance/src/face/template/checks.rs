@@ -67,7 +67,7 @@ impl Ctx<'_> {
         let (kind, key, value, fix) = if message.starts_with("unknown field") {
             let expected = message.split_once("expected").map(|x| x.1.trim());
             let fix = match expected {
-                Some(list) => format!("remove it or use one of {list}"),
+                Some(list) => format!("remove it or use {list}"),
                 None => "remove it".to_owned(),
             };
             (

@@ -232,7 +232,7 @@ fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint() {
     assert!(matches!(err, StoreError::NotSelectable { .. }), "{err}");
 
     let again = store
-        .repeat_order(o.id, &[misprint.number.clone()], &op())
+        .repeat_order(o.id, std::slice::from_ref(&misprint.number), &op())
         .unwrap();
     assert_eq!(
         numbers(&again),
@@ -274,14 +274,14 @@ fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint() {
         .apply_event(&fine.number, CardEvent::Assign, &detail, &op())
         .unwrap();
     let err = store
-        .repeat_order(o.id, &[fine.number.clone()], &op())
+        .repeat_order(o.id, std::slice::from_ref(&fine.number), &op())
         .unwrap_err();
     assert!(matches!(err, StoreError::Transition(_)), "{err}");
     let f = store.card(&again_failed.number).unwrap();
     assert_eq!(f.state, CardState::Failed);
     // Nothing to repeat is an empty selection, not an error.
     let again = store.repeat_order(o.id, &[], &op()).unwrap();
-    assert_eq!(numbers(&again), [again_failed.number.clone()]);
+    assert_eq!(numbers(&again), vec![again_failed.number.clone()]);
     produce_next(&store, o.id, true);
     assert!(store.repeat_order(o.id, &[], &op()).unwrap().is_empty());
 }

@@ -296,3 +296,42 @@ fn unknown_template_name_says_where_it_was_looked_for() {
         "temporary"
     );
 }
+
+#[test]
+fn card_fields_come_from_the_record_and_fill_placeholders() {
+    use cardline_issuance::face::{CardFields, TextPattern};
+    use cardline_issuance::model::{Card, CardState};
+    let card = Card {
+        id: 7,
+        number: "TMP-000007-1".into(),
+        state: CardState::Assigned,
+        order_id: Some(12),
+        assigned_to: Some("visitor".into()),
+        valid_until: Some("2026-12-31T23:59:59Z".into()),
+        failure_reason: None,
+        chip_id: None,
+        created_at: "2026-11-24T00:00:00Z".into(),
+        updated_at: "2026-11-24T00:00:00Z".into(),
+    };
+    let fields = CardFields::from_card(&card, "2026-11-24");
+    assert_eq!(
+        fields.valid_until, "2026-12-31",
+        "timestamp printed as its date"
+    );
+    assert_eq!(fields.order, "12");
+    let p = TextPattern::parse("{card_number} / {valid_until} / {issued} / #{order}").unwrap();
+    assert_eq!(
+        p.expand(&fields),
+        "TMP-000007-1 / 2026-12-31 / 2026-11-24 / #12"
+    );
+    let unassigned = Card {
+        valid_until: None,
+        order_id: None,
+        ..card
+    };
+    let fields = CardFields::from_card(&unassigned, "x");
+    assert_eq!(
+        (fields.valid_until.as_str(), fields.order.as_str()),
+        ("", "")
+    );
+}

@@ -318,3 +318,35 @@ fn yubico_generate_openssl_cert_then_opensc_lists_and_signs() {
     assert!(out.contains(": OK"), "{out}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn generic_piv_card_is_recognised_without_yubikey_extensions() {
+    let test = "generic_piv_card_is_recognised_without_yubikey_extensions";
+    if !tools_present(test, &["opensc-tool", "pkcs15-tool", "yubico-piv-tool"]) {
+        return;
+    }
+    let card = cardline_sim::card::SimCard::new(cardline_sim::card::SimCardConfig {
+        atr: cardline_sim::card::AtrProfile::GenericPiv,
+        ..Default::default()
+    });
+    let Some(rig) = Rig::start_with(test, card) else {
+        return;
+    };
+    let dir = temp_dir("generic");
+    let reader_arg = format!("--reader={}", rig.reader);
+    let (ok, out) = run("opensc-tool", &[&reader_arg, "-n"], &dir);
+    assert!(
+        ok && out.contains("Personal Identity Verification Card"),
+        "{out}"
+    );
+    let (ok, out) = run("pkcs15-tool", &[&reader_arg, "-D"], &dir);
+    assert!(
+        ok && out.contains("PIV_II") && out.contains("Reference      : 128 (0x80)"),
+        "{out}"
+    );
+    let r = format!("-r{}", rig.reader);
+    let (ok, out) = run("yubico-piv-tool", &[&r, "-a", "status"], &dir);
+    assert!(ok && out.contains("Version:\tNo data available"), "{out}");
+    assert!(out.contains("PIN tries left:\t3"), "{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -350,3 +350,47 @@ fn generic_piv_card_is_recognised_without_yubikey_extensions() {
     assert!(out.contains("PIN tries left:\t3"), "{out}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn opensc_changes_and_unblocks_the_pin() {
+    let test = "opensc_changes_and_unblocks_the_pin";
+    if !tools_present(test, &["pkcs15-tool", "yubico-piv-tool"]) {
+        return;
+    }
+    let Some(rig) = Rig::start(test) else {
+        return;
+    };
+    let dir = temp_dir("opensc-pin");
+    let reader_arg = format!("--reader={}", rig.reader);
+    let pkcs15 = |args: &[&str]| {
+        run(
+            "pkcs15-tool",
+            &[&[reader_arg.as_str()][..], args].concat(),
+            &dir,
+        )
+    };
+    let (ok, out) = pkcs15(&["--change-pin", "--pin", "123456", "--new-pin", "654321"]);
+    assert!(ok, "change-pin: {out}");
+    let r = format!("-r{}", rig.reader);
+    for _ in 0..3 {
+        run(
+            "yubico-piv-tool",
+            &[&r, "-a", "verify-pin", "-P", "000000"],
+            &dir,
+        );
+    }
+    assert_eq!(
+        rig.card.lock().unwrap().state().pin.tries_left,
+        0,
+        "PIN blocked"
+    );
+    let (ok, out) = pkcs15(&["--unblock-pin", "--puk", "12345678", "--new-pin", "135790"]);
+    assert!(ok, "unblock-pin: {out}");
+    let (ok, out) = run(
+        "yubico-piv-tool",
+        &[&r, "-a", "verify-pin", "-P", "135790"],
+        &dir,
+    );
+    assert!(ok && out.contains("Successfully verified PIN"), "{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -3,56 +3,13 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
-use cardline_device::{
-    CardEncoder, EncodeError, EncodingPlan, KeyAlgorithm, KeyRequest, ManagementKey, MasterKey,
-    Pin, PivSlot, Puk,
-};
+use cardline_device::{CardEncoder, EncodeError, KeyAlgorithm, ManagementKey, MasterKey, PivSlot};
 use cardline_piv::{
     Credential, ManagementAlgorithm, PivEncoder, PivError, PivSession, derive_management_key,
 };
-use cardline_sim::card::{
-    ALG_3DES, ALG_AES192, AtrProfile, EepromFailure, SharedSimCard, SimCard, SimCardConfig,
-    SimCardTransport,
-};
+use cardline_sim::card::{ALG_3DES, ALG_AES192, AtrProfile, EepromFailure, SimCardConfig};
 use common::TestCa;
-
-const MASTER: [u8; 32] = [0x3C; 32];
-
-fn plan(keys: &[(PivSlot, KeyAlgorithm)]) -> EncodingPlan {
-    EncodingPlan {
-        card_number: "C-000042".into(),
-        transport_pin: Pin::new(b"123456".to_vec()),
-        transport_puk: Puk::new(b"12345678".to_vec()),
-        transport_management_key: ManagementKey::piv_default(),
-        pin: Pin::new(b"918273".to_vec()),
-        puk: Puk::new(b"55667788".to_vec()),
-        management_key_master: MasterKey::new(MASTER.to_vec()),
-        keys: keys
-            .iter()
-            .map(|&(slot, algorithm)| KeyRequest {
-                slot,
-                algorithm,
-                profile: "auth".into(),
-            })
-            .collect(),
-        guid: *b"cardline-guid-01",
-        expiry: "20271231".into(),
-    }
-}
-
-fn card(config: SimCardConfig) -> SharedSimCard {
-    SimCardTransport::share(SimCard::new(config))
-}
-
-fn session_on(card: &SharedSimCard) -> SimCardTransport {
-    SimCardTransport::new(card.clone(), "sim reader")
-}
-
-fn p256_only() -> EncodingPlan {
-    plan(&[(PivSlot::AUTHENTICATION, KeyAlgorithm::EccP256)])
-}
+use common::sim::{MASTER, card, p256_only, plan, session_on};
 
 #[test]
 fn one_p256_key_personalises_in_twenty_apdus_and_everything_reads_back() {
@@ -256,65 +213,6 @@ fn generic_piv_card_without_yubikey_extensions_is_unsupported() {
         .unwrap()
         .verify_pin(b"123456")
         .unwrap();
-}
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[test]
-fn trace_log_shows_every_apdu_and_no_secret() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    let sim = card(SimCardConfig::default());
-    let plan = p256_only();
-    let receipt = tracing::subscriber::with_default(subscriber, || {
-        PivEncoder::new()
-            .encode(&mut session_on(&sim), &plan, &TestCa::new())
-            .unwrap()
-    });
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let sent = log
-        .lines()
-        .filter(|l| l.contains(" >> ") && l.contains("cardline::apdu"))
-        .count();
-    assert_eq!(sent as u32, receipt.apdus);
-    // The transcript (run with --nocapture to see it; it is what docs/piv.md shows).
-    for line in log.lines().filter(|l| l.contains("cardline::apdu")) {
-        println!("{}", line.split("cardline::apdu: ").last().unwrap_or(line));
-    }
-    assert!(log.contains("<redacted 16 bytes>"));
-    let serial = sim.lock().unwrap().serial();
-    let card_key = derive_management_key(
-        &MasterKey::new(MASTER.to_vec()),
-        &serial.to_be_bytes(),
-        ManagementAlgorithm::TripleDes,
-    );
-    for secret in [
-        hex::encode(b"918273"),
-        hex::encode(b"55667788"),
-        hex::encode(b"123456"),
-        hex::encode(card_key.expose()),
-    ] {
-        assert!(
-            !log.to_lowercase().contains(&secret),
-            "secret {secret} in log"
-        );
-    }
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! or computed response) and a tiny rcgen CA implementing `CertificateIssuer`.
 #![allow(dead_code)]
 
+pub mod sim;
+
 use std::collections::VecDeque;
 
 use cardline_device::{

@@ -1,1 +1,61 @@
-//! Criterion benchmarks of cardline.
+//! Shared setup of cardline's benchmarks: a whole production line in a temporary home on
+//! zero-latency simulated stations through the real drivers (Evolis over in-process links,
+//! PIV with one P-256 key and certificate, CHUID, CCC, read-back, SQLite journal, card face).
+
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use cardline_hil::TestLine;
+use cardline_hil::rig::sim_station_seeded;
+use cardline_issuance::production::{ProductionSummary, Station};
+
+/// `n` zero-latency simulated stations; `boot` keeps chip serials unique across calls.
+pub fn sim_line(n: usize, boot: u64) -> Vec<Station> {
+    (0..n)
+        .map(|i| {
+            sim_station_seeded(
+                &format!("bench-{}", i + 1),
+                vec![],
+                vec![],
+                boot * 1_000_000 + i as u64 * 100_000,
+            )
+            .station
+        })
+        .collect()
+}
+
+/// Requests `cards`, orders them and produces the order on `stations` new simulated stations.
+/// Returns the production wall time (request and order excluded) and the summary.
+pub fn produce_cards(
+    line: &TestLine,
+    cards: u32,
+    stations: usize,
+    boot: u64,
+) -> (Duration, ProductionSummary) {
+    let order = line.order(cards);
+    let mut st = sim_line(stations, boot);
+    let started = Instant::now();
+    let run = line.produce(order, &mut st, &AtomicBool::new(false));
+    (started.elapsed(), run.summary)
+}
+
+/// Peak resident memory of this process in kB (`VmHWM`), when /proc tells.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// CPU time (user + system) this process has used so far, from `/proc/self/stat`.
+pub fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}

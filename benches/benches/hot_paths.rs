@@ -1,0 +1,190 @@
+//! Micro-benchmarks of the hot paths (issue 6, benchmark 5), each a slice of the per-card
+//! cost: APDU/TLV encode-decode, `Dbc` compression, colour panel conversion, SimPrinter
+//! parsing, card face rendering, store transitions of one production attempt.
+
+use std::hint::black_box;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cardline_apdu::command::{Command, LengthEncoding};
+use cardline_device::{CardPrinter, ColorPanel, LinkError, MonoPanel, PrinterLink};
+use cardline_evolis::{ColorLevels, EvolisConfig, EvolisPrinter, compress_mono, encode_color};
+use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
+use cardline_issuance::model::{OrderSelection, ProductionStep};
+use cardline_issuance::options::Options;
+use cardline_issuance::store::sqlite::SqliteStore;
+use cardline_issuance::store::{Actor, AttemptSuccess, Store};
+use cardline_sim::printer::{SimPrinter, SimPrinterConfig, SimPrinterHandle, SimPrinterLink};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn apdu_tlv(c: &mut Criterion) {
+    let cert = vec![0x5A; 600];
+    let container = {
+        let mut inner = cardline_apdu::tlv::encode(0x70, &cert);
+        inner.extend(cardline_apdu::tlv::encode(0x71, &[0]));
+        inner.extend(cardline_apdu::tlv::encode(0xFE, &[]));
+        cardline_apdu::tlv::encode(0x53, &inner)
+    };
+    c.bench_function("apdu/put_data_certificate_encode", |b| {
+        b.iter(|| {
+            let data = {
+                let mut d = cardline_apdu::tlv::encode(0x5C, &[0x5F, 0xC1, 0x05]);
+                d.extend_from_slice(&container);
+                d
+            };
+            Command::new(0x00, 0xDB, 0x3F, 0xFF)
+                .with_data(data)
+                .to_bytes(LengthEncoding::Extended)
+                .unwrap()
+        })
+    });
+    c.bench_function("tlv/parse_certificate_container", |b| {
+        b.iter(|| {
+            let outer = cardline_apdu::tlv::parse(black_box(&container)).unwrap();
+            outer[0].children().unwrap().len()
+        })
+    });
+}
+
+fn text_panel() -> MonoPanel {
+    let mut p = MonoPanel::blank();
+    for y in (100..400).step_by(3) {
+        for x in (50..600).step_by(7) {
+            p.set(x, y, true);
+        }
+    }
+    p
+}
+
+fn panels(c: &mut Criterion) {
+    let mono = text_panel();
+    c.bench_function("evolis/dbc_compress_text_panel", |b| {
+        b.iter(|| compress_mono(black_box(&mono)))
+    });
+    let mut color = ColorPanel::filled([255, 255, 255]);
+    for y in 0..300 {
+        for x in 0..648 {
+            color.set(x, y, [(x % 256) as u8, (y % 256) as u8, 128]);
+        }
+    }
+    c.bench_function("evolis/ymc_panel_conversion_64_levels", |b| {
+        b.iter(|| encode_color(black_box(&color), ColorLevels::default()))
+    });
+}
+
+/// Records what the driver sends, for replaying it into the simulator.
+struct Recorder {
+    inner: SimPrinterLink,
+    sent: Arc<Mutex<Vec<u8>>>,
+}
+
+impl PrinterLink for Recorder {
+    fn send(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), LinkError> {
+        self.sent.lock().unwrap().extend_from_slice(bytes);
+        self.inner.send(bytes, timeout)
+    }
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
+        self.inner.recv(buf, timeout)
+    }
+    fn reset(&mut self) -> Result<(), LinkError> {
+        self.inner.reset()
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// The byte stream the real driver sends for one card with the default temporary face.
+fn recorded_card_job() -> Vec<u8> {
+    let handle = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig::default()));
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let link = Recorder {
+        inner: handle.link(),
+        sent: sent.clone(),
+    };
+    let mut printer = EvolisPrinter::connect(link, EvolisConfig::default()).unwrap();
+    let face = PreparedFace::new(&builtin_template("temporary").unwrap()).unwrap();
+    let image = face
+        .render(&CardFields::for_number("TMP000012345"))
+        .unwrap();
+    sent.lock().unwrap().clear();
+    printer.print(&image).unwrap();
+    printer.eject().unwrap();
+    let bytes = sent.lock().unwrap().clone();
+    bytes
+}
+
+fn sim_printer_parsing(c: &mut Criterion) {
+    let stream = recorded_card_job();
+    println!(
+        "one temporary card job: {} bytes on the printer link",
+        stream.len()
+    );
+    let mut printer = SimPrinter::new(SimPrinterConfig {
+        feeder_cards: u32::MAX / 2,
+        ..SimPrinterConfig::default()
+    });
+    c.bench_function("sim_printer/parse_card_job", |b| {
+        b.iter(|| printer.feed(black_box(&stream)).len())
+    });
+}
+
+fn face(c: &mut Criterion) {
+    let face = PreparedFace::new(&builtin_template("temporary").unwrap()).unwrap();
+    let fields = CardFields {
+        card_number: "TMP000012345".into(),
+        valid_until: "2026-12-31".into(),
+        issued: "2026-11-24".into(),
+        order: "7".into(),
+    };
+    c.bench_function("face/render_prepared_temporary", |b| {
+        b.iter(|| face.render(black_box(&fields)).unwrap())
+    });
+}
+
+fn store_transitions(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("bench.db")).unwrap();
+    let actor = Actor("bench".into());
+    let numbering = Options::default().numbering;
+    c.bench_function("store/one_attempt_journal_10_writes", |b| {
+        b.iter_custom(|iters| {
+            store
+                .request_cards(iters as u32, &numbering, &actor)
+                .unwrap();
+            let order = store.create_order(&OrderSelection::All, &actor).unwrap();
+            let started = std::time::Instant::now();
+            for _ in 0..iters {
+                let (_, a) = store
+                    .begin_attempt(order.id, "bench-1", &actor)
+                    .unwrap()
+                    .unwrap();
+                for step in [
+                    ProductionStep::Feed,
+                    ProductionStep::Encode,
+                    ProductionStep::Print,
+                    ProductionStep::Eject,
+                ] {
+                    store.step_started(a, step).unwrap();
+                    store.step_finished(a, step, None).unwrap();
+                }
+                store
+                    .attempt_succeeded(a, &AttemptSuccess::default(), &actor)
+                    .unwrap();
+            }
+            let t = started.elapsed();
+            store.complete_order(order.id, &actor).unwrap();
+            t
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    apdu_tlv,
+    panels,
+    sim_printer_parsing,
+    face,
+    store_transitions
+);
+criterion_main!(benches);

@@ -9,7 +9,8 @@
 //!
 //! `sim://` parameters: `faults=jam@3:printing,cover-opens@5:3` (printer faults, comma
 //! separated), `mute_chips=4,9` (card numbers whose chip is mute), `time_scale=0.01`,
-//! `feeder=N`, `seed=N`, `png_dir=DIR`, `link=pty|inproc`.
+//! `feeder=N` (blank cards, default 100000), `ribbon=N` (prints left, default 100000), `seed=N`,
+//! `png_dir=DIR`, `link=pty|inproc`.
 
 use std::path::PathBuf;
 
@@ -22,7 +23,9 @@ use cardline_piv::PivEncoder;
 use cardline_sim::card::{SimCard, SimCardConfig};
 use cardline_sim::clock::TimeModel;
 use cardline_sim::faults::{PrinterFaultPlan, ScriptedFault};
-use cardline_sim::printer::{PtyEndpoint, SimPrinter, SimPrinterConfig, SimPrinterHandle};
+use cardline_sim::printer::{
+    PtyEndpoint, RibbonLoad, SimPrinter, SimPrinterConfig, SimPrinterHandle,
+};
 use cardline_sim::station::SimStation;
 
 use crate::context::Context;
@@ -174,7 +177,11 @@ fn open_sim(
     }
     let config = SimPrinterConfig {
         serial: format!("SIM-{sim_name}"),
-        feeder_cards: num("feeder")?.unwrap_or(10_000) as u32,
+        feeder_cards: num("feeder")?.unwrap_or(100_000) as u32,
+        ribbon: Some(RibbonLoad::fresh(
+            "ymcko",
+            num("ribbon")?.unwrap_or(100_000) as u32,
+        )),
         time: TimeModel::scaled(time_scale),
         png_dir: png_dir.clone(),
         faults: PrinterFaultPlan::scripted(scripted),

@@ -9,7 +9,7 @@ use cardline_issuance::stations::{PrinterUri, ReaderSpec, StationSpec, StationsF
 use cardline_piv::PivEncoder;
 use cardline_sim::card::{SimCard, SimCardConfig};
 use cardline_sim::faults::{PrinterFaultPlan, ScriptedFault};
-use cardline_sim::printer::{SimPrinter, SimPrinterConfig, SimPrinterHandle};
+use cardline_sim::printer::{RibbonLoad, SimPrinter, SimPrinterConfig, SimPrinterHandle};
 use cardline_sim::station::SimStation;
 
 /// Where the scenarios run.
@@ -130,7 +130,8 @@ pub fn sim_station_seeded(
 ) -> RigStation {
     let handle = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
         serial: format!("SIM-{name}"),
-        feeder_cards: 10_000,
+        feeder_cards: 1_000_000,
+        ribbon: Some(RibbonLoad::fresh("ymcko", 1_000_000)),
         faults: PrinterFaultPlan::scripted(faults),
         ..SimPrinterConfig::default()
     }));

@@ -12,7 +12,7 @@ use cardline_sim::card::{SimCard, SimCardConfig, SimCardTransport};
 use cardline_sim::clock::TimeModel;
 use cardline_sim::faults::{PrinterFaultPlan, ScriptedFault};
 use cardline_sim::printer::{
-    PtyEndpoint, SimPrinter, SimPrinterConfig, SimPrinterHandle, TcpEndpoint,
+    PtyEndpoint, RibbonLoad, SimPrinter, SimPrinterConfig, SimPrinterHandle, TcpEndpoint,
 };
 use cardline_sim::vpcd::{VPCD_PORT, VpcdCard, VpcdHandle, reader_name_for_port};
 use serde::Serialize;
@@ -75,7 +75,8 @@ pub fn run(ctx: &Context, args: SimServeArgs) -> anyhow::Result<()> {
         }
         let printer = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
             serial: format!("SIM-{name}"),
-            feeder_cards: 10_000,
+            feeder_cards: 100_000,
+            ribbon: Some(RibbonLoad::fresh("ymcko", 100_000)),
             time: TimeModel::scaled(args.time_scale),
             png_dir,
             faults: PrinterFaultPlan::scripted(faults.clone()),

@@ -110,8 +110,7 @@ fn recorded_card_job() -> Vec<u8> {
     sent.lock().unwrap().clear();
     printer.print(&image).unwrap();
     printer.eject().unwrap();
-    let bytes = sent.lock().unwrap().clone();
-    bytes
+    sent.lock().unwrap().clone()
 }
 
 fn sim_printer_parsing(c: &mut Criterion) {

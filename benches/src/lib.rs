@@ -59,3 +59,42 @@ pub fn cpu_time() -> Option<Duration> {
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10))
 }
+
+/// `n` simulated stations with realistic device timings scaled by `time_scale` (a 225
+/// colour-cards/hour printer; `keygen` models the chip's on-card key generation).
+pub fn timed_sim_line(n: usize, boot: u64, time_scale: f64, keygen: Duration) -> Vec<Station> {
+    use cardline_evolis::{EvolisConfig, EvolisPrinter};
+    use cardline_sim::card::{SimCard, SimCardConfig};
+    use cardline_sim::clock::TimeModel;
+    use cardline_sim::printer::{RibbonLoad, SimPrinter, SimPrinterConfig, SimPrinterHandle};
+    use cardline_sim::station::SimStation;
+    (0..n)
+        .map(|i| {
+            let handle = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
+                serial: format!("BUSY-{i}"),
+                feeder_cards: 100_000,
+                ribbon: Some(RibbonLoad::fresh("ymcko", 100_000)),
+                time: TimeModel::scaled(time_scale),
+                ..SimPrinterConfig::default()
+            }));
+            let seed = boot * 1_000_000 + i as u64 * 10_000;
+            let reader = SimStation::new(handle.clone(), move |c: u32| {
+                let mut card = SimCard::new(SimCardConfig::from_seed(seed + u64::from(c)));
+                card.faults_mut().slow_key_generation = Some(keygen);
+                card
+            });
+            let config = EvolisConfig {
+                poll_interval: Duration::from_millis(5),
+                ..EvolisConfig::default()
+            };
+            Station {
+                name: format!("busy-{}", i + 1),
+                printer: Box::new(
+                    EvolisPrinter::connect(handle.link(), config).expect("driver connects"),
+                ),
+                reader: Box::new(reader),
+                encoder: Some(Box::new(cardline_piv::PivEncoder::new())),
+            }
+        })
+        .collect()
+}

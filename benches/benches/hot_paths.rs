@@ -178,12 +178,62 @@ fn store_transitions(c: &mut Criterion) {
     });
 }
 
+/// One full personalisation (PIN, PUK, management key, one P-256 key + certificate, CHUID,
+/// CCC, read-back) of an in-process SimCard by the real PIV driver and the local CA.
+fn piv_personalisation(c: &mut Criterion) {
+    use cardline_device::{CardEncoder, EncodingPlan, Pin, Puk};
+    use cardline_issuance::ca::ProfileIssuer;
+    use cardline_sim::card::{SimCard, SimCardConfig, SimCardTransport};
+    let line = cardline_hil::TestLine::new();
+    let profiles = Options::default().certificate_specs();
+    let not_after =
+        cardline_hil::line::OffsetDateTime::now_utc() + cardline_hil::line::TimeDuration::days(30);
+    let issuer = ProfileIssuer::new(&line.ca, &profiles, not_after);
+    let enc = line.settings.encoding.clone().expect("encoding on");
+    let plan_for = |n: u64| EncodingPlan {
+        card_number: format!("TMP{n:09}"),
+        transport_pin: enc.transport_pin.clone(),
+        transport_puk: enc.transport_puk.clone(),
+        transport_management_key: enc.transport_management_key.clone(),
+        pin: Pin::new(b"271828".to_vec()),
+        puk: Puk::new(b"31415926".to_vec()),
+        management_key_master: enc.management_key_master.clone(),
+        keys: enc.keys.clone(),
+        guid: [n as u8; 16],
+        expiry: "20991231".into(),
+    };
+    let mut encoder = cardline_piv::PivEncoder::new();
+    let mut once = |serial: u64| {
+        let card = SimCardTransport::share(SimCard::new(SimCardConfig::from_seed(serial)));
+        let mut transport = SimCardTransport::new(card, "bench");
+        encoder
+            .encode(&mut transport, &plan_for(serial), &issuer)
+            .unwrap()
+    };
+    let receipt = once(1_000_000);
+    println!(
+        "one personalisation: {} APDUs, {} bytes out, {} bytes in",
+        receipt.apdus, receipt.bytes_out, receipt.bytes_in
+    );
+    let mut serial = 0u64;
+    let mut g = c.benchmark_group("piv");
+    g.sample_size(10);
+    g.bench_function("full_personalisation_p256", |b| {
+        b.iter(|| {
+            serial += 1;
+            once(serial)
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     apdu_tlv,
     panels,
     sim_printer_parsing,
     face,
-    store_transitions
+    store_transitions,
+    piv_personalisation
 );
 criterion_main!(benches);

@@ -16,6 +16,8 @@ use cardline_issuance::production::{
 use cardline_issuance::secrets::{KeyFiles, StationKey, seal_card_secrets};
 use cardline_issuance::store::sqlite::SqliteStore;
 use cardline_issuance::store::{Actor, SealedSecrets, Store};
+/// Re-exported for benches building certificate validity.
+pub use time::{Duration as TimeDuration, OffsetDateTime};
 
 /// A production line's software side in a temporary home.
 pub struct TestLine {

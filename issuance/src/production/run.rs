@@ -60,13 +60,13 @@ pub fn produce_order(
         });
     }
     let started = Instant::now();
-    let drained = AtomicBool::new(false);
+    let line = LineState::default();
     let results: Vec<Result<StationSummary, StoreError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = stations
             .iter_mut()
             .map(|station| {
-                let drained = &drained;
-                scope.spawn(move || run_station(p, order_id, station, drained))
+                let line = &line;
+                scope.spawn(move || run_station(p, order_id, station, line))
             })
             .collect();
         handles
@@ -116,13 +116,26 @@ fn check_stations(p: &Production<'_>, stations: &[Station]) -> Result<(), Produc
     Ok(())
 }
 
+/// How often an idle station looks again while cards are in hand on other stations.
+const REQUEUE_POLL: Duration = Duration::from_millis(20);
+
+/// What the stations of one run share.
+#[derive(Default)]
+struct LineState {
+    /// Set when no card waits and none is in hand: paused stations stop waiting.
+    drained: AtomicBool,
+    /// Cards being produced right now, on any station of this run.
+    in_hand: std::sync::atomic::AtomicUsize,
+}
+
 /// One station's loop: take a card, produce it, until no card waits.
 fn run_station(
     p: &Production<'_>,
     order_id: OrderId,
     station: &mut Station,
-    drained: &AtomicBool,
+    line: &LineState,
 ) -> Result<StationSummary, StoreError> {
+    let drained = &line.drained;
     let mut summary = StationSummary {
         name: station.name.clone(),
         ..Default::default()
@@ -154,11 +167,20 @@ fn run_station(
             p.store
                 .begin_attempt(order_id, &station.name, &p.settings.actor)?
         else {
-            drained.store(true, Ordering::SeqCst);
-            break;
+            // No card waits now; but a card in hand elsewhere may still be put back (its
+            // station stopped), so the order is drained only when no station holds one.
+            if line.in_hand.load(Ordering::SeqCst) == 0 {
+                drained.store(true, Ordering::SeqCst);
+                break;
+            }
+            std::thread::sleep(REQUEUE_POLL);
+            continue;
         };
+        line.in_hand.fetch_add(1, Ordering::SeqCst);
         let mut run = CardRun::new(p, station, &card, attempt);
-        let outcome = run.produce()?;
+        let outcome = run.produce();
+        line.in_hand.fetch_sub(1, Ordering::SeqCst);
+        let outcome = outcome?;
         summary.paused_ms += run.paused.as_millis() as u64;
         match outcome {
             CardOutcome::Produced => summary.produced += 1,

@@ -2,6 +2,7 @@
 //! drivers and the simulator are exercised in hil-tests).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,6 +30,10 @@ pub struct PrinterScript {
     pub ejected: u32,
     pub rejected: u32,
     pub printed: u32,
+    /// `park_for_encoding` waits until this flag is set (to order two stations in a test).
+    pub gate: Option<Arc<AtomicBool>>,
+    /// Set when a scripted fault fires.
+    pub fault_fired: Option<Arc<AtomicBool>>,
 }
 
 #[derive(Clone, Default)]
@@ -39,6 +44,9 @@ impl MockPrinter {
         let mut s = self.0.lock().unwrap();
         if s.faults.front().is_some_and(|(o, _)| *o == op) {
             let (_, e) = s.faults.pop_front().unwrap();
+            if let Some(f) = &s.fault_fired {
+                f.store(true, Ordering::SeqCst);
+            }
             if matches!(e, PrinterError::CoverOpen) {
                 s.cover_open_polls = s.cover_open_polls.max(2);
             }
@@ -60,6 +68,13 @@ impl CardPrinter for MockPrinter {
         })
     }
     fn park_for_encoding(&mut self) -> Result<(), PrinterError> {
+        let gate = self.0.lock().unwrap().gate.clone();
+        while let Some(g) = &gate {
+            if g.load(Ordering::SeqCst) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
         self.op(Op::Park)?;
         self.0.lock().unwrap().position = Some(CardPosition::ContactStation);
         Ok(())

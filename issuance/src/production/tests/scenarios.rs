@@ -269,6 +269,10 @@ fn an_open_cover_pauses_the_station_until_closed() {
 fn a_station_fault_puts_the_card_back_for_another_station() {
     let store = MemoryStore::with_order(3);
     let mut l = line(2);
+    // Station 2 starts only once station 1 has hit its fault, so the fault always happens.
+    let fired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    l.printers[0].0.lock().unwrap().fault_fired = Some(fired.clone());
+    l.printers[1].0.lock().unwrap().gate = Some(fired);
     l.printers[0].0.lock().unwrap().faults.push_back((
         Op::Print,
         PrinterError::Refused {

@@ -50,9 +50,21 @@ pub struct OpenedLine {
     pub sims: Vec<SimDevice>,
 }
 
-/// Opens every station of the home's stations file.
-pub fn open_home_stations(ctx: &Context) -> anyhow::Result<Vec<Station>> {
-    let file = StationsFile::load(&ctx.home.stations_file())?;
+/// Opens the stations of the home's stations file: all of them, or those named in `only`.
+/// Keep the returned line alive while producing: it owns the simulated devices.
+pub fn open_home_stations(ctx: &Context, only: &[String]) -> anyhow::Result<OpenedLine> {
+    let mut file = StationsFile::load(&ctx.home.stations_file())?;
+    if !only.is_empty() {
+        for name in only {
+            if !file.stations.iter().any(|s| &s.name == name) {
+                bail!(
+                    "no station named `{name}` in {} (see `cardline stations list`)",
+                    ctx.home.stations_file().display()
+                );
+            }
+        }
+        file.stations.retain(|s| only.contains(&s.name));
+    }
     if file.stations.is_empty() {
         bail!(
             "no station is configured: declare printers in {} (see docs/production.md, or try `cardline demo`)",
@@ -60,7 +72,7 @@ pub fn open_home_stations(ctx: &Context) -> anyhow::Result<Vec<Station>> {
         );
     }
     let default_png = ctx.home_dir().join("printed");
-    Ok(open_line(&file, Some(&default_png))?.stations)
+    open_line(&file, Some(&default_png))
 }
 
 /// Opens the stations of `file`; simulated printers write PNGs under `png_root/<station>/`

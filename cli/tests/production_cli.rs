@@ -145,3 +145,35 @@ fn demo_json_reports_every_card_unassigned() {
         .count();
     assert!(pngs > 0, "PNGs of printed cards");
 }
+
+#[test]
+fn produce_on_named_stations_only_over_a_pseudo_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    ok(home, &["init"]);
+    ok(home, &["keys", "init"]);
+    ok(home, &["ca", "init"]);
+    std::fs::write(home.join("stations.toml"), STATIONS).unwrap();
+    ok(home, &["request", "--count", "2"]);
+    ok(home, &["order", "create", "--all"]);
+    let out = cardline(home)
+        .args(["order", "produce", "1", "--station", "nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no station named `nope`"));
+    let out = ok(
+        home,
+        &["--json", "order", "produce", "1", "--station", "sim-2"],
+    );
+    let events: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let produced: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "card_produced")
+        .collect();
+    assert_eq!(produced.len(), 2);
+    assert!(produced.iter().all(|e| e["station"] == "sim-2"));
+}

@@ -28,14 +28,25 @@ mod progress;
 pub struct ProduceArgs {
     /// The order to produce.
     pub id: OrderId,
+    /// Produce only on these stations (repeatable; default: every station of the file). Lets
+    /// several processes share one order, each driving its own stations.
+    #[arg(long = "station", value_name = "NAME")]
+    pub stations: Vec<String>,
 }
 
 /// Runs `order produce`.
 pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let mut stations = crate::stations_registry::open_home_stations(ctx)?;
+    let mut line = crate::stations_registry::open_home_stations(ctx, &args.stations)?;
     let kit = ProductionKit::load(ctx)?;
-    let summary = run_production(ctx, store.as_ref(), &kit, args.id, &mut stations, ctx.json)?;
+    let summary = run_production(
+        ctx,
+        store.as_ref(),
+        &kit,
+        args.id,
+        &mut line.stations,
+        ctx.json,
+    )?;
     if !ctx.json {
         ctx.print_text(&summary_text(&summary))?;
     }

@@ -12,8 +12,8 @@ pub struct RecoverArgs {}
 /// Runs `recover`.
 pub fn run(ctx: &Context, _args: RecoverArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let mut stations = crate::stations_registry::open_home_stations(ctx)?;
-    let report = recover(store.as_ref(), &mut stations, &ctx.actor())?;
+    let mut line = crate::stations_registry::open_home_stations(ctx, &[])?;
+    let report = recover(store.as_ref(), &mut line.stations, &ctx.actor())?;
     ctx.emit(&report, || {
         if report.outcomes.is_empty() {
             return "nothing to recover: no production attempt was left in flight".into();

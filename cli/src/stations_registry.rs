@@ -15,7 +15,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use cardline_device::{CardPrinter, CardReader, PrinterLink};
+use cardline_device::{
+    CardImage, CardPrinter, CardReader, LinkError, PrinterCapabilities, PrinterError, PrinterLink,
+    PrinterStatus,
+};
 use cardline_evolis::{EvolisConfig, EvolisPrinter};
 use cardline_issuance::production::Station;
 use cardline_issuance::stations::{PrinterUri, ReaderSpec, StationSpec, StationsFile};
@@ -128,7 +131,7 @@ pub fn open_station(
             Ok((
                 Station {
                     name: spec.name.clone(),
-                    printer: Box::new(printer),
+                    printer: Box::new(Reconnecting(printer)),
                     reader,
                     encoder,
                 },
@@ -213,7 +216,10 @@ fn open_sim(
         let link: Box<dyn PrinterLink> =
             cardline_link::open_link(&format!("serial://{}", pty.path().display()))?;
         (
-            Box::new(EvolisPrinter::connect(link, EvolisConfig::default())?),
+            Box::new(Reconnecting(EvolisPrinter::connect(
+                link,
+                EvolisConfig::default(),
+            )?)),
             Some(pty),
         )
     } else {
@@ -262,5 +268,57 @@ impl CardReader for NoReader {
         Err(cardline_device::TransportError::NoReader {
             pattern: format!("{} is a print-only station", self.0),
         })
+    }
+}
+
+/// An Evolis printer that reconnects its link after a disconnect (cable pulled, printer
+/// switched off and on, a pseudo-terminal reopened): `status` is asked again at once; other
+/// operations report the (transient) error, so the orchestrator retries the step on the
+/// reconnected link.
+struct Reconnecting<L: PrinterLink>(EvolisPrinter<L>);
+
+impl<L: PrinterLink> Reconnecting<L> {
+    fn after<T>(&mut self, r: Result<T, PrinterError>) -> Result<T, PrinterError> {
+        if let Err(PrinterError::Link(LinkError::Disconnected { .. })) = &r {
+            tracing::warn!(printer = %self.0.describe(), "link lost: reconnecting");
+            let _ = self.0.reconnect();
+        }
+        r
+    }
+}
+
+impl<L: PrinterLink> CardPrinter for Reconnecting<L> {
+    fn status(&mut self) -> Result<PrinterStatus, PrinterError> {
+        let first = self.0.status();
+        if matches!(
+            first,
+            Err(PrinterError::Link(LinkError::Disconnected { .. }))
+        ) {
+            let _ = self.after(first);
+            return self.0.status();
+        }
+        first
+    }
+    fn park_for_encoding(&mut self) -> Result<(), PrinterError> {
+        let r = self.0.park_for_encoding();
+        self.after(r)
+    }
+    fn print(&mut self, image: &CardImage) -> Result<(), PrinterError> {
+        let r = self.0.print(image);
+        self.after(r)
+    }
+    fn eject(&mut self) -> Result<(), PrinterError> {
+        let r = self.0.eject();
+        self.after(r)
+    }
+    fn reject(&mut self) -> Result<(), PrinterError> {
+        let r = self.0.reject();
+        self.after(r)
+    }
+    fn capabilities(&self) -> PrinterCapabilities {
+        self.0.capabilities()
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
     }
 }

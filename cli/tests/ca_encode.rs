@@ -180,7 +180,7 @@ fn verify_with_openssl(home: &tempfile::TempDir, cert_der: &[u8]) {
         .arg(&pem)
         .output();
     let Ok(convert) = convert else {
-        println!("skipped: openssl CLI not found, chain not verified with openssl");
+        cardline_device::skipped!("openssl CLI not found, chain not verified with openssl");
         return;
     };
     assert!(convert.status.success());

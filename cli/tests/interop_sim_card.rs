@@ -13,7 +13,7 @@ use interop_rig::{CARD_TIMEOUT, LOCK_FILE, PCSCD_SOCKET, run, temp_dir, tools_pr
 fn sim_card_command_plugs_a_card_into_pcscd_and_saves_its_state() {
     let test = "sim_card_command_plugs_a_card_into_pcscd_and_saves_its_state";
     if !std::path::Path::new(PCSCD_SOCKET).exists() {
-        println!("skipped: {test}: pcscd is not running");
+        cardline_device::skipped!("{test}: pcscd is not running");
         return;
     }
     if !tools_present(test, &["yubico-piv-tool", "kill"]) {

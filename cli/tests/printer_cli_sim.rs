@@ -87,7 +87,7 @@ fn status_then_test_card(endpoint: &[&str]) {
 #[test]
 fn status_and_test_card_against_sim_printer_pty() {
     if !std::path::Path::new("/dev/ptmx").exists() {
-        println!("skipped: no pseudo-terminal multiplexer (/dev/ptmx)");
+        cardline_device::skipped!("no pseudo-terminal multiplexer (/dev/ptmx)");
         return;
     }
     status_then_test_card(&["--pty"]);

@@ -65,7 +65,7 @@ fn park_print_eject_over_a_pseudo_terminal() {
     let pty = match PtyEndpoint::start(sim.clone()) {
         Ok(p) => p,
         Err(e) => {
-            println!("skipped: no pseudo-terminal ({e})");
+            cardline_device::skipped!("no pseudo-terminal ({e})");
             return;
         }
     };

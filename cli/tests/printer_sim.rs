@@ -40,7 +40,7 @@ fn status_over_a_pseudo_terminal() {
     let pty = match PtyEndpoint::start(printer.clone()) {
         Ok(p) => p,
         Err(e) => {
-            println!("skipped: no pseudo-terminal ({e})");
+            cardline_device::skipped!("no pseudo-terminal ({e})");
             return;
         }
     };

@@ -257,7 +257,7 @@ fn openssl_verifies_the_chain_for_both_ca_curves() {
             })
             .unwrap();
         let Some((ok, text)) = openssl_verify(ca.dir(), &issued.der, Some("sslclient")) else {
-            println!("skipped: openssl CLI not found, chain checked with x509-parser only");
+            cardline_device::skipped!("openssl CLI not found, chain checked with x509-parser only");
             return;
         };
         assert!(ok, "openssl verify failed for {alg:?}: {text}");

@@ -32,7 +32,9 @@ fn builtin_templates_render_and_preview() {
                     write_side_png(back, &dir.join(format!("{name}-back.png"))).unwrap();
                 }
             }
-            None => println!("skipped: preview PNGs (set CARDLINE_FACE_PREVIEW_DIR to write them)"),
+            None => cardline_device::skipped!(
+                "preview PNGs (set CARDLINE_FACE_PREVIEW_DIR to write them)"
+            ),
         }
     }
 }

@@ -68,7 +68,7 @@ fn pseudo_terminal_serves_a_serial_client() {
     let pty = match PtyEndpoint::start(printer.clone()) {
         Ok(p) => p,
         Err(e) => {
-            println!("skipped: no pseudo-terminal available: {e}");
+            cardline_device::skipped!("no pseudo-terminal available: {e}");
             return;
         }
     };
@@ -97,7 +97,7 @@ fn pseudo_terminal_serves_a_serial_client() {
         let card = printer.last_printed().expect("printed over the pty");
         assert!(card.front.black.unwrap().count_set() > 650_000);
     } else {
-        println!("skipped: fixture card-black.prn not found (pty print part)");
+        cardline_device::skipped!("fixture card-black.prn not found (pty print part)");
     }
     pty.stop();
 }

@@ -17,7 +17,7 @@ fn print_fixture(
     png_dir: Option<&std::path::Path>,
 ) -> Option<(SimPrinter, Vec<String>)> {
     let Some(stream) = fixture(name) else {
-        println!("skipped: fixture {name} not found under ../shared/fixtures");
+        cardline_device::skipped!("fixture {name} not found under ../shared/fixtures");
         return None;
     };
     let mut p = SimPrinter::new(SimPrinterConfig {
@@ -132,7 +132,7 @@ fn text_card_is_sparse_ink_spread_over_the_card() {
 #[test]
 fn byte_by_byte_delivery_gives_the_same_card() {
     let Some(stream) = fixture("evolis-card-text.prn") else {
-        println!("skipped: fixture evolis-card-text.prn not found");
+        cardline_device::skipped!("fixture evolis-card-text.prn not found");
         return;
     };
     let mut whole = SimPrinter::new(SimPrinterConfig::default());

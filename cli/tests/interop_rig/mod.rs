@@ -41,7 +41,7 @@ impl Rig {
     /// Plugs `card` in; `None` (after printing `skipped: ...`) without pcscd.
     pub fn start_with(test: &str, card: SimCard) -> Option<Rig> {
         if !std::path::Path::new(PCSCD_SOCKET).exists() {
-            println!("skipped: {test}: pcscd is not running ({PCSCD_SOCKET} absent)");
+            cardline_device::skipped!("{test}: pcscd is not running ({PCSCD_SOCKET} absent)");
             return None;
         }
         let lock = File::options()
@@ -54,7 +54,9 @@ impl Rig {
         let readers = PcscReaders::establish().expect("pcscd answers");
         let reader = reader_name_for_port(VPCD_PORT).unwrap();
         if !readers.list().unwrap().contains(&reader) {
-            println!("skipped: {test}: pcscd has no reader `{reader}` (vsmartcard-vpcd missing)");
+            cardline_device::skipped!(
+                "{test}: pcscd has no reader `{reader}` (vsmartcard-vpcd missing)"
+            );
             return None;
         }
         // A card of a previous test may still be registered: wait until pcscd saw it go.
@@ -120,7 +122,7 @@ pub fn tools_present(test: &str, tools: &[&str]) -> bool {
             .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
             .unwrap_or(false);
         if !found {
-            println!("skipped: {test}: `{tool}` is not installed");
+            cardline_device::skipped!("{test}: `{tool}` is not installed");
             return false;
         }
     }

@@ -37,3 +37,22 @@ pub use printer::{
     RibbonStatus,
 };
 pub use secret::{ManagementKey, MasterKey, Pin, Puk, SecretBytes};
+
+/// Prints `skipped: <message>` straight to the process's standard error, past the test
+/// harness's output capture, so a test that cannot run (no pcscd, no rig, no pseudo-terminal)
+/// says so visibly in every `cargo test` run instead of passing silently.
+///
+/// ```
+/// cardline_device::skipped!("no rig file ({} unset)", "CARDLINE_RIG");
+/// ```
+#[macro_export]
+macro_rules! skipped {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(
+            ::std::io::stderr(),
+            "skipped: {}",
+            ::std::format_args!($($arg)*)
+        );
+    }};
+}

@@ -69,7 +69,7 @@ fn decode(payload: &[u8]) -> MonoPanel {
 fn dbc_encoder_is_byte_identical_to_the_windows_driver() {
     let dir = fixture_dir();
     if !dir.exists() {
-        println!("skipped: fixtures not found at {}", dir.display());
+        cardline_device::skipped!("fixtures not found at {}", dir.display());
         return;
     }
     for name in FIXTURES {
@@ -99,7 +99,7 @@ fn dbc_encoder_is_byte_identical_to_the_windows_driver() {
 fn black_fixture_has_full_lines_only() {
     let dir = fixture_dir();
     if !dir.exists() {
-        println!("skipped: fixtures not found at {}", dir.display());
+        cardline_device::skipped!("fixtures not found at {}", dir.display());
         return;
     }
     let stream = std::fs::read(dir.join("card-black.prn")).unwrap();

@@ -15,7 +15,7 @@ fn pair() -> Option<(TTYPort, TTYPort, String)> {
             Some((master, slave, name))
         }
         Err(e) => {
-            println!("skipped: no pseudo-terminal available ({e})");
+            cardline_device::skipped!("no pseudo-terminal available ({e})");
             None
         }
     }

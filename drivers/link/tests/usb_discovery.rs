@@ -10,7 +10,7 @@ fn discovery_returns_a_list_or_a_reason_never_panics() {
         Some(reason) => {
             assert!(printers.is_empty());
             assert!(reason.contains("USB unavailable"), "{reason}");
-            println!("skipped: USB enumeration ({reason})");
+            cardline_device::skipped!("USB enumeration ({reason})");
         }
         None => {
             for p in &printers {

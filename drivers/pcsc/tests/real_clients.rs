@@ -33,7 +33,7 @@ fn tools_present(test: &str, tools: &[&str]) -> bool {
             .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
             .unwrap_or(false);
         if !found {
-            println!("skipped: {test}: `{tool}` is not installed");
+            cardline_device::skipped!("{test}: `{tool}` is not installed");
             return false;
         }
     }
@@ -116,7 +116,7 @@ fn yubico_generate_openssl_cert_then_opensc_lists_and_signs() {
         return;
     }
     if !Path::new(PKCS11_MODULE).exists() {
-        println!("skipped: {test}: {PKCS11_MODULE} absent");
+        cardline_device::skipped!("{test}: {PKCS11_MODULE} absent");
         return;
     }
     let Some(rig) = Rig::start(test) else {

@@ -40,7 +40,7 @@ impl Rig {
     /// Plugs `card` in; `None` (after printing `skipped: ...`) without pcscd.
     pub fn start_with(test: &str, card: SimCard) -> Option<Rig> {
         if !std::path::Path::new(PCSCD_SOCKET).exists() {
-            println!("skipped: {test}: pcscd is not running ({PCSCD_SOCKET} absent)");
+            cardline_device::skipped!("{test}: pcscd is not running ({PCSCD_SOCKET} absent)");
             return None;
         }
         let lock = File::options()
@@ -53,7 +53,9 @@ impl Rig {
         let readers = PcscReaders::establish().expect("pcscd answers");
         let reader = reader_name_for_port(VPCD_PORT).unwrap();
         if !readers.list().unwrap().contains(&reader) {
-            println!("skipped: {test}: pcscd has no reader `{reader}` (vsmartcard-vpcd missing)");
+            cardline_device::skipped!(
+                "{test}: pcscd has no reader `{reader}` (vsmartcard-vpcd missing)"
+            );
             return None;
         }
         // A card of a previous test may still be registered: wait until pcscd saw it go.

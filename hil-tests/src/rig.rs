@@ -32,9 +32,17 @@ impl Rig {
     /// The rig named by `CARDLINE_RIG`, or the simulated one. Panics with the file's error
     /// when the rig file is invalid (a test run should stop there).
     pub fn from_env() -> Rig {
-        let Some(path) = std::env::var_os("CARDLINE_RIG").map(PathBuf::from) else {
+        let Some(mut path) = std::env::var_os("CARDLINE_RIG").map(PathBuf::from) else {
             return Rig::Simulated;
         };
+        // `cargo test` runs in the crate's directory: a relative rig path is taken from the
+        // workspace root when it is not found here.
+        let from_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(&path);
+        if path.is_relative() && !path.exists() && from_root.exists() {
+            path = from_root;
+        }
         let file = StationsFile::load(&path).unwrap_or_else(|e| panic!("rig file: {e}"));
         assert!(
             !file.stations.is_empty(),
@@ -67,7 +75,7 @@ impl Rig {
             Rig::Hardware { .. } => None,
         };
         if let Some(why) = why {
-            println!("skipped: {scenario}: {why}");
+            cardline_device::skipped!("{scenario}: {why}");
             return false;
         }
         true

@@ -249,3 +249,26 @@ fn cancel_finishes_the_card_in_hand_and_returns_the_rest() {
         "unstarted cards returned to requested"
     );
 }
+
+#[test]
+fn every_station_reports_its_status_without_writing_a_card() {
+    // Non-destructive: runs on every rig.
+    let rig = Rig::from_env();
+    let n = match &rig {
+        Rig::Simulated => 2,
+        Rig::Hardware { stations, .. } => stations.len(),
+    };
+    for mut s in rig.stations(n, &[], &[]) {
+        let status = s.station.printer.status().expect("status");
+        assert!(
+            status.model.is_some(),
+            "{}: the printer names its model",
+            s.station.name
+        );
+        if rig.is_simulated() {
+            assert!(status.is_ready(), "{}: {status:?}", s.station.name);
+        } else if !status.is_ready() {
+            cardline_device::skipped!("{}: not ready: {:?}", s.station.name, status.faults);
+        }
+    }
+}

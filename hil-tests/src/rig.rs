@@ -33,6 +33,12 @@ impl Rig {
     /// when the rig file is invalid (a test run should stop there).
     pub fn from_env() -> Rig {
         let Some(mut path) = std::env::var_os("CARDLINE_RIG").map(PathBuf::from) else {
+            static NOTICE: std::sync::Once = std::sync::Once::new();
+            NOTICE.call_once(|| {
+                cardline_device::skipped!(
+                    "no rig: hardware runs (CARDLINE_RIG=rigs/<file>.toml unset); the scenarios run on simulated stations through the real drivers"
+                )
+            });
             return Rig::Simulated;
         };
         // `cargo test` runs in the crate's directory: a relative rig path is taken from the

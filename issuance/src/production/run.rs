@@ -163,20 +163,25 @@ fn run_station(
                 break;
             }
         }
-        let Some((card, attempt)) =
-            p.store
-                .begin_attempt(order_id, &station.name, &p.settings.actor)?
-        else {
+        // Count the claim before asking the store, so no other station can see "no card in
+        // hand" between our claim and the count and leave a card we put back undone.
+        line.in_hand.fetch_add(1, Ordering::SeqCst);
+        let claimed = p
+            .store
+            .begin_attempt(order_id, &station.name, &p.settings.actor);
+        let claimed = claimed.inspect_err(|_| {
+            line.in_hand.fetch_sub(1, Ordering::SeqCst);
+        })?;
+        let Some((card, attempt)) = claimed else {
             // No card waits now; but a card in hand elsewhere may still be put back (its
             // station stopped), so the order is drained only when no station holds one.
-            if line.in_hand.load(Ordering::SeqCst) == 0 {
+            if line.in_hand.fetch_sub(1, Ordering::SeqCst) == 1 {
                 drained.store(true, Ordering::SeqCst);
                 break;
             }
             std::thread::sleep(REQUEUE_POLL);
             continue;
         };
-        line.in_hand.fetch_add(1, Ordering::SeqCst);
         let mut run = CardRun::new(p, station, &card, attempt);
         let outcome = run.produce();
         line.in_hand.fetch_sub(1, Ordering::SeqCst);

@@ -66,11 +66,15 @@ pub fn encode_color(panel: &ColorPanel, levels: ColorLevels) -> [Vec<u8>; 3] {
         BitPacker::with_capacity(levels.panel_bytes()),
         BitPacker::with_capacity(levels.panel_bytes()),
     ];
+    // One table lookup per dye instead of a division: RGB value → quantised dye density.
+    let mut dye = [0u32; 256];
+    for (v, d) in dye.iter_mut().enumerate() {
+        *d = levels.quantise(255 - v as u8);
+    }
     for px in panel.rgb().chunks_exact(3) {
-        let [r, g, b] = [px[0], px[1], px[2]];
-        out[0].push(levels.quantise(255 - b), bits);
-        out[1].push(levels.quantise(255 - g), bits);
-        out[2].push(levels.quantise(255 - r), bits);
+        out[0].push(dye[usize::from(px[2])], bits);
+        out[1].push(dye[usize::from(px[1])], bits);
+        out[2].push(dye[usize::from(px[0])], bits);
     }
     out.map(BitPacker::finish)
 }

@@ -201,6 +201,9 @@ impl ProductionKit {
             cardline_issuance::face::load_template(ctx.home_dir(), &options.face_template)?;
         let face = PreparedFace::new(&template)?;
         let issued = format!("{}", now.date());
+        // The chip's certificates and CHUID end at `not_after`: a card in stock (not yet
+        // assigned) prints that date as its last valid day.
+        let card_expiry = format!("{}", not_after.date());
         let mut settings = ProductionSettings::new(ctx.actor(), encoding);
         if let Ok(v) = std::env::var("CARDLINE_RETRY_DELAY_MS") {
             settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
@@ -214,7 +217,11 @@ impl ProductionKit {
             profiles,
             not_after,
             sealer: StationSealer(station_key),
-            face: FaceAdapter { face, issued },
+            face: FaceAdapter {
+                face,
+                issued,
+                card_expiry,
+            },
         })
     }
 
@@ -256,16 +263,19 @@ impl SecretSealer for StationSealer {
 struct FaceAdapter {
     face: PreparedFace,
     issued: String,
+    card_expiry: String,
 }
 
 impl FaceRenderer for FaceAdapter {
     fn render(&self, card: &Card) -> Result<cardline_device::CardImage, FaceError> {
-        self.face
-            .render(&CardFields::from_card(card, self.issued.clone()))
-            .map_err(|e| FaceError {
-                card: card.number.clone(),
-                detail: e.to_string(),
-            })
+        let mut fields = CardFields::from_card(card, self.issued.clone());
+        if fields.valid_until.is_empty() {
+            fields.valid_until = self.card_expiry.clone();
+        }
+        self.face.render(&fields).map_err(|e| FaceError {
+            card: card.number.clone(),
+            detail: e.to_string(),
+        })
     }
 }
 
@@ -277,4 +287,45 @@ pub(crate) fn flush() {
 /// True when stderr is a terminal (progress bars only then).
 pub(crate) fn interactive() -> bool {
     std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn stock_card() -> Card {
+        Card {
+            id: 1,
+            number: "TMP000000018".into(),
+            state: CardState::InProduction,
+            order_id: Some(1),
+            assigned_to: None,
+            valid_until: None,
+            failure_reason: None,
+            chip_id: None,
+            created_at: "2026-11-24T00:00:00Z".into(),
+            updated_at: "2026-11-24T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_card_in_stock_prints_the_chip_expiry_as_its_last_valid_day() {
+        let template = cardline_issuance::face::load_template(Path::new("."), "temporary")
+            .expect("built-in template");
+        let adapter = FaceAdapter {
+            face: PreparedFace::new(&template).unwrap(),
+            issued: "2026-11-24".into(),
+            card_expiry: "2026-12-08".into(),
+        };
+        let card = stock_card();
+        let printed = adapter.render(&card).unwrap();
+        let mut fields = CardFields::from_card(&card, "2026-11-24");
+        assert!(fields.valid_until.is_empty());
+        let blank_validity = adapter.face.render(&fields).unwrap();
+        fields.valid_until = "2026-12-08".into();
+        let with_expiry = adapter.face.render(&fields).unwrap();
+        assert_eq!(printed, with_expiry);
+        assert_ne!(printed, blank_validity);
+    }
 }

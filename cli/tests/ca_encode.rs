@@ -1,56 +1,16 @@
 //! `cardline encode` end to end: a SimCard behind the real pcscd (vpcd), the real PC/SC and PIV
 //! drivers, the home's local CA and station key. Skips visibly without pcscd/vpcd.
 
+mod temp_home;
+
+use temp_home::{fail, json, ok};
+
 #[path = "interop_rig/mod.rs"]
 mod interop_rig;
 
-use std::process::Output;
-
-use assert_cmd::Command;
 use cardline_piv::PivSession;
 use cardline_sim::card::{SimCard, SimCardConfig};
 use interop_rig::{CARD_TIMEOUT, Rig};
-use serde_json::Value;
-
-fn cardline(home: &tempfile::TempDir, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cardline"))
-        .arg("--home")
-        .arg(home.path())
-        .args(args)
-        .env_remove("CARDLINE_OPERATOR")
-        .env_remove("RUST_LOG")
-        .env("USER", "tester")
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap()
-}
-
-fn ok(home: &tempfile::TempDir, args: &[&str]) -> String {
-    let out = cardline(home, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(home: &tempfile::TempDir, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&ok(home, &all)).unwrap()
-}
-
-fn fail(home: &tempfile::TempDir, args: &[&str]) -> String {
-    let out = cardline(home, args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{args:?} should fail with 1: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stderr).unwrap()
-}
 
 /// A home with keys, a CA and `n` requested cards; returns the card numbers.
 fn home_with_cards(n: u32) -> (tempfile::TempDir, Vec<String>) {

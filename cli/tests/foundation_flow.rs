@@ -2,48 +2,15 @@
 //! Production is simulated through the library's store (the CLI's `order produce` belongs to
 //! the orchestrator), exactly as a station would record it.
 
-use std::process::Output;
+mod temp_home;
+
+use temp_home::{fail, json, ok};
 
 use assert_cmd::Command;
 use cardline_issuance::model::OrderSelection;
 use cardline_issuance::store::sqlite::SqliteStore;
 use cardline_issuance::store::{Actor, AttemptSuccess, Store};
 use serde_json::Value;
-
-fn cardline(home: &tempfile::TempDir, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cardline"))
-        .arg("--home")
-        .arg(home.path())
-        .args(args)
-        .env_remove("CARDLINE_OPERATOR")
-        .env_remove("RUST_LOG")
-        .env("USER", "tester")
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap()
-}
-
-fn ok(home: &tempfile::TempDir, args: &[&str]) -> String {
-    let out = cardline(home, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(home: &tempfile::TempDir, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&ok(home, &all)).unwrap()
-}
-
-fn fail(home: &tempfile::TempDir, args: &[&str]) -> String {
-    let out = cardline(home, args);
-    assert_eq!(out.status.code(), Some(1), "{args:?} should fail with 1");
-    String::from_utf8(out.stderr).unwrap()
-}
 
 fn numbers(v: &Value) -> Vec<String> {
     v.as_array()

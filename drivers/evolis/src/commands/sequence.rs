@@ -4,25 +4,34 @@ use super::{Answer, Command, MECHANICS_TIMEOUT, expect_ok};
 use crate::frame::frame;
 use std::time::Duration;
 
+/// Implements [`Command`] for a card movement: no parameters, `OK` expected, and as long as the
+/// mechanics may take. `$mnemonic` names the command for a value of the type.
+macro_rules! card_movement {
+    ($ty:ty, $mnemonic:expr) => {
+        impl Command for $ty {
+            type Output = ();
+            fn text(&self) -> String {
+                let mnemonic: fn(&$ty) -> &'static str = $mnemonic;
+                mnemonic(self).into()
+            }
+            fn frame(&self) -> Vec<u8> {
+                frame(&self.text(), &[])
+            }
+            fn parse(&self, a: Answer<'_>) -> Option<()> {
+                expect_ok(a)
+            }
+            fn timeout(&self) -> Duration {
+                MECHANICS_TIMEOUT
+            }
+        }
+    };
+}
+
 /// `Ss`: starts a card sequence (job bracket) — §1.5 `Ss`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StartSequence;
 
-impl Command for StartSequence {
-    type Output = ();
-    fn text(&self) -> String {
-        "Ss".into()
-    }
-    fn frame(&self) -> Vec<u8> {
-        frame("Ss", &[])
-    }
-    fn parse(&self, a: Answer<'_>) -> Option<()> {
-        expect_ok(a)
-    }
-    fn timeout(&self) -> Duration {
-        MECHANICS_TIMEOUT
-    }
-}
+card_movement!(StartSequence, |_| "Ss");
 
 /// `Sr` / `Sv`: the following downloads are for the front (recto) / back (verso) — §1.5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,65 +42,23 @@ pub enum SelectSide {
     Back,
 }
 
-impl Command for SelectSide {
-    type Output = ();
-    fn text(&self) -> String {
-        match self {
-            SelectSide::Front => "Sr".into(),
-            SelectSide::Back => "Sv".into(),
-        }
-    }
-    fn frame(&self) -> Vec<u8> {
-        frame(&self.text(), &[])
-    }
-    fn parse(&self, a: Answer<'_>) -> Option<()> {
-        expect_ok(a)
-    }
-    fn timeout(&self) -> Duration {
-        MECHANICS_TIMEOUT
-    }
-}
+card_movement!(SelectSide, |side| match side {
+    SelectSide::Front => "Sr",
+    SelectSide::Back => "Sv",
+});
 
 /// `Se`: ends the sequence (prints what was downloaded); outside a sequence, or with
 /// `Pneab;A;1`, the card is ejected — §1.5 `Se`, §1.7 flow 5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EndSequence;
 
-impl Command for EndSequence {
-    type Output = ();
-    fn text(&self) -> String {
-        "Se".into()
-    }
-    fn frame(&self) -> Vec<u8> {
-        frame("Se", &[])
-    }
-    fn parse(&self, a: Answer<'_>) -> Option<()> {
-        expect_ok(a)
-    }
-    fn timeout(&self) -> Duration {
-        MECHANICS_TIMEOUT
-    }
-}
+card_movement!(EndSequence, |_| "Se");
 
 /// `Sis`: feed a card and park it at the smart-card contact station — §1.5 `Sis`, §1.7 flow 5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InsertToContactStation;
 
-impl Command for InsertToContactStation {
-    type Output = ();
-    fn text(&self) -> String {
-        "Sis".into()
-    }
-    fn frame(&self) -> Vec<u8> {
-        frame("Sis", &[])
-    }
-    fn parse(&self, a: Answer<'_>) -> Option<()> {
-        expect_ok(a)
-    }
-    fn timeout(&self) -> Duration {
-        MECHANICS_TIMEOUT
-    }
-}
+card_movement!(InsertToContactStation, |_| "Sis");
 
 /// Which reject box a card goes to (§1.5 `Ser`, `Seb`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -107,24 +74,10 @@ pub enum RejectBox {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RejectCard(pub RejectBox);
 
-impl Command for RejectCard {
-    type Output = ();
-    fn text(&self) -> String {
-        match self.0 {
-            RejectBox::UnderHopper => "Ser".into(),
-            RejectBox::UnderFeeder => "Seb".into(),
-        }
-    }
-    fn frame(&self) -> Vec<u8> {
-        frame(&self.text(), &[])
-    }
-    fn parse(&self, a: Answer<'_>) -> Option<()> {
-        expect_ok(a)
-    }
-    fn timeout(&self) -> Duration {
-        MECHANICS_TIMEOUT
-    }
-}
+card_movement!(RejectCard, |reject| match reject.0 {
+    RejectBox::UnderHopper => "Ser",
+    RejectBox::UnderFeeder => "Seb",
+});
 
 #[cfg(test)]
 mod tests {

@@ -4,47 +4,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::Rig;
+use common::{Rig, run, temp_dir, tools_present};
 
 const PKCS11_MODULE: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
-
-/// Runs a tool; (success, stdout + stderr).
-fn run(tool: &str, args: &[&str], home: &Path) -> (bool, String) {
-    let out = Command::new(tool)
-        .args(args)
-        // A private HOME: no OpenSC file cache from an earlier card with the same serial.
-        .env("HOME", home)
-        .output()
-        .unwrap_or_else(|e| panic!("running {tool}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-/// True when every tool is installed; prints `skipped` otherwise.
-fn tools_present(test: &str, tools: &[&str]) -> bool {
-    for tool in tools {
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
-            .unwrap_or(false);
-        if !found {
-            cardline_device::skipped!("{test}: `{tool}` is not installed");
-            return false;
-        }
-    }
-    true
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("cardline-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn yubico_piv_tool_status_verify_and_change_pin() {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cardline_pcsc::PcscReaders;
@@ -130,4 +131,41 @@ impl Drop for Rig {
 /// Hex to bytes, spaces allowed.
 pub fn h(s: &str) -> Vec<u8> {
     hex::decode(s.replace(' ', "")).unwrap()
+}
+
+/// Runs a tool with a private HOME (no OpenSC cache from earlier cards); (success, output).
+pub fn run(tool: &str, args: &[&str], home: &Path) -> (bool, String) {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .env("HOME", home)
+        .output()
+        .unwrap_or_else(|e| panic!("running {tool}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// True when every tool is on PATH; prints `skipped` otherwise.
+pub fn tools_present(test: &str, tools: &[&str]) -> bool {
+    for tool in tools {
+        let found = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
+            .unwrap_or(false);
+        if !found {
+            cardline_device::skipped!("{test}: `{tool}` is not installed");
+            return false;
+        }
+    }
+    true
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cardline-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

@@ -2,6 +2,7 @@
 
 pub mod card;
 pub mod clock;
+mod device_thread;
 pub mod faults;
 pub mod printer;
 pub mod station;

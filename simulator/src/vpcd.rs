@@ -24,10 +24,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::card::{CardReply, SharedSimCard};
+use crate::device_thread::DeviceThread;
 
 /// The first vpcd port (slot 0, reader `Virtual PCD 00 00`); slot n listens on this + n.
 pub const VPCD_PORT: u16 = 35963;
@@ -62,19 +62,17 @@ impl VpcdCard {
     /// the card was pulled out and put back). Stop it with [`VpcdHandle::stop`] or by dropping
     /// the handle.
     pub fn spawn(card: SharedSimCard, addr: SocketAddr) -> VpcdHandle {
-        let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
-        let thread = {
-            let (stop, counters) = (stop.clone(), counters.clone());
-            std::thread::Builder::new()
-                .name(format!("vpcd-card-{}", addr.port()))
-                .spawn(move || run(card, addr, &stop, &counters))
-                .expect("spawning the vpcd card thread")
+        let device = {
+            let counters = counters.clone();
+            DeviceThread::spawn(format!("vpcd-card-{}", addr.port()), move |stop| {
+                run(card, addr, &stop, &counters)
+            })
+            .expect("spawning the vpcd card thread")
         };
         VpcdHandle {
-            stop,
+            device,
             counters,
-            thread: Some(thread),
             addr,
         }
     }
@@ -82,9 +80,8 @@ impl VpcdCard {
 
 /// A running vpcd endpoint. Dropping it unplugs the card.
 pub struct VpcdHandle {
-    stop: Arc<AtomicBool>,
+    device: DeviceThread,
     counters: Arc<Counters>,
-    thread: Option<JoinHandle<()>>,
     addr: SocketAddr,
 }
 
@@ -111,19 +108,7 @@ impl VpcdHandle {
     }
     /// Unplugs the card and waits for the thread to end.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-    fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for VpcdHandle {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.device.stop();
     }
 }
 

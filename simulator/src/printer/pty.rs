@@ -5,12 +5,12 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serialport::{SerialPort, TTYPort};
 
 use super::handle::{EndpointError, SimPrinterHandle};
+use crate::device_thread::DeviceThread;
 
 /// How often the device thread checks for a stop request.
 const POLL: Duration = Duration::from_millis(50);
@@ -19,8 +19,7 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct PtyEndpoint {
     path: PathBuf,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    device: DeviceThread,
     // Kept open so the master never sees EIO between two driver sessions.
     _slave: TTYPort,
 }
@@ -34,16 +33,13 @@ impl PtyEndpoint {
         master
             .set_timeout(POLL)
             .map_err(|source| EndpointError::Pty { source })?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("sim-printer-pty".into())
-            .spawn(move || serve(master, printer, flag))
-            .map_err(|source| EndpointError::Thread { source })?;
+        let device = DeviceThread::spawn("sim-printer-pty".into(), move |stop| {
+            serve(master, printer, stop)
+        })
+        .map_err(|source| EndpointError::Thread { source })?;
         Ok(Self {
             path,
-            stop,
-            thread: Some(thread),
+            device,
             _slave: slave,
         })
     }
@@ -60,20 +56,7 @@ impl PtyEndpoint {
 
     /// Stops the device thread and closes the pseudo-terminal.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for PtyEndpoint {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.device.stop();
     }
 }
 

@@ -5,10 +5,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::handle::{EndpointError, SimPrinterHandle};
+use crate::device_thread::DeviceThread;
 
 /// How often the device thread checks for a stop request.
 const POLL: Duration = Duration::from_millis(50);
@@ -17,8 +17,7 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct TcpEndpoint {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    device: DeviceThread,
 }
 
 impl TcpEndpoint {
@@ -31,16 +30,13 @@ impl TcpEndpoint {
         let listener = TcpListener::bind(addr).map_err(bind)?;
         listener.set_nonblocking(true).map_err(bind)?;
         let local = listener.local_addr().map_err(bind)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("sim-printer-tcp".into())
-            .spawn(move || accept_loop(listener, printer, flag))
-            .map_err(|source| EndpointError::Thread { source })?;
+        let device = DeviceThread::spawn("sim-printer-tcp".into(), move |stop| {
+            accept_loop(listener, printer, stop)
+        })
+        .map_err(|source| EndpointError::Thread { source })?;
         Ok(Self {
             addr: local,
-            stop,
-            thread: Some(thread),
+            device,
         })
     }
 
@@ -56,20 +52,7 @@ impl TcpEndpoint {
 
     /// Stops the listener and closes any client connection.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for TcpEndpoint {
-    fn drop(&mut self) {
-        self.shutdown();
+        self.device.stop();
     }
 }
 

@@ -7,16 +7,20 @@
 //! With `CARDLINE_INSPECT_AFTER_SECS=30` a blank card is plugged in, other tools get that long
 //! to personalise it (e.g. yubico-piv-tool), then cardline inspects it.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::ffi::CString;
 use std::time::{Duration, Instant};
 
 use cardline_device::{
-    CardEncoder, CardTransport, CertificateIssuer, CertificateRequest, EncodingPlan, IssuerError,
-    KeyAlgorithm, KeyRequest, ManagementKey, MasterKey, Pin, PivSlot, Puk, TransportError,
+    CardEncoder, CardTransport, EncodingPlan, KeyAlgorithm, KeyRequest, ManagementKey, MasterKey,
+    Pin, PivSlot, Puk, TransportError,
 };
 use cardline_piv::PivEncoder;
 use cardline_sim::card::{SimCard, SimCardConfig, SimCardTransport};
 use cardline_sim::vpcd::{VpcdCard, reader_name_for_port};
+use common::TestCa;
 
 struct Pcsc {
     card: pcsc::Card,
@@ -39,31 +43,6 @@ impl CardTransport for Pcsc {
     }
     fn reader_name(&self) -> String {
         self.reader.clone()
-    }
-}
-
-struct Ca {
-    key: rcgen::KeyPair,
-    params: rcgen::CertificateParams,
-}
-
-impl CertificateIssuer for Ca {
-    fn issue(&self, request: &CertificateRequest) -> Result<Vec<u8>, IssuerError> {
-        let spki = rcgen::SubjectPublicKeyInfo::from_der(&request.public_key_spki)
-            .map_err(|e| IssuerError::BadPublicKey(e.to_string()))?;
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
-            .map_err(|e| IssuerError::Authority(e.to_string()))?;
-        params.distinguished_name.push(
-            rcgen::DnType::CommonName,
-            format!("Card {}", request.card_number),
-        );
-        params.not_before = rcgen::date_time_ymd(2026, 11, 1);
-        params.not_after = rcgen::date_time_ymd(2027, 11, 1);
-        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
-        params
-            .signed_by(&spki, &issuer)
-            .map(|c| c.der().to_vec())
-            .map_err(|e| IssuerError::Authority(e.to_string()))
     }
 }
 
@@ -162,13 +141,7 @@ fn main() {
         reader: reader.clone(),
         buffer: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
     };
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = Ca {
-        key: ca_key,
-        params: ca_params,
-    };
+    let ca = TestCa::new();
     let mut total = Duration::ZERO;
     let mut last = None;
     for n in 0..runs {

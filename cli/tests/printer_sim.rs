@@ -2,27 +2,18 @@
 //! links, against the simulated printer served in this test process on a pseudo-terminal and a
 //! TCP socket.
 
-use assert_cmd::Command;
+mod temp_home;
+
 use cardline_device::JobPhase;
 use cardline_sim::faults::ScriptedFault;
 use cardline_sim::printer::{
     PtyEndpoint, SimPrinter, SimPrinterConfig, SimPrinterHandle, TcpEndpoint,
 };
 use serde_json::Value;
+use temp_home::cardline;
 
 fn sim(config: SimPrinterConfig) -> SimPrinterHandle {
     SimPrinterHandle::new(SimPrinter::new(config))
-}
-
-fn cardline(home: &tempfile::TempDir, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("cardline")
-        .unwrap()
-        .arg("--home")
-        .arg(home.path())
-        .args(args)
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap()
 }
 
 fn json(out: &std::process::Output) -> Value {

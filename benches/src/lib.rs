@@ -18,6 +18,7 @@ pub fn sim_line(n: usize, boot: u64) -> Vec<Station> {
                 vec![],
                 vec![],
                 boot * 1_000_000 + i as u64 * 100_000,
+                0,
             )
             .station
         })
@@ -75,6 +76,7 @@ pub fn timed_sim_line(n: usize, boot: u64, time_scale: f64, keygen: Duration) ->
                 feeder_cards: 100_000,
                 ribbon: Some(RibbonLoad::fresh("ymcko", 100_000)),
                 time: TimeModel::scaled(time_scale),
+                keep_printed: 0,
                 ..SimPrinterConfig::default()
             }));
             let seed = boot * 1_000_000 + i as u64 * 10_000;

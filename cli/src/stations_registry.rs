@@ -111,7 +111,8 @@ pub fn open_station(
                 .get("png_dir")
                 .map(PathBuf::from)
                 .or_else(|| png_root.map(|r| r.join(&spec.name)));
-            let (station, device) = open_sim(&spec.name, name, params, png_dir, encoder)?;
+            let driver = driver_config(spec);
+            let (station, device) = open_sim(&spec.name, name, params, png_dir, encoder, driver)?;
             if let ReaderSpec::Pcsc(pattern) = &spec.reader {
                 bail!(
                     "a sim:// printer uses its own reader: write reader = \"sim\" (not `{pattern}`)"
@@ -122,7 +123,7 @@ pub fn open_station(
         _ => {
             let link_uri = spec.printer_uri.trim_start_matches("evolis+");
             let link = cardline_link::open_link(link_uri)?;
-            let printer = EvolisPrinter::connect(link, EvolisConfig::default())?;
+            let printer = EvolisPrinter::connect(link, driver_config(spec))?;
             let reader = match &spec.reader {
                 ReaderSpec::Pcsc(_) if !spec.encode => Box::new(NoReader(spec.name.clone())),
                 ReaderSpec::Pcsc(pattern) => open_pcsc_reader(pattern)?,
@@ -142,6 +143,14 @@ pub fn open_station(
 }
 
 /// The PC/SC reader whose name contains `pattern`.
+/// The Evolis driver settings a station's declaration asks for.
+fn driver_config(spec: &StationSpec) -> EvolisConfig {
+    EvolisConfig {
+        compress_color: spec.compress_color,
+        ..EvolisConfig::default()
+    }
+}
+
 fn open_pcsc_reader(pattern: &str) -> anyhow::Result<Box<dyn CardReader>> {
     let readers = cardline_pcsc::PcscReaders::establish()?;
     Ok(Box::new(readers.find(pattern)?))
@@ -153,6 +162,7 @@ fn open_sim(
     params: &std::collections::BTreeMap<String, String>,
     png_dir: Option<PathBuf>,
     encoder: Option<Box<dyn cardline_device::CardEncoder>>,
+    driver: EvolisConfig,
 ) -> anyhow::Result<(Station, SimDevice)> {
     let num = |k: &str| -> anyhow::Result<Option<u64>> {
         params
@@ -216,18 +226,12 @@ fn open_sim(
         let link: Box<dyn PrinterLink> =
             cardline_link::open_link(&format!("serial://{}", pty.path().display()))?;
         (
-            Box::new(Reconnecting(EvolisPrinter::connect(
-                link,
-                EvolisConfig::default(),
-            )?)),
+            Box::new(Reconnecting(EvolisPrinter::connect(link, driver)?)),
             Some(pty),
         )
     } else {
         (
-            Box::new(EvolisPrinter::connect(
-                handle.link(),
-                EvolisConfig::default(),
-            )?),
+            Box::new(EvolisPrinter::connect(handle.link(), driver)?),
             None,
         )
     };
@@ -320,5 +324,24 @@ impl<L: PrinterLink> CardPrinter for Reconnecting<L> {
     }
     fn describe(&self) -> String {
         self.0.describe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_station_declaration_chooses_raw_or_compressed_colour() {
+        let text = "[[station]]\nname = \"a\"\nprinter = \"sim://a\"\nreader = \"sim\"\n\
+                    compress_color = false\n[[station]]\nname = \"b\"\nprinter = \"sim://b\"\n\
+                    reader = \"sim\"\n";
+        let f = StationsFile::parse(text, "f").unwrap();
+        let chosen: Vec<bool> = f
+            .stations
+            .iter()
+            .map(|s| driver_config(s).compress_color)
+            .collect();
+        assert_eq!(chosen, [false, true]);
     }
 }

@@ -131,22 +131,31 @@ pub fn sim_station(name: &str, faults: Vec<ScriptedFault>, mute: Vec<u32>) -> Ri
         .bytes()
         .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
         << 20;
-    sim_station_seeded(name, faults, mute, seed)
+    sim_station_seeded(
+        name,
+        faults,
+        mute,
+        seed,
+        SimPrinterConfig::default().keep_printed,
+    )
 }
 
 /// Like [`sim_station`], with the chips' serials derived from `seed` (a process that restarts
-/// its simulated line must use a new seed: real blanks never repeat a serial).
+/// its simulated line must use a new seed: real blanks never repeat a serial), keeping the last
+/// `keep_printed` printed cards in memory (0 for long runs).
 pub fn sim_station_seeded(
     name: &str,
     faults: Vec<ScriptedFault>,
     mute: Vec<u32>,
     seed: u64,
+    keep_printed: usize,
 ) -> RigStation {
     let handle = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
         serial: format!("SIM-{name}"),
         feeder_cards: 1_000_000,
         ribbon: Some(RibbonLoad::fresh("ymcko", 1_000_000)),
         faults: PrinterFaultPlan::scripted(faults),
+        keep_printed,
         ..SimPrinterConfig::default()
     }));
     let reader = SimStation::new(handle.clone(), move |n: u32| {

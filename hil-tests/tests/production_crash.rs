@@ -26,7 +26,7 @@ fn stations(boot: u64) -> Vec<Station> {
     (0..STATIONS)
         .map(|i| {
             let seed = boot * 100_000 + i as u64 * 10_000;
-            sim_station_seeded(&format!("sim-{}", i + 1), vec![], vec![], seed).station
+            sim_station_seeded(&format!("sim-{}", i + 1), vec![], vec![], seed, 1).station
         })
         .collect()
 }

@@ -7,6 +7,7 @@
 //!                                                        # evolis+usb://0f49:0a00, sim://desk-1
 //! reader = "OMNIKEY"          # a reader name pattern, or "sim" with a sim:// printer
 //! encode = true               # optional: false for a print-only station
+//! compress_color = true       # optional: false sends colour panels raw (`Db`)
 //! ```
 //!
 //! ```
@@ -146,6 +147,8 @@ pub struct StationSpec {
     pub reader: ReaderSpec,
     /// False for a print-only station.
     pub encode: bool,
+    /// Colour panels go run-length compressed (`Dbc`, default) or raw (`Db`, when false).
+    pub compress_color: bool,
 }
 
 /// The parsed stations file.
@@ -208,6 +211,8 @@ struct RawStation {
     reader: toml::Spanned<String>,
     #[serde(default = "yes")]
     encode: bool,
+    #[serde(default = "yes")]
+    compress_color: bool,
 }
 
 fn yes() -> bool {
@@ -295,6 +300,7 @@ impl StationsFile {
                 printer,
                 reader,
                 encode: r.encode,
+                compress_color: r.compress_color,
             });
         }
         Ok(out)
@@ -396,6 +402,21 @@ mod tests {
                 .to_string()
                 .contains("missing field")
         );
+    }
+
+    #[test]
+    fn colour_compression_is_on_unless_the_station_turns_it_off() {
+        let text = "[[station]]\nname = \"a\"\nprinter = \"sim://a\"\nreader = \"sim\"\n\
+                    [[station]]\nname = \"b\"\nprinter = \"evolis+tcp://h:9100\"\nreader = \"X\"\n\
+                    compress_color = false\n";
+        let f = StationsFile::parse(text, "f").unwrap();
+        let flags: Vec<bool> = f.stations.iter().map(|s| s.compress_color).collect();
+        assert_eq!(flags, [true, false]);
+        let bad = text.replace("compress_color = false", "compress_color = \"no\"");
+        let e = StationsFile::parse(&bad, "stations.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 9") && e.contains("boolean"), "{e}");
     }
 
     #[test]

@@ -377,6 +377,60 @@ fn a_key_is_certified_once() {
 }
 
 #[test]
+fn keys_certified_by_another_process_after_ours_are_still_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ours, station) = new_ca(tmp.path(), CaKeyAlgorithm::P256);
+    let profile = auth_profile();
+    let keys: Vec<Vec<u8>> = (0..3)
+        .map(|_| card_key_spki(&rcgen::PKCS_ECDSA_P256_SHA256))
+        .collect();
+    fn request<'a>(card: &'a str, key: &'a [u8], profile: &'a CertProfileSpec) -> IssueRequest<'a> {
+        IssueRequest {
+            card_number: card,
+            profile,
+            public_key_spki: key,
+            not_after: card_expiry(),
+            chip_id: None,
+        }
+    }
+    // Our process has read the index (one record) before the other one appends two more.
+    ours.issue(&request("TMP-1", &keys[0], &profile)).unwrap();
+    let theirs = LocalCa::load(ours.dir(), &station).unwrap();
+    theirs.issue(&request("TMP-2", &keys[1], &profile)).unwrap();
+    let third = theirs.issue(&request("TMP-3", &keys[2], &profile)).unwrap();
+    match ours.issue(&request("TMP-4", &keys[2], &profile)) {
+        Err(CaError::KeyAlreadyCertified { card_number, .. }) => assert_eq!(card_number, "TMP-3"),
+        other => panic!("expected KeyAlreadyCertified, got {other:?}"),
+    }
+    let recalled = ours.issue(&request("TMP-3", &keys[2], &profile)).unwrap();
+    assert!(recalled.recalled);
+    assert_eq!(
+        recalled.der, third.der,
+        "the line appended by the other process"
+    );
+    // A record damaged by hand is reported with its line number, not skipped.
+    let index = ours.dir().join(cardline_issuance::ca::ISSUED_INDEX_FILE);
+    let mut text = std::fs::read_to_string(&index).unwrap();
+    text.push_str("{not json\n");
+    std::fs::write(&index, text).unwrap();
+    let fresh = card_key_spki(&rcgen::PKCS_ECDSA_P256_SHA256);
+    match ours.issue(&IssueRequest {
+        public_key_spki: &fresh,
+        ..request("TMP-5", &keys[0], &profile)
+    }) {
+        Err(CaError::Corrupt { why, .. }) => assert!(why.starts_with("line 4:"), "{why}"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    // An index replaced by a shorter file (restored from a backup) is read again from the start.
+    std::fs::write(&index, "").unwrap();
+    let again = ours.issue(&request("TMP-4", &keys[2], &profile)).unwrap();
+    assert!(
+        !again.recalled,
+        "the restored index no longer holds the key"
+    );
+}
+
+#[test]
 fn bad_keys_profiles_and_validities_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let (ca, _) = new_ca(tmp.path(), CaKeyAlgorithm::P256);

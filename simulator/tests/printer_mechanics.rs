@@ -215,3 +215,21 @@ fn replacing_the_ribbon_restores_printing() {
     assert_eq!(cmd(&mut p, "Rrt;qty"), "1000");
     assert_eq!(cmd(&mut p, "Rr"), "k");
 }
+
+#[test]
+fn only_the_configured_number_of_printed_cards_stays_in_memory() {
+    for keep in [0usize, 2] {
+        let mut p = SimPrinter::new(SimPrinterConfig {
+            keep_printed: keep,
+            ..SimPrinterConfig::default()
+        });
+        assert_eq!(cmd(&mut p, "Pr;k"), "OK");
+        for _ in 0..3 {
+            assert_eq!(k_job(&mut p, &MonoPanel::full()), ["OK", "OK", "OK", "OK"]);
+        }
+        let jobs: Vec<u32> = p.printed().iter().map(|c| c.job).collect();
+        let expected: Vec<u32> = (1..=3).skip(3 - keep).collect();
+        assert_eq!(jobs, expected, "keep_printed = {keep}");
+        assert_eq!(p.state().counters.jobs, 3, "every job still counted");
+    }
+}

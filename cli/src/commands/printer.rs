@@ -25,8 +25,8 @@ use crate::context::Context;
 pub struct OpenOptions {
     /// Send K/O panels uncompressed (`Db`) instead of `Dbc`.
     pub raw: bool,
-    /// Run-length compress Y/M/C (`Dbc`, unverified on real printers).
-    pub compress_color: bool,
+    /// Send Y/M/C raw (`Db`) instead of the run-length `Dbc`.
+    pub raw_color: bool,
     /// Caps the driver's reply timeouts (quick probes).
     pub reply_timeout_cap: Option<Duration>,
 }
@@ -100,7 +100,7 @@ fn open_evolis(
 ) -> Result<Box<dyn CardPrinter>, PrinterError> {
     let config = EvolisConfig {
         compress_mono: !options.raw,
-        compress_color: options.compress_color && !options.raw,
+        compress_color: !options.raw_color && !options.raw,
         reply_timeout_cap: options.reply_timeout_cap,
         ..EvolisConfig::default()
     };
@@ -128,13 +128,13 @@ pub enum PrinterCommand {
         /// Print the back side too (duplex printers).
         #[arg(long)]
         back: bool,
-        /// Send K/O panels uncompressed (to compare bytes on the wire).
+        /// Send every panel uncompressed (`Db`; to compare bytes on the wire).
         #[arg(long)]
         raw: bool,
-        /// Also run-length compress Y/M/C (`Dbc`; the guide's format, not verified on a real
-        /// printer).
+        /// Send only Y/M/C uncompressed (`Db`), K/O still `Dbc`: for a printer that prints
+        /// run-length colour wrongly.
         #[arg(long, conflicts_with = "raw")]
-        compress_color: bool,
+        raw_color: bool,
     },
 }
 
@@ -167,11 +167,11 @@ pub fn run(ctx: &Context, command: PrinterCommand) -> anyhow::Result<()> {
             mono,
             back,
             raw,
-            compress_color,
+            raw_color,
         } => {
             let options = OpenOptions {
                 raw,
-                compress_color,
+                raw_color,
                 ..OpenOptions::default()
             };
             test_card(ctx, &uri, face.as_deref(), mono, back, &options)

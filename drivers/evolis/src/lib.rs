@@ -35,6 +35,8 @@ pub mod scripted;
 
 pub use channel::CommandChannel;
 pub use fault::{FAULT_REPLIES, Fault};
-pub use panels::{ColorLevels, color_levels, compress_color, compress_mono, encode_color};
+pub use panels::{
+    ColorLevels, color_levels, compress_color, compress_mono, encode_color, pack_levels,
+};
 pub use printer::{EvolisConfig, EvolisPrinter, PrinterIdentity, ribbon_for};
 pub use scripted::ScriptedLink;

@@ -60,56 +60,30 @@ impl ColorLevels {
 /// The Y, M and C panels of a colour image, each packed MSB-first, continuous across dots
 /// (§1.6). Y = 255 − B, M = 255 − G, C = 255 − R.
 pub fn encode_color(panel: &ColorPanel, levels: ColorLevels) -> [Vec<u8>; 3] {
-    let bits = levels.bits();
-    let mut out = [
-        BitPacker::with_capacity(levels.panel_bytes()),
-        BitPacker::with_capacity(levels.panel_bytes()),
-        BitPacker::with_capacity(levels.panel_bytes()),
-    ];
-    // One table lookup per dye instead of a division: RGB value → quantised dye density.
-    let mut dye = [0u32; 256];
-    for (v, d) in dye.iter_mut().enumerate() {
-        *d = levels.quantise(255 - v as u8);
-    }
-    for px in panel.rgb().chunks_exact(3) {
-        out[0].push(dye[usize::from(px[2])], bits);
-        out[1].push(dye[usize::from(px[1])], bits);
-        out[2].push(dye[usize::from(px[0])], bits);
-    }
-    out.map(BitPacker::finish)
+    color_levels(panel, levels).map(|values| pack_levels(&values, levels))
 }
 
-struct BitPacker {
-    bytes: Vec<u8>,
-    acc: u32,
-    used: u32,
-}
-
-impl BitPacker {
-    fn with_capacity(n: usize) -> Self {
-        Self {
-            bytes: Vec::with_capacity(n),
-            acc: 0,
-            used: 0,
+/// Packs one quantised level per dot (the output of [`color_levels`]) MSB-first at the
+/// panel's bit depth: the `Db` payload of one Y, M or C panel.
+///
+/// Eight dots at a time: 8 × 5/6/7 bits are exactly 5/6/7 bytes, so every group starts on a
+/// byte boundary (a line of 648 dots is 81 groups) and needs no carry between groups.
+pub fn pack_levels(values: &[u8], levels: ColorLevels) -> Vec<u8> {
+    let bits = levels.bits() as usize;
+    let mask = (1u64 << bits) - 1;
+    let mut out = vec![0u8; (values.len() * bits).div_ceil(8)];
+    let mut groups = out.chunks_mut(bits);
+    for dots in values.chunks(8) {
+        let mut acc = 0u64;
+        for &v in dots {
+            acc = (acc << bits) | (u64::from(v) & mask);
         }
+        acc <<= 64 - bits * dots.len(); // MSB-first: the first dot in the top bits
+        let group = groups.next().expect("one output group per 8 dots");
+        let n = group.len();
+        group.copy_from_slice(&acc.to_be_bytes()[..n]);
     }
-
-    fn push(&mut self, value: u32, bits: u32) {
-        self.acc = (self.acc << bits) | (value & ((1 << bits) - 1));
-        self.used += bits;
-        while self.used >= 8 {
-            self.used -= 8;
-            self.bytes.push((self.acc >> self.used) as u8);
-        }
-        self.acc &= (1 << self.used) - 1;
-    }
-
-    fn finish(mut self) -> Vec<u8> {
-        if self.used > 0 {
-            self.bytes.push((self.acc << (8 - self.used)) as u8);
-        }
-        self.bytes
-    }
+    out
 }
 
 /// The `Dbc` payload of one Y, M or C panel (spec §1.6 "Dbc compression for Y/M/C", the
@@ -156,18 +130,26 @@ pub fn compress_color(values: &[u8], levels: ColorLevels) -> Vec<u8> {
     out
 }
 
-/// One quantised level per dot for each of Y, M and C (the input of [`compress_color`]).
+/// One quantised level per dot for each of Y, M and C (the input of [`compress_color`] and
+/// [`pack_levels`]), by table lookup: one 256-entry RGB value → dye level table per panel.
 pub fn color_levels(panel: &ColorPanel, levels: ColorLevels) -> [Vec<u8>; 3] {
+    let mut dye = [0u8; 256];
+    for (v, d) in dye.iter_mut().enumerate() {
+        *d = levels.quantise(255 - v as u8) as u8;
+    }
     let n = PANEL_WIDTH * PANEL_HEIGHT;
-    let mut out = [
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    ];
-    for px in panel.rgb().chunks_exact(3) {
-        out[0].push(levels.quantise(255 - px[2]) as u8);
-        out[1].push(levels.quantise(255 - px[1]) as u8);
-        out[2].push(levels.quantise(255 - px[0]) as u8);
+    let mut out = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
+    let [y, m, c] = &mut out;
+    for (((px, y), m), c) in panel
+        .rgb()
+        .chunks_exact(3)
+        .zip(y.iter_mut())
+        .zip(m.iter_mut())
+        .zip(c.iter_mut())
+    {
+        *y = dye[usize::from(px[2])];
+        *m = dye[usize::from(px[1])];
+        *c = dye[usize::from(px[0])];
     }
     out
 }
@@ -216,6 +198,44 @@ mod tests {
             out.extend(std::iter::repeat_n(v, n));
         }
         out
+    }
+
+    /// Bit-by-bit reference packer for the grouped one.
+    fn pack_bit_by_bit(values: &[u8], bits: u32) -> Vec<u8> {
+        let mut out = vec![0u8; (values.len() * bits as usize).div_ceil(8)];
+        let mut at = 0usize;
+        for &v in values {
+            for b in (0..bits).rev() {
+                if v >> b & 1 == 1 {
+                    out[at / 8] |= 0x80 >> (at % 8);
+                }
+                at += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn grouped_packing_matches_bit_by_bit_packing() {
+        for levels in [ColorLevels::L32, ColorLevels::L64, ColorLevels::L128] {
+            let max = levels.count() as usize;
+            // A whole panel of varied values, and a length that is not a multiple of 8.
+            let values: Vec<u8> = (0..PANEL_WIDTH * PANEL_HEIGHT)
+                .map(|i| ((i * 2_654_435_761) >> 7) as u8 % max as u8)
+                .collect();
+            let packed = pack_levels(&values, levels);
+            assert_eq!(packed.len(), levels.panel_bytes());
+            assert_eq!(
+                packed,
+                pack_bit_by_bit(&values, levels.bits()),
+                "{levels:?}"
+            );
+            let odd = &values[..13];
+            assert_eq!(
+                pack_levels(odd, levels),
+                pack_bit_by_bit(odd, levels.bits())
+            );
+        }
     }
 
     #[test]

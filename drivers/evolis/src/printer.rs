@@ -9,7 +9,7 @@ use crate::commands::{
     StartSequence,
 };
 use crate::model::capabilities_for_model;
-use crate::panels::{ColorLevels, color_levels, compress_color, compress_mono, encode_color};
+use crate::panels::{ColorLevels, color_levels, compress_color, compress_mono, pack_levels};
 use cardline_device::{
     CardImage, CardPosition, CardPrinter, CardSide, ColorPanel, JobPhase, MonoPanel, Overlay,
     PrinterCapabilities, PrinterError, PrinterLink, PrinterStatus,
@@ -32,8 +32,10 @@ pub struct EvolisConfig {
     pub reject_box: RejectBox,
     /// Overrides the duplex capability inferred from the model.
     pub duplex: Option<bool>,
-    /// Send Y/M/C with the run-length `Dbc` of the A5013 guide when it is smaller than `Db`.
-    /// Off by default: the format is not verified on a real printer (spec §1.6, §5).
+    /// Send Y/M/C with the run-length `Dbc` of the A5013 guide when it is smaller than `Db`
+    /// (default; ≈ 11 % of the raw panels for the temporary card). The format follows the
+    /// guide and the simulator's independent decoder, not a real printer's trace (spec §1.6,
+    /// §5): set it off to send raw `Db`, which every Evolis colour printer accepts.
     pub compress_color: bool,
     /// Caps every reply timeout (defaults: 5 s queries, 30 s downloads, 120 s mechanics).
     pub reply_timeout_cap: Option<Duration>,
@@ -48,7 +50,7 @@ impl Default for EvolisConfig {
             poll_interval: Duration::from_millis(100),
             reject_box: RejectBox::default(),
             duplex: None,
-            compress_color: false,
+            compress_color: true,
             reply_timeout_cap: None,
         }
     }
@@ -150,19 +152,15 @@ impl<L: PrinterLink> EvolisPrinter<L> {
         )
     }
 
-    /// Sends the Y, M and C panels: raw `Db`, or run-length `Dbc` when enabled and smaller.
+    /// Sends the Y, M and C panels: run-length `Dbc` when enabled and smaller, else raw `Db`.
+    /// The dots are quantised once; a panel is bit-packed only when it goes raw.
     fn send_color(&mut self, color: &ColorPanel) -> Result<(), PrinterError> {
         let levels = self.config.color_levels;
         let panels = [PanelName::Yellow, PanelName::Magenta, PanelName::Cyan];
-        let raw = encode_color(color, levels);
-        let runs = self
-            .config
-            .compress_color
-            .then(|| color_levels(color, levels));
-        for (i, (panel, data)) in panels.into_iter().zip(&raw).enumerate() {
-            if let Some(runs) = &runs {
-                let packed = compress_color(&runs[i], levels);
-                if packed.len() < data.len() {
+        for (panel, values) in panels.into_iter().zip(color_levels(color, levels)) {
+            if self.config.compress_color {
+                let packed = compress_color(&values, levels);
+                if packed.len() < levels.panel_bytes() {
                     let c = DownloadCompressedColor {
                         panel,
                         levels: levels.count(),
@@ -172,14 +170,13 @@ impl<L: PrinterLink> EvolisPrinter<L> {
                     continue;
                 }
             }
-            self.run(
-                &DownloadPanel {
-                    panel,
-                    levels: levels.count(),
-                    data,
-                },
-                JobPhase::Printing,
-            )?;
+            let data = pack_levels(&values, levels);
+            let d = DownloadPanel {
+                panel,
+                levels: levels.count(),
+                data: &data,
+            };
+            self.run(&d, JobPhase::Printing)?;
         }
         Ok(())
     }

@@ -1,12 +1,16 @@
 //! The issued-certificates index: one JSON line per certificate, keyed by the SHA-256 of the
 //! certified SubjectPublicKeyInfo. It makes issuing idempotent per key (a retry recalls the
 //! earlier certificate) and refuses to certify one key for two cards. Each check-and-append
-//! holds an exclusive file lock, so several processes sharing a CA directory stay consistent.
+//! holds an exclusive file lock, so several processes sharing a CA directory stay consistent;
+//! each process remembers the keys it has read and only reads what was appended since, so a
+//! check costs the same at the 100,000th certificate as at the first.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,12 +41,33 @@ pub struct IssuedRecord {
 
 pub(super) struct IssuedIndex {
     path: PathBuf,
+    /// What this process has already read of the file: checking a key costs only the lines
+    /// appended since (by this or another process), not a re-read of the whole index.
+    seen: Mutex<SeenKeys>,
+}
+
+/// Keys read so far and where their lines are.
+#[derive(Default)]
+struct SeenKeys {
+    /// Bytes of the file read so far (always at a line end).
+    read_to: u64,
+    /// Lines read so far (for error messages).
+    lines: usize,
+    /// Certified key → the card and profile it was issued for, and the byte offset of its line.
+    by_key: HashMap<String, SeenKey>,
+}
+
+struct SeenKey {
+    card_number: Box<str>,
+    profile: Box<str>,
+    offset: u64,
 }
 
 impl IssuedIndex {
     pub(super) fn new(path: &Path) -> Self {
         Self {
             path: path.to_path_buf(),
+            seen: Mutex::new(SeenKeys::default()),
         }
     }
 
@@ -64,20 +89,11 @@ impl IssuedIndex {
             .map_err(self.io("opening"))
     }
 
-    fn read_all(&self, file: &mut File) -> Result<Vec<IssuedRecord>, CaError> {
-        file.seek(SeekFrom::Start(0)).map_err(self.io("reading"))?;
-        let mut out = Vec::new();
-        for (n, line) in BufReader::new(&*file).lines().enumerate() {
-            let line = line.map_err(self.io("reading"))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            out.push(serde_json::from_str(&line).map_err(|e| CaError::Corrupt {
-                path: self.path.clone(),
-                why: format!("line {}: {e}", n + 1),
-            })?);
-        }
-        Ok(out)
+    fn parse(&self, line: &[u8], number: usize) -> Result<IssuedRecord, CaError> {
+        serde_json::from_slice(line).map_err(|e| CaError::Corrupt {
+            path: self.path.clone(),
+            why: format!("line {number}: {e}"),
+        })
     }
 
     /// All records, oldest first.
@@ -87,7 +103,59 @@ impl IssuedIndex {
         }
         let mut file = self.open()?;
         file.lock_shared().map_err(self.io("locking"))?;
-        self.read_all(&mut file)
+        let mut out = Vec::new();
+        for (n, line) in BufReader::new(&file).split(b'\n').enumerate() {
+            let line = line.map_err(self.io("reading"))?;
+            if !line.trim_ascii().is_empty() {
+                out.push(self.parse(&line, n + 1)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads the lines appended since the last call (the caller holds the file lock).
+    fn catch_up(&self, file: &mut File, seen: &mut SeenKeys) -> Result<(), CaError> {
+        let len = file.metadata().map_err(self.io("reading"))?.len();
+        if len < seen.read_to {
+            *seen = SeenKeys::default(); // replaced or truncated: start over
+        }
+        file.seek(SeekFrom::Start(seen.read_to))
+            .map_err(self.io("reading"))?;
+        let mut reader = BufReader::new(&*file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(self.io("reading"))?;
+            if n == 0 {
+                return Ok(());
+            }
+            let offset = seen.read_to;
+            seen.read_to += n as u64;
+            seen.lines += 1;
+            if line.trim_ascii().is_empty() {
+                continue;
+            }
+            let r = self.parse(&line, seen.lines)?;
+            // The first record of a key is the one that counts, as when the file is scanned.
+            seen.by_key.entry(r.spki_sha256).or_insert(SeenKey {
+                card_number: r.card_number.into(),
+                profile: r.profile.into(),
+                offset,
+            });
+        }
+    }
+
+    /// The record whose line starts at `offset`.
+    fn record_at(&self, file: &mut File, offset: u64) -> Result<IssuedRecord, CaError> {
+        file.seek(SeekFrom::Start(offset))
+            .map_err(self.io("reading"))?;
+        let mut line = Vec::new();
+        BufReader::new(&*file)
+            .read_until(b'\n', &mut line)
+            .map_err(self.io("reading"))?;
+        self.parse(&line, 0)
     }
 
     /// Under the index lock: recalls the certificate of `spki_sha256` when it was issued for
@@ -100,14 +168,13 @@ impl IssuedIndex {
         profile: &str,
         issue: impl FnOnce() -> Result<IssuedRecord, CaError>,
     ) -> Result<IssuedCertificate, CaError> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         let mut file = self.open()?;
         file.lock().map_err(self.io("locking"))?;
-        let earlier = self
-            .read_all(&mut file)?
-            .into_iter()
-            .find(|r| r.spki_sha256 == spki_sha256);
-        if let Some(r) = earlier {
-            if r.card_number == card_number && r.profile == profile {
+        self.catch_up(&mut file, &mut seen)?;
+        if let Some(earlier) = seen.by_key.get(spki_sha256) {
+            let r = self.record_at(&mut file, earlier.offset)?;
+            if *earlier.card_number == *card_number && *earlier.profile == *profile {
                 return record_to_issued(&r, true, &self.path);
             }
             return Err(CaError::KeyAlreadyCertified {
@@ -123,6 +190,17 @@ impl IssuedIndex {
         file.write_all(line.as_bytes())
             .map_err(self.io("appending to"))?;
         file.sync_data().map_err(self.io("syncing"))?;
+        let offset = seen.read_to;
+        seen.read_to += line.len() as u64;
+        seen.lines += 1;
+        seen.by_key.insert(
+            record.spki_sha256.clone(),
+            SeenKey {
+                card_number: record.card_number.as_str().into(),
+                profile: record.profile.as_str().into(),
+                offset,
+            },
+        );
         record_to_issued(&record, false, &self.path)
     }
 }

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use cardline_device::JobPhase;
 
+use super::SimPrinter;
 use super::output::{PrintedCard, PrintedSide};
 use super::replies::{
     ERR_BUSY, ERR_CARD_JAM, ERR_COVER_OPEN, ERR_FEEDER_EMPTY, ERR_FEEDER_JAM, ERR_HEAD_TEMP,
     ERR_REJECT_BOX_FULL, ERR_RIB_DETECTION, ERR_RIBBON_END,
 };
-use super::{KEEP_PRINTED, SimPrinter};
 use crate::faults::ScriptedFault;
 
 /// A ribbon in the printer.
@@ -343,6 +343,14 @@ impl SimPrinter {
                 }
             }
         }
+        let keep = self.config.keep_printed;
+        if keep == 0 {
+            self.printed.clear();
+            return;
+        }
+        if self.printed.len() >= keep {
+            self.printed.drain(..=self.printed.len() - keep);
+        }
         self.printed.push(PrintedCard {
             job,
             card_number,
@@ -350,9 +358,6 @@ impl SimPrinter {
             back,
             png_files,
         });
-        if self.printed.len() > KEEP_PRINTED {
-            self.printed.remove(0);
-        }
     }
 
     /// Ejects the card inside to the output hopper (nothing to do without a card).

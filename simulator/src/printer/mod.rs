@@ -46,9 +46,6 @@ use crate::faults::{FaultRng, PrinterFaultPlan, ScriptedFault};
 use frame::{FrameEvent, FrameParser};
 use mechanics::{CardInPrinter, Sequence};
 
-/// How many printed cards are kept in memory for inspection.
-const KEEP_PRINTED: usize = 16;
-
 /// Identity, supplies and behaviour of a simulated printer.
 #[derive(Clone, Debug)]
 pub struct SimPrinterConfig {
@@ -78,6 +75,9 @@ pub struct SimPrinterConfig {
     pub tint_overlay: bool,
     /// Faults to inject.
     pub faults: PrinterFaultPlan,
+    /// How many of the last printed cards stay in memory for inspection (each ≈ 2.6 MB of
+    /// decoded panels); 0 keeps none, for long benchmark runs.
+    pub keep_printed: usize,
 }
 
 impl Default for SimPrinterConfig {
@@ -96,6 +96,7 @@ impl Default for SimPrinterConfig {
             png_dir: None,
             tint_overlay: false,
             faults: PrinterFaultPlan::none(),
+            keep_printed: 16,
         }
     }
 }

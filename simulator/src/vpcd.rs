@@ -51,6 +51,8 @@ struct Counters {
     connected: AtomicBool,
     connections: AtomicU64,
     apdus: AtomicU64,
+    command_bytes: AtomicU64,
+    response_bytes: AtomicU64,
 }
 
 /// Starts vpcd endpoints.
@@ -97,6 +99,14 @@ impl VpcdHandle {
     /// Command APDUs served so far.
     pub fn apdus(&self) -> u64 {
         self.counters.apdus.load(Ordering::SeqCst)
+    }
+    /// Bytes of the command APDUs served so far (host → card, as the card received them).
+    pub fn command_bytes(&self) -> u64 {
+        self.counters.command_bytes.load(Ordering::SeqCst)
+    }
+    /// Bytes of the response APDUs sent so far (card → host, data and status word).
+    pub fn response_bytes(&self) -> u64 {
+        self.counters.response_bytes.load(Ordering::SeqCst)
     }
     /// The vpcd address.
     pub fn addr(&self) -> SocketAddr {
@@ -163,12 +173,19 @@ fn serve(
             [code] => control(card, *code),
             apdu => {
                 counters.apdus.fetch_add(1, Ordering::SeqCst);
-                match crate::card::lock_card(card).process(apdu) {
-                    CardReply::Response(r) if r.len() <= 0xFFFF => Some(r),
-                    CardReply::Response(_) => Some(vec![0x6F, 0x00]),
+                counters
+                    .command_bytes
+                    .fetch_add(apdu.len() as u64, Ordering::SeqCst);
+                let response = match crate::card::lock_card(card).process(apdu) {
+                    CardReply::Response(r) if r.len() <= 0xFFFF => r,
+                    CardReply::Response(_) => vec![0x6F, 0x00],
                     // A mute or pulled card: vpcd and pcscd see the card go away.
                     CardReply::Mute | CardReply::Removed => return Ok(()),
-                }
+                };
+                counters
+                    .response_bytes
+                    .fetch_add(response.len() as u64, Ordering::SeqCst);
+                Some(response)
             }
         };
         if let Some(reply) = reply {

@@ -1,0 +1,457 @@
+//! Wire efficiency (issue 6, benchmark 3): the APDUs and bytes one full PIV personalisation
+//! (PIN, PUK, management key, one P-256 key generated on card + certificate from a CA, CHUID,
+//! CCC) costs when cardline does it and when yubico-piv-tool does the same steps, both against
+//! a fresh SimCard behind the real pcscd + vsmartcard-vpcd, in the same run. Counted on the
+//! card's side of vpcd so both tools are measured the same way. Both cards are checked
+//! afterwards (certificate in 9a certifies the key on the card and comes from the CA, new PIN
+//! verifies, new PUK and management key set, CHUID and CCC present), then a criterion benchmark
+//! times cardline's personalisation through pcscd.
+//!
+//! `cargo bench -p cardline-benches --bench wire`. Skips visibly without pcscd, the vpcd reader
+//! or yubico-piv-tool. Holds /tmp/cardline-vpcd.lock for the whole run.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cardline_device::{
+    CardEncoder, CertificateIssuer, CertificateRequest, EncodingPlan, KeyAlgorithm, Pin, PivSlot,
+    Puk,
+};
+use cardline_hil::TestLine;
+use cardline_issuance::ca::{CertificateAuthority, ProfileIssuer};
+use cardline_issuance::options::Options;
+use cardline_pcsc::PcscReaders;
+use cardline_piv::{PivEncoder, PivSession};
+use cardline_sim::card::{ALG_ECCP256, SharedSimCard, SimCard, SimCardConfig, SimCardTransport};
+use cardline_sim::vpcd::{VPCD_PORT, VpcdCard, VpcdHandle, reader_name_for_port};
+use criterion::Criterion;
+
+/// The pcscd socket; without it the benchmark skips.
+const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
+/// The lock every user of the vpcd readers takes (same file and protocol as the PC/SC rig).
+const LOCK_FILE: &str = "/tmp/cardline-vpcd.lock";
+/// How long a card may take to appear in or leave the reader (pcscd polls every ~0.4 s).
+const CARD_TIMEOUT: Duration = Duration::from_secs(10);
+/// What both tools set.
+const NEW_PIN: &str = "918273";
+const NEW_PUK: &str = "55667788";
+/// The factory values of a SimCard (YubiKey defaults).
+const TRANSPORT_PIN: &str = "123456";
+const TRANSPORT_PUK: &str = "12345678";
+const DEFAULT_MGM_KEY: [u8; 24] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+];
+/// The management key yubico-piv-tool sets (3DES, like the card's factory key).
+const YPT_NEW_MGM_KEY: &str = "0F0E0D0C0B0A09080706050403020100F0E0D0C0B0A09080";
+
+/// The vpcd reader with the rig lock held.
+struct WireRig {
+    readers: PcscReaders,
+    reader: String,
+    dir: PathBuf,
+    _lock: File,
+}
+
+/// What one personalisation cost, as seen by the card.
+struct WireFigures {
+    tool: &'static str,
+    apdus: u64,
+    bytes_out: u64,
+    bytes_in: u64,
+    invocations: u32,
+    wall: Duration,
+}
+
+impl WireRig {
+    /// `None` (after printing `skipped: ...`) when pcscd, the vpcd reader or yubico-piv-tool
+    /// is missing.
+    fn start() -> Option<WireRig> {
+        if !Path::new(PCSCD_SOCKET).exists() {
+            cardline_device::skipped!("wire: pcscd is not running ({PCSCD_SOCKET} absent)");
+            return None;
+        }
+        if !on_path("yubico-piv-tool") {
+            cardline_device::skipped!("wire: `yubico-piv-tool` is not installed");
+            return None;
+        }
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(LOCK_FILE)
+            .expect("open the vpcd lock file");
+        lock.lock().expect("lock the vpcd readers");
+        let readers = PcscReaders::establish().expect("pcscd answers");
+        let reader = reader_name_for_port(VPCD_PORT).expect("vpcd slot 0");
+        if !readers.list().expect("list readers").contains(&reader) {
+            cardline_device::skipped!(
+                "wire: pcscd has no reader `{reader}` (vsmartcard-vpcd missing)"
+            );
+            return None;
+        }
+        assert!(
+            readers.wait_for_removal(&reader, CARD_TIMEOUT).unwrap(),
+            "a foreign card stays in {reader}"
+        );
+        let dir = std::env::temp_dir().join(format!("cardline-wire-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Some(WireRig {
+            readers,
+            reader,
+            dir,
+            _lock: lock,
+        })
+    }
+
+    /// Plugs a factory-fresh card into the reader and waits until pcscd sees it.
+    fn plug(&self, seed: u64) -> (SharedSimCard, VpcdHandle) {
+        let card = SimCardTransport::share(SimCard::new(SimCardConfig::from_seed(seed)));
+        let vpcd = VpcdCard::spawn(card.clone(), ([127, 0, 0, 1], VPCD_PORT).into());
+        self.readers
+            .wait_for_card(&self.reader, CARD_TIMEOUT)
+            .expect("the simulated card appears in the reader");
+        (card, vpcd)
+    }
+
+    /// Pulls the card and waits until pcscd saw it go.
+    fn unplug(&self, vpcd: VpcdHandle) {
+        vpcd.stop();
+        assert!(
+            self.readers
+                .wait_for_removal(&self.reader, CARD_TIMEOUT)
+                .unwrap(),
+            "the card stays in {}",
+            self.reader
+        );
+    }
+}
+
+impl Drop for WireRig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
+        .unwrap_or(false)
+}
+
+/// The personalisation plan of card `n` (the production defaults: one P-256 key in 9a).
+fn plan(line: &TestLine, n: u64) -> EncodingPlan {
+    let enc = line.settings.encoding.clone().expect("encoding on");
+    EncodingPlan {
+        card_number: format!("TMP{n:09}"),
+        transport_pin: enc.transport_pin.clone(),
+        transport_puk: enc.transport_puk.clone(),
+        transport_management_key: enc.transport_management_key.clone(),
+        pin: Pin::new(NEW_PIN.as_bytes().to_vec()),
+        puk: Puk::new(NEW_PUK.as_bytes().to_vec()),
+        management_key_master: enc.management_key_master.clone(),
+        keys: enc.keys.clone(),
+        guid: [n as u8; 16],
+        expiry: "20991231".into(),
+    }
+}
+
+/// cardline personalises a fresh card through pcscd.
+fn cardline_run(
+    rig: &WireRig,
+    issuer: &ProfileIssuer<'_>,
+    plan: &EncodingPlan,
+    ca_subject: &[u8],
+) -> WireFigures {
+    let (card, vpcd) = rig.plug(1);
+    let started = Instant::now();
+    let receipt = {
+        let reader = rig.readers.find(&rig.reader).expect("reader");
+        let mut session = reader.open(CARD_TIMEOUT).expect("session");
+        PivEncoder::new()
+            .encode(&mut session, plan, issuer)
+            .expect("cardline personalises the card")
+    };
+    let wall = started.elapsed();
+    let figures = WireFigures {
+        tool: "cardline",
+        apdus: vpcd.apdus(),
+        bytes_out: vpcd.command_bytes(),
+        bytes_in: vpcd.response_bytes(),
+        invocations: 1,
+        wall,
+    };
+    rig.unplug(vpcd);
+    assert_eq!(
+        u64::from(receipt.apdus),
+        figures.apdus,
+        "cardline's own count and the card's agree"
+    );
+    check_personalised(&card, "cardline", ca_subject);
+    figures
+}
+
+/// How the yubico-piv-tool steps are spread over invocations.
+#[derive(Clone, Copy)]
+enum Grouping {
+    /// As few as the tool allows: `-P`/`-N` serve both change-pin and change-puk, so the PIN
+    /// and the PUK change in different invocations; the certificate needs the generated key,
+    /// so the CA works between the two.
+    Fewest,
+    /// One action per invocation, the way the steps are usually scripted.
+    OnePerAction,
+}
+
+/// yubico-piv-tool does the same steps on a fresh card: change PIN, generate P-256 in 9a,
+/// (the CA certifies the key), change PUK, import the certificate, set CHUID, set CCC, set the
+/// management key (last: every earlier step authenticates with the factory key).
+fn yubico_run(
+    rig: &WireRig,
+    issuer: &ProfileIssuer<'_>,
+    plan: &EncodingPlan,
+    ca_subject: &[u8],
+    grouping: Grouping,
+) -> WireFigures {
+    let (card, vpcd) = rig.plug(2);
+    let path = |f: &str| rig.dir.join(f).to_string_lossy().into_owned();
+    let (pub_pem, cert_der) = (path("pub9a.pem"), path("cert9a.der"));
+    let new_key = format!("--new-key={YPT_NEW_MGM_KEY}");
+    let before_ca: Vec<Vec<&str>> = vec![
+        vec!["-a", "change-pin", "-P", TRANSPORT_PIN, "-N", NEW_PIN],
+        vec![
+            "-a", "generate", "-s", "9a", "-A", "ECCP256", "-o", &pub_pem,
+        ],
+    ];
+    let after_ca: Vec<Vec<&str>> = vec![
+        vec!["-a", "change-puk", "-P", TRANSPORT_PUK, "-N", NEW_PUK],
+        vec![
+            "-a",
+            "import-certificate",
+            "-s",
+            "9a",
+            "-K",
+            "DER",
+            "-i",
+            &cert_der,
+        ],
+        vec!["-a", "set-chuid"],
+        vec!["-a", "set-ccc"],
+        vec!["-a", "set-mgm-key", &new_key],
+    ];
+    let r = format!("-r{}", rig.reader);
+    let mut per_invocation = Vec::new();
+    let mut run_all = |invocations: Vec<Vec<&str>>| {
+        for args in invocations {
+            let before = vpcd.apdus();
+            ypt(rig, &[&[r.as_str()][..], &args].concat());
+            per_invocation.push(vpcd.apdus() - before);
+        }
+    };
+    let started = Instant::now();
+    run_all(group_any(grouping, before_ca));
+    let pem = std::fs::read(&pub_pem).expect("public key written");
+    let (_, spki) = x509_parser::pem::parse_x509_pem(&pem).expect("PEM public key");
+    let key = &plan.keys[0];
+    let certificate = issuer
+        .issue(&CertificateRequest {
+            card_number: plan.card_number.clone(),
+            profile: key.profile.clone(),
+            slot: key.slot,
+            algorithm: key.algorithm,
+            public_key_spki: spki.contents,
+            chip_id: hex::encode(card.lock().unwrap().serial().to_be_bytes()),
+        })
+        .expect("the CA certifies the key");
+    std::fs::write(&cert_der, &certificate).expect("certificate written");
+    run_all(group_any(grouping, after_ca));
+    let wall = started.elapsed();
+    let figures = WireFigures {
+        tool: match grouping {
+            Grouping::Fewest => "yubico-piv-tool",
+            Grouping::OnePerAction => "ypt 1 action/run",
+        },
+        apdus: vpcd.apdus(),
+        bytes_out: vpcd.command_bytes(),
+        bytes_in: vpcd.response_bytes(),
+        invocations: per_invocation.len() as u32,
+        wall,
+    };
+    rig.unplug(vpcd);
+    println!("{}: APDUs per invocation {per_invocation:?}", figures.tool);
+    check_personalised(&card, figures.tool, ca_subject);
+    figures
+}
+
+/// The invocations of `actions` (each an `-a ...` argument list) under `grouping`.
+fn group_any(grouping: Grouping, actions: Vec<Vec<&str>>) -> Vec<Vec<&str>> {
+    match grouping {
+        Grouping::Fewest => vec![actions.concat()],
+        Grouping::OnePerAction => actions,
+    }
+}
+
+/// Runs yubico-piv-tool with a private HOME; panics with its output when it fails.
+fn ypt(rig: &WireRig, args: &[&str]) {
+    let out = std::process::Command::new("yubico-piv-tool")
+        .args(args)
+        .env("HOME", &rig.dir)
+        .output()
+        .expect("running yubico-piv-tool");
+    assert!(
+        out.status.success(),
+        "yubico-piv-tool {}: {}{}",
+        args.iter()
+            .filter(|a| !a.starts_with("--new-key"))
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Proves the card (already out of the reader) really was personalised: the certificate in
+/// 9a certifies the P-256 key generated on the card and comes from the CA, the new PIN
+/// verifies, PUK and management key are no longer the factory ones, CHUID and CCC exist.
+fn check_personalised(card: &SharedSimCard, tool: &str, ca_subject: &[u8]) {
+    let (point, state) = {
+        let card = card.lock().unwrap();
+        let state = card.state().clone();
+        let key = state.key(0x9A).expect("a key in 9a");
+        assert_eq!(key.algorithm, ALG_ECCP256, "{tool}: P-256 in 9a");
+        let secret = p256::SecretKey::from_slice(&key.private).expect("P-256 scalar");
+        (secret.public_key().to_sec1_bytes().to_vec(), state)
+    };
+    assert_eq!(point.len(), 65);
+    let mut template = vec![0x7F, 0x49, 67, 0x86, 65];
+    template.extend(&point);
+    let generated =
+        cardline_piv::pubkey::parse_generated(KeyAlgorithm::EccP256, &template).expect("key");
+    let mut transport = SimCardTransport::new(card.clone(), "check");
+    let mut session = PivSession::open(&mut transport).expect("select");
+    let cert = session
+        .certificate(PivSlot::AUTHENTICATION)
+        .expect("read 9a")
+        .unwrap_or_else(|| panic!("{tool}: no certificate in 9a"));
+    assert!(
+        cardline_piv::pubkey::certificate_holds(&cert, &generated).expect("certificate parses"),
+        "{tool}: the certificate in 9a certifies the key on the card"
+    );
+    session
+        .verify_pin(NEW_PIN.as_bytes())
+        .unwrap_or_else(|e| panic!("{tool}: new PIN refused: {e}"));
+    assert_eq!(
+        &state.puk.value[..NEW_PUK.len()],
+        NEW_PUK.as_bytes(),
+        "{tool}: new PUK"
+    );
+    assert_ne!(
+        state.management_key.key, DEFAULT_MGM_KEY,
+        "{tool}: management key changed"
+    );
+    for (name, tag) in [("CHUID", [0x5F, 0xC1, 0x02]), ("CCC", [0x5F, 0xC1, 0x07])] {
+        assert!(state.object(&tag).is_some(), "{tool}: {name} written");
+    }
+    assert_eq!(issuer_of(&cert), ca_subject, "{tool}: issued by the CA");
+}
+
+fn issuer_of(der: &[u8]) -> Vec<u8> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).expect("certificate");
+    cert.issuer().as_raw().to_vec()
+}
+
+fn subject_of(der: &[u8]) -> Vec<u8> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).expect("certificate");
+    cert.subject().as_raw().to_vec()
+}
+
+fn print_table(rows: &[WireFigures]) {
+    println!();
+    println!("one full PIV personalisation through pcscd + vpcd (counted by the card):");
+    println!(
+        "{:<16} {:>6} {:>10} {:>9} {:>12} {:>8}",
+        "tool", "APDUs", "bytes out", "bytes in", "invocations", "wall ms"
+    );
+    for r in rows {
+        println!(
+            "{:<16} {:>6} {:>10} {:>9} {:>12} {:>8.1}",
+            r.tool,
+            r.apdus,
+            r.bytes_out,
+            r.bytes_in,
+            r.invocations,
+            r.wall.as_secs_f64() * 1000.0
+        );
+    }
+    println!();
+}
+
+/// Criterion: cardline's full personalisation through pcscd, a fresh card content each time
+/// (the same card stays in the reader; its state is replaced by a factory-fresh one).
+fn bench_cardline(c: &mut Criterion, rig: &WireRig, line: &TestLine, issuer: &ProfileIssuer<'_>) {
+    let (card, vpcd) = rig.plug(3);
+    let reader = rig.readers.find(&rig.reader).expect("reader");
+    let mut serial = 10u64;
+    let mut g = c.benchmark_group("wire");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    g.bench_function("cardline_personalisation_through_pcscd", |b| {
+        b.iter(|| {
+            serial += 1;
+            *card.lock().unwrap() = SimCard::new(SimCardConfig::from_seed(serial));
+            let mut session = reader.open(CARD_TIMEOUT).expect("session");
+            PivEncoder::new()
+                .encode(&mut session, &plan(line, serial), issuer)
+                .expect("personalisation")
+        })
+    });
+    g.finish();
+    drop(reader);
+    rig.unplug(vpcd);
+}
+
+fn main() {
+    let Some(rig) = WireRig::start() else {
+        return;
+    };
+    let line = TestLine::new();
+    let profiles = Options::default().certificate_specs();
+    let not_after =
+        cardline_hil::line::OffsetDateTime::now_utc() + cardline_hil::line::TimeDuration::days(30);
+    let issuer = ProfileIssuer::new(&line.ca, &profiles, not_after);
+    let plan = plan(&line, 1);
+    assert_eq!(
+        plan.keys
+            .iter()
+            .map(|k| (k.slot, k.algorithm))
+            .collect::<Vec<_>>(),
+        vec![(PivSlot::AUTHENTICATION, KeyAlgorithm::EccP256)],
+        "the default plan is one P-256 key in 9a"
+    );
+
+    let ca_subject = subject_of(line.ca.ca_certificate_der());
+    let rows = [
+        cardline_run(&rig, &issuer, &plan, &ca_subject),
+        yubico_run(&rig, &issuer, &plan, &ca_subject, Grouping::Fewest),
+        yubico_run(&rig, &issuer, &plan, &ca_subject, Grouping::OnePerAction),
+    ];
+    print_table(&rows);
+    let [ours, theirs, _] = &rows;
+    assert!(
+        ours.apdus <= 20,
+        "cardline used {} APDUs (target ≤ 20)",
+        ours.apdus
+    );
+    assert!(
+        ours.apdus <= theirs.apdus,
+        "cardline used {} APDUs, yubico-piv-tool {}",
+        ours.apdus,
+        theirs.apdus
+    );
+
+    let mut c = Criterion::default().configure_from_args();
+    bench_cardline(&mut c, &rig, &line, &issuer);
+    c.final_summary();
+}

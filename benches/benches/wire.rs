@@ -10,6 +10,7 @@
 //! `cargo bench -p cardline-benches --bench wire`. Skips visibly without pcscd, the vpcd reader
 //! or yubico-piv-tool. Holds /tmp/cardline-vpcd.lock for the whole run.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -61,6 +62,7 @@ struct WireFigures {
     bytes_in: u64,
     invocations: u32,
     wall: Duration,
+    by_instruction: BTreeMap<u8, u64>,
 }
 
 impl WireRig {
@@ -179,6 +181,7 @@ fn cardline_run(
         apdus: vpcd.apdus(),
         bytes_out: vpcd.command_bytes(),
         bytes_in: vpcd.response_bytes(),
+        by_instruction: vpcd.apdus_by_instruction(),
         invocations: 1,
         wall,
     };
@@ -274,6 +277,7 @@ fn yubico_run(
         apdus: vpcd.apdus(),
         bytes_out: vpcd.command_bytes(),
         bytes_in: vpcd.response_bytes(),
+        by_instruction: vpcd.apdus_by_instruction(),
         invocations: per_invocation.len() as u32,
         wall,
     };
@@ -384,7 +388,48 @@ fn print_table(rows: &[WireFigures]) {
             r.wall.as_secs_f64() * 1000.0
         );
     }
+    for r in rows {
+        // Protocol order: session opening, credentials, keys, objects, reads.
+        let order = |ins: &u8| {
+            PROTOCOL_ORDER
+                .iter()
+                .position(|o| o == ins)
+                .unwrap_or(PROTOCOL_ORDER.len())
+        };
+        let mut seen: Vec<(&u8, &u64)> = r.by_instruction.iter().collect();
+        seen.sort_by_key(|(ins, _)| order(ins));
+        let parts: Vec<String> = seen
+            .iter()
+            .map(|(ins, n)| format!("{} {n}", instruction_name(**ins)))
+            .collect();
+        println!("{:<16} {}", r.tool, parts.join(", "));
+    }
     println!();
+}
+
+/// Instruction bytes in the order a personalisation uses them.
+const PROTOCOL_ORDER: [u8; 13] = [
+    0xA4, 0xFD, 0xF8, 0xF7, 0x20, 0x24, 0x2C, 0x87, 0xFF, 0x47, 0xDB, 0xCB, 0xC0,
+];
+
+/// The PIV (and YubiKey) command an instruction byte names.
+fn instruction_name(ins: u8) -> String {
+    match ins {
+        0xA4 => "SELECT".into(),
+        0xFD => "GET VERSION".into(),
+        0xF8 => "GET SERIAL".into(),
+        0xF7 => "GET METADATA".into(),
+        0x20 => "VERIFY".into(),
+        0x24 => "CHANGE REFERENCE".into(),
+        0x2C => "RESET RETRY".into(),
+        0x87 => "GENERAL AUTHENTICATE".into(),
+        0xFF => "SET MGM KEY".into(),
+        0x47 => "GENERATE".into(),
+        0xDB => "PUT DATA".into(),
+        0xCB => "GET DATA".into(),
+        0xC0 => "GET RESPONSE".into(),
+        other => format!("INS {other:02X}"),
+    }
 }
 
 /// Criterion: cardline's full personalisation through pcscd, a fresh card content each time

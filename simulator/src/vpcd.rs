@@ -20,10 +20,11 @@
 //! plugged.stop();
 //! ```
 
+use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::card::{CardReply, SharedSimCard};
@@ -53,6 +54,7 @@ struct Counters {
     apdus: AtomicU64,
     command_bytes: AtomicU64,
     response_bytes: AtomicU64,
+    by_instruction: Mutex<BTreeMap<u8, u64>>,
 }
 
 /// Starts vpcd endpoints.
@@ -107,6 +109,14 @@ impl VpcdHandle {
     /// Bytes of the response APDUs sent so far (card → host, data and status word).
     pub fn response_bytes(&self) -> u64 {
         self.counters.response_bytes.load(Ordering::SeqCst)
+    }
+    /// Command APDUs served so far, by instruction byte (INS).
+    pub fn apdus_by_instruction(&self) -> BTreeMap<u8, u64> {
+        self.counters
+            .by_instruction
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
     /// The vpcd address.
     pub fn addr(&self) -> SocketAddr {
@@ -176,6 +186,12 @@ fn serve(
                 counters
                     .command_bytes
                     .fetch_add(apdu.len() as u64, Ordering::SeqCst);
+                *counters
+                    .by_instruction
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(apdu[1])
+                    .or_default() += 1;
                 let response = match crate::card::lock_card(card).process(apdu) {
                     CardReply::Response(r) if r.len() <= 0xFFFF => r,
                     CardReply::Response(_) => vec![0x6F, 0x00],

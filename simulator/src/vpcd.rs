@@ -312,4 +312,48 @@ mod tests {
         );
         assert_eq!(reader_name_for_port(80), None);
     }
+
+    /// Sends one vpcd frame and reads the answer frame.
+    fn exchange(vpcd: &mut TcpStream, payload: &[u8]) -> Vec<u8> {
+        let mut frame = (payload.len() as u16).to_be_bytes().to_vec();
+        frame.extend(payload);
+        vpcd.write_all(&frame).unwrap();
+        let mut len = [0u8; 2];
+        vpcd.read_exact(&mut len).unwrap();
+        let mut answer = vec![0u8; u16::from_be_bytes(len) as usize];
+        vpcd.read_exact(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn counts_apdus_bytes_and_instructions_as_the_card_sees_them() {
+        use crate::card::{SimCard, SimCardConfig, SimCardTransport};
+        // A stand-in for vpcd: the endpoint connects to this listener.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let card = SimCardTransport::share(SimCard::new(SimCardConfig::from_seed(3)));
+        let handle = VpcdCard::spawn(card, listener.local_addr().unwrap());
+        let (mut vpcd, _) = listener.accept().unwrap();
+        vpcd.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert!(!exchange(&mut vpcd, &[0x04]).is_empty(), "ATR");
+        let select = [
+            0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0x00, 0x00, 0x03, 0x08, 0x00,
+        ];
+        let selected = exchange(&mut vpcd, &select);
+        let serial = exchange(&mut vpcd, &[0x00, 0xF8, 0x00, 0x00, 0x00]);
+        assert_eq!(serial.len(), 6, "serial and 90 00");
+        assert_eq!(handle.apdus(), 2, "the ATR request is no APDU");
+        assert_eq!(handle.command_bytes(), select.len() as u64 + 5);
+        assert_eq!(
+            handle.response_bytes(),
+            (selected.len() + serial.len()) as u64
+        );
+        assert_eq!(
+            handle
+                .apdus_by_instruction()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            vec![(0xA4, 1), (0xF8, 1)]
+        );
+        handle.stop();
+    }
 }

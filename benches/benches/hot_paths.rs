@@ -8,12 +8,15 @@ use std::time::Duration;
 
 use cardline_apdu::command::{Command, LengthEncoding};
 use cardline_device::{CardPrinter, ColorPanel, LinkError, MonoPanel, PrinterLink};
-use cardline_evolis::{ColorLevels, EvolisConfig, EvolisPrinter, compress_mono, encode_color};
+use cardline_evolis::{
+    ColorLevels, EvolisConfig, EvolisPrinter, color_levels, compress_color, compress_mono,
+    encode_color,
+};
 use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
 use cardline_issuance::model::{OrderSelection, ProductionStep};
 use cardline_issuance::options::Options;
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{Actor, AttemptSuccess, Store};
+use cardline_issuance::store::{Actor, AttemptSuccess, JournalRecord, Store};
 use cardline_sim::printer::{SimPrinter, SimPrinterConfig, SimPrinterHandle, SimPrinterLink};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -69,6 +72,13 @@ fn panels(c: &mut Criterion) {
     }
     c.bench_function("evolis/ymc_panel_conversion_64_levels", |b| {
         b.iter(|| encode_color(black_box(&color), ColorLevels::default()))
+    });
+    // What the driver does by default: quantise once, run-length compress each dye.
+    c.bench_function("evolis/ymc_levels_and_dbc_64_levels", |b| {
+        b.iter(|| {
+            color_levels(black_box(&color), ColorLevels::default())
+                .map(|v| compress_color(&v, ColorLevels::default()).len())
+        })
     });
 }
 
@@ -146,36 +156,67 @@ fn store_transitions(c: &mut Criterion) {
     let store = SqliteStore::open(&dir.path().join("bench.db")).unwrap();
     let actor = Actor("bench".into());
     let numbering = Options::default().numbering;
-    c.bench_function("store/one_attempt_journal_10_writes", |b| {
-        b.iter_custom(|iters| {
-            store
-                .request_cards(iters as u32, &numbering, &actor)
-                .unwrap();
-            let order = store.create_order(&OrderSelection::All, &actor).unwrap();
-            let started = std::time::Instant::now();
-            for _ in 0..iters {
-                let (_, a) = store
-                    .begin_attempt(order.id, "bench-1", &actor)
-                    .unwrap()
-                    .unwrap();
-                for step in [
-                    ProductionStep::Feed,
-                    ProductionStep::Encode,
-                    ProductionStep::Print,
-                    ProductionStep::Eject,
-                ] {
-                    store.step_started(a, step).unwrap();
-                    store.step_finished(a, step, None).unwrap();
-                }
+    for batched in [false, true] {
+        // Unbatched: every intent and outcome its own commit (begin + 8 + succeeded = 10).
+        // Batched, as production does: an outcome commits with the next intent (begin + 5 +
+        // succeeded = 7 commits).
+        let name = if batched {
+            "store/one_attempt_journal_7_commits"
+        } else {
+            "store/one_attempt_journal_10_commits"
+        };
+        c.bench_function(name, |b| {
+            b.iter_custom(|iters| {
                 store
-                    .attempt_succeeded(a, &AttemptSuccess::default(), &actor)
+                    .request_cards(iters as u32, &numbering, &actor)
                     .unwrap();
-            }
-            let t = started.elapsed();
-            store.complete_order(order.id, &actor).unwrap();
-            t
-        })
-    });
+                let order = store.create_order(&OrderSelection::All, &actor).unwrap();
+                let started = std::time::Instant::now();
+                for _ in 0..iters {
+                    let (_, a) = store
+                        .begin_attempt(order.id, "bench-1", &actor)
+                        .unwrap()
+                        .unwrap();
+                    journal_one_attempt(&store, a, batched);
+                    store
+                        .attempt_succeeded(a, &AttemptSuccess::default(), &actor)
+                        .unwrap();
+                }
+                let t = started.elapsed();
+                store.complete_order(order.id, &actor).unwrap();
+                t
+            })
+        });
+    }
+}
+
+/// Feed, encode, print and eject of one attempt, intent then outcome.
+fn journal_one_attempt(store: &SqliteStore, a: i64, batched: bool) {
+    use JournalRecord::{StepFinished, StepStarted};
+    let steps = [
+        ProductionStep::Feed,
+        ProductionStep::Encode,
+        ProductionStep::Print,
+        ProductionStep::Eject,
+    ];
+    if !batched {
+        for step in steps {
+            store.step_started(a, step).unwrap();
+            store.step_finished(a, step, None).unwrap();
+        }
+        return;
+    }
+    let mut previous: Option<ProductionStep> = None;
+    for step in steps {
+        let mut records: Vec<JournalRecord<'_>> = Vec::new();
+        records.extend(previous.map(|p| StepFinished(p, None)));
+        records.push(StepStarted(step));
+        store.journal(a, &records).unwrap();
+        previous = Some(step);
+    }
+    store
+        .journal(a, &[StepFinished(ProductionStep::Eject, None)])
+        .unwrap();
 }
 
 /// One full personalisation (PIN, PUK, management key, one P-256 key + certificate, CHUID,

@@ -70,6 +70,52 @@ fn attempts_take_cards_in_order_and_skip_cards_in_flight() {
 }
 
 #[test]
+fn an_outcome_and_the_next_intent_commit_together() {
+    let (store, order) = order_of(1);
+    let (_, a) = store
+        .begin_attempt(order.id, "st1", &op())
+        .unwrap()
+        .unwrap();
+    use JournalRecord::*;
+    store
+        .journal(a, &[Chip("PLANNED"), StepStarted(ProductionStep::Feed)])
+        .unwrap();
+    store
+        .journal(
+            a,
+            &[
+                StepFinished(ProductionStep::Feed, None),
+                Chip("GUID-2"),
+                StepStarted(ProductionStep::Encode),
+            ],
+        )
+        .unwrap();
+    let inflight = &store.in_flight_attempts().unwrap()[0];
+    assert_eq!(
+        inflight.chip_id.as_deref(),
+        Some("GUID-2"),
+        "records apply in order"
+    );
+    let steps: Vec<_> = inflight
+        .steps
+        .iter()
+        .map(|s| (s.step, s.outcome.clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (ProductionStep::Feed, Some("ok".to_string())),
+            (ProductionStep::Encode, None)
+        ]
+    );
+    // A batch for an attempt that does not exist writes nothing.
+    assert!(matches!(
+        store.journal(a + 1, &[StepStarted(ProductionStep::Print)]),
+        Err(StoreError::AttemptNotFound(_))
+    ));
+}
+
+#[test]
 fn steps_are_journaled_as_intent_then_outcome() {
     let (store, order) = order_of(1);
     let (card, a) = store

@@ -101,7 +101,7 @@ impl IssuedIndex {
         if !self.path.exists() {
             return Ok(Vec::new());
         }
-        let mut file = self.open()?;
+        let file = self.open()?;
         file.lock_shared().map_err(self.io("locking"))?;
         let mut out = Vec::new();
         for (n, line) in BufReader::new(&file).split(b'\n').enumerate() {

@@ -10,7 +10,7 @@ use super::run::{Production, Readiness, wait_until_ready};
 use super::secrets::{generate_digits, generate_guid};
 use super::{ProductionEvent, Station};
 use crate::model::{AttemptId, Card, ProductionStep};
-use crate::store::{AttemptSuccess, SealedSecrets, StoreError};
+use crate::store::{AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
 
 /// How a card's attempt ended.
 pub(super) enum CardOutcome {
@@ -42,6 +42,16 @@ pub(super) struct CardRun<'p, 's> {
     attempt: AttemptId,
     /// Time spent paused for an operator.
     pub(super) paused: Duration,
+    /// Journal records not committed yet: the last step's ok outcome and the chip, committed
+    /// with the next step's intent or the attempt's end (nothing physical happens between).
+    pending: Pending,
+}
+
+/// Journal records waiting for the next commit.
+#[derive(Default)]
+struct Pending {
+    finished: Option<ProductionStep>,
+    chip: Option<String>,
 }
 
 impl<'p, 's> CardRun<'p, 's> {
@@ -57,6 +67,7 @@ impl<'p, 's> CardRun<'p, 's> {
             card,
             attempt,
             paused: Duration::ZERO,
+            pending: Pending::default(),
         }
     }
 
@@ -78,10 +89,9 @@ impl<'p, 's> CardRun<'p, 's> {
                 Ok(m) => m,
                 Err(reason) => return self.settle(StepFailure::Station(reason), false),
             };
-            // Journal the planned GUID before the chip is touched, so recovery can match it.
-            self.p
-                .store
-                .set_attempt_chip(self.attempt, &hex::encode(plan.guid))?;
+            // Journal the planned GUID before the chip is touched (committed with the feed's
+            // intent), so recovery can match it.
+            self.pending.chip = Some(hex::encode(plan.guid));
             if let Err(f) = self.step(ProductionStep::Feed, |s| {
                 Ok(s.printer.park_for_encoding()?)
             })? {
@@ -95,9 +105,7 @@ impl<'p, 's> CardRun<'p, 's> {
                 Ok(r) => r,
                 Err(f) => return self.settle(f, true),
             };
-            self.p
-                .store
-                .set_attempt_chip(self.attempt, &receipt.chip_id)?;
+            self.pending.chip = Some(receipt.chip_id.clone());
             success = AttemptSuccess {
                 chip_id: Some(receipt.chip_id.clone()),
                 certificate_fingerprints: receipt
@@ -114,6 +122,7 @@ impl<'p, 's> CardRun<'p, 's> {
         if let Err(f) = self.step(ProductionStep::Eject, |s| Ok(s.printer.eject()?))? {
             return self.settle(f, true);
         }
+        self.flush(None)?;
         self.p
             .store
             .attempt_succeeded(self.attempt, &success, &self.p.settings.actor)?;
@@ -158,13 +167,12 @@ impl<'p, 's> CardRun<'p, 's> {
         step: ProductionStep,
         mut op: impl FnMut(&mut Station) -> Result<T, StepError>,
     ) -> Result<Result<T, StepFailure>, StoreError> {
-        let store = self.p.store;
-        store.step_started(self.attempt, step)?;
+        self.flush(Some(JournalRecord::StepStarted(step)))?;
         let mut retries = 0;
         loop {
             let e = match op(self.station) {
                 Ok(v) => {
-                    store.step_finished(self.attempt, step, None)?;
+                    self.pending.finished = Some(step);
                     return Ok(Ok(v));
                 }
                 Err(e) => e,
@@ -206,9 +214,27 @@ impl<'p, 's> CardRun<'p, 's> {
             let text = match &failure {
                 StepFailure::Card(t) | StepFailure::Station(t) | StepFailure::Cancelled(t) => t,
             };
-            store.step_finished(self.attempt, step, Some(text))?;
+            let outcome = JournalRecord::StepFinished(step, Some(text));
+            self.flush(Some(outcome))?;
             return Ok(Err(failure));
         }
+    }
+
+    /// Commits the pending records, then `next`, in one transaction (none when all are empty).
+    fn flush(&mut self, next: Option<JournalRecord<'_>>) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut records = Vec::with_capacity(3);
+        records.extend(
+            pending
+                .finished
+                .map(|s| JournalRecord::StepFinished(s, None)),
+        );
+        records.extend(pending.chip.as_deref().map(JournalRecord::Chip));
+        records.extend(next);
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.p.store.journal(self.attempt, &records)
     }
 
     /// Ends a failed attempt: rejects the card in hand (journaled) and records the outcome.
@@ -223,6 +249,7 @@ impl<'p, 's> CardRun<'p, 's> {
             let (StepFailure::Card(t) | StepFailure::Station(t) | StepFailure::Cancelled(t)) = f;
             tracing::warn!(station = %self.station.name, card = %self.card.number, "reject failed: {t}");
         }
+        self.flush(None)?;
         let (store, actor) = (self.p.store, &self.p.settings.actor);
         match failure {
             StepFailure::Card(reason) => {

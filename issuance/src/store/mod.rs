@@ -7,6 +7,17 @@
 
 use crate::model::*;
 
+/// One record of an attempt's production journal (see [`Store::journal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JournalRecord<'a> {
+    /// The intent of a physical step, committed before doing it.
+    StepStarted(ProductionStep),
+    /// The outcome of the latest unfinished step of that kind: `None` = ok, `Some(reason)`.
+    StepFinished(ProductionStep, Option<&'a str>),
+    /// The chip serial or planned GUID, as soon as it is known (so recovery can find the chip).
+    Chip(&'a str),
+}
+
 pub mod sqlite;
 
 /// Who does something: recorded on every audit entry.
@@ -236,17 +247,27 @@ pub trait Store: Send + Sync {
         station: &str,
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError>;
+    /// Commits `records` of one attempt in one transaction, in order. Production commits a
+    /// step's outcome together with the next step's intent (nothing physical happens between
+    /// them): one synced commit instead of two.
+    fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError>;
     /// Commits the intent of a physical step (before doing it).
-    fn step_started(&self, attempt: AttemptId, step: ProductionStep) -> Result<(), StoreError>;
+    fn step_started(&self, attempt: AttemptId, step: ProductionStep) -> Result<(), StoreError> {
+        self.journal(attempt, &[JournalRecord::StepStarted(step)])
+    }
     /// Commits the outcome of a physical step (`None` = ok, `Some(reason)` = failed).
     fn step_finished(
         &self,
         attempt: AttemptId,
         step: ProductionStep,
         error: Option<&str>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        self.journal(attempt, &[JournalRecord::StepFinished(step, error)])
+    }
     /// Records the chip serial as soon as it is known (so recovery can find the chip).
-    fn set_attempt_chip(&self, attempt: AttemptId, chip_id: &str) -> Result<(), StoreError>;
+    fn set_attempt_chip(&self, attempt: AttemptId, chip_id: &str) -> Result<(), StoreError> {
+        self.journal(attempt, &[JournalRecord::Chip(chip_id)])
+    }
     /// Closes the attempt as succeeded and moves the card to `unassigned`, in one transaction.
     fn attempt_succeeded(
         &self,

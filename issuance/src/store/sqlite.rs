@@ -219,26 +219,9 @@ impl Store for SqliteStore {
         })
     }
 
-    fn step_started(&self, attempt: AttemptId, step: ProductionStep) -> Result<(), StoreError> {
+    fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         self.write("journaling a step", &Actor::system(), |w| {
-            journal::step_started(w, attempt, step)
-        })
-    }
-
-    fn step_finished(
-        &self,
-        attempt: AttemptId,
-        step: ProductionStep,
-        error: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.write("journaling a step", &Actor::system(), |w| {
-            journal::step_finished(w, attempt, step, error)
-        })
-    }
-
-    fn set_attempt_chip(&self, attempt: AttemptId, chip_id: &str) -> Result<(), StoreError> {
-        self.write("recording the chip", &Actor::system(), |w| {
-            journal::set_chip(w, attempt, chip_id)
+            journal::records(w, attempt, records)
         })
     }
 

@@ -16,6 +16,8 @@ pub struct Inner {
     pub cards: Vec<Card>,
     pub attempts: Vec<Attempt>,
     pub successes: Vec<(AttemptId, AttemptSuccess)>,
+    /// Calls of [`Store::journal`] (one transaction each in a real store).
+    pub journal_commits: usize,
 }
 
 impl MemoryStore {
@@ -186,43 +188,31 @@ impl Store for MemoryStore {
         });
         Ok(Some((card, id)))
     }
-    fn step_started(&self, attempt: AttemptId, step: ProductionStep) -> Result<(), StoreError> {
+    fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().unwrap();
+        inner.journal_commits += 1;
         let a = inner.attempts.iter_mut().find(|a| a.id == attempt).unwrap();
-        a.steps.push(StepRecord {
-            step,
-            started_at: "now".into(),
-            finished_at: None,
-            outcome: None,
-        });
-        Ok(())
-    }
-    fn step_finished(
-        &self,
-        attempt: AttemptId,
-        step: ProductionStep,
-        error: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let mut inner = self.inner.lock().unwrap();
-        let a = inner.attempts.iter_mut().find(|a| a.id == attempt).unwrap();
-        let s = a
-            .steps
-            .iter_mut()
-            .rev()
-            .find(|s| s.step == step && s.finished_at.is_none())
-            .expect("intent journaled before outcome");
-        s.finished_at = Some("now".into());
-        s.outcome = Some(error.unwrap_or("ok").to_string());
-        Ok(())
-    }
-    fn set_attempt_chip(&self, attempt: AttemptId, chip_id: &str) -> Result<(), StoreError> {
-        let mut inner = self.inner.lock().unwrap();
-        inner
-            .attempts
-            .iter_mut()
-            .find(|a| a.id == attempt)
-            .unwrap()
-            .chip_id = Some(chip_id.into());
+        for r in records {
+            match *r {
+                JournalRecord::StepStarted(step) => a.steps.push(StepRecord {
+                    step,
+                    started_at: "now".into(),
+                    finished_at: None,
+                    outcome: None,
+                }),
+                JournalRecord::StepFinished(step, error) => {
+                    let s = a
+                        .steps
+                        .iter_mut()
+                        .rev()
+                        .find(|s| s.step == step && s.finished_at.is_none())
+                        .expect("intent journaled before outcome");
+                    s.finished_at = Some("now".into());
+                    s.outcome = Some(error.unwrap_or("ok").to_string());
+                }
+                JournalRecord::Chip(chip) => a.chip_id = Some(chip.into()),
+            }
+        }
         Ok(())
     }
     fn attempt_succeeded(

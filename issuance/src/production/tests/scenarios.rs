@@ -101,6 +101,10 @@ fn happy_path_produces_every_card_on_every_station_with_a_full_journal() {
         assert!(a.steps.iter().all(|s| s.outcome.as_deref() == Some("ok")));
         assert!(a.chip_id.is_some(), "chip journaled");
     }
+    // Per card: the feed intent (with the planned chip), the encode, print and eject intents
+    // (each with the previous step's outcome, the print one also with the chip read back), and
+    // the eject outcome: 5 commits instead of 10 separate ones.
+    assert_eq!(inner.journal_commits, 6 * 5);
     assert!(
         inner
             .successes

@@ -9,7 +9,7 @@ use super::rows::{
 };
 use super::writer::Writer;
 use crate::model::*;
-use crate::store::{AttemptSuccess, SealedSecrets, StoreError};
+use crate::store::{AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
 
 /// Takes the next card of the order waiting for production and opens an attempt for it.
 pub fn begin(
@@ -94,13 +94,29 @@ fn require_in_flight(conn: &Connection, id: AttemptId) -> Result<(Card, OrderId)
     Ok((card, order))
 }
 
+/// Journals the records of one attempt, in order.
+pub fn records(
+    w: &Writer<'_>,
+    attempt: AttemptId,
+    records: &[JournalRecord<'_>],
+) -> Result<(), StoreError> {
+    attempt_head(w.conn, attempt)?;
+    for r in records {
+        match *r {
+            JournalRecord::StepStarted(step) => step_started(w, attempt, step)?,
+            JournalRecord::StepFinished(step, error) => step_finished(w, attempt, step, error)?,
+            JournalRecord::Chip(chip) => set_chip(w, attempt, chip)?,
+        }
+    }
+    Ok(())
+}
+
 /// Journals the intent of a step.
-pub fn step_started(
+fn step_started(
     w: &Writer<'_>,
     attempt: AttemptId,
     step: ProductionStep,
 ) -> Result<(), StoreError> {
-    attempt_head(w.conn, attempt)?;
     w.conn
         .prepare_cached(
             "INSERT INTO attempt_steps (attempt_id, step, started_at) VALUES (?1, ?2, ?3)",
@@ -112,14 +128,13 @@ pub fn step_started(
 
 /// Journals the outcome of the latest unfinished `step` of the attempt (or a new finished row
 /// when the intent was never journaled).
-pub fn step_finished(
+fn step_finished(
     w: &Writer<'_>,
     attempt: AttemptId,
     step: ProductionStep,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
     const OP: &str = "journaling a step";
-    attempt_head(w.conn, attempt)?;
     let outcome = error.unwrap_or("ok");
     let changed = w
         .conn
@@ -143,13 +158,10 @@ pub fn step_finished(
 }
 
 /// Records the chip serial of an attempt.
-pub fn set_chip(w: &Writer<'_>, attempt: AttemptId, chip_id: &str) -> Result<(), StoreError> {
-    attempt_head(w.conn, attempt)?;
+fn set_chip(w: &Writer<'_>, attempt: AttemptId, chip_id: &str) -> Result<(), StoreError> {
     w.conn
-        .execute(
-            "UPDATE attempts SET chip_id = ?1 WHERE id = ?2",
-            params![chip_id, attempt],
-        )
+        .prepare_cached("UPDATE attempts SET chip_id = ?1 WHERE id = ?2")
+        .and_then(|mut st| st.execute(params![chip_id, attempt]))
         .map_err(backend("recording the chip"))?;
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! [`cardline_device::PrinterLink`] (serial, USB, TCP, or the simulator). Each escape command is
 //! one type in [`commands`] (frame and reply parser side by side); [`channel`] is the single
 //! send path; [`fault`] is the `ERR …` vocabulary shared with the simulator (documented in
-//! `docs/printer-driver.md`); [`panels`] encodes YMC (`Db`) and K/O (`Dbc`) panels.
+//! `docs/printer-driver.md`); [`panels`] encodes YMC (`Db`, `Dbc`) and K/O (`Dbc`) panels and
+//! [`color_wire`] turns a colour side into its three payloads in one pass.
 //!
 //! ```
 //! use cardline_evolis::commands::{Command, ReadCardPosition};
@@ -25,6 +26,7 @@
 //! ```
 
 pub mod channel;
+pub mod color_wire;
 pub mod commands;
 pub mod fault;
 pub mod frame;
@@ -34,6 +36,7 @@ pub mod printer;
 pub mod scripted;
 
 pub use channel::CommandChannel;
+pub use color_wire::{ColorPayload, color_payloads};
 pub use fault::{FAULT_REPLIES, Fault};
 pub use panels::{
     ColorLevels, color_levels, compress_color, compress_mono, encode_color, pack_levels,

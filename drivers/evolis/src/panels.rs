@@ -96,47 +96,49 @@ pub fn pack_levels(values: &[u8], levels: ColorLevels) -> Vec<u8> {
 /// bits); a run of count 0 blanks the rest of the line. Runs never cross a line end, and a
 /// count byte of 0 is only ever sent to blank the rest of a line.
 pub fn compress_color(values: &[u8], levels: ColorLevels) -> Vec<u8> {
-    let bits = levels.bits();
-    let max_run = 255 + 256 * (7 - bits) as usize;
     let mut out = Vec::new();
     for line in values.chunks(PANEL_WIDTH) {
-        let used = line.iter().rposition(|&v| v != 0).map_or(0, |i| i + 1);
-        let mut x = 0;
-        while x < used {
-            let v = line[x];
-            let run = line[x..used].iter().take_while(|&&d| d == v).count();
-            x += run;
-            let mut left = run;
-            while left > 0 {
-                if left < 3 {
-                    out.extend(std::iter::repeat_n(v, left));
-                    break;
-                }
-                let mut n = left.min(max_run);
-                if n > 255 && n % 256 == 0 {
-                    n -= 1; // keep the count byte non-zero
-                }
-                let (extra, count) = (n / 256, n % 256);
-                let spare_bits = ((1u8 << extra) - 1) << bits;
-                out.push(0x80 | spare_bits | v);
-                out.push(count as u8);
-                left -= n;
-            }
-        }
-        if used < PANEL_WIDTH {
-            out.extend_from_slice(&[0x80, 0x00]);
-        }
+        compress_color_line(line, levels, &mut out);
     }
     out
+}
+
+/// Appends the run-length form of one line of levels (see [`compress_color`]).
+pub(crate) fn compress_color_line(line: &[u8], levels: ColorLevels, out: &mut Vec<u8>) {
+    let bits = levels.bits();
+    let max_run = 255 + 256 * (7 - bits) as usize;
+    let used = line.iter().rposition(|&v| v != 0).map_or(0, |i| i + 1);
+    let mut x = 0;
+    while x < used {
+        let v = line[x];
+        let run = line[x..used].iter().take_while(|&&d| d == v).count();
+        x += run;
+        let mut left = run;
+        while left > 0 {
+            if left < 3 {
+                out.extend(std::iter::repeat_n(v, left));
+                break;
+            }
+            let mut n = left.min(max_run);
+            if n > 255 && n % 256 == 0 {
+                n -= 1; // keep the count byte non-zero
+            }
+            let (extra, count) = (n / 256, n % 256);
+            let spare_bits = ((1u8 << extra) - 1) << bits;
+            out.push(0x80 | spare_bits | v);
+            out.push(count as u8);
+            left -= n;
+        }
+    }
+    if used < PANEL_WIDTH {
+        out.extend_from_slice(&[0x80, 0x00]);
+    }
 }
 
 /// One quantised level per dot for each of Y, M and C (the input of [`compress_color`] and
 /// [`pack_levels`]), by table lookup: one 256-entry RGB value → dye level table per panel.
 pub fn color_levels(panel: &ColorPanel, levels: ColorLevels) -> [Vec<u8>; 3] {
-    let mut dye = [0u8; 256];
-    for (v, d) in dye.iter_mut().enumerate() {
-        *d = levels.quantise(255 - v as u8) as u8;
-    }
+    let dye = dye_table(levels);
     let n = PANEL_WIDTH * PANEL_HEIGHT;
     let mut out = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
     let [y, m, c] = &mut out;
@@ -152,6 +154,15 @@ pub fn color_levels(panel: &ColorPanel, levels: ColorLevels) -> [Vec<u8>; 3] {
         *c = dye[usize::from(px[0])];
     }
     out
+}
+
+/// RGB value (0–255) → quantised dye level (Y from B, M from G, C from R).
+pub(crate) fn dye_table(levels: ColorLevels) -> [u8; 256] {
+    let mut dye = [0u8; 256];
+    for (v, d) in dye.iter_mut().enumerate() {
+        *d = levels.quantise(255 - v as u8) as u8;
+    }
+    dye
 }
 
 /// The `Dbc` payload of a 1-bit panel (§1.6): per line, a count byte N and the first N bytes of

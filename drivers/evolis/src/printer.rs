@@ -1,6 +1,7 @@
 //! [`EvolisPrinter`]: the [`CardPrinter`] of the Evolis family (spec §1.7 job flows).
 
 use crate::channel::CommandChannel;
+use crate::color_wire::{ColorPayload, color_payloads};
 use crate::commands::{
     DownloadCompressed, DownloadCompressedColor, DownloadPanel, EjectAtEnd, EndSequence,
     ErrorManagement, Identity, InsertToContactStation, PanelName, ReadCardPosition,
@@ -9,7 +10,7 @@ use crate::commands::{
     StartSequence,
 };
 use crate::model::capabilities_for_model;
-use crate::panels::{ColorLevels, color_levels, compress_color, compress_mono, pack_levels};
+use crate::panels::{ColorLevels, compress_mono};
 use cardline_device::{
     CardImage, CardPosition, CardPrinter, CardSide, ColorPanel, JobPhase, MonoPanel, Overlay,
     PrinterCapabilities, PrinterError, PrinterLink, PrinterStatus,
@@ -153,30 +154,29 @@ impl<L: PrinterLink> EvolisPrinter<L> {
     }
 
     /// Sends the Y, M and C panels: run-length `Dbc` when enabled and smaller, else raw `Db`.
-    /// The dots are quantised once; a panel is bit-packed only when it goes raw.
     fn send_color(&mut self, color: &ColorPanel) -> Result<(), PrinterError> {
         let levels = self.config.color_levels;
         let panels = [PanelName::Yellow, PanelName::Magenta, PanelName::Cyan];
-        for (panel, values) in panels.into_iter().zip(color_levels(color, levels)) {
-            if self.config.compress_color {
-                let packed = compress_color(&values, levels);
-                if packed.len() < levels.panel_bytes() {
+        let payloads = color_payloads(color, levels, self.config.compress_color);
+        for (panel, payload) in panels.into_iter().zip(&payloads) {
+            match payload {
+                ColorPayload::RunLength(data) => {
                     let c = DownloadCompressedColor {
                         panel,
                         levels: levels.count(),
-                        data: &packed,
+                        data,
                     };
                     self.run(&c, JobPhase::Printing)?;
-                    continue;
+                }
+                ColorPayload::Raw(data) => {
+                    let d = DownloadPanel {
+                        panel,
+                        levels: levels.count(),
+                        data,
+                    };
+                    self.run(&d, JobPhase::Printing)?;
                 }
             }
-            let data = pack_levels(&values, levels);
-            let d = DownloadPanel {
-                panel,
-                levels: levels.count(),
-                data: &data,
-            };
-            self.run(&d, JobPhase::Printing)?;
         }
         Ok(())
     }

@@ -146,6 +146,7 @@ fn colour_duplex_sends_ymc_then_k_then_o_per_side() {
         .command("Se", "OK");
     let config = EvolisConfig {
         color_levels: levels,
+        compress_color: false, // raw `Db` colour: the run-length form is checked elsewhere
         ..fast()
     };
     let mut p = EvolisPrinter::connect(link, config).unwrap();

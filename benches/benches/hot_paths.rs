@@ -9,8 +9,8 @@ use std::time::Duration;
 use cardline_apdu::command::{Command, LengthEncoding};
 use cardline_device::{CardPrinter, ColorPanel, LinkError, MonoPanel, PrinterLink};
 use cardline_evolis::{
-    ColorLevels, EvolisConfig, EvolisPrinter, color_levels, compress_color, compress_mono,
-    encode_color,
+    ColorLevels, EvolisConfig, EvolisPrinter, color_levels, color_payloads, compress_color,
+    compress_mono, encode_color,
 };
 use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
 use cardline_issuance::model::{OrderSelection, ProductionStep};
@@ -73,12 +73,19 @@ fn panels(c: &mut Criterion) {
     c.bench_function("evolis/ymc_panel_conversion_64_levels", |b| {
         b.iter(|| encode_color(black_box(&color), ColorLevels::default()))
     });
-    // What the driver does by default: quantise once, run-length compress each dye.
-    c.bench_function("evolis/ymc_levels_and_dbc_64_levels", |b| {
-        b.iter(|| {
-            color_levels(black_box(&color), ColorLevels::default())
-                .map(|v| compress_color(&v, ColorLevels::default()).len())
-        })
+    // The default temporary card's colour side, as the driver sends it by default (one pass,
+    // run-length Dbc), next to the two-pass way (whole-panel levels, then compress).
+    let face = PreparedFace::new(&builtin_template("temporary").unwrap()).unwrap();
+    let image = face
+        .render(&CardFields::for_number("TMP000012345"))
+        .unwrap();
+    let card = image.front.color.expect("the temporary face has colour");
+    let levels = ColorLevels::default();
+    c.bench_function("evolis/temporary_face_ymc_dbc_one_pass", |b| {
+        b.iter(|| color_payloads(black_box(&card), levels, true))
+    });
+    c.bench_function("evolis/temporary_face_ymc_dbc_two_passes", |b| {
+        b.iter(|| color_levels(black_box(&card), levels).map(|v| compress_color(&v, levels)))
     });
 }
 

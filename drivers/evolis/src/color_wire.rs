@@ -82,10 +82,13 @@ pub fn color_payloads(
 /// One line of RGB dots → one line of Y, M and C levels.
 fn quantise_line(row: &[u8], dye: &[u8; 256], lines: &mut [[u8; PANEL_WIDTH]; 3]) {
     let [y, m, c] = lines;
-    for (x, px) in row.chunks_exact(3).enumerate() {
-        y[x] = dye[usize::from(px[2])];
-        m[x] = dye[usize::from(px[1])];
-        c[x] = dye[usize::from(px[0])];
+    let dots = row
+        .chunks_exact(3)
+        .zip(y.iter_mut().zip(m.iter_mut().zip(c.iter_mut())));
+    for (px, (y, (m, c))) in dots {
+        *y = dye[usize::from(px[2])];
+        *m = dye[usize::from(px[1])];
+        *c = dye[usize::from(px[0])];
     }
 }
 

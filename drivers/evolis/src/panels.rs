@@ -111,7 +111,7 @@ pub(crate) fn compress_color_line(line: &[u8], levels: ColorLevels, out: &mut Ve
     let mut x = 0;
     while x < used {
         let v = line[x];
-        let run = line[x..used].iter().take_while(|&&d| d == v).count();
+        let run = run_length(&line[x..used], v);
         x += run;
         let mut left = run;
         while left > 0 {
@@ -120,7 +120,7 @@ pub(crate) fn compress_color_line(line: &[u8], levels: ColorLevels, out: &mut Ve
                 break;
             }
             let mut n = left.min(max_run);
-            if n > 255 && n % 256 == 0 {
+            if n > 255 && n.is_multiple_of(256) {
                 n -= 1; // keep the count byte non-zero
             }
             let (extra, count) = (n / 256, n % 256);
@@ -133,6 +133,20 @@ pub(crate) fn compress_color_line(line: &[u8], levels: ColorLevels, out: &mut Ve
     if used < PANEL_WIDTH {
         out.extend_from_slice(&[0x80, 0x00]);
     }
+}
+
+/// How many leading dots of `dots` equal `v`, eight at a time while whole words match.
+fn run_length(dots: &[u8], v: u8) -> usize {
+    let word = u64::from_ne_bytes([v; 8]);
+    let mut n = 0;
+    for chunk in dots.chunks_exact(8) {
+        let w = u64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
+        if w != word {
+            break;
+        }
+        n += 8;
+    }
+    n + dots[n..].iter().take_while(|&&d| d == v).count()
 }
 
 /// One quantised level per dot for each of Y, M and C (the input of [`compress_color`] and

@@ -36,8 +36,8 @@ pub fn produce_cards(
     let order = line.order(cards);
     let mut st = sim_line(stations, boot);
     let started = Instant::now();
-    let run = line.produce(order, &mut st, &AtomicBool::new(false));
-    (started.elapsed(), run.summary)
+    let summary = line.produce_streamed(order, &mut st, &AtomicBool::new(false), &|_| {});
+    (started.elapsed(), summary)
 }
 
 /// Peak resident memory of this process in kB (`VmHWM`), when /proc tells.
@@ -84,7 +84,8 @@ pub fn timed_sim_line(n: usize, boot: u64, time_scale: f64, keygen: Duration) ->
                 let mut card = SimCard::new(SimCardConfig::from_seed(seed + u64::from(c)));
                 card.faults_mut().slow_key_generation = Some(keygen);
                 card
-            });
+            })
+            .keeping_chips(1);
             let config = EvolisConfig {
                 poll_interval: Duration::from_millis(5),
                 ..EvolisConfig::default()

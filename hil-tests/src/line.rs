@@ -137,6 +137,22 @@ impl TestLine {
             watch(e);
             events.lock().expect("events").push(e.clone())
         };
+        let summary = self.produce_streamed(order, stations, cancel, &sink);
+        Produced {
+            summary,
+            events: events.into_inner().expect("events"),
+        }
+    }
+
+    /// Produces the order, handing every event to `sink` and keeping none (long runs: memory
+    /// stays flat however many cards the order has).
+    pub fn produce_streamed(
+        &self,
+        order: OrderId,
+        stations: &mut [Station],
+        cancel: &AtomicBool,
+        sink: &(dyn Fn(&ProductionEvent) + Sync),
+    ) -> ProductionSummary {
         let not_after = time::OffsetDateTime::now_utc() + time::Duration::days(30);
         let issuer = ProfileIssuer::new(&self.ca, &self.profiles, not_after);
         let sealer = Sealer(&self.station_key);
@@ -148,13 +164,9 @@ impl TestLine {
             sealer: &sealer,
             face: &face,
             cancel,
-            events: &sink,
+            events: sink,
         };
-        let summary = produce_order(&p, order, stations).expect("production runs");
-        Produced {
-            summary,
-            events: events.into_inner().expect("events"),
-        }
+        produce_order(&p, order, stations).expect("production runs")
     }
 
     /// Cards of the order by state.

@@ -142,7 +142,8 @@ pub fn sim_station(name: &str, faults: Vec<ScriptedFault>, mute: Vec<u32>) -> Ri
 
 /// Like [`sim_station`], with the chips' serials derived from `seed` (a process that restarts
 /// its simulated line must use a new seed: real blanks never repeat a serial), keeping the last
-/// `keep_printed` printed cards in memory (0 for long runs).
+/// `keep_printed` printed cards and chips in memory (0 for long runs: then only the chip in the
+/// station).
 pub fn sim_station_seeded(
     name: &str,
     faults: Vec<ScriptedFault>,
@@ -164,7 +165,8 @@ pub fn sim_station_seeded(
             card.faults_mut().mute = true;
         }
         card
-    });
+    })
+    .keeping_chips(keep_printed);
     let printer = EvolisPrinter::connect(handle.link(), fast_driver())
         .expect("driver connects to the simulated printer");
     RigStation {

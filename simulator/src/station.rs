@@ -49,8 +49,12 @@ pub struct SimStation {
     printer: SimPrinterHandle,
     chips: Box<dyn ChipFactory>,
     cards: BTreeMap<u32, SharedSimCard>,
+    keep_chips: usize,
     reader: String,
 }
+
+/// How many chips of the last cards a station keeps for inspection by default.
+pub const KEEP_CHIPS: usize = 64;
 
 impl std::fmt::Debug for SimStation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,8 +73,16 @@ impl SimStation {
             printer,
             chips: Box::new(chips),
             cards: BTreeMap::new(),
+            keep_chips: KEEP_CHIPS,
             reader,
         }
+    }
+
+    /// Keeps only the chips of the last `n` cards (at least 1: the card in the station), so a
+    /// long run does not hold every chip it ever made ([`KEEP_CHIPS`] by default).
+    pub fn keeping_chips(mut self, n: usize) -> Self {
+        self.keep_chips = n.max(1);
+        self
     }
 
     /// A station whose card `n` gets a default PIV chip with a serial derived from `seed + n`.
@@ -90,8 +102,8 @@ impl SimStation {
         self.printer.link()
     }
 
-    /// The chip of card `card_number`, if the station ever made it (also after the card left,
-    /// so tests can inspect what was encoded).
+    /// The chip of card `card_number`, if the station made it and still keeps it (also after
+    /// the card left, so tests can inspect what was encoded).
     pub fn chip(&self, card_number: u32) -> Option<SharedSimCard> {
         self.cards.get(&card_number).cloned()
     }
@@ -130,6 +142,9 @@ impl CardReader for SimStation {
             .entry(number)
             .or_insert_with(|| SimCardTransport::share(chips.fresh_chip(number)))
             .clone();
+        while self.cards.len() > self.keep_chips {
+            self.cards.pop_first(); // the oldest card; the one in the station is the newest
+        }
         Ok(Box::new(StationSession {
             printer: &self.printer,
             number,

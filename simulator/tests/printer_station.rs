@@ -100,6 +100,20 @@ fn every_card_fed_has_its_own_fresh_chip() {
 }
 
 #[test]
+fn a_station_keeps_only_the_chips_of_the_last_cards_it_is_told_to() {
+    let (_, station) = station();
+    let mut station = station.keeping_chips(2);
+    let mut link = station.printer_link();
+    for n in 1..=4u32 {
+        assert_eq!(command(&mut link, "Sis"), "OK");
+        assert_eq!(serial_of(&mut station), 20_000_000 + n);
+        assert_eq!(command(&mut link, "Se"), "OK");
+    }
+    assert_eq!(station.cards_seen(), [3, 4], "the oldest chips are dropped");
+    assert!(station.chip(1).is_none());
+}
+
+#[test]
 fn seeded_chips_are_reproducible() {
     let make = || {
         let printer = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig::default()));

@@ -34,7 +34,7 @@ fn default_temporary_card_bytes_compressed_vs_raw() {
     for levels in [ColorLevels::L32, ColorLevels::L64, ColorLevels::L128] {
         let ymc = 3 * levels.panel_bytes();
         println!(
-            "{} levels: YMC {ymc} + K + O = {} compressed, {} raw",
+            "{} levels, colour raw (compress_color = false): YMC {ymc} + K + O = {}, all raw {}",
             levels.count(),
             ymc + k_c + o_c,
             ymc + 2 * raw_mono
@@ -55,10 +55,15 @@ fn default_temporary_card_bytes_compressed_vs_raw() {
             .map(|v| compress_color(v, levels).len().min(levels.panel_bytes()))
             .sum();
         println!(
-            "{} levels with run-length YMC (opt-in): YMC {rle} + K + O = {}",
+            "{} levels as sent by default (run-length YMC): YMC {rle} + K + O = {}",
             levels.count(),
             rle + k_c + o_c
         );
         assert!(rle < 3 * levels.panel_bytes() / 10);
+        let raw = 3 * levels.panel_bytes() + 2 * raw_mono;
+        assert!(
+            rle + k_c + o_c <= raw / 4,
+            "issue 6: at most a quarter of the raw panels"
+        );
     }
 }

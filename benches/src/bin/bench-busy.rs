@@ -13,7 +13,7 @@ fn main() {
     let per_station: u32 = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(4);
     let scale = 0.1;
     let keygen = Duration::from_millis(200); // 2 s at real speed, scaled 10×
     let mut single_rate = None;

@@ -36,4 +36,4 @@ bench-scale: setup
 ## bench-busy: achieved vs ideal throughput of 1, 4, 16 and 64 simulated stations (timings ÷10)
 bench-busy: setup
 	$(CARGO) build --release -p cardline-benches --bin bench-busy
-	./target/release/bench-busy 4
+	./target/release/bench-busy 8

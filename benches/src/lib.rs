@@ -63,7 +63,12 @@ pub fn cpu_time() -> Option<Duration> {
 
 /// `n` simulated stations with realistic device timings scaled by `time_scale` (a 225
 /// colour-cards/hour printer; `keygen` models the chip's on-card key generation).
-pub fn timed_sim_line(n: usize, boot: u64, time_scale: f64, keygen: Duration) -> Vec<Station> {
+pub fn timed_sim_line(
+    n: usize,
+    boot: u64,
+    time_scale: f64,
+    keygen: Duration,
+) -> (Vec<Station>, Vec<cardline_sim::printer::SimPrinterHandle>) {
     use cardline_evolis::{EvolisConfig, EvolisPrinter};
     use cardline_sim::card::{SimCard, SimCardConfig};
     use cardline_sim::clock::TimeModel;
@@ -90,14 +95,15 @@ pub fn timed_sim_line(n: usize, boot: u64, time_scale: f64, keygen: Duration) ->
                 poll_interval: Duration::from_millis(5),
                 ..EvolisConfig::default()
             };
-            Station {
+            let station = Station {
                 name: format!("busy-{}", i + 1),
                 printer: Box::new(
                     EvolisPrinter::connect(handle.link(), config).expect("driver connects"),
                 ),
                 reader: Box::new(reader),
                 encoder: Some(Box::new(cardline_piv::PivEncoder::new())),
-            }
+            };
+            (station, handle)
         })
-        .collect()
+        .unzip()
 }

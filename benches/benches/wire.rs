@@ -11,8 +11,7 @@
 //! or yubico-piv-tool. Holds /tmp/cardline-vpcd.lock for the whole run.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cardline_device::{
@@ -22,18 +21,10 @@ use cardline_device::{
 use cardline_hil::TestLine;
 use cardline_issuance::ca::{CertificateAuthority, ProfileIssuer};
 use cardline_issuance::options::Options;
-use cardline_pcsc::PcscReaders;
 use cardline_piv::{PivEncoder, PivSession};
 use cardline_sim::card::{ALG_ECCP256, SharedSimCard, SimCard, SimCardConfig, SimCardTransport};
-use cardline_sim::vpcd::{VPCD_PORT, VpcdCard, VpcdHandle, reader_name_for_port};
 use criterion::Criterion;
 
-/// The pcscd socket; without it the benchmark skips.
-const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
-/// The lock every user of the vpcd readers takes (same file and protocol as the PC/SC rig).
-const LOCK_FILE: &str = "/tmp/cardline-vpcd.lock";
-/// How long a card may take to appear in or leave the reader (pcscd polls every ~0.4 s).
-const CARD_TIMEOUT: Duration = Duration::from_secs(10);
 /// What both tools set.
 const NEW_PIN: &str = "918273";
 const NEW_PUK: &str = "55667788";
@@ -46,12 +37,16 @@ const DEFAULT_MGM_KEY: [u8; 24] = [
 /// The management key yubico-piv-tool sets (3DES, like the card's factory key).
 const YPT_NEW_MGM_KEY: &str = "0F0E0D0C0B0A09080706050403020100F0E0D0C0B0A09080";
 
-/// The vpcd reader with the rig lock held.
+/// The PC/SC rig of the pcscd tests: pcscd + vpcd, the reader lock, visible skips.
+#[path = "../../drivers/pcsc/tests/common/mod.rs"]
+mod common;
+
+use common::{CARD_TIMEOUT, Rig};
+
+/// Where yubico-piv-tool's files go; each card is plugged in by a [`Rig`] of its own.
 struct WireRig {
-    readers: PcscReaders,
     reader: String,
     dir: PathBuf,
-    _lock: File,
 }
 
 /// What one personalisation cost, as seen by the card.
@@ -69,64 +64,21 @@ impl WireRig {
     /// `None` (after printing `skipped: ...`) when pcscd, the vpcd reader or yubico-piv-tool
     /// is missing.
     fn start() -> Option<WireRig> {
-        if !Path::new(PCSCD_SOCKET).exists() {
-            cardline_device::skipped!("wire: pcscd is not running ({PCSCD_SOCKET} absent)");
+        if !common::tools_present("wire", &["yubico-piv-tool"]) {
             return None;
         }
-        if !on_path("yubico-piv-tool") {
-            cardline_device::skipped!("wire: `yubico-piv-tool` is not installed");
-            return None;
-        }
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(LOCK_FILE)
-            .expect("open the vpcd lock file");
-        lock.lock().expect("lock the vpcd readers");
-        let readers = PcscReaders::establish().expect("pcscd answers");
-        let reader = reader_name_for_port(VPCD_PORT).expect("vpcd slot 0");
-        if !readers.list().expect("list readers").contains(&reader) {
-            cardline_device::skipped!(
-                "wire: pcscd has no reader `{reader}` (vsmartcard-vpcd missing)"
-            );
-            return None;
-        }
-        assert!(
-            readers.wait_for_removal(&reader, CARD_TIMEOUT).unwrap(),
-            "a foreign card stays in {reader}"
-        );
-        let dir = std::env::temp_dir().join(format!("cardline-wire-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let probe = Rig::start("wire")?;
         Some(WireRig {
-            readers,
-            reader,
-            dir,
-            _lock: lock,
+            reader: probe.reader.clone(),
+            dir: common::temp_dir("wire"),
         })
     }
 
-    /// Plugs a factory-fresh card into the reader and waits until pcscd sees it.
-    fn plug(&self, seed: u64) -> (SharedSimCard, VpcdHandle) {
-        let card = SimCardTransport::share(SimCard::new(SimCardConfig::from_seed(seed)));
-        let vpcd = VpcdCard::spawn(card.clone(), ([127, 0, 0, 1], VPCD_PORT).into());
-        self.readers
-            .wait_for_card(&self.reader, CARD_TIMEOUT)
-            .expect("the simulated card appears in the reader");
-        (card, vpcd)
-    }
-
-    /// Pulls the card and waits until pcscd saw it go.
-    fn unplug(&self, vpcd: VpcdHandle) {
-        vpcd.stop();
-        assert!(
-            self.readers
-                .wait_for_removal(&self.reader, CARD_TIMEOUT)
-                .unwrap(),
-            "the card stays in {}",
-            self.reader
-        );
+    /// Plugs a factory-fresh card into the reader (the reader lock is held until the returned
+    /// rig is dropped, which pulls the card).
+    fn plug(&self, seed: u64) -> Rig {
+        Rig::start_with("wire", SimCard::new(SimCardConfig::from_seed(seed)))
+            .expect("pcscd and the vpcd reader were there at the start")
     }
 }
 
@@ -134,12 +86,6 @@ impl Drop for WireRig {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).exists()))
-        .unwrap_or(false)
 }
 
 /// The personalisation plan of card `n` (the production defaults: one P-256 key in 9a).
@@ -166,10 +112,14 @@ fn cardline_run(
     plan: &EncodingPlan,
     ca_subject: &[u8],
 ) -> WireFigures {
-    let (card, vpcd) = rig.plug(1);
+    let plugged = rig.plug(1);
+    let (card, vpcd) = (
+        plugged.card.clone(),
+        plugged.vpcd.as_ref().expect("plugged"),
+    );
     let started = Instant::now();
     let receipt = {
-        let reader = rig.readers.find(&rig.reader).expect("reader");
+        let reader = plugged.readers.find(&plugged.reader).expect("reader");
         let mut session = reader.open(CARD_TIMEOUT).expect("session");
         PivEncoder::new()
             .encode(&mut session, plan, issuer)
@@ -185,7 +135,7 @@ fn cardline_run(
         invocations: 1,
         wall,
     };
-    rig.unplug(vpcd);
+    drop(plugged);
     assert_eq!(
         u64::from(receipt.apdus),
         figures.apdus,
@@ -216,7 +166,11 @@ fn yubico_run(
     ca_subject: &[u8],
     grouping: Grouping,
 ) -> WireFigures {
-    let (card, vpcd) = rig.plug(2);
+    let plugged = rig.plug(2);
+    let (card, vpcd) = (
+        plugged.card.clone(),
+        plugged.vpcd.as_ref().expect("plugged"),
+    );
     let path = |f: &str| rig.dir.join(f).to_string_lossy().into_owned();
     let (pub_pem, cert_der) = (path("pub9a.pem"), path("cert9a.der"));
     let new_key = format!("--new-key={YPT_NEW_MGM_KEY}");
@@ -281,7 +235,7 @@ fn yubico_run(
         invocations: per_invocation.len() as u32,
         wall,
     };
-    rig.unplug(vpcd);
+    drop(plugged);
     println!("{}: APDUs per invocation {per_invocation:?}", figures.tool);
     check_personalised(&card, figures.tool, ca_subject);
     figures
@@ -435,8 +389,9 @@ fn instruction_name(ins: u8) -> String {
 /// Criterion: cardline's full personalisation through pcscd, a fresh card content each time
 /// (the same card stays in the reader; its state is replaced by a factory-fresh one).
 fn bench_cardline(c: &mut Criterion, rig: &WireRig, line: &TestLine, issuer: &ProfileIssuer<'_>) {
-    let (card, vpcd) = rig.plug(3);
-    let reader = rig.readers.find(&rig.reader).expect("reader");
+    let plugged = rig.plug(3);
+    let card = plugged.card.clone();
+    let reader = plugged.readers.find(&plugged.reader).expect("reader");
     let mut serial = 10u64;
     let mut g = c.benchmark_group("wire");
     g.sample_size(10)
@@ -454,7 +409,7 @@ fn bench_cardline(c: &mut Criterion, rig: &WireRig, line: &TestLine, issuer: &Pr
     });
     g.finish();
     drop(reader);
-    rig.unplug(vpcd);
+    drop(plugged);
 }
 
 fn main() {

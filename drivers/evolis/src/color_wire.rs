@@ -10,7 +10,7 @@
 
 use cardline_device::{ColorPanel, PANEL_WIDTH};
 
-use crate::panels::{ColorLevels, compress_color_line, dye_table, pack_levels};
+use crate::panels::{ColorLevels, compress_color_line, dye_table, pack_levels, quantise_dots};
 
 /// One Y, M or C panel's payload.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub fn color_payloads(
     let mut lines = [[0u8; PANEL_WIDTH]; 3];
     let rows = panel.rgb().chunks_exact(PANEL_WIDTH * 3);
     for (y, row) in rows.enumerate() {
-        quantise_line(row, &dye, &mut lines);
+        quantise_dots(row, &dye, &mut lines);
         for dye_index in 0..3 {
             let line = &lines[dye_index];
             let payload = &mut out[dye_index];
@@ -61,35 +61,20 @@ pub fn color_payloads(
                 payload.reserve(raw_len);
                 for earlier in panel.rgb().chunks_exact(PANEL_WIDTH * 3).take(y + 1) {
                     let mut again = [[0u8; PANEL_WIDTH]; 3];
-                    quantise_line(earlier, &dye, &mut again);
+                    quantise_dots(earlier, &dye, &mut again);
                     payload.extend_from_slice(&pack_levels(&again[dye_index], levels));
                 }
             }
         }
     }
-    let mut n = 0;
-    out.map(|bytes| {
-        let payload = if raw[n] {
+    std::array::from_fn(|i| {
+        let bytes = std::mem::take(&mut out[i]);
+        if raw[i] {
             ColorPayload::Raw(bytes)
         } else {
             ColorPayload::RunLength(bytes)
-        };
-        n += 1;
-        payload
+        }
     })
-}
-
-/// One line of RGB dots → one line of Y, M and C levels.
-fn quantise_line(row: &[u8], dye: &[u8; 256], lines: &mut [[u8; PANEL_WIDTH]; 3]) {
-    let [y, m, c] = lines;
-    let dots = row
-        .chunks_exact(3)
-        .zip(y.iter_mut().zip(m.iter_mut().zip(c.iter_mut())));
-    for (px, (y, (m, c))) in dots {
-        *y = dye[usize::from(px[2])];
-        *m = dye[usize::from(px[1])];
-        *c = dye[usize::from(px[0])];
-    }
 }
 
 #[cfg(test)]

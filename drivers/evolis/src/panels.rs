@@ -152,22 +152,26 @@ fn run_length(dots: &[u8], v: u8) -> usize {
 /// One quantised level per dot for each of Y, M and C (the input of [`compress_color`] and
 /// [`pack_levels`]), by table lookup: one 256-entry RGB value → dye level table per panel.
 pub fn color_levels(panel: &ColorPanel, levels: ColorLevels) -> [Vec<u8>; 3] {
-    let dye = dye_table(levels);
     let n = PANEL_WIDTH * PANEL_HEIGHT;
     let mut out = [vec![0u8; n], vec![0u8; n], vec![0u8; n]];
-    let [y, m, c] = &mut out;
-    for (((px, y), m), c) in panel
-        .rgb()
+    quantise_dots(panel.rgb(), &dye_table(levels), &mut out);
+    out
+}
+
+/// RGB dots → their Y, M and C levels through `dye` (see [`dye_table`]); `out` holds one
+/// level slice per dye, as long as the dots (a whole panel or one line).
+pub(crate) fn quantise_dots<T: AsMut<[u8]>>(rgb: &[u8], dye: &[u8; 256], out: &mut [T; 3]) {
+    let [y, m, c] = out;
+    let dots = rgb
         .chunks_exact(3)
-        .zip(y.iter_mut())
-        .zip(m.iter_mut())
-        .zip(c.iter_mut())
-    {
+        .zip(y.as_mut().iter_mut())
+        .zip(m.as_mut().iter_mut())
+        .zip(c.as_mut().iter_mut());
+    for (((px, y), m), c) in dots {
         *y = dye[usize::from(px[2])];
         *m = dye[usize::from(px[1])];
         *c = dye[usize::from(px[0])];
     }
-    out
 }
 
 /// RGB value (0–255) → quantised dye level (Y from B, M from G, C from R).

@@ -89,10 +89,11 @@ impl IssuedIndex {
             .map_err(self.io("opening"))
     }
 
-    fn parse(&self, line: &[u8], number: usize) -> Result<IssuedRecord, CaError> {
+    /// Parses one line; `at` says where it is for the error ("line 7", "the line at byte 812").
+    fn parse(&self, line: &[u8], at: &dyn std::fmt::Display) -> Result<IssuedRecord, CaError> {
         serde_json::from_slice(line).map_err(|e| CaError::Corrupt {
             path: self.path.clone(),
-            why: format!("line {number}: {e}"),
+            why: format!("{at}: {e}"),
         })
     }
 
@@ -107,7 +108,7 @@ impl IssuedIndex {
         for (n, line) in BufReader::new(&file).split(b'\n').enumerate() {
             let line = line.map_err(self.io("reading"))?;
             if !line.trim_ascii().is_empty() {
-                out.push(self.parse(&line, n + 1)?);
+                out.push(self.parse(&line, &format_args!("line {}", n + 1))?);
             }
         }
         Ok(out)
@@ -137,7 +138,7 @@ impl IssuedIndex {
             if line.trim_ascii().is_empty() {
                 continue;
             }
-            let r = self.parse(&line, seen.lines)?;
+            let r = self.parse(&line, &format_args!("line {}", seen.lines))?;
             // The first record of a key is the one that counts, as when the file is scanned.
             seen.by_key.entry(r.spki_sha256).or_insert(SeenKey {
                 card_number: r.card_number.into(),
@@ -155,7 +156,7 @@ impl IssuedIndex {
         BufReader::new(&*file)
             .read_until(b'\n', &mut line)
             .map_err(self.io("reading"))?;
-        self.parse(&line, 0)
+        self.parse(&line, &format_args!("the line at byte {offset}"))
     }
 
     /// Under the index lock: recalls the certificate of `spki_sha256` when it was issued for

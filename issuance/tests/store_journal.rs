@@ -9,6 +9,15 @@ fn op() -> Actor {
     Actor("olga".into())
 }
 
+/// Each journaled step of an attempt with its outcome (`None` while in flight).
+fn outcomes(attempt: &Attempt) -> Vec<(ProductionStep, Option<String>)> {
+    attempt
+        .steps
+        .iter()
+        .map(|s| (s.step, s.outcome.clone()))
+        .collect()
+}
+
 fn order_of(n: u32) -> (SqliteStore, Order) {
     let store = SqliteStore::open_in_memory().unwrap();
     store
@@ -96,11 +105,7 @@ fn an_outcome_and_the_next_intent_commit_together() {
         Some("GUID-2"),
         "records apply in order"
     );
-    let steps: Vec<_> = inflight
-        .steps
-        .iter()
-        .map(|s| (s.step, s.outcome.clone()))
-        .collect();
+    let steps = outcomes(inflight);
     assert_eq!(
         steps,
         [
@@ -149,11 +154,7 @@ fn steps_are_journaled_as_intent_then_outcome() {
         (AttemptStatus::Failed, "st1", order.id)
     );
     assert!(at.finished_at.is_some());
-    let steps: Vec<_> = at
-        .steps
-        .iter()
-        .map(|s| (s.step, s.outcome.clone()))
-        .collect();
+    let steps = outcomes(at);
     assert_eq!(
         steps,
         [

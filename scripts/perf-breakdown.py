@@ -27,8 +27,9 @@ COMPONENTS = [
     ("allocation + copies",
      r"malloc|free|memmove|memset|memcpy|memcmp|realloc|_int_|unlink_chunk|__rdl_"),
     ("locks", r"[Mm]utex|futex|syscall"),
-    ("kernel (I/O, scheduling, page faults)", r"^\[k\]"),
 ]
+# Every kernel-side sample (`[k]`), whatever its symbol.
+KERNEL = "kernel (I/O, scheduling, page faults)"
 
 
 def main() -> None:
@@ -38,13 +39,10 @@ def main() -> None:
         if not m:
             continue
         share, kind, symbol = float(m.group(1)), m.group(2), m.group(3)
-        text = f"{kind} {symbol}" if kind == "[k]" else symbol
-        name = next(
-            (c for c, pat in COMPONENTS if re.search(pat, text if kind == "[k]" else symbol)),
-            "other",
-        )
         if kind == "[k]":
-            name = COMPONENTS[-1][0]
+            name = KERNEL
+        else:
+            name = next((c for c, pat in COMPONENTS if re.search(pat, symbol)), "other")
         totals[name] = totals.get(name, 0.0) + share
     for name, share in sorted(totals.items(), key=lambda kv: -kv[1]):
         print(f"{share:6.1f} %  {name}")

@@ -95,14 +95,12 @@ pub fn timed_sim_line(
                 poll_interval: Duration::from_millis(5),
                 ..EvolisConfig::default()
             };
-            let station = Station {
-                name: format!("busy-{}", i + 1),
-                printer: Box::new(
-                    EvolisPrinter::connect(handle.link(), config).expect("driver connects"),
-                ),
-                reader: Box::new(reader),
-                encoder: Some(Box::new(cardline_piv::PivEncoder::new())),
-            };
+            let station = Station::new(
+                format!("busy-{}", i + 1),
+                Box::new(EvolisPrinter::connect(handle.link(), config).expect("driver connects")),
+                Box::new(reader),
+                Some(Box::new(cardline_piv::PivEncoder::new())),
+            );
             (station, handle)
         })
         .unzip()

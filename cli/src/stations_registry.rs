@@ -130,12 +130,12 @@ pub fn open_station(
                 ReaderSpec::Sim => bail!("reader = \"sim\" goes only with a sim:// printer"),
             };
             Ok((
-                Station {
-                    name: spec.name.clone(),
-                    printer: Box::new(Reconnecting(printer)),
+                Station::new(
+                    spec.name.clone(),
+                    Box::new(Reconnecting(printer)),
                     reader,
                     encoder,
-                },
+                ),
                 None,
             ))
         }
@@ -236,12 +236,7 @@ fn open_sim(
         )
     };
     Ok((
-        Station {
-            name: station_name.to_string(),
-            printer,
-            reader: Box::new(reader),
-            encoder,
-        },
+        Station::new(station_name, printer, Box::new(reader), encoder),
         SimDevice {
             name: station_name.to_string(),
             printer: handle,

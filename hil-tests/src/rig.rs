@@ -170,12 +170,12 @@ pub fn sim_station_seeded(
     let printer = EvolisPrinter::connect(handle.link(), fast_driver())
         .expect("driver connects to the simulated printer");
     RigStation {
-        station: Station {
-            name: name.to_string(),
-            printer: Box::new(printer),
-            reader: Box::new(reader),
-            encoder: Some(Box::new(PivEncoder::new())),
-        },
+        station: Station::new(
+            name.to_string(),
+            Box::new(printer),
+            Box::new(reader),
+            Some(Box::new(PivEncoder::new())),
+        ),
         sim: Some(handle),
     }
 }
@@ -210,14 +210,13 @@ fn real_station(spec: &StationSpec) -> RigStation {
         ),
     };
     RigStation {
-        station: Station {
-            name: spec.name.clone(),
-            printer: Box::new(printer),
+        station: Station::new(
+            spec.name.clone(),
+            Box::new(printer),
             reader,
-            encoder: spec
-                .encode
+            spec.encode
                 .then(|| Box::new(PivEncoder::new()) as Box<dyn cardline_device::CardEncoder>),
-        },
+        ),
         sim: None,
     }
 }

@@ -48,6 +48,37 @@ pub struct Station {
     pub reader: Box<dyn CardReader>,
     /// The encoder profile, when the station can encode.
     pub encoder: Option<Box<dyn CardEncoder>>,
+    /// Card faults in a row after which the station pauses for the operator (the breaker):
+    /// a misconfigured station must not burn the whole order. From the stations file
+    /// (`breaker = N`, default [`DEFAULT_BREAKER`]).
+    pub breaker_after: u32,
+}
+
+/// Card faults in a row after which a station pauses, unless its declaration says otherwise.
+pub const DEFAULT_BREAKER: u32 = 3;
+
+impl Station {
+    /// A station with the default breaker.
+    pub fn new(
+        name: impl Into<String>,
+        printer: Box<dyn CardPrinter>,
+        reader: Box<dyn CardReader>,
+        encoder: Option<Box<dyn CardEncoder>>,
+    ) -> Station {
+        Station {
+            name: name.into(),
+            printer,
+            reader,
+            encoder,
+            breaker_after: DEFAULT_BREAKER,
+        }
+    }
+
+    /// The same station with another breaker threshold (at least 1).
+    pub fn with_breaker(mut self, card_faults_in_a_row: u32) -> Station {
+        self.breaker_after = card_faults_in_a_row.max(1);
+        self
+    }
 }
 
 impl std::fmt::Debug for Station {

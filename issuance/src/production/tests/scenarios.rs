@@ -22,11 +22,13 @@ fn line(n: usize) -> Line {
     let printers: Vec<MockPrinter> = (0..n).map(|_| MockPrinter::default()).collect();
     let readers: Vec<MockReader> = (0..n).map(|_| MockReader::default()).collect();
     let stations = (0..n)
-        .map(|i| Station {
-            name: format!("station-{}", i + 1),
-            printer: Box::new(printers[i].clone()),
-            reader: Box::new(readers[i].clone()),
-            encoder: Some(Box::new(MockEncoder::default())),
+        .map(|i| {
+            Station::new(
+                format!("station-{}", i + 1),
+                Box::new(printers[i].clone()),
+                Box::new(readers[i].clone()),
+                Some(Box::new(MockEncoder::default())),
+            )
         })
         .collect();
     Line {

@@ -230,6 +230,14 @@ pub trait CardPrinter: Send {
     fn capabilities(&self) -> PrinterCapabilities;
     /// A short name of the printer and its link.
     fn describe(&self) -> String;
+    /// Resynchronises after the link was lost or went silent in the middle of a command:
+    /// drops whatever is half sent or half read, resets (or reopens) the link, restores the
+    /// session settings, and reports the printer's status — above all where the card is — so
+    /// the caller decides whether the step is done, may be sent again, or the card must be
+    /// rejected. The default only reads the status.
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        self.status()
+    }
 }
 
 impl<P: CardPrinter + ?Sized> CardPrinter for Box<P> {
@@ -253,6 +261,9 @@ impl<P: CardPrinter + ?Sized> CardPrinter for Box<P> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        (**self).resync()
     }
 }
 

@@ -373,4 +373,11 @@ impl<L: PrinterLink> CardPrinter for EvolisPrinter<L> {
         let model = self.identity.model.as_deref().unwrap_or("printer");
         format!("Evolis {model} on {}", self.channel.link().describe())
     }
+
+    /// Drops half-read replies, resets the link, re-applies `Pem;2` and reads the status
+    /// (card position included).
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        self.reconnect()?;
+        self.status()
+    }
 }

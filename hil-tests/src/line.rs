@@ -9,13 +9,17 @@ use cardline_issuance::ca::{CaKeyAlgorithm, CertProfileSpec, LocalCa, ProfileIss
 use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
 use cardline_issuance::model::{Card, CardState, OrderId, OrderSelection};
 use cardline_issuance::options::Options;
+use cardline_issuance::production::RunGuard;
 use cardline_issuance::production::{
     EncodingSettings, FaceError, FaceRenderer, Production, ProductionEvent, ProductionSettings,
     ProductionSummary, SealError, SecretSealer, Station, produce_order,
 };
 use cardline_issuance::secrets::{KeyFiles, StationKey, seal_card_secrets};
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{Actor, SealedSecrets, Store};
+use cardline_issuance::store::{
+    Actor, CardStore, CertificateIndex, OrderStore, ProductionJournal, SealedSecrets,
+};
+use std::sync::Arc;
 /// Re-exported for benches building certificate validity.
 pub use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -26,7 +30,7 @@ pub struct TestLine {
     /// Removes the home on drop, when this line created it.
     _temp: Option<tempfile::TempDir>,
     /// The store.
-    pub store: SqliteStore,
+    pub store: Arc<SqliteStore>,
     /// The CA.
     pub ca: LocalCa,
     /// The orchestrator settings.
@@ -61,19 +65,21 @@ impl TestLine {
             keys.init().expect("keys init");
         }
         let station_key = keys.station_key().expect("station key");
+        let store = Arc::new(SqliteStore::create(&dir.join("cardline.db")).expect("store opens"));
+        let index: Arc<dyn CertificateIndex> = store.clone();
         let ca_dir = dir.join("ca");
         let ca = if LocalCa::exists(&ca_dir) {
-            LocalCa::load(&ca_dir, &station_key).expect("CA loads")
+            LocalCa::load(&ca_dir, &station_key, index).expect("CA loads")
         } else {
             LocalCa::init(
                 &ca_dir,
                 "cardline hil-tests CA",
                 CaKeyAlgorithm::P256,
                 &station_key,
+                index,
             )
             .expect("CA init")
         };
-        let store = SqliteStore::open(&dir.join("cardline.db")).expect("store opens");
         let options = Options::default();
         let encoding = EncodingSettings {
             pin_length: options.pin_length.into(),
@@ -157,8 +163,16 @@ impl TestLine {
         let issuer = ProfileIssuer::new(&self.ca, &self.profiles, not_after);
         let sealer = Sealer(&self.station_key);
         let face = Face(&self.face);
+        let journal: Arc<dyn ProductionJournal> = self.store.clone();
+        let run = RunGuard::start(journal, "produce", &self.settings.actor).expect("run starts");
+        for s in stations.iter() {
+            run.claim(&s.name, &self.settings.actor)
+                .expect("the line's stations are free");
+        }
         let p = Production {
-            store: &self.store,
+            journal: &*self.store,
+            run: run.id(),
+            reopen: None,
             settings: &self.settings,
             issuer: &issuer,
             sealer: &sealer,

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod numbering;
 pub mod options;
+pub mod order_rules;
 pub mod production;
 pub mod secrets;
 pub mod stations;

@@ -9,6 +9,8 @@ pub type CardId = i64;
 pub type OrderId = i64;
 /// Database id of one physical production attempt.
 pub type AttemptId = i64;
+/// Database id of one production run (a process producing on its stations).
+pub type RunId = i64;
 
 /// The state of a temporary card record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -256,6 +258,8 @@ pub struct Attempt {
     pub order_id: OrderId,
     /// The station that held the physical card.
     pub station: String,
+    /// The production run that owned the attempt (`None` for attempts older than runs).
+    pub run_id: Option<RunId>,
     /// Status.
     pub status: AttemptStatus,
     /// The chip serial/GUID, once read.
@@ -291,4 +295,44 @@ pub struct AuditEntry {
     pub to_state: Option<String>,
     /// Why (operator text, failure reason).
     pub reason: Option<String>,
+}
+
+/// One production run: a process driving stations (`order produce`, `encode`, a desk).
+/// Attempts belong to a run; recovery settles only attempts whose run is provably gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    /// Run id.
+    pub id: RunId,
+    /// What kind of process (`produce`, `encode`, `recover`, `desk`).
+    pub kind: String,
+    /// The host it runs on.
+    pub host: String,
+    /// Its process id on that host.
+    pub pid: u32,
+    /// The process's start time (clock ticks since boot, `/proc/PID/stat`), so a reused pid is
+    /// not mistaken for the run's process.
+    pub pid_started: Option<u64>,
+    /// Who started it.
+    pub operator: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// Until when its lease holds unless renewed (RFC 3339, the store's clock).
+    pub lease_until: String,
+    /// True when the lease had run out when this record was read (the store's clock).
+    pub lease_expired: bool,
+    /// When it ended, if it did.
+    pub ended_at: Option<String>,
+}
+
+/// A station paused until an operator resumes it (the breaker, or a setup problem).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationPause {
+    /// The station.
+    pub station: String,
+    /// What the operator must check or fix.
+    pub reason: String,
+    /// When it paused (RFC 3339).
+    pub paused_at: String,
+    /// The run that paused it.
+    pub run_id: Option<RunId>,
 }

@@ -112,7 +112,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     // 1. The home: database, options, keys, CA, stations.
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(demo.home.options_file(), DEFAULT_PROFILE_TEXT)?;
-    drop(SqliteStore::open(&demo.home.database())?);
+    let store = std::sync::Arc::new(SqliteStore::create(&demo.home.database())?);
     let keys = KeyFiles::in_home(&dir);
     keys.init()?;
     let ca = LocalCa::init(
@@ -120,6 +120,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         "cardline demo temporary card CA",
         CaKeyAlgorithm::P256,
         &keys.station_key()?,
+        store,
     )?;
     std::fs::write(demo.home.stations_file(), DEMO_STATIONS)?;
     say(format!(
@@ -164,10 +165,11 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     let kit = ProductionKit::load(&demo)?;
     let first = run_production(
         &demo,
-        store.as_ref(),
+        &store,
         &kit,
         order.id,
         &mut line.stations,
+        false,
         false,
     )?;
     say(summary_text(&first));
@@ -184,10 +186,11 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     ));
     let second = run_production(
         &demo,
-        store.as_ref(),
+        &store,
         &kit,
         order.id,
         &mut line.stations,
+        false,
         false,
     )?;
     say(summary_text(&second));

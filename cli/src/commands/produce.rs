@@ -9,13 +9,13 @@ use anyhow::Context as _;
 use cardline_device::{CertificateIssuer, CertificateRequest, IssuerError, Pin, Puk};
 use cardline_issuance::ca::{CertProfileSpec, LocalCa, ProfileIssuer};
 use cardline_issuance::face::{CardFields, PreparedFace};
-use cardline_issuance::model::{Card, CardState, OrderId};
+use cardline_issuance::model::{Card, OrderId};
 use cardline_issuance::production::{
     EncodingSettings, FaceError, FaceRenderer, Production, ProductionEvent, ProductionSettings,
-    ProductionSummary, SealError, SecretSealer, Station, produce_order, recover,
+    ProductionSummary, RunGuard, SealError, SecretSealer, Station, produce_order, recover,
 };
 use cardline_issuance::secrets::{KeyFiles, StationKey, seal_card_secrets};
-use cardline_issuance::store::{SealedSecrets, Store};
+use cardline_issuance::store::{ProductionJournal, SealedSecrets, Store, StoreError};
 use time::OffsetDateTime;
 
 use crate::context::Context;
@@ -37,15 +37,18 @@ pub struct ProduceArgs {
 /// Runs `order produce`.
 pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
+    // The order first: `order produce 99` says there is no order 99, whatever the stations.
+    store.order(args.id)?;
     let mut line = crate::stations_registry::open_home_stations(ctx, &args.stations)?;
     let kit = ProductionKit::load(ctx)?;
     let summary = run_production(
         ctx,
-        store.as_ref(),
+        &store,
         &kit,
         args.id,
         &mut line.stations,
         ctx.json,
+        !args.stations.is_empty(),
     )?;
     if !ctx.json {
         ctx.print_text(&summary_text(&summary))?;
@@ -60,16 +63,38 @@ pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Recovery, then production with progress output (JSON lines or a progress bar).
+/// This process as a production run: claims the stations (those another live run holds are
+/// left out and named; when the operator named them, refused), recovers what a gone run left
+/// in flight on them, then produces with progress output (JSON lines or a progress bar).
 pub(crate) fn run_production(
     ctx: &Context,
-    store: &dyn Store,
+    store: &std::sync::Arc<dyn Store>,
     kit: &ProductionKit,
     order_id: OrderId,
-    stations: &mut [Station],
+    stations: &mut Vec<Station>,
     json_lines: bool,
+    named: bool,
 ) -> anyhow::Result<ProductionSummary> {
-    let report = recover(store, stations, &ctx.actor())?;
+    let journal: std::sync::Arc<dyn ProductionJournal> = store.clone();
+    let run = RunGuard::start(journal, "produce", &ctx.actor())?;
+    let mut claimed = Vec::with_capacity(stations.len());
+    for station in stations.drain(..) {
+        match run.claim(&station.name, &ctx.actor()) {
+            Ok(()) => claimed.push(station),
+            Err(e @ StoreError::StationInUse { .. }) if named => return Err(e.into()),
+            Err(e @ StoreError::StationInUse { .. }) => {
+                eprintln!("note: {e}; producing without it");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    *stations = claimed;
+    if stations.is_empty() {
+        anyhow::bail!(
+            "every station of the stations file is in use by another production run (see the notes above)"
+        );
+    }
+    let report = recover(store.as_journal(), stations, &ctx.actor())?;
     for outcome in &report.outcomes {
         if json_lines {
             println!(
@@ -80,11 +105,7 @@ pub(crate) fn run_production(
             eprintln!("recovery: {}", serde_json::to_string(outcome)?);
         }
     }
-    let total = store
-        .count_by_state(Some(order_id))?
-        .into_iter()
-        .find(|(s, _)| *s == CardState::InProduction)
-        .map_or(0, |(_, n)| n);
+    let total = store.waiting_cards(order_id)?;
     let names: Vec<String> = stations.iter().map(|s| s.name.clone()).collect();
     let progress = Mutex::new(Progress::new(total, &names, json_lines));
     let sink = |e: &ProductionEvent| progress.lock().expect("progress lock").show(e);
@@ -92,16 +113,19 @@ pub(crate) fn run_production(
     cancel.store(false, Ordering::SeqCst);
     let issuer = kit.issuer();
     let p = Production {
-        store,
+        journal: store.as_journal(),
+        run: run.id(),
         settings: &kit.settings,
         issuer: &issuer,
         sealer: &kit.sealer,
         face: &kit.face,
         cancel,
         events: &sink,
+        reopen: None,
     };
     let summary = produce_order(&p, order_id, stations)?;
     progress.into_inner().expect("progress lock").finish();
+    run.end()?;
     Ok(summary)
 }
 
@@ -174,7 +198,7 @@ impl ProductionKit {
         let not_after = now + time::Duration::days(i64::from(options.validity_days));
         let (encoding, ca, profiles) = if options.encode {
             let master = keys.master_key()?;
-            let ca = LocalCa::load(&ctx.home.ca_dir(), &station_key)
+            let ca = LocalCa::load(&ctx.home.ca_dir(), &station_key, ctx.store()?)
                 .context("encoded cards need the issuing CA (`cardline ca init`)")?;
             let expiry = format!(
                 "{:04}{:02}{:02}",
@@ -292,6 +316,7 @@ pub(crate) fn interactive() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cardline_issuance::model::CardState;
     use std::path::Path;
 
     fn stock_card() -> Card {

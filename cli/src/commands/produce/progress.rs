@@ -106,9 +106,14 @@ impl Progress {
                         order.inc(1);
                         station_msg(station, format!("rejected {card}: {reason}"));
                     }
-                    E::StationPaused { station, reason } => {
-                        station_msg(station, format!("PAUSED: {reason}"))
-                    }
+                    E::StationPaused {
+                        station, reason, ..
+                    } => station_msg(station, format!("PAUSED: {reason}")),
+                    E::CardPutBack {
+                        station,
+                        card,
+                        reason,
+                    } => station_msg(station, format!("put back {card}: {reason}")),
                     E::StationResumed { station } => station_msg(station, "resumed".into()),
                     E::StationStopped { station, reason } => {
                         station_msg(station, format!("STOPPED: {reason}"))
@@ -167,7 +172,14 @@ fn line(event: &ProductionEvent) -> Option<String> {
             card,
             reason,
         } => format!("[{station}] {card} REJECTED: {reason}"),
-        E::StationPaused { station, reason } => format!("[{station}] PAUSED: {reason}"),
+        E::StationPaused {
+            station, reason, ..
+        } => format!("[{station}] PAUSED: {reason}"),
+        E::CardPutBack {
+            station,
+            card,
+            reason,
+        } => format!("[{station}] {card} put back to wait for a new blank: {reason}"),
         E::StationResumed { station } => format!("[{station}] resumed"),
         E::StationStopped { station, reason } => format!("[{station}] STOPPED: {reason}"),
         E::Finished { .. } => return None,

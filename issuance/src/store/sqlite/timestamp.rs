@@ -19,6 +19,18 @@ pub fn format(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.000Z"))
 }
 
+/// Now as milliseconds since the Unix epoch (lease arithmetic).
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Milliseconds since the Unix epoch in the store's format.
+pub fn from_ms(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(format)
+        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.000Z"))
+}
+
 /// Parses any RFC 3339 time and rewrites it in the store's format; `None` if it is not one.
 pub fn canonical(text: &str) -> Option<String> {
     OffsetDateTime::parse(text, &Rfc3339).ok().map(format)

@@ -608,3 +608,21 @@ fn profile_issuer_serves_the_encoder_callback() {
         Err(IssuerError::BadPublicKey(_))
     ));
 }
+
+#[test]
+fn a_ca_name_longer_than_a_common_name_may_be_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let station = StationKey::generate().unwrap();
+    let dir = tmp.path().join("ca");
+    let e = LocalCa::init(
+        &dir,
+        &"N".repeat(65),
+        CaKeyAlgorithm::P256,
+        &station,
+        index(&dir),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("65 characters") && e.contains("1–64"), "{e}");
+    assert!(!LocalCa::exists(&dir), "nothing written");
+}

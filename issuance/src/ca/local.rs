@@ -162,6 +162,17 @@ impl LocalCa {
                 dir: dir.to_path_buf(),
             });
         }
+        let chars = name.trim().chars().count();
+        if chars == 0 || chars > super::limits::MAX_CA_NAME_LEN {
+            return Err(CaError::BadProfile {
+                profile: "CA name".into(),
+                why: format!(
+                    "`{}` is {chars} characters: a CA name is 1–{} characters (the X.509 bound of a common name)",
+                    name.chars().take(80).collect::<String>(),
+                    super::limits::MAX_CA_NAME_LEN
+                ),
+            });
+        }
         create_private_dir(dir)?;
         let key = KeyPair::generate_for(algorithm.rcgen()).map_err(signing)?;
         let now = OffsetDateTime::now_utc();

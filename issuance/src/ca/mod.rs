@@ -33,6 +33,7 @@
 mod index;
 mod issuer;
 mod key_file;
+pub mod limits;
 mod local;
 mod profile;
 

@@ -29,6 +29,9 @@ pub enum Outcome<T> {
     Done(T),
     /// The printer answered `ERR,<code>` (a fault of §5, never a warning).
     Fault(MagicardFault),
+    /// A complete reply that makes no sense for this command (e.g. a status value outside the
+    /// contract); [`CommandChannel::execute`] makes it a [`PrinterError::Protocol`].
+    Unexpected(String),
 }
 
 /// Why a reply could not be read.
@@ -81,24 +84,21 @@ impl<L: PrinterLink> CommandChannel<L> {
     ) -> Result<C::Output, PrinterError> {
         match self.exchange(command)? {
             Outcome::Done(output) => Ok(output),
-            Outcome::Fault(fault) => {
-                Err(fault
-                    .error(&command.text(), phase)
-                    .unwrap_or_else(|| PrinterError::Refused {
-                        command: command.text(),
-                        reply: fault.reply(),
-                    }))
-            }
+            Outcome::Fault(fault) => Err(fault.error(&command.text(), phase)),
+            Outcome::Unexpected(reply) => Err(PrinterError::Protocol {
+                command: command.text(),
+                reply,
+            }),
         }
     }
 
-    /// Sends `command` and returns its parsed reply, or the fault the printer answered with
-    /// (never the cleaning warning, which counts as done and is logged).
+    /// Sends `command` and returns its parsed reply, the fault the printer answered with (never
+    /// the cleaning warning, which counts as done and is logged), or a reply the command cannot
+    /// parse.
     ///
-    /// `ERR,UNKNOWN` and other `ERR…` replies are [`PrinterError::Refused`]; a reply the command
-    /// cannot parse, or more than [`MAX_REPLY_BYTES`](crate::reply_reader::MAX_REPLY_BYTES)
-    /// without a complete reply, is [`PrinterError::Protocol`]; silence past the command's
-    /// timeout is a link timeout.
+    /// `ERR,UNKNOWN` and other `ERR…` replies are [`PrinterError::Refused`]; more than
+    /// [`MAX_REPLY_BYTES`](crate::reply_reader::MAX_REPLY_BYTES) without a complete reply is
+    /// [`PrinterError::Protocol`]; silence past the command's timeout is a link timeout.
     pub fn exchange<C: Command>(
         &mut self,
         command: &C,
@@ -143,13 +143,10 @@ impl<L: PrinterLink> CommandChannel<L> {
                 });
             }
         };
-        match command.parse(answer) {
-            Some(output) => Ok(Outcome::Done(output)),
-            None => Err(PrinterError::Protocol {
-                command: text,
-                reply: reply.clone(),
-            }),
-        }
+        Ok(match command.parse(answer) {
+            Some(output) => Outcome::Done(output),
+            None => Outcome::Unexpected(reply.clone()),
+        })
     }
 
     /// Drops buffered replies and resets the link (reopen, reconnect, USB reset).

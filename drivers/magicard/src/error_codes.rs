@@ -115,7 +115,8 @@ impl MagicardFault {
     }
 
     /// THE mapping of §5: the seam error for this fault, reported in reply to `command` during
-    /// `phase`; `None` for a warning ([`Self::is_warning`]).
+    /// `phase`. The send path never asks for the warning 2048 (it counts as done, see
+    /// [`Self::is_warning`]); asked anyway, it is a refusal naming the code.
     ///
     /// | code | error | class |
     /// |---|---|---|
@@ -125,13 +126,13 @@ impl MagicardFault {
     /// | 1038 | `CoverOpen` | operator |
     /// | 1042 | `RibbonOut` | operator |
     /// | 1046 | `RibbonMissing` | operator |
-    /// | 2048 | none (warning) | — |
+    /// | 2048 | (warning: the command is done) | — |
     /// | 9001 | `HeadOverheat` | transient |
     /// | 3001 | `RejectBoxFull` | operator |
     /// | 3002 | `Refused` naming the code | station stops (not the card's fault) |
     /// | other | `Refused` naming the raw code | station stops |
-    pub fn error(self, command: &str, phase: JobPhase) -> Option<PrinterError> {
-        Some(match self {
+    pub fn error(self, command: &str, phase: JobPhase) -> PrinterError {
+        match self {
             MagicardFault::HopperEmpty => PrinterError::FeederEmpty,
             MagicardFault::CardJam | MagicardFault::FlipperJam | MagicardFault::MagVerifyFailed => {
                 PrinterError::Jam { phase }
@@ -139,16 +140,15 @@ impl MagicardFault {
             MagicardFault::CoverOpen => PrinterError::CoverOpen,
             MagicardFault::RibbonOut => PrinterError::RibbonOut,
             MagicardFault::RibbonMissing => PrinterError::RibbonMissing,
-            MagicardFault::CleaningOverdue => return None,
             MagicardFault::HeadOverTemperature => PrinterError::HeadOverheat,
             MagicardFault::RejectBoxFull => PrinterError::RejectBoxFull,
-            MagicardFault::ContactsNotEngaged | MagicardFault::Unknown(_) => {
-                PrinterError::Refused {
-                    command: command.to_string(),
-                    reply: format!("{} ({} {})", self.reply(), self.meaning(), self.code()),
-                }
-            }
-        })
+            MagicardFault::CleaningOverdue
+            | MagicardFault::ContactsNotEngaged
+            | MagicardFault::Unknown(_) => PrinterError::Refused {
+                command: command.to_string(),
+                reply: format!("{} ({} {})", self.reply(), self.meaning(), self.code()),
+            },
+        }
     }
 
     /// The stable name of this fault in [`PrinterStatus::faults`](cardline_device::PrinterStatus::faults),
@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn classification_follows_the_table() {
         let p = JobPhase::Printing;
-        let e = |f: MagicardFault| f.error("EJT", p).unwrap();
+        let e = |f: MagicardFault| f.error("EJT", p);
         for f in [
             MagicardFault::HopperEmpty,
             MagicardFault::CoverOpen,
@@ -236,7 +236,8 @@ mod tests {
             unknown.contains("ERR,4711") && unknown.contains("EJT"),
             "{unknown}"
         );
-        assert!(MagicardFault::CleaningOverdue.error("EJT", p).is_none());
+        assert!(MagicardFault::CleaningOverdue.is_warning());
+        assert!(KNOWN_FAULTS.iter().filter(|f| f.is_warning()).count() == 1);
     }
 
     #[test]

@@ -66,15 +66,24 @@ pub fn connect<L: PrinterLink>(
 }
 
 impl<L: PrinterLink> MagicardPrinter<L> {
-    /// Opens a session: model, serial number and firmware. A refused or unparsable identity
-    /// query leaves that field empty; a link failure or a fault fails the connect.
+    /// Opens a session: model, serial number and firmware. A refused identity query, or one
+    /// answered with a value that makes no sense, leaves that field empty; a fault, a link
+    /// failure or a broken reply stream (a peer flooding bytes) fails the connect.
     pub fn connect(link: L, config: MagicardConfig) -> Result<Self, PrinterError> {
         let mut channel =
             CommandChannel::new(link).with_reply_timeout_cap(config.reply_timeout_cap);
-        let mut read = |key| match channel.execute(&ReadIdentity(key), JobPhase::Feeding) {
-            Ok(v) => Ok(v),
-            Err(PrinterError::Refused { .. } | PrinterError::Protocol { .. }) => Ok(None),
-            Err(e) => Err(e),
+        let mut read = |key| {
+            let query = ReadIdentity(key);
+            match channel.exchange(&query) {
+                Ok(Outcome::Done(v)) => Ok(v),
+                Ok(Outcome::Unexpected(reply)) => {
+                    tracing::warn!(command = %query.text(), %reply, "unexpected identity reply");
+                    Ok(None)
+                }
+                Ok(Outcome::Fault(fault)) => Err(fault.error(&query.text(), JobPhase::Feeding)),
+                Err(PrinterError::Refused { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
         };
         let identity = PrinterIdentity {
             model: read(IdentityKey::Model)?,
@@ -120,8 +129,8 @@ impl<L: PrinterLink> MagicardPrinter<L> {
         self.channel.execute(c, phase)
     }
 
-    /// Runs a status query: a fault answer is recorded in `status`, a refusal or nonsense leaves
-    /// the field empty, a link failure aborts.
+    /// Runs a status query: a fault answer is recorded in `status`, a refusal or an unexpected
+    /// value leaves the field empty, a link failure or a broken reply stream (flooding) aborts.
     fn query<C: Command>(
         &mut self,
         c: &C,
@@ -133,11 +142,11 @@ impl<L: PrinterLink> MagicardPrinter<L> {
                 record_fault(status, fault);
                 Ok(None)
             }
-            Err(PrinterError::Refused { .. }) => Ok(None),
-            Err(PrinterError::Protocol { command, reply }) => {
-                tracing::warn!(%command, %reply, "status query answered with an unexpected reply");
+            Ok(Outcome::Unexpected(reply)) => {
+                tracing::warn!(command = %c.text(), %reply, "status query answered with an unexpected reply");
                 Ok(None)
             }
+            Err(PrinterError::Refused { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -146,7 +146,12 @@ impl MagicardFault {
             | MagicardFault::ContactsNotEngaged
             | MagicardFault::Unknown(_) => PrinterError::Refused {
                 command: command.to_string(),
-                reply: format!("{} ({} {})", self.reply(), self.meaning(), self.code()),
+                reply: match self {
+                    MagicardFault::Unknown(code) => {
+                        format!("{} ({} {code})", self.reply(), self.meaning())
+                    }
+                    _ => format!("{} ({})", self.reply(), self.meaning()),
+                },
             },
         }
     }
@@ -231,7 +236,17 @@ mod tests {
         let contact = e(MagicardFault::ContactsNotEngaged);
         assert!(!contact.is_card_fault() && !contact.needs_operator() && !contact.is_transient());
         assert!(contact.to_string().contains("3002"), "{contact}");
+        assert!(
+            contact
+                .to_string()
+                .ends_with("ERR,3002 (smart-card contacts did not engage)"),
+            "{contact}"
+        );
         let unknown = e(MagicardFault::Unknown(4711)).to_string();
+        assert!(
+            unknown.ends_with("(unknown Magicard error code 4711)"),
+            "{unknown}"
+        );
         assert!(
             unknown.contains("ERR,4711") && unknown.contains("EJT"),
             "{unknown}"

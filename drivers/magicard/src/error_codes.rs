@@ -30,10 +30,10 @@ pub enum MagicardFault {
     CleaningOverdue,
     /// 9001: the print head is too hot — it cools down by itself.
     HeadOverTemperature,
-    /// 3001: the reject box is full — the operator empties it (cardline's code, [CL]).
+    /// 3001: the reject box is full — the operator empties it (cardline's code, \[CL\]).
     RejectBoxFull,
     /// 3002: the smart-card contacts did not engage — a station problem, not the card's
-    /// (cardline's code, [CL]).
+    /// (cardline's code, \[CL\]).
     ContactsNotEngaged,
     /// Any other code, kept as the printer sent it.
     Unknown(u32),

@@ -3,11 +3,11 @@
 
 use cardline_device::PrinterCapabilities;
 
-/// USB vendor id of Magicard printers (`0x0C1F`, [DOC] usb.ids and Gutenprint). Any product id
+/// USB vendor id of Magicard printers (`0x0C1F`, \[DOC\] usb.ids and Gutenprint). Any product id
 /// of this vendor is a Magicard.
 pub const MAGICARD_VENDOR_ID: u16 = 0x0C1F;
 
-/// Product ids seen in public sources, with the model names they stand for [DOC].
+/// Product ids seen in public sources, with the model names they stand for \[DOC\].
 pub const MAGICARD_PRODUCTS: &[(u16, &str)] = &[
     (0x1800, "Tango 2E / Rio 2E"),
     (0x4800, "Enduro"),
@@ -29,7 +29,7 @@ pub fn is_magicard(vendor_id: u16) -> bool {
 }
 
 /// Capabilities of a model named by `STA,MDL`. No public source lists capabilities per model,
-/// so this is cardline's inference ([CL]), overridable by the configuration: duplex when the
+/// so this is cardline's inference (\[CL\]), overridable by the configuration: duplex when the
 /// name says `Duo`, `Duplex` or `Dual`; colour unless it says `Mono`; the contact station is
 /// assumed (the option cardline needs); the reject box is assumed (`RJT`, `STA,RJB`).
 pub fn capabilities_for_model(model: &str) -> PrinterCapabilities {

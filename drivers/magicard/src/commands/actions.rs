@@ -22,13 +22,13 @@ macro_rules! action {
 }
 
 /// `RST`: clears the current error and drops a partial job; a card inside stays where it is
-/// (§4; [DOC] RST, [CL] reply).
+/// (§4; \[DOC\] RST, \[CL\] reply).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reset;
 action!(Reset, "RST");
 
 /// `CHPDOWN`: moves the card in standby (feeding one if none) to the smart-card contacts and
-/// lowers them; `OK` when it is there (§4; [DOC] "CHP UP/DOWN", [CL] direction and reply).
+/// lowers them; `OK` when it is there (§4; \[DOC\] "CHP UP/DOWN", \[CL\] direction and reply).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContactsDown;
 action!(ContactsDown, "CHPDOWN");
@@ -38,17 +38,17 @@ action!(ContactsDown, "CHPDOWN");
 pub struct ContactsUp;
 action!(ContactsUp, "CHPUP");
 
-/// `EJT`: ejects the card inside to the output hopper (§4; [DOC] EJT, [CL] reply).
+/// `EJT`: ejects the card inside to the output hopper (§4; \[DOC\] EJT, \[CL\] reply).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Eject;
 action!(Eject, "EJT");
 
-/// `RJT`: moves the card inside to the reject box (§4; [CL], no public command).
+/// `RJT`: moves the card inside to the reject box (§4; \[CL\], no public command).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reject;
 action!(Reject, "RJT");
 
-/// `FEED<n>`: takes `n` blanks from the hopper to standby (§4; [DOC] FEED%d, [CL] reply). The
+/// `FEED<n>`: takes `n` blanks from the hopper to standby (§4; \[DOC\] FEED%d, \[CL\] reply). The
 /// driver's flows do not need it (`CHPDOWN` and a print job feed by themselves); it is here for
 /// tools and tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

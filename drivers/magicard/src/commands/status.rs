@@ -1,5 +1,5 @@
 //! `STA,<KEY>` status queries (`docs/magicard-protocol.md` §4). The reply repeats the query:
-//! `STA,<KEY>,<value>` ([CL] reply shape), so a late answer to another query is never taken
+//! `STA,<KEY>,<value>` (\[CL\] reply shape), so a late answer to another query is never taken
 //! for this one.
 
 use super::{Answer, Command};
@@ -17,7 +17,7 @@ fn value<'a>(key: &str, a: Answer<'a>) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// Identity keys ([DOC] Gutenprint's query list).
+/// Identity keys (\[DOC\] Gutenprint's query list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdentityKey {
     /// `MDL`: the model.
@@ -53,7 +53,7 @@ impl Command for ReadIdentity {
     }
 }
 
-/// Counter keys ([DOC] Gutenprint's query list).
+/// Counter keys (\[DOC\] Gutenprint's query list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CounterKey {
     /// `TCQ`: cards printed over the printer's life.
@@ -85,7 +85,7 @@ impl Command for ReadCounter {
     }
 }
 
-/// `STA,ERR`: the current error code, `0` when none ([CL]); `None` = no error.
+/// `STA,ERR`: the current error code, `0` when none (\[CL\]); `None` = no error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadErrorCode;
 
@@ -100,7 +100,7 @@ impl Command for ReadErrorCode {
     }
 }
 
-/// `STA,POS`: where the card is — `NONE`, `STANDBY`, `CONTACTS`, `PRINT` ([CL]). Standby (inside,
+/// `STA,POS`: where the card is — `NONE`, `STANDBY`, `CONTACTS`, `PRINT` (\[CL\]). Standby (inside,
 /// before the head) and print are both [`CardPosition::PrintPosition`]: inside, not at a station.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadPosition;
@@ -140,22 +140,22 @@ macro_rules! two_state {
     };
 }
 
-/// `STA,LID`: true when the cover is `OPEN`, false when `CLOSED` ([CL]).
+/// `STA,LID`: true when the cover is `OPEN`, false when `CLOSED` (\[CL\]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadLid;
 two_state!(ReadLid, "LID", "OPEN", "CLOSED");
 
-/// `STA,HOP`: true when the hopper (feeder) is `EMPTY`, false when `OK` ([CL]).
+/// `STA,HOP`: true when the hopper (feeder) is `EMPTY`, false when `OK` (\[CL\]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadHopper;
 two_state!(ReadHopper, "HOP", "EMPTY", "OK");
 
-/// `STA,RJB`: true when the reject box is `FULL`, false when `OK` ([CL]).
+/// `STA,RJB`: true when the reject box is `FULL`, false when `OK` (\[CL\]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadRejectBox;
 two_state!(ReadRejectBox, "RJB", "FULL", "OK");
 
-/// `STA,RIB`: the dye film loaded (`YMCKO`, `KO`, `K`, …), `None` for `NONE` ([CL]).
+/// `STA,RIB`: the dye film loaded (`YMCKO`, `KO`, `K`, …), `None` for `NONE` (\[CL\]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadRibbon;
 

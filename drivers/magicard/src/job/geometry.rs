@@ -9,7 +9,7 @@
 //!   card turned 90° clockwise, so landscape (x, y) is panel dot `647 − y` of panel line `x` (the
 //!   convention of the card face renderer, `issuance/src/face/canvas.rs` `design_to_panel`);
 //! * Magicard's **planes**: 672 dots × 1016 lines, landscape (x, y) is plane dot `15 + y` of
-//!   plane line `1015 − x`, for y ∈ 0‥640 [FIX]. Dots 0‥14 and 656‥671 are margin; landscape rows
+//!   plane line `1015 − x`, for y ∈ 0‥640 \[FIX\]. Dots 0‥14 and 656‥671 are margin; landscape rows
 //!   641‥647 fall beyond the printable height (`HGT642`) and are not sent.
 
 /// Lines of a plane (the long edge of the card).

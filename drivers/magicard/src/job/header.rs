@@ -36,7 +36,7 @@ impl ImageFormat {
     }
 }
 
-/// The back side's format announced on the front page of a duplex card (`BAC`, [DOC]: Magicard's
+/// The back side's format announced on the front page of a duplex card (`BAC`, \[DOC\]: Magicard's
 /// driver writes `CK`/`C`/`K` with an `O` appended when the back has overcoat, and `O` alone
 /// for an overcoat-only back).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +79,7 @@ pub enum HeaderToken {
     /// `REJON`/`REJOFF`: let the printer reject faulty cards by itself (cardline: off, it
     /// rejects with `RJT`).
     RejectFaulty(bool),
-    /// `ESS<n>`: eject side / number ([DOC unclear]; the fixtures send `ESS1`).
+    /// `ESS<n>`: eject side / number (\[DOC unclear\]; the fixtures send `ESS1`).
     EjectSide(u8),
     /// `KEE`: the print head identifier of the Rio/Tango family (as in the fixtures).
     PrintHeadRio,

@@ -79,7 +79,7 @@ fn side_planes(side: &CardSide) -> Vec<(Plane, Vec<u8>)> {
 }
 
 /// A print job ready to send: one or two pages. As a [`Command`], its reply is `PRT,OK` once the
-/// card is printed (§4, [CL]); the card stays inside until `EJT` or `RJT`.
+/// card is printed (§4, \[CL\]); the card stays inside until `EJT` or `RJT`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PrintJob {
     bytes: Vec<u8>,

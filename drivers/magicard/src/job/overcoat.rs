@@ -3,11 +3,11 @@
 //! A masked [`Overlay`] (varnish where the mask has dots set) becomes `OVRON` plus one
 //! `NCT x1,y1,x2,y2` hole around the dots the mask leaves clear. The hole's coordinates follow
 //! Magicard's own driver, which writes user holes as *left, bottom, left + width, bottom +
-//! height* ([DOC]; its chip preset `NCT90,295,260,450` covers the ISO/IEC 7816-2 contacts only
+//! height* (\[DOC\]; its chip preset `NCT90,295,260,450` covers the ISO/IEC 7816-2 contacts only
 //! with *y* counted upwards from the bottom edge): *x* is the landscape column from the left
 //! edge, *y* counts rows upwards from the bottom of the 642-row frame of `HGT642` /
 //! `PCT0,0,1025,641`, ends exclusive. The alignment of that frame with the image lines is
-//! [CL] — not verified on a printer.
+//! \[CL\] — not verified on a printer.
 
 use super::geometry::{PRINTED_ROWS, panel_to_landscape};
 use cardline_device::{MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH, PrinterError};

@@ -90,7 +90,7 @@ impl std::fmt::Debug for PrintJob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "PrintJob({} pages, {} bytes)",
+            "PrintJob({} page(s), {} bytes)",
             self.pages,
             self.bytes.len()
         )
@@ -174,11 +174,8 @@ fn write_page(
 impl Command for PrintJob {
     type Output = ();
     fn text(&self) -> String {
-        format!(
-            "print job ({} pages, {} bytes)",
-            self.pages,
-            self.bytes.len()
-        )
+        let pages = if self.pages == 1 { "1 page" } else { "2 pages" };
+        format!("print job ({pages}, {} bytes)", self.bytes.len())
     }
     fn frame(&self) -> Cow<'_, [u8]> {
         Cow::Borrowed(&self.bytes)
@@ -221,6 +218,7 @@ mod tests {
         assert!(b[fs + 1..fs + 1 + 85_344].iter().all(|&x| x == 0));
         assert_eq!(&b[b.len() - 4..], b"\x1cK:\x03");
         assert_eq!(job.pages(), 1);
+        assert_eq!(job.text(), format!("print job (1 page, {} bytes)", b.len()));
     }
 
     #[test]

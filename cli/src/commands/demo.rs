@@ -6,6 +6,7 @@
 //! order → summary. Device delays run at 1/100 of real time.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -106,7 +107,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     );
     let say = |text: String| {
         if !ctx.json {
-            println!("{text}");
+            let _ = writeln!(std::io::stdout(), "{text}");
         }
     };
     // 1. The home: database, options, keys, CA, stations.

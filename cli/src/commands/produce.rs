@@ -97,10 +97,11 @@ pub(crate) fn run_production(
     let report = recover(store.as_journal(), stations, &ctx.actor())?;
     for outcome in &report.outcomes {
         if json_lines {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{}",
                 serde_json::json!({"event": "recovered", "recovery": outcome})
-            );
+            )?;
         } else {
             eprintln!("recovery: {}", serde_json::to_string(outcome)?);
         }

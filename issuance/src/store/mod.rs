@@ -64,6 +64,11 @@ pub struct AuditFilter {
     pub card_number: Option<String>,
     /// Only entries about this order.
     pub order_id: Option<OrderId>,
+    /// Only entries written by this operator.
+    pub operator: Option<String>,
+    /// Only entries of this action (`card.assign`), or of every action under a prefix ending
+    /// in `.` (`card.`).
+    pub action: Option<String>,
     /// At most this many (newest last).
     pub limit: Option<u32>,
 }

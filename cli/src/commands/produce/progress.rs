@@ -2,6 +2,7 @@
 //! station on a terminal, or plain event lines otherwise.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use cardline_issuance::production::ProductionEvent;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -66,7 +67,8 @@ impl Progress {
         match &mut self.mode {
             Mode::Json => {
                 if let Ok(line) = serde_json::to_string(event) {
-                    println!("{line}");
+                    // A closed pipe must not stop production: the line is dropped.
+                    let _ = writeln!(std::io::stdout(), "{line}");
                     super::flush();
                 }
             }

@@ -344,4 +344,26 @@ pub fn audit_notes_filters_and_limits(db: &dyn TestDatabase) {
         newest.iter().map(|e| e.id).collect::<Vec<_>>(),
         [all[1].id, all[2].id]
     );
+    let by_carol = store
+        .audit(&AuditFilter {
+            operator: Some("carol".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(by_carol.len(), 1);
+    assert_eq!(by_carol[0].action, "secrets.reveal");
+    let requests = store
+        .audit(&AuditFilter {
+            action: Some("card.request".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(requests.len(), 2);
+    let under_secrets = store
+        .audit(&AuditFilter {
+            action: Some("secrets.".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(under_secrets.len(), 1);
 }

@@ -126,7 +126,8 @@ pub fn cards_table(cards: &[cardline_issuance::model::Card]) -> String {
         t.row([
             c.number.clone(),
             c.state.to_string(),
-            c.order_id.map_or_else(|| "-".into(), |o| o.to_string()),
+            c.shown_order()
+                .map_or_else(|| "-".into(), |o| o.to_string()),
             or_dash(c.assigned_to.as_deref()),
             or_dash(c.valid_until.as_deref()),
             c.updated_at.clone(),

@@ -14,6 +14,7 @@ pub mod numbering;
 pub mod options;
 pub mod order_rules;
 pub mod production;
+pub mod requests;
 pub mod secrets;
 pub mod stations;
 pub mod store;

@@ -13,10 +13,11 @@ pub type AttemptId = i64;
 pub type RunId = i64;
 
 /// The state of a temporary card record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardState {
     /// Requested, not yet in any order.
+    #[default]
     Requested,
     /// In an open batch order, waiting for or going through production.
     InProduction,
@@ -113,7 +114,7 @@ impl CardEvent {
 }
 
 /// A temporary card record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Card {
     /// Database id.
     pub id: CardId,
@@ -135,6 +136,36 @@ pub struct Card {
     pub created_at: String,
     /// When the state last changed (RFC 3339, UTC).
     pub updated_at: String,
+    /// Who asked for the card, where and why.
+    #[serde(flatten)]
+    pub request: RequestInfo,
+    /// The order whose production made the current physical card; it stays when the order
+    /// is completed (the card no longer belongs to an open order, but was made in this one).
+    pub produced_in_order: Option<OrderId>,
+}
+
+impl Card {
+    /// The order shown for the card: its open order, else the order that produced it.
+    pub fn shown_order(&self) -> Option<OrderId> {
+        self.order_id.or(self.produced_in_order)
+    }
+}
+
+/// What a request says about the card: who asked, for which desk or site, why, a note, and
+/// when it was asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestInfo {
+    /// Who asked for the card (a person or a system).
+    pub requester: Option<String>,
+    /// The desk or site the card is for.
+    pub desk: Option<String>,
+    /// Why it is needed (visitor, contractor ...).
+    pub purpose: Option<String>,
+    /// A free note.
+    pub note: Option<String>,
+    /// When it was requested (RFC 3339, UTC; the record's creation unless imported with its
+    /// own date).
+    pub requested_at: String,
 }
 
 /// The state of a batch order.

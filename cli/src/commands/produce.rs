@@ -332,6 +332,7 @@ mod tests {
             chip_id: None,
             created_at: "2026-11-24T00:00:00Z".into(),
             updated_at: "2026-11-24T00:00:00Z".into(),
+            ..Default::default()
         }
     }
 

@@ -50,6 +50,9 @@ pub enum StoreError {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// A request's data is not acceptable (too long, control characters, a bad date).
+    #[error("request: {0}")]
+    InvalidRequest(String),
     /// The numbering scheme cannot give the numbers asked for.
     #[error(transparent)]
     Numbering(#[from] crate::numbering::NumberingError),

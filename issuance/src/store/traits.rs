@@ -7,14 +7,25 @@ use crate::ca::IssuedRecord;
 
 /// Cards: requests, lookups, the events of a produced card's life, sealed secrets.
 pub trait CardStore: Send + Sync {
-    /// Creates `count` card records in `requested`, numbered by the numbering scheme, in one
-    /// transaction. Returns the created cards.
+    /// Creates one card record in `requested` per row (who asked, for which desk, why),
+    /// numbered by the numbering scheme, all in one transaction: all or none. Rows are checked
+    /// ([`RequestData::normalised`](crate::requests::RequestData::normalised)) first.
+    fn request_cards_with(
+        &self,
+        rows: &[crate::requests::RequestData],
+        numbering: &crate::numbering::Numbering,
+        actor: &Actor,
+    ) -> Result<Vec<Card>, StoreError>;
+    /// Creates `count` card records in `requested` that say nothing more.
     fn request_cards(
         &self,
         count: u32,
         numbering: &crate::numbering::Numbering,
         actor: &Actor,
-    ) -> Result<Vec<Card>, StoreError>;
+    ) -> Result<Vec<Card>, StoreError> {
+        let rows = vec![crate::requests::RequestData::default(); count as usize];
+        self.request_cards_with(&rows, numbering, actor)
+    }
     /// One card by number.
     fn card(&self, number: &str) -> Result<Card, StoreError>;
     /// Cards matching a filter, oldest first.

@@ -43,6 +43,7 @@ impl MemoryStore {
                 chip_id: None,
                 created_at: String::new(),
                 updated_at: String::new(),
+                ..Default::default()
             });
         }
         drop(inner);

@@ -367,3 +367,79 @@ pub fn audit_notes_filters_and_limits(db: &dyn TestDatabase) {
         .unwrap();
     assert_eq!(under_secrets.len(), 1);
 }
+
+/// Conformance case.
+pub fn requests_carry_their_data_and_numbers_are_found_in_any_case(db: &dyn TestDatabase) {
+    use crate::requests::RequestData;
+    let store = db.open();
+    let rows = vec![
+        RequestData {
+            requester: Some(" Ada Lovelace ".into()),
+            desk: Some("Front desk".into()),
+            purpose: Some("visitor".into()),
+            note: Some("escort needed".into()),
+            requested_at: Some("2026-11-20".into()),
+        },
+        RequestData::default(),
+    ];
+    let cards = store
+        .request_cards_with(&rows, &Numbering::default(), &alice())
+        .unwrap();
+    let first = store.card(&cards[0].number).unwrap();
+    assert_eq!(first.request.requester.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(first.request.desk.as_deref(), Some("Front desk"));
+    assert_eq!(first.request.purpose.as_deref(), Some("visitor"));
+    assert_eq!(first.request.note.as_deref(), Some("escort needed"));
+    assert_eq!(first.request.requested_at, "2026-11-20T00:00:00.000Z");
+    let second = store.card(&cards[1].number).unwrap();
+    assert_eq!(
+        second.request.requested_at, second.created_at,
+        "now by default"
+    );
+    let lower = cards[0].number.to_lowercase();
+    assert_eq!(
+        store.card(&lower).unwrap().id,
+        first.id,
+        "any case finds the card"
+    );
+    let audit = store
+        .audit(&AuditFilter {
+            card_number: Some(cards[0].number.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        audit[0].reason.as_deref(),
+        Some("for Ada Lovelace at Front desk (visitor)")
+    );
+    // A bad row refuses the whole request.
+    let bad = vec![
+        RequestData::default(),
+        RequestData {
+            requested_at: Some("31/12/2026".into()),
+            ..Default::default()
+        },
+    ];
+    let before = store.list_cards(&CardFilter::default()).unwrap().len();
+    assert!(matches!(
+        store.request_cards_with(&bad, &Numbering::default(), &alice()),
+        Err(StoreError::InvalidRequest(_))
+    ));
+    assert_eq!(
+        store.list_cards(&CardFilter::default()).unwrap().len(),
+        before
+    );
+}
+
+/// Conformance case.
+pub fn a_produced_card_keeps_its_order_after_the_order_is_completed(db: &dyn TestDatabase) {
+    let store = db.open();
+    let card = produced_card(&*store);
+    let order = card.order_id.unwrap();
+    assert_eq!(card.produced_in_order, Some(order));
+    store.complete_order(order, &alice()).unwrap();
+    let after = store.card(&card.number).unwrap();
+    assert_eq!(after.order_id, None, "no longer in an open order");
+    assert_eq!(after.produced_in_order, Some(order), "but made in this one");
+    assert_eq!(after.shown_order(), Some(order));
+}

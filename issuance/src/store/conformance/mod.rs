@@ -91,6 +91,14 @@ pub const CASES: &[(&str, Case)] = &[
         cards::audit_notes_filters_and_limits,
     ),
     (
+        "requests_carry_their_data_and_numbers_are_found_in_any_case",
+        cards::requests_carry_their_data_and_numbers_are_found_in_any_case,
+    ),
+    (
+        "a_produced_card_keeps_its_order_after_the_order_is_completed",
+        cards::a_produced_card_keeps_its_order_after_the_order_is_completed,
+    ),
+    (
         "create_by_all_first_and_numbers",
         orders::create_by_all_first_and_numbers,
     ),

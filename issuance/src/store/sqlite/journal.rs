@@ -247,8 +247,9 @@ pub fn succeeded(
     w.transition(&card, CardEvent::Produced, Some(order), None)?;
     w.conn
         .execute(
-            "UPDATE cards SET chip_id = ?1, failure_reason = NULL WHERE id = ?2",
-            params![chip, card.id],
+            "UPDATE cards SET chip_id = ?1, failure_reason = NULL, produced_in_order = ?2 \
+             WHERE id = ?3",
+            params![chip, order, card.id],
         )
         .map_err(backend(OP))?;
     for fp in &success.certificate_fingerprints {

@@ -84,7 +84,10 @@ impl OrderTx for Writer<'_> {
             .execute("DELETE FROM card_secrets WHERE card_id = ?1", [card])
             .map_err(backend(OP))?;
         self.conn
-            .execute("UPDATE cards SET chip_id = NULL WHERE id = ?1", [card])
+            .execute(
+                "UPDATE cards SET chip_id = NULL, produced_in_order = NULL WHERE id = ?1",
+                [card],
+            )
             .map_err(backend(OP))?;
         Ok(())
     }

@@ -156,6 +156,47 @@ CREATE TABLE issued_certificates (
 );
 CREATE INDEX issued_certificates_by_card ON issued_certificates (card_number);
 "#,
+    // 3: what a request says (requester, desk, purpose, note, requested_at) and the indexes of
+    // the search model; the order that produced a card; card numbers in any case; named option
+    // profiles with their change log; the profile an order is produced with.
+    r#"
+ALTER TABLE cards ADD COLUMN requester TEXT COLLATE NOCASE;
+ALTER TABLE cards ADD COLUMN desk TEXT COLLATE NOCASE;
+ALTER TABLE cards ADD COLUMN purpose TEXT;
+ALTER TABLE cards ADD COLUMN note TEXT;
+ALTER TABLE cards ADD COLUMN requested_at TEXT;
+UPDATE cards SET requested_at = created_at;
+ALTER TABLE cards ADD COLUMN produced_in_order INTEGER REFERENCES orders (id);
+UPDATE cards SET produced_in_order = (
+    SELECT a.order_id FROM attempts a
+    WHERE a.card_id = cards.id AND a.status = 'succeeded' ORDER BY a.id DESC LIMIT 1);
+CREATE INDEX cards_by_upper_number ON cards (upper(number));
+CREATE INDEX cards_by_state_requested ON cards (state, requested_at, id);
+CREATE INDEX cards_by_requester ON cards (requester, state, requested_at, id)
+    WHERE requester IS NOT NULL;
+CREATE INDEX cards_by_desk ON cards (desk, state, requested_at, id) WHERE desk IS NOT NULL;
+CREATE INDEX cards_by_requested_at ON cards (requested_at, id);
+CREATE TABLE option_profiles (
+    name       TEXT PRIMARY KEY,
+    toml       TEXT NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX option_profiles_one_default ON option_profiles (is_default)
+    WHERE is_default = 1;
+CREATE TABLE option_changes (
+    id        INTEGER PRIMARY KEY,
+    profile   TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT,
+    at        TEXT NOT NULL,
+    operator  TEXT NOT NULL
+);
+CREATE INDEX option_changes_by_profile ON option_changes (profile, id);
+ALTER TABLE orders ADD COLUMN profile TEXT;
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

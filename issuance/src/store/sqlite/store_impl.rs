@@ -7,14 +7,20 @@ use crate::ca::IssuedRecord;
 use crate::order_rules;
 
 impl CardStore for SqliteStore {
-    fn request_cards(
+    fn request_cards_with(
         &self,
-        count: u32,
+        rows: &[crate::requests::RequestData],
         numbering: &crate::numbering::Numbering,
         actor: &Actor,
     ) -> Result<Vec<Card>, StoreError> {
+        let rows = rows
+            .iter()
+            .cloned()
+            .map(|r| r.normalised())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::InvalidRequest(e.to_string()))?;
         self.write("requesting cards", actor, |w| {
-            cards::request(w, count, numbering)
+            cards::request(w, &rows, numbering)
         })
     }
 

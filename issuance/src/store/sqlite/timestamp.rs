@@ -36,6 +36,18 @@ pub fn canonical(text: &str) -> Option<String> {
     OffsetDateTime::parse(text, &Rfc3339).ok().map(format)
 }
 
+/// A date (`YYYY-MM-DD`, midnight UTC) or any RFC 3339 time, in the store's format; `None`
+/// if it is neither.
+pub fn canonical_date_or_time(text: &str) -> Option<String> {
+    if let Some(t) = canonical(text) {
+        return Some(t);
+    }
+    let fmt = format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &fmt)
+        .ok()
+        .map(|d| format(d.midnight().assume_utc()))
+}
+
 /// Now plus `days` days, in the store's format (the end of validity of an assignment).
 pub fn days_from_now(days: u32) -> String {
     format(OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)))

@@ -7,6 +7,7 @@
 
 pub mod ca;
 pub mod face;
+pub mod file_limits;
 pub mod home;
 pub mod lifecycle;
 pub mod model;

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::error::shown;
 use super::{CardProfile, Options, Problem, VALIDITY_DAYS};
 use crate::ca::limits;
 use crate::numbering::{MAX_DIGITS, MAX_PREFIX_LEN, MIN_DIGITS};
@@ -73,7 +74,7 @@ pub fn check(o: &Options, lines: &BTreeMap<String, usize>) -> Vec<Problem> {
             bad(
                 "certificates",
                 certs.clone(),
-                format!("`{name}` is listed twice"),
+                format!("`{}` is listed twice", shown(name)),
             );
             continue;
         }
@@ -83,8 +84,9 @@ pub fn check(o: &Options, lines: &BTreeMap<String, usize>) -> Vec<Problem> {
                 "certificates",
                 certs.clone(),
                 format!(
-                    "unknown certificate profile `{name}`: allowed {} (define more under [certificate_profiles.NAME])",
-                    known.join(", ")
+                    "unknown certificate profile `{}`: allowed {} (define more under [certificate_profiles.NAME])",
+                    shown(name),
+                    shown(&known.join(", "))
                 ),
             );
             continue;
@@ -97,7 +99,9 @@ pub fn check(o: &Options, lines: &BTreeMap<String, usize>) -> Vec<Problem> {
                 "certificates",
                 certs.clone(),
                 format!(
-                    "`{other}` and `{name}` both use slot {}: one key per slot",
+                    "`{}` and `{}` both use slot {}: one key per slot",
+                    shown(other),
+                    shown(name),
                     profile.slot
                 ),
             );

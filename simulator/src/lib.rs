@@ -3,6 +3,7 @@
 pub mod card;
 pub mod clock;
 mod device_thread;
+pub mod endpoint;
 pub mod faults;
 pub mod printer;
 pub mod station;

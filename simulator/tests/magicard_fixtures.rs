@@ -8,7 +8,7 @@ mod magicard_images;
 mod magicard_support;
 
 use cardline_sim::magicard::{MagicardSide, SimMagicardConfig};
-use magicard_images::{Grey, face_agreement};
+use magicard_images::{FACE_REGION, FACE_WHOLE, Grey, face_agreement};
 use magicard_support::*;
 
 /// Prints fixture `card-<name>.prn` through the in-process link (then ejects it) and returns
@@ -126,16 +126,6 @@ fn the_bars_come_out_in_order_yellow_magenta_cyan_red_green_blue_black_white() {
         }
     }
 }
-
-/// The thresholds, on 8 × 8-dot block averages of grey 0‥255 against the source fitted to the
-/// 641 printable rows as Gutenprint fits it: the rebuilt face differs from its source only by
-/// Gutenprint's colour conversion and resampling (measured: 2.7 over the whole card, at most 4.2
-/// in one of the eight regions); the same face mirrored, turned upside down or replaced by the
-/// bars differs by more than 30 (asserted below). Limits of 6 (whole) and 10 (any region) leave
-/// room for another Gutenprint build's rounding, and a wrong rotation, offset or plane order
-/// cannot pass (a 7-row offset, cropping instead of fitting, already gives 11 and 21.5).
-const FACE_WHOLE: f64 = 6.0;
-const FACE_REGION: f64 = 10.0;
 
 #[test]
 fn the_face_agrees_with_its_source_region_by_region() {

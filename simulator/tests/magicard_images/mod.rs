@@ -4,6 +4,16 @@
 
 use std::path::Path;
 
+/// The thresholds, on 8 × 8-dot block averages of grey 0‥255 against the source fitted to the
+/// 641 printable rows as Gutenprint fits it: the rebuilt face differs from its source only by
+/// Gutenprint's colour conversion and resampling (measured: 2.7 over the whole card, at most 4.2
+/// in one of the eight regions); the same face mirrored, turned upside down or replaced by the
+/// bars differs by more than 30 (asserted in magicard_fixtures.rs). Limits of 6 (whole) and 10 (any region) leave
+/// room for another Gutenprint build's rounding, and a wrong rotation, offset or plane order
+/// cannot pass (a 7-row offset, cropping instead of fitting, already gives 11 and 21.5).
+pub const FACE_WHOLE: f64 = 6.0;
+pub const FACE_REGION: f64 = 10.0;
+
 /// Width and printed height of the landscape card (rows 641‥647 are beyond `HGT642`).
 pub const W: usize = 1016;
 pub const PRINTED_ROWS: usize = 641;

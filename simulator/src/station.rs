@@ -7,7 +7,7 @@
 //! own chip made by a [`ChipFactory`] the first time the station sees that card number.
 //!
 //! The station works with any printer family that implements
-//! [`SimulatedPrinter`](crate::endpoint::SimulatedPrinter): `SimStation` alone is the Evolis
+//! [`SimulatedPrinter`]: `SimStation` alone is the Evolis
 //! station (`SimStation<SimPrinterHandle>`), `SimStation<SimMagicardHandle>` the Magicard one.
 //!
 //! ```

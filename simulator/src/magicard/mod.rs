@@ -4,7 +4,7 @@
 //! `../shared/specs/card-printers.md` §2.1 and the Gutenprint streams in
 //! `../shared/fixtures/magicard-gutenprint/`, with its own parser ([`stream`], [`header`],
 //! [`planes`]) and no code shared with the driver, so two independent readings of the contract
-//! meet in tests. It answers the command set of §4 ([`commands`](self)), models the mechanics
+//! meet in tests. It answers the command set of §4, models the mechanics
 //! (hopper → standby → contacts / print position → output or reject box, cover, reject box,
 //! dye film counting prints and panels) with the time model of [`crate::clock`], injects the
 //! faults of [`MagicardFaultPlan`] as the error codes of §5, and rebuilds every printed side in

@@ -228,21 +228,28 @@ impl StreamParser {
         };
         match state {
             State::Idle | State::Guard => match b {
-                SYNC => (State::Guard, 1),
+                SYNC => (
+                    State::Guard,
+                    rest.iter().take_while(|&&b| b == SYNC).count(),
+                ),
                 SOH => (State::Text(Vec::new()), 1),
                 0x00 if matches!(state, State::Idle) => (State::Idle, 1),
                 _ => fail(StreamError::Garbage { byte: b }, 1),
             },
-            State::Lost(run) => {
-                self.discarded += 1;
-                match b {
-                    SYNC => (State::Lost(run.saturating_add(1)), 1),
-                    SOH if run >= RESYNC_GUARD => {
-                        self.discarded -= 1 + run as u64;
-                        (State::Text(Vec::new()), 1)
+            State::Lost(mut run) => {
+                // a tight loop: a flood is discarded at memory speed, one byte of state
+                // (a run of guard bytes is counted as discarded only once it is broken)
+                for (i, &b) in rest.iter().enumerate() {
+                    match b {
+                        SYNC => run = run.saturating_add(1),
+                        SOH if run >= RESYNC_GUARD => return (State::Text(Vec::new()), i + 1),
+                        _ => {
+                            self.discarded += run as u64 + 1;
+                            run = 0;
+                        }
                     }
-                    _ => (State::Lost(0), 1),
                 }
+                (State::Lost(run), rest.len())
             }
             State::Text(mut text) => match b {
                 FS if text.starts_with(b"REQ") => (State::CommandEnd(text), 1),

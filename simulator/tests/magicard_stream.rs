@@ -261,6 +261,16 @@ fn native_planes_print_six_bit_colour_and_one_bit_black() {
     assert_eq!(side.pixel(950, 599), [255, 255, 255]);
     assert_eq!(side.black.as_ref().unwrap().count_inked(), 116 * 41);
     assert_eq!(p.state().counters.panels_printed, 4);
+    // in cardline's portrait panels, design dot (x, y) is panel dot (647 − y, x)
+    let card = side.to_card_side();
+    let color = card.color.as_ref().unwrap();
+    assert_eq!(color.get(647 - 300, 10), [255, 255, 0]);
+    assert_eq!(color.get(647 - 50, 600), [255, 125, 255]);
+    let black = card.black.as_ref().unwrap();
+    assert!(black.get(647 - 620, 950) && !black.get(647 - 599, 950));
+    assert_eq!(black.count_set(), 116 * 41);
+    assert!(!black.get(0, 950), "design row 647 is not printed");
+    assert_eq!(card.overlay, cardline_device::Overlay::None, "OVROFF");
 }
 
 #[test]

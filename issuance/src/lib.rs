@@ -16,6 +16,7 @@ pub mod options;
 pub mod order_rules;
 pub mod production;
 pub mod requests;
+pub mod search;
 pub mod secrets;
 pub mod stations;
 pub mod store;

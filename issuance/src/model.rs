@@ -204,6 +204,8 @@ pub struct Order {
     pub created_at: String,
     /// When it was completed or cancelled.
     pub closed_at: Option<String>,
+    /// The option profile it is produced with (`None`: the default profile).
+    pub profile: Option<String>,
     /// The cards of the order, in production order.
     pub cards: Vec<Card>,
 }
@@ -213,10 +215,23 @@ pub struct Order {
 pub enum OrderSelection {
     /// Every requested card.
     All,
-    /// The first N requested cards, oldest first.
+    /// Exactly the first N requested cards, oldest first; refused when fewer are requested.
     First(u32),
+    /// The first N requested cards, or all of them when fewer are requested.
+    AtMost(u32),
     /// These card numbers (each must be `requested` and in no open order).
     Numbers(Vec<String>),
+    /// The requested cards matching a search ([`crate::search::CardQuery`]; its state filter
+    /// is always `requested`), oldest request first; with `first`, only that many, refused
+    /// when fewer match unless `allow_fewer`.
+    Matching {
+        /// The filters.
+        query: Box<crate::search::CardQuery>,
+        /// At most this many.
+        first: Option<u32>,
+        /// Take fewer than `first` when fewer match.
+        allow_fewer: bool,
+    },
 }
 
 /// A physical step of one production attempt, journaled as intent then outcome.

@@ -35,6 +35,17 @@ pub enum StoreError {
         /// Why (state, already in order N).
         why: String,
     },
+    /// Fewer requested cards match than the operator asked for.
+    #[error(
+        "only {found} requested card(s) match, {asked} asked for: order {found} (`--first {found}`), \
+         or allow fewer (`--allow-fewer`)"
+    )]
+    TooFewCards {
+        /// How many were asked for.
+        asked: u32,
+        /// How many match.
+        found: u64,
+    },
     /// The selection matched no card.
     #[error(
         "no requested card to put in an order (request some with `cardline request --count N`)"
@@ -50,6 +61,9 @@ pub enum StoreError {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// A search query or page that is not acceptable (page size, cursor, date).
+    #[error("search: {0}")]
+    InvalidQuery(String),
     /// A request's data is not acceptable (too long, control characters, a bad date).
     #[error("request: {0}")]
     InvalidRequest(String),

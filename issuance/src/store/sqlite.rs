@@ -38,6 +38,7 @@ mod pool;
 mod rows;
 mod runs;
 mod schema;
+mod search;
 pub mod timestamp;
 mod writer;
 

@@ -30,6 +30,13 @@ pub trait CardStore: Send + Sync {
     fn card(&self, number: &str) -> Result<Card, StoreError>;
     /// Cards matching a filter, oldest first.
     fn list_cards(&self, filter: &CardFilter) -> Result<Vec<Card>, StoreError>;
+    /// One page of the cards matching `query`, with the total count and the next page's
+    /// cursor ([`crate::search`]).
+    fn search_cards(
+        &self,
+        query: &crate::search::CardQuery,
+        page: &crate::search::Page,
+    ) -> Result<crate::search::CardPage, StoreError>;
     /// Counts of cards per state (states with no card omitted), overall or of one order's
     /// cards.
     fn count_by_state(
@@ -56,7 +63,20 @@ pub trait CardStore: Send + Sync {
 /// Batch orders. The rules of cancel, complete and repeat are [`crate::order_rules`].
 pub trait OrderStore: Send + Sync {
     /// Creates an order claiming the selected `requested` cards atomically (→ `in_production`).
-    fn create_order(&self, selection: &OrderSelection, actor: &Actor) -> Result<Order, StoreError>;
+    fn create_order(&self, selection: &OrderSelection, actor: &Actor) -> Result<Order, StoreError> {
+        self.create_order_with(selection, None, actor)
+    }
+    /// Creates an order like [`create_order`](Self::create_order), produced with the option
+    /// profile `profile` (recorded on the order; the default profile when `None`).
+    fn create_order_with(
+        &self,
+        selection: &OrderSelection,
+        profile: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Order, StoreError>;
+    /// The cards an order created with `selection` would take now, in order; nothing changes
+    /// (a dry run).
+    fn preview_order(&self, selection: &OrderSelection) -> Result<Vec<Card>, StoreError>;
     /// One order with its cards.
     fn order(&self, id: OrderId) -> Result<Order, StoreError>;
     /// All orders, newest first, without their cards (`cards` empty).

@@ -26,7 +26,7 @@ pub fn concurrent_orders_never_share_a_card(db: &dyn TestDatabase) {
                     barrier.wait();
                     let mut mine = Vec::new();
                     loop {
-                        match store.create_order(&OrderSelection::First(7), &me) {
+                        match store.create_order(&OrderSelection::AtMost(7), &me) {
                             Ok(order) => mine.push(order),
                             Err(StoreError::NothingToOrder) => break,
                             Err(e) => panic!("worker {i}: {e}"),
@@ -119,7 +119,7 @@ pub fn one_store_is_shared_between_threads(db: &dyn TestDatabase) {
                 scope.spawn(move || {
                     let me = Actor(format!("t{i}"));
                     let mut n = 0;
-                    while store.create_order(&OrderSelection::First(3), &me).is_ok() {
+                    while store.create_order(&OrderSelection::AtMost(3), &me).is_ok() {
                         n += 1;
                     }
                     n

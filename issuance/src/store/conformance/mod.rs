@@ -26,6 +26,7 @@ pub mod concurrency;
 pub mod journal;
 pub mod orders;
 pub mod ownership_cases;
+pub mod search_cases;
 
 /// One empty database of the backend under test.
 pub trait TestDatabase: Sync {
@@ -177,6 +178,14 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "lost_attempts_are_audited_apart",
         ownership_cases::lost_attempts_are_audited_apart,
+    ),
+    (
+        "search_filters_pages_and_counts",
+        search_cases::search_filters_pages_and_counts,
+    ),
+    (
+        "orders_select_by_search_exact_count_or_dry_run",
+        search_cases::orders_select_by_search_exact_count_or_dry_run,
     ),
 ];
 

@@ -7,20 +7,52 @@ use super::backend;
 use super::rows::{CARD_SELECT, card_by_number, card_from_row, parse_order_state};
 use super::writer::Writer;
 use crate::model::*;
+use crate::search::CardQuery;
 use crate::store::StoreError;
 
-/// Creates an order holding the selected requested cards, in selection order.
-pub fn create(w: &Writer<'_>, selection: &OrderSelection) -> Result<Order, StoreError> {
-    const OP: &str = "creating an order";
-    let cards: Vec<Card> = match selection {
-        OrderSelection::All => requested(w.conn, None)?,
-        OrderSelection::First(0) => Vec::new(),
-        OrderSelection::First(n) => requested(w.conn, Some(*n))?,
+/// The requested cards `selection` takes, in selection order (nothing is written).
+pub fn selected(conn: &Connection, selection: &OrderSelection) -> Result<Vec<Card>, StoreError> {
+    let too_few = |asked: u32, found: usize| StoreError::TooFewCards {
+        asked,
+        found: found as u64,
+    };
+    Ok(match selection {
+        OrderSelection::All => requested(conn, &CardQuery::default(), None)?,
+        OrderSelection::First(0) | OrderSelection::AtMost(0) => Vec::new(),
+        OrderSelection::First(n) => {
+            let cards = requested(conn, &CardQuery::default(), Some(*n))?;
+            if (cards.len() as u64) < u64::from(*n) && !cards.is_empty() {
+                return Err(too_few(*n, cards.len()));
+            }
+            cards
+        }
+        OrderSelection::AtMost(n) => requested(conn, &CardQuery::default(), Some(*n))?,
+        OrderSelection::Matching {
+            query,
+            first,
+            allow_fewer,
+        } => {
+            query
+                .check()
+                .map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+            let cards = requested(conn, query, *first)?;
+            if let Some(n) = first
+                && (cards.len() as u64) < u64::from(*n)
+                && !cards.is_empty()
+                && !allow_fewer
+            {
+                return Err(too_few(*n, cards.len()));
+            }
+            cards
+        }
         OrderSelection::Numbers(numbers) => {
             let mut seen = std::collections::HashSet::new();
             let mut cards = Vec::with_capacity(numbers.len());
-            for number in numbers.iter().filter(|n| seen.insert(n.as_str())) {
-                let card = card_by_number(w.conn, number)?;
+            for number in numbers {
+                let card = card_by_number(conn, number)?;
+                if !seen.insert(card.id) {
+                    continue;
+                }
                 if card.state != CardState::Requested {
                     let why = match card.order_id {
                         Some(o) => format!("it is `{}` in order {o}", card.state),
@@ -38,18 +70,32 @@ pub fn create(w: &Writer<'_>, selection: &OrderSelection) -> Result<Order, Store
             }
             cards
         }
-    };
+    })
+}
+
+/// Creates an order holding the selected requested cards, in selection order, produced with
+/// the option profile `profile` (the default profile when `None`).
+pub fn create(
+    w: &Writer<'_>,
+    selection: &OrderSelection,
+    profile: Option<&str>,
+) -> Result<Order, StoreError> {
+    const OP: &str = "creating an order";
+    let cards = selected(w.conn, selection)?;
     if cards.is_empty() {
         return Err(StoreError::NothingToOrder);
     }
     w.conn
         .execute(
-            "INSERT INTO orders (state, created_by, created_at) VALUES ('open', ?1, ?2)",
-            params![w.operator(), w.now],
+            "INSERT INTO orders (state, created_by, created_at, profile) VALUES ('open', ?1, ?2, ?3)",
+            params![w.operator(), w.now, profile],
         )
         .map_err(backend(OP))?;
     let id = w.conn.last_insert_rowid();
-    let reason = format!("{} card(s)", cards.len());
+    let reason = match profile {
+        Some(p) => format!("{} card(s), profile {p}", cards.len()),
+        None => format!("{} card(s)", cards.len()),
+    };
     w.audit("order.create", None, Some(id), None, None, Some(&reason))?;
     for (pos, card) in cards.iter().enumerate() {
         w.join_order(card.id, id, pos as i64 + 1)?;
@@ -59,17 +105,37 @@ pub fn create(w: &Writer<'_>, selection: &OrderSelection) -> Result<Order, Store
     get(w.conn, id)
 }
 
-fn requested(conn: &Connection, limit: Option<u32>) -> Result<Vec<Card>, StoreError> {
-    let sql = format!("{CARD_SELECT} WHERE c.state = 'requested' ORDER BY c.id LIMIT ?1");
-    let limit = limit.map_or(-1, i64::from);
+/// Requested cards matching `query` (its state filter replaced by `requested`), oldest request
+/// first, at most `limit`.
+fn requested(
+    conn: &Connection,
+    query: &CardQuery,
+    limit: Option<u32>,
+) -> Result<Vec<Card>, StoreError> {
+    let query = CardQuery {
+        states: vec![CardState::Requested],
+        ..query.clone()
+    };
+    let f = super::search::filter(&query);
+    let mut args = f.args;
+    args.push(limit.map_or(-1, i64::from).into());
+    let sql = format!(
+        "{CARD_SELECT}{} WHERE {} ORDER BY c.requested_at, c.id LIMIT ?{}",
+        f.joins,
+        f.conditions,
+        args.len()
+    );
     conn.prepare(&sql)
-        .and_then(|mut st| st.query_map([limit], card_from_row)?.collect())
+        .and_then(|mut st| {
+            st.query_map(rusqlite::params_from_iter(args.iter()), card_from_row)?
+                .collect()
+        })
         .map_err(backend("selecting requested cards"))
 }
 
 pub(super) fn header(conn: &Connection, id: OrderId) -> Result<Order, StoreError> {
     conn.prepare_cached(
-        "SELECT id, state, created_by, created_at, closed_at FROM orders WHERE id = ?1",
+        "SELECT id, state, created_by, created_at, closed_at, profile FROM orders WHERE id = ?1",
     )
     .and_then(|mut st| st.query_row([id], order_from_row).optional())
     .map_err(backend("reading an order"))?
@@ -90,6 +156,7 @@ fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         created_by: r.get(2)?,
         created_at: r.get(3)?,
         closed_at: r.get(4)?,
+        profile: r.get(5)?,
         cards: Vec::new(),
     })
 }
@@ -121,7 +188,9 @@ pub(super) fn cards_of(
 
 /// All orders, newest first, without cards.
 pub fn list(conn: &Connection) -> Result<Vec<Order>, StoreError> {
-    conn.prepare("SELECT id, state, created_by, created_at, closed_at FROM orders ORDER BY id DESC")
-        .and_then(|mut st| st.query_map([], order_from_row)?.collect())
-        .map_err(backend("listing orders"))
+    conn.prepare(
+        "SELECT id, state, created_by, created_at, closed_at, profile FROM orders ORDER BY id DESC",
+    )
+    .and_then(|mut st| st.query_map([], order_from_row)?.collect())
+    .map_err(backend("listing orders"))
 }

@@ -32,6 +32,14 @@ impl CardStore for SqliteStore {
         self.read("listing cards", |c| cards::list(c, filter))
     }
 
+    fn search_cards(
+        &self,
+        query: &crate::search::CardQuery,
+        page: &crate::search::Page,
+    ) -> Result<crate::search::CardPage, StoreError> {
+        self.read("searching cards", |c| search::search(c, query, page))
+    }
+
     fn count_by_state(
         &self,
         order_id: Option<OrderId>,
@@ -65,8 +73,19 @@ impl CardStore for SqliteStore {
 }
 
 impl OrderStore for SqliteStore {
-    fn create_order(&self, selection: &OrderSelection, actor: &Actor) -> Result<Order, StoreError> {
-        self.write("creating an order", actor, |w| orders::create(w, selection))
+    fn create_order_with(
+        &self,
+        selection: &OrderSelection,
+        profile: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Order, StoreError> {
+        self.write("creating an order", actor, |w| {
+            orders::create(w, selection, profile)
+        })
+    }
+
+    fn preview_order(&self, selection: &OrderSelection) -> Result<Vec<Card>, StoreError> {
+        self.read("previewing an order", |c| orders::selected(c, selection))
     }
 
     fn order(&self, id: OrderId) -> Result<Order, StoreError> {

@@ -59,8 +59,9 @@ pub fn check_subject_bounds(
         if len > bound {
             return Err(format!(
                 "subject attribute {} is {len} characters for the longest card number \
-                 ({longest_card_number}); X.509 allows at most {bound}: shorten it",
-                attribute_name(ty)
+                 ({}); X.509 allows at most {bound}: shorten it",
+                attribute_name(ty),
+                crate::requests::shorten(longest_card_number)
             ));
         }
     }

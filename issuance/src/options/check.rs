@@ -108,7 +108,10 @@ pub fn check(o: &Options, lines: &BTreeMap<String, usize>) -> Vec<Problem> {
         }
     }
     // What the card and the CA can hold, for the longest card number the numbering makes.
-    if o.encode && (MIN_DIGITS..=MAX_DIGITS).contains(&o.numbering.digits) {
+    if o.encode
+        && (MIN_DIGITS..=MAX_DIGITS).contains(&o.numbering.digits)
+        && prefix_ok(&o.numbering.prefix)
+    {
         let longest = o
             .numbering
             .format(10u64.pow(u32::from(o.numbering.digits)) - 1);

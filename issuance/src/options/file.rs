@@ -151,6 +151,10 @@ pub fn parse(text: &str, file: &str) -> Result<Options, OptionsError> {
     }
     if let Some(v) = r.list("certificates", raw.certificates) {
         r.options.certificates = v;
+    } else if !r.options.encode {
+        // `encode = false` alone means no certificates: the default list applies only to
+        // encoded cards. Naming certificates with `encode = false` stays an error.
+        r.options.certificates.clear();
     }
     if let Some((v, _)) = r.string("face_template", raw.face_template) {
         r.options.face_template = v;

@@ -1,5 +1,5 @@
-//! The administrator's options profile: a TOML file (`<home>/options.toml`, written with every
-//! key commented out by `cardline init`) over built-in defaults.
+//! The administrator's options: named profiles of TOML text over built-in defaults, kept in
+//! the store ([`profiles`]; `cardline options show|set|edit|log`), one of them the default.
 //!
 //! Validation follows the PIV card edge: PIN 6–8 digits, PUK exactly 8 (6–8 only with
 //! `card_profile = "generic-6-8"`). Certificates can only be issued when encoding is on. Every
@@ -9,7 +9,10 @@
 //! use cardline_issuance::options::Options;
 //! let o = Options::from_toml("pin_length = 8\n", "options.toml").unwrap();
 //! assert_eq!((o.pin_length, o.puk_length, o.validity_days), (8, 8, 14));
-//! let e = Options::from_toml("encode = false\n", "options.toml").unwrap_err();
+//! let print_only = Options::from_toml("encode = false\n", "options.toml").unwrap();
+//! assert!(print_only.certificates.is_empty());
+//! let e = Options::from_toml("encode = false\ncertificates = [\"piv-auth\"]\n", "options.toml")
+//!     .unwrap_err();
 //! assert!(e.to_string().contains("certificates need encoding on"));
 //! ```
 
@@ -24,6 +27,7 @@ mod check;
 mod effective;
 mod error;
 mod file;
+pub mod profiles;
 mod template;
 
 pub use effective::{EffectiveOption, Source};

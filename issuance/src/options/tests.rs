@@ -101,12 +101,14 @@ fn puk_is_eight_for_piv_and_six_to_eight_only_when_the_card_profile_allows() {
 
 #[test]
 fn certificates_with_encoding_off_is_refused_with_that_message() {
-    let (p, text) = one_problem("encode = false\n");
+    let (p, text) = one_problem("encode = false\ncertificates = [\"piv-auth\"]\n");
     assert_eq!(p.key, "certificates");
-    assert!(text.contains("certificates need encoding on"), "{text}");
-    assert!(text.contains("line 1"), "{text}");
-    let (p, _) = one_problem("encode = false\ncertificates = [\"piv-auth\"]\n");
     assert_eq!(p.line, Some(2));
+    assert!(text.contains("certificates need encoding on"), "{text}");
+    assert!(
+        text.contains("line 1"),
+        "the message names the encode line: {text}"
+    );
     let o = Options::from_toml("encode = false\ncertificates = []\n", "p").unwrap();
     assert!(!o.encode && o.key_requests().is_empty());
 }
@@ -234,4 +236,18 @@ fn a_subject_the_card_or_x509_cannot_hold_is_refused_before_any_card_is_fed() {
     let twice = text.replace(&format!("O={long_org}"), "OU=a,OU=b");
     let (_, shown) = one_problem(&twice);
     assert!(shown.contains("`OU` appears twice"), "{shown}");
+}
+
+#[test]
+fn encode_false_alone_means_no_certificates_and_naming_them_is_still_refused() {
+    let o = Options::from_toml("encode = false\n", "p.toml").unwrap();
+    assert!(!o.encode);
+    assert!(o.certificates.is_empty());
+    assert!(o.key_requests().is_empty());
+    let (p, shown) = one_problem("encode = false\ncertificates = [\"piv-auth\"]\n");
+    assert_eq!(p.key, "certificates");
+    assert!(
+        shown.contains("set `encode = true` or `certificates = []`"),
+        "{shown}"
+    );
 }

@@ -20,7 +20,9 @@ pub mod ownership;
 mod traits;
 
 pub use error::StoreError;
-pub use traits::{AuditLog, CardStore, CertificateIndex, OrderStore, ProductionJournal, Store};
+pub use traits::{
+    AuditLog, CardStore, CertificateIndex, OptionProfileStore, OrderStore, ProductionJournal, Store,
+};
 
 /// One record of an attempt's production journal (see [`ProductionJournal::journal`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -35,6 +35,7 @@ mod journal;
 mod order_tx;
 mod orders;
 mod pool;
+mod profiles;
 mod rows;
 mod runs;
 mod schema;

@@ -245,8 +245,38 @@ pub trait CertificateIndex: Send + Sync {
     fn issued_count(&self) -> Result<u64, StoreError>;
 }
 
+/// Named option profiles and their change log ([`crate::options::profiles`] holds the rules).
+pub trait OptionProfileStore: Send + Sync {
+    /// Every profile, by name.
+    fn option_profiles(&self) -> Result<Vec<crate::options::profiles::ProfileRecord>, StoreError>;
+    /// One profile.
+    fn option_profile(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::options::profiles::ProfileRecord>, StoreError>;
+    /// Inserts or replaces profile `name` with `toml` (already validated), making it the
+    /// default when `make_default`; logs `changes` and audits each as `options.change`, all in
+    /// one transaction.
+    fn save_option_profile(
+        &self,
+        name: &str,
+        toml: &str,
+        make_default: bool,
+        changes: &[crate::options::profiles::Change],
+        actor: &Actor,
+    ) -> Result<crate::options::profiles::ProfileRecord, StoreError>;
+    /// The change log, newest last: of one profile or all, the newest `limit` changes.
+    fn option_log(
+        &self,
+        profile: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Vec<crate::options::profiles::OptionChange>, StoreError>;
+}
+
 /// The whole store: every interface, one backend.
-pub trait Store: CardStore + OrderStore + ProductionJournal + AuditLog + CertificateIndex {
+pub trait Store:
+    CardStore + OrderStore + ProductionJournal + AuditLog + CertificateIndex + OptionProfileStore
+{
     /// This store as the production journal (for the orchestrator).
     fn as_journal(&self) -> &dyn ProductionJournal;
     /// This store as the CA's index.

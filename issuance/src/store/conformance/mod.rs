@@ -26,6 +26,7 @@ pub mod concurrency;
 pub mod journal;
 pub mod orders;
 pub mod ownership_cases;
+pub mod profile_cases;
 pub mod search_cases;
 
 /// One empty database of the backend under test.
@@ -186,6 +187,10 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "orders_select_by_search_exact_count_or_dry_run",
         search_cases::orders_select_by_search_exact_count_or_dry_run,
+    ),
+    (
+        "option_profiles_are_validated_logged_and_audited",
+        profile_cases::option_profiles_are_validated_logged_and_audited,
     ),
 ];
 

@@ -320,6 +320,42 @@ impl CertificateIndex for SqliteStore {
     }
 }
 
+impl OptionProfileStore for SqliteStore {
+    fn option_profiles(&self) -> Result<Vec<crate::options::profiles::ProfileRecord>, StoreError> {
+        self.read("listing option profiles", profiles::all)
+    }
+
+    fn option_profile(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::options::profiles::ProfileRecord>, StoreError> {
+        self.read("reading an option profile", |c| profiles::one(c, name))
+    }
+
+    fn save_option_profile(
+        &self,
+        name: &str,
+        toml: &str,
+        make_default: bool,
+        changes: &[crate::options::profiles::Change],
+        actor: &Actor,
+    ) -> Result<crate::options::profiles::ProfileRecord, StoreError> {
+        self.write("saving an option profile", actor, |w| {
+            profiles::save(w, name, toml, make_default, changes)
+        })
+    }
+
+    fn option_log(
+        &self,
+        profile: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Vec<crate::options::profiles::OptionChange>, StoreError> {
+        self.read("reading the options log", |c| {
+            profiles::log(c, profile, limit)
+        })
+    }
+}
+
 impl Store for SqliteStore {
     fn as_journal(&self) -> &dyn ProductionJournal {
         self

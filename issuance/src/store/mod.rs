@@ -109,6 +109,50 @@ pub struct AttemptSuccess {
     pub secrets: Option<SealedSecrets>,
 }
 
+/// How an order's own cards ended in it, whatever happened to them later.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OrderOutcome {
+    /// Produced in this order (a succeeded attempt of the order).
+    pub produced: u64,
+    /// Still `failed` in the open order.
+    pub failed: u64,
+    /// Waiting for production (in the open order, no attempt in flight).
+    pub waiting: u64,
+    /// Being produced right now.
+    pub in_production: u64,
+    /// Left the order unproduced when it was cancelled.
+    pub cancelled: u64,
+    /// Left the order unproduced (failed, not repeated) when it was completed.
+    pub released: u64,
+}
+
+impl OrderOutcome {
+    /// Every card the order ever held.
+    pub fn total(&self) -> u64 {
+        self.produced
+            + self.failed
+            + self.waiting
+            + self.in_production
+            + self.cancelled
+            + self.released
+    }
+}
+
+/// A failed card of an order and where it failed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CardFailure {
+    /// The card number.
+    pub card: String,
+    /// The station of its last failed attempt.
+    pub station: String,
+    /// The step that failed (`encode`, `print` ...), when journaled.
+    pub step: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// When the attempt ended.
+    pub at: Option<String>,
+}
+
 /// Extra data of a lifecycle event.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventDetail {

@@ -175,6 +175,23 @@ impl SqliteStore {
         Ok(value)
     }
 
+    /// Runs `f` in one write transaction and rolls it back: a dry run computed by exactly the
+    /// code that would change the store.
+    fn rehearse<T>(
+        &self,
+        operation: &'static str,
+        actor: &Actor,
+        f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend(operation))?;
+        let value = f(&Writer::new(&tx, &actor.0));
+        tx.rollback().map_err(backend(operation))?;
+        value
+    }
+
     /// Runs `f` in one read transaction (a consistent snapshot).
     fn read<T>(
         &self,

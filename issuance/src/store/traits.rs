@@ -54,6 +54,8 @@ pub trait CardStore: Send + Sync {
     ) -> Result<Card, StoreError>;
     /// Moves every `assigned` card whose validity ended before `now` (RFC 3339) to `expired`.
     fn expire_due(&self, now: &str, actor: &Actor) -> Result<Vec<Card>, StoreError>;
+    /// The cards [`expire_due`](Self::expire_due) would expire; nothing changes.
+    fn preview_expire(&self, now: &str, actor: &Actor) -> Result<Vec<Card>, StoreError>;
     /// All attempts of a card, oldest first, with their steps.
     fn attempts_of_card(&self, number: &str) -> Result<Vec<Attempt>, StoreError>;
     /// The sealed initial PIN/PUK of a card, if it was encoded.
@@ -77,6 +79,21 @@ pub trait OrderStore: Send + Sync {
     /// The cards an order created with `selection` would take now, in order; nothing changes
     /// (a dry run).
     fn preview_order(&self, selection: &OrderSelection) -> Result<Vec<Card>, StoreError>;
+    /// What completing the order would do (the order as it would be), or why it is refused;
+    /// nothing changes.
+    fn preview_complete(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError>;
+    /// The cards repeating the order would select, or why it is refused; nothing changes.
+    fn preview_repeat(
+        &self,
+        id: OrderId,
+        misprinted: &[String],
+        actor: &Actor,
+    ) -> Result<Vec<Card>, StoreError>;
+    /// How the order's own cards ended in it ([`OrderOutcome`]).
+    fn order_outcome(&self, id: OrderId) -> Result<OrderOutcome, StoreError>;
+    /// The order's cards that are `failed` in it, each with the station, step and reason of
+    /// its last failed attempt.
+    fn order_failures(&self, id: OrderId) -> Result<Vec<CardFailure>, StoreError>;
     /// One order with its cards.
     fn order(&self, id: OrderId) -> Result<Order, StoreError>;
     /// All orders, newest first, without their cards (`cards` empty).

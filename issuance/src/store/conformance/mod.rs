@@ -121,6 +121,10 @@ pub const CASES: &[(&str, Case)] = &[
         orders::repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint,
     ),
     (
+        "an_order_counts_its_own_outcome_lists_failures_and_previews_changes",
+        orders::an_order_counts_its_own_outcome_lists_failures_and_previews_changes,
+    ),
+    (
         "attempts_take_cards_in_order_and_skip_cards_in_flight",
         journal::attempts_take_cards_in_order_and_skip_cards_in_flight,
     ),

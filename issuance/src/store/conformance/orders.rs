@@ -286,3 +286,105 @@ pub fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint(db: &dyn 
     produce_next(&*store, o.id, true);
     assert!(store.repeat_order(o.id, &[], &op()).unwrap().is_empty());
 }
+
+/// Conformance case.
+pub fn an_order_counts_its_own_outcome_lists_failures_and_previews_changes(db: &dyn TestDatabase) {
+    let (store, cards) = store_with(db, 5);
+    let order = store.create_order(&OrderSelection::All, &op()).unwrap();
+    let run = station_run(&*store, "st1");
+    let take = || {
+        store
+            .begin_attempt(run, order.id, "st1", &op())
+            .unwrap()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let (_, a) = take();
+        store
+            .attempt_succeeded(a, &AttemptSuccess::default(), &op())
+            .unwrap();
+    }
+    let (failed_card, a) = take();
+    store.step_started(a, ProductionStep::Encode).unwrap();
+    store
+        .step_finished(
+            a,
+            ProductionStep::Encode,
+            Some("encode: card refused GENERATE 9A: 6A84"),
+        )
+        .unwrap();
+    store.step_started(a, ProductionStep::Reject).unwrap();
+    store
+        .step_finished(a, ProductionStep::Reject, None)
+        .unwrap();
+    store
+        .attempt_failed(a, "encode: card refused GENERATE 9A: 6A84", &op())
+        .unwrap();
+    let outcome = store.order_outcome(order.id).unwrap();
+    assert_eq!(
+        (
+            outcome.produced,
+            outcome.failed,
+            outcome.waiting,
+            outcome.in_production
+        ),
+        (2, 1, 2, 0)
+    );
+    let failures = store.order_failures(order.id).unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].card, failed_card.number);
+    assert_eq!(failures[0].station, "st1");
+    assert_eq!(
+        failures[0].step.as_deref(),
+        Some("encode"),
+        "the failed step, not the reject"
+    );
+    assert!(failures[0].reason.contains("6A84"));
+    // Completing now is refused, and the preview says so without changing anything.
+    assert!(matches!(
+        store.preview_complete(order.id, &op()),
+        Err(StoreError::OrderState { .. })
+    ));
+    let repeat = store.preview_repeat(order.id, &[], &op()).unwrap();
+    assert_eq!(numbers(&repeat), [failed_card.number.clone()]);
+    assert_eq!(
+        store.card(&failed_card.number).unwrap().state,
+        CardState::Failed,
+        "unchanged"
+    );
+    for _ in 0..2 {
+        let (_, a) = take();
+        store
+            .attempt_succeeded(a, &AttemptSuccess::default(), &op())
+            .unwrap();
+    }
+    let preview = store.preview_complete(order.id, &op()).unwrap();
+    assert_eq!(
+        preview.state,
+        OrderState::Completed,
+        "what completing would do"
+    );
+    assert_eq!(
+        store.order(order.id).unwrap().state,
+        OrderState::Open,
+        "but nothing changed"
+    );
+    let audit_before = store.audit(&AuditFilter::default()).unwrap().len();
+    store.complete_order(order.id, &op()).unwrap();
+    assert!(store.audit(&AuditFilter::default()).unwrap().len() > audit_before);
+    // Later life does not change the order's outcome.
+    let produced = store.card(&cards[0].number).unwrap();
+    store
+        .apply_event(
+            &produced.number,
+            CardEvent::Lock,
+            &EventDetail::default(),
+            &op(),
+        )
+        .unwrap();
+    let outcome = store.order_outcome(order.id).unwrap();
+    assert_eq!(
+        (outcome.produced, outcome.released, outcome.total()),
+        (4, 1, 5)
+    );
+}

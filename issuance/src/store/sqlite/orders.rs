@@ -194,3 +194,76 @@ pub fn list(conn: &Connection) -> Result<Vec<Order>, StoreError> {
     .and_then(|mut st| st.query_map([], order_from_row)?.collect())
     .map_err(backend("listing orders"))
 }
+
+/// How the order's own cards ended in it.
+pub fn outcome(conn: &Connection, id: OrderId) -> Result<crate::store::OrderOutcome, StoreError> {
+    let state = header(conn, id)?.state;
+    let row = conn
+        .prepare_cached(
+            "SELECT \
+               SUM(produced), \
+               SUM(NOT produced AND open = 1 AND state = 'failed'), \
+               SUM(NOT produced AND open = 1 AND state = 'in_production' AND NOT in_flight), \
+               SUM(NOT produced AND open = 1 AND state = 'in_production' AND in_flight), \
+               SUM(NOT produced AND open = 0) \
+             FROM (SELECT m.open AS open, c.state AS state, \
+               EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = c.id AND a.order_id = m.order_id \
+                       AND a.status = 'succeeded') AS produced, \
+               EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = c.id AND a.order_id = m.order_id \
+                       AND a.status = 'in_flight') AS in_flight \
+               FROM order_cards m JOIN cards c ON c.id = m.card_id WHERE m.order_id = ?1)",
+        )
+        .and_then(|mut st| {
+            st.query_row([id], |r| {
+                let n = |i: usize| -> rusqlite::Result<u64> {
+                    Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0) as u64)
+                };
+                Ok([n(0)?, n(1)?, n(2)?, n(3)?, n(4)?])
+            })
+        })
+        .map_err(backend("counting an order's outcome"))?;
+    let [produced, failed, waiting, in_production, left] = row;
+    let (cancelled, released) = match state {
+        OrderState::Cancelled => (left, 0),
+        _ => (0, left),
+    };
+    Ok(crate::store::OrderOutcome {
+        produced,
+        failed,
+        waiting,
+        in_production,
+        cancelled,
+        released,
+    })
+}
+
+/// The order's failed cards with their last failed attempt.
+pub fn failures(
+    conn: &Connection,
+    id: OrderId,
+) -> Result<Vec<crate::store::CardFailure>, StoreError> {
+    header(conn, id)?;
+    conn.prepare_cached(
+        "SELECT c.number, a.station, \
+           (SELECT s.step FROM attempt_steps s WHERE s.attempt_id = a.id AND s.outcome IS NOT NULL \
+              AND s.outcome <> 'ok' AND s.step <> 'reject' ORDER BY s.id DESC LIMIT 1), \
+           COALESCE(a.reason, c.failure_reason, ''), a.finished_at \
+         FROM order_cards m JOIN cards c ON c.id = m.card_id \
+         JOIN attempts a ON a.id = (SELECT MAX(a2.id) FROM attempts a2 WHERE a2.card_id = c.id \
+              AND a2.order_id = m.order_id AND a2.status = 'failed') \
+         WHERE m.order_id = ?1 AND m.open = 1 AND c.state = 'failed' ORDER BY m.position",
+    )
+    .and_then(|mut st| {
+        st.query_map([id], |r| {
+            Ok(crate::store::CardFailure {
+                card: r.get(0)?,
+                station: r.get(1)?,
+                step: r.get(2)?,
+                reason: r.get(3)?,
+                at: r.get(4)?,
+            })
+        })?
+        .collect()
+    })
+    .map_err(backend("listing an order's failures"))
+}

@@ -63,6 +63,10 @@ impl CardStore for SqliteStore {
         self.write("expiring cards", actor, |w| cards::expire_due(w, now))
     }
 
+    fn preview_expire(&self, now: &str, actor: &Actor) -> Result<Vec<Card>, StoreError> {
+        self.rehearse("previewing expiry", actor, |w| cards::expire_due(w, now))
+    }
+
     fn attempts_of_card(&self, number: &str) -> Result<Vec<Attempt>, StoreError> {
         self.read("listing attempts", |c| journal::of_card(c, number))
     }
@@ -86,6 +90,32 @@ impl OrderStore for SqliteStore {
 
     fn preview_order(&self, selection: &OrderSelection) -> Result<Vec<Card>, StoreError> {
         self.read("previewing an order", |c| orders::selected(c, selection))
+    }
+
+    fn preview_complete(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {
+        self.rehearse("previewing the completion of an order", actor, |w| {
+            order_rules::complete(w, id)?;
+            orders::get(w.conn, id)
+        })
+    }
+
+    fn preview_repeat(
+        &self,
+        id: OrderId,
+        misprinted: &[String],
+        actor: &Actor,
+    ) -> Result<Vec<Card>, StoreError> {
+        self.rehearse("previewing a repeat", actor, |w| {
+            order_rules::repeat(w, id, misprinted)
+        })
+    }
+
+    fn order_outcome(&self, id: OrderId) -> Result<OrderOutcome, StoreError> {
+        self.read("counting an order's outcome", |c| orders::outcome(c, id))
+    }
+
+    fn order_failures(&self, id: OrderId) -> Result<Vec<CardFailure>, StoreError> {
+        self.read("listing an order's failures", |c| orders::failures(c, id))
     }
 
     fn order(&self, id: OrderId) -> Result<Order, StoreError> {

@@ -346,7 +346,7 @@ pub fn an_order_counts_its_own_outcome_lists_failures_and_previews_changes(db: &
         Err(StoreError::OrderState { .. })
     ));
     let repeat = store.preview_repeat(order.id, &[], &op()).unwrap();
-    assert_eq!(numbers(&repeat), [failed_card.number.clone()]);
+    assert_eq!(numbers(&repeat), std::slice::from_ref(&failed_card.number));
     assert_eq!(
         store.card(&failed_card.number).unwrap().state,
         CardState::Failed,

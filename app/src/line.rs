@@ -102,7 +102,7 @@ pub struct OpenedLine {
 #[derive(Debug, thiserror::Error)]
 pub enum LineError {
     /// `--station NAME` names no station of the file.
-    #[error("no station named `{name}` (declared: {declared}; see `cardline stations list`)")]
+    #[error("no station named `{name}` in the stations file (declared: {declared})")]
     UnknownStation {
         /// The name asked for.
         name: String,

@@ -119,6 +119,11 @@ impl SimParams {
         parse::parse(uri)
     }
 
+    /// Checks a time scale as the `time_scale` key does (finite, 0–10).
+    pub fn check_time_scale(scale: f64) -> Result<f64, SimUriError> {
+        parse::time_scale(&scale.to_string())
+    }
+
     /// The chip seed: the URI's, or one derived from the name so stations differ.
     pub fn chip_seed(&self) -> u64 {
         self.seed.unwrap_or_else(|| seed_from_name(&self.name))

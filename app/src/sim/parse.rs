@@ -148,7 +148,7 @@ fn mute_chip(text: &str) -> Result<u32, SimUriError> {
     })
 }
 
-fn time_scale(value: &str) -> Result<f64, SimUriError> {
+pub(super) fn time_scale(value: &str) -> Result<f64, SimUriError> {
     value
         .parse::<f64>()
         .ok()

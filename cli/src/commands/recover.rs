@@ -3,6 +3,7 @@
 
 use cardline_issuance::production::{RecoveryOutcome, recover};
 
+use crate::commands::produce::open_home_line;
 use crate::context::Context;
 
 /// `recover` arguments.
@@ -12,8 +13,10 @@ pub struct RecoverArgs {}
 /// Runs `recover`.
 pub fn run(ctx: &Context, _args: RecoverArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let mut line = crate::stations_registry::open_home_stations(ctx, &[])?;
+    // Stations that cannot be opened are reported on stderr (stdout carries the report).
+    let mut line = open_home_line(ctx, &[], false)?;
     let report = recover(store.as_ref(), &mut line.stations, &ctx.actor())?;
+    let is_missing = |station: &str| line.missing.iter().any(|m| m.name == station);
     ctx.emit(&report, || {
         if report.outcomes.is_empty() {
             return "nothing to recover: no production attempt was left in flight".into();
@@ -35,6 +38,11 @@ pub fn run(ctx: &Context, _args: RecoverArgs) -> anyhow::Result<()> {
                 } => {
                     format!("{card}: NOT SETTLED on {station}: {reason}\n")
                 }
+                RecoveryOutcome::OtherStation { card, station, .. } if is_missing(station) => {
+                    format!(
+                        "{card}: NOT SETTLED: in flight on {station}, which could not be opened\n"
+                    )
+                }
                 RecoveryOutcome::OtherStation { card, station, .. } => {
                     format!(
                         "{card}: in flight on {station}, which is not configured here: left alone\n"
@@ -44,10 +52,17 @@ pub fn run(ctx: &Context, _args: RecoverArgs) -> anyhow::Result<()> {
         }
         out
     })?;
-    if report.unsettled() > 0 {
+    let on_missing = report
+        .outcomes
+        .iter()
+        .filter(
+            |o| matches!(o, RecoveryOutcome::OtherStation { station, .. } if is_missing(station)),
+        )
+        .count();
+    if report.unsettled() + on_missing > 0 {
         anyhow::bail!(
             "{} attempt(s) could not be settled: fix the station and run `cardline recover` again",
-            report.unsettled()
+            report.unsettled() + on_missing
         );
     }
     Ok(())

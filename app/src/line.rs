@@ -111,6 +111,17 @@ pub enum LineError {
     },
 }
 
+/// How a station's printer is opened: its declaration's colour compression, the line's poll
+/// interval and PNG directory (`<png_root>/<station>`).
+pub fn printer_options(spec: &StationSpec, options: &LineOptions) -> PrinterOptions {
+    PrinterOptions {
+        compress_color: spec.compress_color,
+        poll_interval: options.poll_interval,
+        png_dir: options.png_root.as_ref().map(|root| root.join(&spec.name)),
+        ..PrinterOptions::default()
+    }
+}
+
 /// Opens one station: its printer through the family registry (PNGs of a simulated printer
 /// under `<png_root>/<station>/`), its reader, its encoder, its breaker.
 pub fn open_station(spec: &StationSpec, options: &LineOptions) -> Result<OpenedStation, OpenError> {
@@ -124,13 +135,7 @@ pub fn open_station(spec: &StationSpec, options: &LineOptions) -> Result<OpenedS
         }
         false => None,
     };
-    let printer_options = PrinterOptions {
-        compress_color: spec.compress_color,
-        poll_interval: options.poll_interval,
-        png_dir: options.png_root.as_ref().map(|root| root.join(&spec.name)),
-        ..PrinterOptions::default()
-    };
-    let mut opened = open_printer(&spec.printer_uri, &printer_options)?;
+    let mut opened = open_printer(&spec.printer_uri, &printer_options(spec, options))?;
     let reader: Box<dyn CardReader> = match ReaderChoice::of(spec) {
         ReaderChoice::Own => opened.own_reader.take().ok_or(OpenError::NoOwnReader {
             uri: spec.printer_uri.clone(),

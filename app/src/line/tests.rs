@@ -126,3 +126,22 @@ fn a_simulated_station_over_a_pseudo_terminal() {
     assert!(device.printer.card_at_contact_station().is_some());
     opened.station.printer.reject().unwrap();
 }
+
+#[test]
+fn the_declaration_s_colour_compression_and_the_line_s_poll_reach_the_printer_options() {
+    let mut spec = StationSpec::new("desk", "evolis+tcp://h:1", Some("X"));
+    let options = LineOptions {
+        png_root: Some("/srv/png".into()),
+        poll_interval: Some(Duration::from_millis(7)),
+        ..LineOptions::default()
+    };
+    let o = printer_options(&spec, &options);
+    assert!(o.compress_color && !o.raw);
+    assert_eq!(o.poll_interval, Some(Duration::from_millis(7)));
+    assert_eq!(
+        o.png_dir.as_deref(),
+        Some(std::path::Path::new("/srv/png/desk"))
+    );
+    spec.compress_color = false;
+    assert!(!printer_options(&spec, &options).compress_color);
+}

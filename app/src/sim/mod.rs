@@ -187,22 +187,5 @@ fn seed_from_name(name: &str) -> u64 {
     })
 }
 
-/// A stations file declaring `n` simulated stations `sim-1` … `sim-n`, each with `query`
-/// (e.g. `time_scale=0.01`) as its `sim://` parameters.
-pub fn simulated_stations(n: usize, query: &str) -> String {
-    let q = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{query}")
-    };
-    (1..=n)
-        .map(|i| {
-            format!(
-                "[[station]]\nname = \"sim-{i}\"\nprinter = \"sim://sim-{i}{q}\"\nreader = \"sim\"\n\n"
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests;

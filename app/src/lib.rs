@@ -5,11 +5,11 @@
 //!
 //! - [`registry`]: printer families by URI scheme (`evolis+serial|tcp|usb`, `sim`): check a
 //!   URI without I/O, open it into a printer that reconnects after a lost link and counts its
-//!   bytes, the family's test card; [`discover`] finds printers on USB and serial ports.
+//!   bytes, the family's test card; [`discover()`] finds printers on USB and serial ports.
 //! - [`encoders`]: encoder families (`piv`) and the contact readers a station can have.
 //! - [`sim`]: `sim://NAME?…` simulated stations, parameters parsed strictly.
 //! - [`stations`]: the stations file checked by the registries ([`load_stations`]).
-//! - [`line`]: [`open_station`] and [`open_line`] turn declarations into production stations;
+//! - [`line`](mod@line): [`open_station`] and [`open_line`] turn declarations into production stations;
 //!   a station that cannot be opened is reported, not fatal.
 //! - [`kit`]: [`ProductionKit`], settings, CA, sealer and face loaded from a home.
 //!

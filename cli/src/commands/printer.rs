@@ -17,7 +17,8 @@ use crate::context::Context;
 pub enum PrinterCommand {
     /// Show a printer's status (model, card position, cover, feeder, ribbon, faults).
     Status {
-        /// Printer URI, e.g. evolis+serial:///dev/pts/3, evolis+usb://0f49:0a00, evolis+tcp://host:port.
+        /// Printer URI, e.g. evolis+serial:///dev/pts/3, evolis+usb://0f49:0a00, evolis+tcp://host:port,
+        /// sim://NAME (a simulated printer in this process).
         uri: String,
     },
     /// Print a test card (colour bars, grey ramp, black frame and text) and eject it.

@@ -15,8 +15,11 @@ use cardline_evolis::{
 use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
 use cardline_issuance::model::{OrderSelection, ProductionStep};
 use cardline_issuance::options::Options;
+use cardline_issuance::store::ownership::RunStart;
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{Actor, AttemptSuccess, JournalRecord, Store};
+use cardline_issuance::store::{
+    Actor, AttemptSuccess, CardStore, JournalRecord, OrderStore, ProductionJournal,
+};
 use cardline_sim::printer::{SimPrinter, SimPrinterConfig, SimPrinterHandle, SimPrinterLink};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -160,8 +163,15 @@ fn face(c: &mut Criterion) {
 
 fn store_transitions(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("bench.db")).unwrap();
+    let store = SqliteStore::create(&dir.path().join("bench.db")).unwrap();
     let actor = Actor("bench".into());
+    let run = store
+        .start_run(&RunStart::this_process("bench"), &actor)
+        .unwrap();
+    store
+        .claim_station(run.id, "bench-1", None, &actor)
+        .unwrap()
+        .unwrap();
     let numbering = Options::default().numbering;
     for batched in [false, true] {
         // Unbatched: every intent and outcome its own commit (begin + 8 + succeeded = 10).
@@ -181,7 +191,7 @@ fn store_transitions(c: &mut Criterion) {
                 let started = std::time::Instant::now();
                 for _ in 0..iters {
                     let (_, a) = store
-                        .begin_attempt(order.id, "bench-1", &actor)
+                        .begin_attempt(run.id, order.id, "bench-1", &actor)
                         .unwrap()
                         .unwrap();
                     journal_one_attempt(&store, a, batched);

@@ -109,8 +109,10 @@ impl Context {
         Ok(())
     }
 
-    /// Prints human-readable text on stdout (adds a final newline when missing).
+    /// Prints human-readable text on stdout (adds a final newline when missing); control
+    /// characters other than newline and tab are escaped.
     pub fn print_text(&self, text: &str) -> anyhow::Result<()> {
+        let text = crate::output::clean(text);
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())?;
         if !text.ends_with('\n') && !text.is_empty() {

@@ -50,14 +50,24 @@ fn main() -> ExitCode {
     let ctx = context::Context::new(cli.home, cli.operator, cli.json, cli.verbose);
     match commands::run(&ctx, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        // `cardline cards list | head`: the reader went away; that is not an error to report.
+        Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", output::clean(&err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", output::clean(&cause.to_string()));
             }
             ExitCode::from(1)
         }
     }
+}
+
+/// True when the error is a write to a closed pipe.
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Logs to stderr: `RUST_LOG` if set, else a level from `-v` (default warnings only).
@@ -73,6 +83,7 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(verbose >= 2)
         .try_init();
 }

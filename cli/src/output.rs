@@ -1,4 +1,43 @@
-//! Human-readable output helpers: aligned text tables.
+//! Human-readable output helpers: aligned text tables, and escaping of control characters so
+//! that text an operator or a device supplied (names, reasons, printer replies) can never move
+//! the cursor, recolour or rewrite the terminal it is shown on.
+
+/// `text` with every control character (except newline and tab) escaped as `\u{..}`.
+pub fn clean(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if needs_escape(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// A table cell: one line, control characters (newlines included) escaped.
+fn cell(text: String) -> String {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        text
+    }
+}
 
 /// An aligned text table: a header row, then rows; columns padded to their widest cell.
 #[derive(Debug, Default)]
@@ -20,13 +59,14 @@ impl Table {
         }
     }
 
-    /// Appends a row (missing cells are blank).
+    /// Appends a row (missing cells are blank; control characters are escaped).
     pub fn row<I, S>(&mut self, cells: I)
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.rows.push(cells.into_iter().map(Into::into).collect());
+        self.rows
+            .push(cells.into_iter().map(|c| cell(c.into())).collect());
     }
 
     /// True when no row was added.
@@ -86,7 +126,8 @@ pub fn cards_table(cards: &[cardline_issuance::model::Card]) -> String {
         t.row([
             c.number.clone(),
             c.state.to_string(),
-            c.order_id.map_or_else(|| "-".into(), |o| o.to_string()),
+            c.shown_order()
+                .map_or_else(|| "-".into(), |o| o.to_string()),
             or_dash(c.assigned_to.as_deref()),
             or_dash(c.valid_until.as_deref()),
             c.updated_at.clone(),
@@ -129,5 +170,17 @@ mod tests {
         assert_eq!(lines[0], "NUMBER        STATE");
         assert_eq!(lines[1], "TMP1          requested");
         assert_eq!(lines[2], "TMP000000017  in_production");
+    }
+
+    #[test]
+    fn control_characters_from_outside_are_escaped() {
+        let evil = "Mallory\x1b[2J\x1b]0;owned\x07\rX";
+        let shown = clean(evil);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert!(shown.starts_with("Mallory\\u{1b}[2J"), "{shown}");
+        assert_eq!(clean("two\nlines\tand a tab"), "two\nlines\tand a tab");
+        let mut t = Table::new(["NAME"]);
+        t.row([format!("a\nb{evil}")]);
+        assert_eq!(t.render().lines().count(), 2, "a cell stays on its line");
     }
 }

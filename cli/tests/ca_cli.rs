@@ -10,8 +10,11 @@ use std::os::unix::fs::PermissionsExt;
 use cardline_device::{Pin, Puk};
 use cardline_issuance::model::OrderSelection;
 use cardline_issuance::secrets::{KeyFiles, seal_card_secrets};
+use cardline_issuance::store::conformance::station_run;
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{Actor, AttemptSuccess, AuditFilter, Store};
+use cardline_issuance::store::{
+    Actor, AttemptSuccess, AuditFilter, AuditLog, OrderStore, ProductionJournal,
+};
 
 fn mode(path: &std::path::Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -104,8 +107,9 @@ fn secrets_are_revealed_only_with_reveal_and_audited() {
     let order = store
         .create_order(&OrderSelection::First(2), &station)
         .unwrap();
+    let run = station_run(&store, "s1");
     let (card, attempt) = store
-        .begin_attempt(order.id, "s1", &station)
+        .begin_attempt(run, order.id, "s1", &station)
         .unwrap()
         .unwrap();
     let key = KeyFiles::in_home(home.path()).station_key().unwrap();

@@ -8,8 +8,9 @@ use temp_home::{fail, json, ok};
 
 use assert_cmd::Command;
 use cardline_issuance::model::OrderSelection;
+use cardline_issuance::store::ownership::RunStart;
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{Actor, AttemptSuccess, Store};
+use cardline_issuance::store::{Actor, AttemptSuccess, OrderStore, ProductionJournal};
 use serde_json::Value;
 
 fn numbers(v: &Value) -> Vec<String> {
@@ -24,7 +25,17 @@ fn numbers(v: &Value) -> Vec<String> {
 fn produce(home: &tempfile::TempDir, order: i64, fail: &[&str]) {
     let store = SqliteStore::open(&home.path().join("cardline.db")).unwrap();
     let station = Actor("station".into());
-    while let Some((card, attempt)) = store.begin_attempt(order, "sim-1", &station).unwrap() {
+    let run = store
+        .start_run(&RunStart::this_process("test"), &station)
+        .unwrap();
+    store
+        .claim_station(run.id, "sim-1", None, &station)
+        .unwrap()
+        .unwrap();
+    while let Some((card, attempt)) = store
+        .begin_attempt(run.id, order, "sim-1", &station)
+        .unwrap()
+    {
         if fail.contains(&card.number.as_str()) {
             store
                 .attempt_failed(attempt, "chip did not answer", &station)
@@ -39,6 +50,7 @@ fn produce(home: &tempfile::TempDir, order: i64, fail: &[&str]) {
                 .unwrap();
         }
     }
+    store.end_run(run.id).unwrap();
 }
 
 #[test]

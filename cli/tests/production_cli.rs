@@ -92,6 +92,18 @@ fn produce_without_stations_says_so() {
     let home = dir.path();
     ok(home, &["init"]);
     let out = cardline(home)
+        .args(["order", "produce", "99"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no order 99"),
+        "the order is checked first: {err}"
+    );
+    ok(home, &["request", "--count", "1"]);
+    ok(home, &["order", "create", "--all"]);
+    let out = cardline(home)
         .args(["order", "produce", "1"])
         .output()
         .unwrap();

@@ -2,6 +2,7 @@
 //! local CA, the built-in card face — loaded as `cardline order produce` loads it (the
 //! [`ProductionKit`] of `cardline-app`), around the orchestrator.
 
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
@@ -11,11 +12,11 @@ use cardline_issuance::home::Home;
 use cardline_issuance::model::{CardState, OrderId, OrderSelection};
 use cardline_issuance::options::Options;
 use cardline_issuance::production::{
-    Production, ProductionEvent, ProductionSummary, Station, produce_order,
+    Production, ProductionEvent, ProductionSummary, RunGuard, Station, produce_order,
 };
 use cardline_issuance::secrets::KeyFiles;
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{Actor, Store};
+use cardline_issuance::store::{Actor, CardStore, CertificateIndex, OrderStore, ProductionJournal};
 /// Re-exported for benches building certificate validity.
 pub use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -26,7 +27,7 @@ pub struct TestLine {
     /// Removes the home on drop, when this line created it.
     _temp: Option<tempfile::TempDir>,
     /// The store.
-    pub store: SqliteStore,
+    pub store: Arc<SqliteStore>,
     /// Settings, CA, sealer and face, as `order produce` loads them (default options: cards
     /// encoded; retries and polls shortened to 5 ms).
     pub kit: ProductionKit,
@@ -57,6 +58,8 @@ impl TestLine {
         if !keys.station_key_path().exists() {
             keys.init().expect("keys init");
         }
+        let store = Arc::new(SqliteStore::create(&home.database()).expect("store opens"));
+        let index: Arc<dyn CertificateIndex> = store.clone();
         if !LocalCa::exists(&home.ca_dir()) {
             let station_key = keys.station_key().expect("station key");
             LocalCa::init(
@@ -64,11 +67,11 @@ impl TestLine {
                 "cardline hil-tests CA",
                 CaKeyAlgorithm::P256,
                 &station_key,
+                index.clone(),
             )
             .expect("CA init");
         }
-        let store = SqliteStore::open(&home.database()).expect("store opens");
-        let mut kit = ProductionKit::load(&home, &Options::default(), Actor("hil".into()))
+        let mut kit = ProductionKit::load(&home, &Options::default(), Actor("hil".into()), index)
             .expect("production kit loads");
         kit.settings.retry_delay = std::time::Duration::from_millis(5);
         kit.settings.operator_poll = std::time::Duration::from_millis(5);
@@ -137,9 +140,18 @@ impl TestLine {
         sink: &(dyn Fn(&ProductionEvent) + Sync),
     ) -> ProductionSummary {
         let issuer = self.kit.issuer();
+        let settings = &self.kit.settings;
+        let journal: Arc<dyn ProductionJournal> = self.store.clone();
+        let run = RunGuard::start(journal, "produce", &settings.actor).expect("run starts");
+        for s in stations.iter() {
+            run.claim(&s.name, &settings.actor)
+                .expect("the line's stations are free");
+        }
         let p = Production {
-            store: &self.store,
-            settings: &self.kit.settings,
+            journal: &*self.store,
+            run: run.id(),
+            reopen: None,
+            settings,
             issuer: &issuer,
             sealer: &self.kit.sealer,
             face: &self.kit.face,

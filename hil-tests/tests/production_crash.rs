@@ -15,7 +15,7 @@ use cardline_hil::rig::sim_station_seeded;
 use cardline_hil::{Rig, TestLine};
 use cardline_issuance::model::CardState;
 use cardline_issuance::production::{ProductionEvent, RecoveryOutcome, Station, recover};
-use cardline_issuance::store::{Actor, Store};
+use cardline_issuance::store::{Actor, OrderStore, ProductionJournal};
 
 const CARDS: u32 = 6;
 const STATIONS: usize = 2;
@@ -108,7 +108,7 @@ fn sigkill_at_random_journal_points_then_recover() {
         // Next start: recovery settles everything in flight, then production finishes the order.
         let line = TestLine::in_dir(dir.path());
         let mut st = stations(2);
-        let report = recover(&line.store, &mut st, &Actor::system()).unwrap();
+        let report = recover(&*line.store, &mut st, &Actor::system()).unwrap();
         assert_eq!(report.unsettled(), 0, "seed {seed}: {report:?}");
         println!(
             "seed {seed}: recovery settled {} attempt(s) in flight",

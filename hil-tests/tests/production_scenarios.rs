@@ -6,7 +6,7 @@ use std::time::Duration;
 use cardline_hil::{Rig, RigStation, TestLine};
 use cardline_issuance::model::CardState;
 use cardline_issuance::production::{ProductionEvent, Station};
-use cardline_issuance::store::{Actor, Store};
+use cardline_issuance::store::{Actor, CardStore, OrderStore};
 
 fn split(
     rig: Vec<RigStation>,

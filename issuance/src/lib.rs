@@ -7,12 +7,16 @@
 
 pub mod ca;
 pub mod face;
+pub mod file_limits;
 pub mod home;
 pub mod lifecycle;
 pub mod model;
 pub mod numbering;
 pub mod options;
+pub mod order_rules;
 pub mod production;
+pub mod requests;
+pub mod search;
 pub mod secrets;
 pub mod stations;
 pub mod store;

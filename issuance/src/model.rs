@@ -9,12 +9,15 @@ pub type CardId = i64;
 pub type OrderId = i64;
 /// Database id of one physical production attempt.
 pub type AttemptId = i64;
+/// Database id of one production run (a process producing on its stations).
+pub type RunId = i64;
 
 /// The state of a temporary card record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardState {
     /// Requested, not yet in any order.
+    #[default]
     Requested,
     /// In an open batch order, waiting for or going through production.
     InProduction,
@@ -111,7 +114,7 @@ impl CardEvent {
 }
 
 /// A temporary card record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Card {
     /// Database id.
     pub id: CardId,
@@ -133,6 +136,36 @@ pub struct Card {
     pub created_at: String,
     /// When the state last changed (RFC 3339, UTC).
     pub updated_at: String,
+    /// Who asked for the card, where and why.
+    #[serde(flatten)]
+    pub request: RequestInfo,
+    /// The order whose production made the current physical card; it stays when the order
+    /// is completed (the card no longer belongs to an open order, but was made in this one).
+    pub produced_in_order: Option<OrderId>,
+}
+
+impl Card {
+    /// The order shown for the card: its open order, else the order that produced it.
+    pub fn shown_order(&self) -> Option<OrderId> {
+        self.order_id.or(self.produced_in_order)
+    }
+}
+
+/// What a request says about the card: who asked, for which desk or site, why, a note, and
+/// when it was asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestInfo {
+    /// Who asked for the card (a person or a system).
+    pub requester: Option<String>,
+    /// The desk or site the card is for.
+    pub desk: Option<String>,
+    /// Why it is needed (visitor, contractor ...).
+    pub purpose: Option<String>,
+    /// A free note.
+    pub note: Option<String>,
+    /// When it was requested (RFC 3339, UTC; the record's creation unless imported with its
+    /// own date).
+    pub requested_at: String,
 }
 
 /// The state of a batch order.
@@ -171,6 +204,8 @@ pub struct Order {
     pub created_at: String,
     /// When it was completed or cancelled.
     pub closed_at: Option<String>,
+    /// The option profile it is produced with (`None`: the default profile).
+    pub profile: Option<String>,
     /// The cards of the order, in production order.
     pub cards: Vec<Card>,
 }
@@ -180,10 +215,23 @@ pub struct Order {
 pub enum OrderSelection {
     /// Every requested card.
     All,
-    /// The first N requested cards, oldest first.
+    /// Exactly the first N requested cards, oldest first; refused when fewer are requested.
     First(u32),
+    /// The first N requested cards, or all of them when fewer are requested.
+    AtMost(u32),
     /// These card numbers (each must be `requested` and in no open order).
     Numbers(Vec<String>),
+    /// The requested cards matching a search ([`crate::search::CardQuery`]; its state filter
+    /// is always `requested`), oldest request first; with `first`, only that many, refused
+    /// when fewer match unless `allow_fewer`.
+    Matching {
+        /// The filters.
+        query: Box<crate::search::CardQuery>,
+        /// At most this many.
+        first: Option<u32>,
+        /// Take fewer than `first` when fewer match.
+        allow_fewer: bool,
+    },
 }
 
 /// A physical step of one production attempt, journaled as intent then outcome.
@@ -256,6 +304,8 @@ pub struct Attempt {
     pub order_id: OrderId,
     /// The station that held the physical card.
     pub station: String,
+    /// The production run that owned the attempt (`None` for attempts older than runs).
+    pub run_id: Option<RunId>,
     /// Status.
     pub status: AttemptStatus,
     /// The chip serial/GUID, once read.
@@ -291,4 +341,44 @@ pub struct AuditEntry {
     pub to_state: Option<String>,
     /// Why (operator text, failure reason).
     pub reason: Option<String>,
+}
+
+/// One production run: a process driving stations (`order produce`, `encode`, a desk).
+/// Attempts belong to a run; recovery settles only attempts whose run is provably gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    /// Run id.
+    pub id: RunId,
+    /// What kind of process (`produce`, `encode`, `recover`, `desk`).
+    pub kind: String,
+    /// The host it runs on.
+    pub host: String,
+    /// Its process id on that host.
+    pub pid: u32,
+    /// The process's start time (clock ticks since boot, `/proc/PID/stat`), so a reused pid is
+    /// not mistaken for the run's process.
+    pub pid_started: Option<u64>,
+    /// Who started it.
+    pub operator: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// Until when its lease holds unless renewed (RFC 3339, the store's clock).
+    pub lease_until: String,
+    /// True when the lease had run out when this record was read (the store's clock).
+    pub lease_expired: bool,
+    /// When it ended, if it did.
+    pub ended_at: Option<String>,
+}
+
+/// A station paused until an operator resumes it (the breaker, or a setup problem).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationPause {
+    /// The station.
+    pub station: String,
+    /// What the operator must check or fix.
+    pub reason: String,
+    /// When it paused (RFC 3339).
+    pub paused_at: String,
+    /// The run that paused it.
+    pub run_id: Option<RunId>,
 }

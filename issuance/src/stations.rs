@@ -194,13 +194,15 @@ fn echo(value: &str) -> String {
 
 impl StationsFile {
     /// Loads the file, checking drivers' values with `validator`; a missing file is an empty
-    /// line (no station).
+    /// line (no station). A file larger than
+    /// [`TOML_FILE_LIMIT`](crate::file_limits::TOML_FILE_LIMIT) is refused unread.
     pub fn load(
         path: &Path,
         validator: &dyn StationValidator,
     ) -> Result<StationsFile, StationsFileError> {
         let shown = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        let limit = crate::file_limits::TOML_FILE_LIMIT;
+        match crate::file_limits::read_text(path, limit, "a stations file") {
             Ok(text) => StationsFile::parse(&text, &shown, validator),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(StationsFile::default()),
             Err(source) => Err(StationsFileError::Read {

@@ -9,10 +9,13 @@ use ::time::{Duration, OffsetDateTime};
 use cardline_device::{CertificateIssuer, CertificateRequest, IssuerError, KeyAlgorithm, PivSlot};
 use cardline_issuance::ca::{
     CA_CERT_FILE, CA_KEY_FILE, CaError, CaKeyAlgorithm, CertProfileSpec, CertificateAuthority,
-    ISSUED_INDEX_FILE, IssueRequest, LocalCa, ProfileIssuer,
+    IssueRequest, LEGACY_INDEX_FILE, LocalCa, ProfileIssuer,
 };
 use cardline_issuance::secrets::StationKey;
+use cardline_issuance::store::CertificateIndex;
+use cardline_issuance::store::sqlite::SqliteStore;
 use rcgen::PublicKeyData;
+use std::sync::Arc;
 use x509_parser::prelude::*;
 
 fn auth_profile() -> CertProfileSpec {
@@ -37,9 +40,23 @@ fn card_key_spki(alg: &'static rcgen::SignatureAlgorithm) -> Vec<u8> {
         .subject_public_key_info()
 }
 
+/// A handle to the store of the home around the CA directory `ca_dir` (each call opens its
+/// own connections, as another process would).
+fn index(ca_dir: &Path) -> Arc<dyn CertificateIndex> {
+    Arc::new(SqliteStore::create(&ca_dir.parent().unwrap().join("cardline.db")).unwrap())
+}
+
 fn new_ca(dir: &Path, alg: CaKeyAlgorithm) -> (LocalCa, StationKey) {
     let station = StationKey::generate().unwrap();
-    let ca = LocalCa::init(&dir.join("ca"), "Example Temporary Card CA", alg, &station).unwrap();
+    let ca_dir = dir.join("ca");
+    let ca = LocalCa::init(
+        &ca_dir,
+        "Example Temporary Card CA",
+        alg,
+        &station,
+        index(&ca_dir),
+    )
+    .unwrap();
     (ca, station)
 }
 
@@ -121,19 +138,23 @@ fn init_writes_private_files_and_never_the_key_in_clear() {
     let sealed = std::fs::read_to_string(dir.join(CA_KEY_FILE)).unwrap();
     assert!(sealed.contains("cardline-ca-key-v1") && sealed.contains(&station.key_id()));
     // The sealed key opens only with the station key it was sealed under.
-    assert!(LocalCa::load(&dir, &station).is_ok());
+    assert!(LocalCa::load(&dir, &station, index(&dir)).is_ok());
     let other = StationKey::generate().unwrap();
     assert!(matches!(
-        LocalCa::load(&dir, &other),
+        LocalCa::load(&dir, &other, index(&dir)),
         Err(CaError::KeyLocked { .. })
     ));
     // A CA is never replaced.
     assert!(matches!(
-        LocalCa::init(&dir, "Second", CaKeyAlgorithm::P256, &station),
+        LocalCa::init(&dir, "Second", CaKeyAlgorithm::P256, &station, index(&dir)),
         Err(CaError::AlreadyExists { .. })
     ));
     assert!(matches!(
-        LocalCa::load(&tmp.path().join("nothing"), &station),
+        LocalCa::load(
+            &tmp.path().join("nothing"),
+            &station,
+            index(&tmp.path().join("nothing"))
+        ),
         Err(CaError::NotInitialised { .. })
     ));
     let shown = format!("{ca:?}");
@@ -157,7 +178,7 @@ fn ca_certificate_is_a_constrained_ca() {
     assert_eq!(years, 9, "CA valid for ~10 years");
     assert_eq!(ca.algorithm(), CaKeyAlgorithm::P384);
     // `ca show` reads the same facts without the station key.
-    let summary = LocalCa::summary(ca.dir()).unwrap();
+    let summary = LocalCa::summary(ca.dir(), &*index(ca.dir())).unwrap();
     assert_eq!(summary.subject, "CN=Example Temporary Card CA");
     assert_eq!(summary.algorithm, "p384");
     assert_eq!(summary.fingerprint, ca.fingerprint());
@@ -234,7 +255,6 @@ fn issued_certificate_chains_and_carries_the_profile() {
     assert_eq!(records[0].card_number, "TMP-000042");
     assert_eq!(records[0].chip_id.as_deref(), Some("0123abcd"));
     assert_eq!(records[0].fingerprint, issued.fingerprint);
-    assert_eq!(mode(&ca.dir().join(ISSUED_INDEX_FILE)), 0o600);
 }
 
 #[test]
@@ -246,7 +266,7 @@ fn openssl_verifies_the_chain_for_both_ca_curves() {
         profile.algorithm = KeyAlgorithm::EccP384;
         let spki = card_key_spki(&rcgen::PKCS_ECDSA_P384_SHA384);
         // Issue through a reloaded CA: what `cardline encode` does in a later process.
-        let reloaded = LocalCa::load(ca.dir(), &station).unwrap();
+        let reloaded = LocalCa::load(ca.dir(), &station, index(ca.dir())).unwrap();
         let issued = reloaded
             .issue(&IssueRequest {
                 card_number: "TMP-7",
@@ -344,7 +364,7 @@ fn a_key_is_certified_once() {
     };
     let first = ca.issue(&request("TMP-1")).unwrap();
     // A retry (same key, card, profile) recalls the same certificate, even from another process.
-    let again = LocalCa::load(ca.dir(), &station)
+    let again = LocalCa::load(ca.dir(), &station, index(ca.dir()))
         .unwrap()
         .issue(&request("TMP-1"))
         .unwrap();
@@ -395,7 +415,7 @@ fn keys_certified_by_another_process_after_ours_are_still_refused() {
     }
     // Our process has read the index (one record) before the other one appends two more.
     ours.issue(&request("TMP-1", &keys[0], &profile)).unwrap();
-    let theirs = LocalCa::load(ours.dir(), &station).unwrap();
+    let theirs = LocalCa::load(ours.dir(), &station, index(ours.dir())).unwrap();
     theirs.issue(&request("TMP-2", &keys[1], &profile)).unwrap();
     let third = theirs.issue(&request("TMP-3", &keys[2], &profile)).unwrap();
     match ours.issue(&request("TMP-4", &keys[2], &profile)) {
@@ -408,26 +428,67 @@ fn keys_certified_by_another_process_after_ours_are_still_refused() {
         recalled.der, third.der,
         "the line appended by the other process"
     );
-    // A record damaged by hand is reported with its line number, not skipped.
-    let index = ours.dir().join(cardline_issuance::ca::ISSUED_INDEX_FILE);
-    let mut text = std::fs::read_to_string(&index).unwrap();
-    text.push_str("{not json\n");
-    std::fs::write(&index, text).unwrap();
-    let fresh = card_key_spki(&rcgen::PKCS_ECDSA_P256_SHA256);
-    match ours.issue(&IssueRequest {
-        public_key_spki: &fresh,
-        ..request("TMP-5", &keys[0], &profile)
-    }) {
-        Err(CaError::Corrupt { why, .. }) => assert!(why.starts_with("line 4:"), "{why}"),
+}
+
+#[test]
+fn a_legacy_index_file_is_imported_once_and_a_damaged_line_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ca, station) = new_ca(tmp.path(), CaKeyAlgorithm::P256);
+    let profile = auth_profile();
+    let spki = card_key_spki(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let issued = ca
+        .issue(&IssueRequest {
+            card_number: "TMP-1",
+            profile: &profile,
+            public_key_spki: &spki,
+            not_after: card_expiry(),
+            chip_id: None,
+        })
+        .unwrap();
+    // A home from before the index moved into the store: its records in issued.jsonl.
+    let record = ca.issued().unwrap().remove(0);
+    let other_home = tempfile::tempdir().unwrap();
+    let other_ca = other_home.path().join("ca");
+    std::fs::create_dir_all(&other_ca).unwrap();
+    for f in [CA_CERT_FILE, CA_KEY_FILE] {
+        std::fs::copy(ca.dir().join(f), other_ca.join(f)).unwrap();
+    }
+    let legacy = other_ca.join(LEGACY_INDEX_FILE);
+    std::fs::write(
+        &legacy,
+        format!("{}\n", serde_json::to_string(&record).unwrap()),
+    )
+    .unwrap();
+    let loaded = LocalCa::load(&other_ca, &station, index(&other_ca)).unwrap();
+    assert_eq!(loaded.issued().unwrap(), vec![record.clone()]);
+    assert!(!legacy.exists() && other_ca.join("issued.jsonl.imported").exists());
+    // The imported key is still certified once: a retry recalls it.
+    let again = loaded
+        .issue(&IssueRequest {
+            card_number: "TMP-1",
+            profile: &profile,
+            public_key_spki: &spki,
+            not_after: card_expiry(),
+            chip_id: None,
+        })
+        .unwrap();
+    assert!(again.recalled);
+    assert_eq!(again.der, issued.der);
+    // Loading again imports nothing twice.
+    drop(loaded);
+    let reloaded = LocalCa::load(&other_ca, &station, index(&other_ca)).unwrap();
+    assert_eq!(reloaded.issued().unwrap().len(), 1);
+    // A damaged line is reported with its number, nothing is renamed.
+    std::fs::write(
+        &legacy,
+        format!("{}\n{{not json\n", serde_json::to_string(&record).unwrap()),
+    )
+    .unwrap();
+    match LocalCa::load(&other_ca, &station, index(&other_ca)) {
+        Err(CaError::Corrupt { why, .. }) => assert!(why.starts_with("line 2:"), "{why}"),
         other => panic!("expected Corrupt, got {other:?}"),
     }
-    // An index replaced by a shorter file (restored from a backup) is read again from the start.
-    std::fs::write(&index, "").unwrap();
-    let again = ours.issue(&request("TMP-4", &keys[2], &profile)).unwrap();
-    assert!(
-        !again.recalled,
-        "the restored index no longer holds the key"
-    );
+    assert!(legacy.exists());
 }
 
 #[test]
@@ -546,4 +607,22 @@ fn profile_issuer_serves_the_encoder_callback() {
         issuer.issue(&bad_key),
         Err(IssuerError::BadPublicKey(_))
     ));
+}
+
+#[test]
+fn a_ca_name_longer_than_a_common_name_may_be_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let station = StationKey::generate().unwrap();
+    let dir = tmp.path().join("ca");
+    let e = LocalCa::init(
+        &dir,
+        &"N".repeat(65),
+        CaKeyAlgorithm::P256,
+        &station,
+        index(&dir),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("65 characters") && e.contains("1–64"), "{e}");
+    assert!(!LocalCa::exists(&dir), "nothing written");
 }

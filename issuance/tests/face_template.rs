@@ -312,6 +312,7 @@ fn card_fields_come_from_the_record_and_fill_placeholders() {
         chip_id: None,
         created_at: "2026-11-24T00:00:00Z".into(),
         updated_at: "2026-11-24T00:00:00Z".into(),
+        ..Default::default()
     };
     let fields = CardFields::from_card(&card, "2026-11-24");
     assert_eq!(

@@ -3,7 +3,9 @@
 pub mod card;
 pub mod clock;
 mod device_thread;
+pub mod endpoint;
 pub mod faults;
+pub mod magicard;
 pub mod printer;
 pub mod station;
 pub mod vpcd;

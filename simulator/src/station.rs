@@ -1,10 +1,14 @@
 //! `SimStation`: a simulated printer coupled with the contact reader in its smart-card station.
 //!
-//! A card can be encoded only while the printer holds it parked at the contact station (after
-//! `Sis` and once the motion has finished): [`CardReader::connect`] fails with
+//! A card can be encoded only while the printer holds it parked at the contact station (Evolis:
+//! after `Sis` and once the motion has finished; Magicard: after `REQ,CHPDOWN,`): [`CardReader::connect`] fails with
 //! [`TransportError::NoCard`] otherwise, and a session whose card moves away fails with
 //! [`TransportError::CardRemoved`]. Every feed takes a fresh blank card from the feeder, with its
 //! own chip made by a [`ChipFactory`] the first time the station sees that card number.
+//!
+//! The station works with any printer family that implements
+//! [`SimulatedPrinter`]: `SimStation` alone is the Evolis
+//! station (`SimStation<SimPrinterHandle>`), `SimStation<SimMagicardHandle>` the Magicard one.
 //!
 //! ```
 //! use cardline_device::{CardReader, PrinterLink};
@@ -27,7 +31,8 @@ use std::time::{Duration, Instant};
 use cardline_device::{CardReader, CardTransport, TransportError};
 
 use crate::card::{SharedSimCard, SimCard, SimCardConfig, SimCardTransport};
-use crate::printer::{SimPrinterHandle, SimPrinterLink};
+use crate::endpoint::{SimLink, SimulatedPrinter};
+use crate::printer::SimPrinterHandle;
 
 /// How often `connect` looks whether the card has arrived.
 const POLL: Duration = Duration::from_millis(10);
@@ -44,9 +49,10 @@ impl<F: FnMut(u32) -> SimCard + Send> ChipFactory for F {
     }
 }
 
-/// A printer with a contact reader in its smart-card station.
-pub struct SimStation {
-    printer: SimPrinterHandle,
+/// A printer with a contact reader in its smart-card station (an Evolis printer unless `P`
+/// says otherwise).
+pub struct SimStation<P: SimulatedPrinter = SimPrinterHandle> {
+    printer: P,
     chips: Box<dyn ChipFactory>,
     cards: BTreeMap<u32, SharedSimCard>,
     keep_chips: usize,
@@ -56,7 +62,7 @@ pub struct SimStation {
 /// How many chips of the last cards a station keeps for inspection by default.
 pub const KEEP_CHIPS: usize = 64;
 
-impl std::fmt::Debug for SimStation {
+impl<P: SimulatedPrinter> std::fmt::Debug for SimStation<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SimStation")
             .field("reader", &self.reader)
@@ -65,10 +71,10 @@ impl std::fmt::Debug for SimStation {
     }
 }
 
-impl SimStation {
+impl<P: SimulatedPrinter> SimStation<P> {
     /// Couples `printer` with a contact reader whose chips come from `chips`.
-    pub fn new(printer: SimPrinterHandle, chips: impl ChipFactory + 'static) -> Self {
-        let reader = format!("{} contact station", printer.lock().config().serial);
+    pub fn new(printer: P, chips: impl ChipFactory + 'static) -> Self {
+        let reader = format!("{} contact station", printer.serial());
         Self {
             printer,
             chips: Box::new(chips),
@@ -86,20 +92,20 @@ impl SimStation {
     }
 
     /// A station whose card `n` gets a default PIV chip with a serial derived from `seed + n`.
-    pub fn with_seeded_chips(printer: SimPrinterHandle, seed: u64) -> Self {
+    pub fn with_seeded_chips(printer: P, seed: u64) -> Self {
         Self::new(printer, move |n: u32| {
             SimCard::new(SimCardConfig::from_seed(seed.wrapping_add(n as u64)))
         })
     }
 
     /// The printer.
-    pub fn printer(&self) -> &SimPrinterHandle {
+    pub fn printer(&self) -> &P {
         &self.printer
     }
 
     /// An in-process printer link, for the printer driver.
-    pub fn printer_link(&self) -> SimPrinterLink {
-        self.printer.link()
+    pub fn printer_link(&self) -> SimLink<P> {
+        SimLink::new(self.printer.clone())
     }
 
     /// The chip of card `card_number`, if the station made it and still keeps it (also after
@@ -114,7 +120,7 @@ impl SimStation {
     }
 }
 
-impl CardReader for SimStation {
+impl<P: SimulatedPrinter> CardReader for SimStation<P> {
     fn name(&self) -> String {
         self.reader.clone()
     }
@@ -154,13 +160,13 @@ impl CardReader for SimStation {
 }
 
 /// A session with the chip of the card parked at the contact station.
-struct StationSession<'a> {
-    printer: &'a SimPrinterHandle,
+struct StationSession<'a, P> {
+    printer: &'a P,
     number: u32,
     inner: SimCardTransport,
 }
 
-impl CardTransport for StationSession<'_> {
+impl<P: SimulatedPrinter> CardTransport for StationSession<'_, P> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         if self.printer.card_at_contact_station() != Some(self.number) {
             return Err(TransportError::CardRemoved {

@@ -142,3 +142,22 @@ fn tcp_bind_error_is_reported() {
     let err = TcpEndpoint::start(handle(), &addr).unwrap_err();
     assert!(err.to_string().contains(&addr), "{err}");
 }
+
+#[test]
+fn a_host_flooding_the_tcp_endpoint_gets_one_refusal_and_then_answers() {
+    let printer = handle();
+    let tcp = TcpEndpoint::start(printer.clone(), "127.0.0.1:0").expect("bind");
+    let mut s = TcpStream::connect(tcp.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    // 16 MiB of a header that never ends: the simulator keeps reading (so this write
+    // completes) with bounded memory and refuses the header once
+    let chunk = vec![b'A'; 1024 * 1024];
+    for _ in 0..16 {
+        s.write_all(&chunk).unwrap();
+    }
+    s.write_all(b"\r\x1bRtp\r").unwrap();
+    assert_eq!(read_replies(&mut s, 2), ["ERROR CDE", "Primacy 2 Duplex"]);
+    assert_eq!(printer.state().commands, 2, "one refusal, one query");
+    tcp.stop();
+}

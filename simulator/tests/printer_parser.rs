@@ -199,3 +199,35 @@ fn settings_are_read_back() {
         assert_eq!(cmd(&mut p, c), want);
     }
 }
+
+#[test]
+fn a_header_flood_is_refused_once_and_the_next_command_is_answered() {
+    let mut p = printer();
+    let mut out = Vec::new();
+    // 8 MiB without an end character, fed in link-sized chunks: one refusal, not one per 4 KiB
+    let chunk = vec![b'A'; 64 * 1024];
+    for _ in 0..128 {
+        out.extend(p.feed(&chunk));
+    }
+    out.extend(p.feed(b"\r\x1bRtp\r"));
+    assert_eq!(replies(&out), ["ERROR CDE", "Primacy 2 Duplex"]);
+    // a flood that ends with a new command's start character resynchronises on it
+    let mut flood = vec![b'B'; 10_000];
+    flood.extend(b"\x1bRsn\r");
+    assert_eq!(replies(&p.feed(&flood)), ["ERROR CDE", "P2D0000001"]);
+}
+
+#[test]
+fn a_header_of_separators_is_refused_once() {
+    let mut p = printer();
+    // every separator used to re-split the whole header: quadratic in the header length
+    let mut flood = b"\x1bDb".to_vec();
+    flood.extend(vec![b';'; 1024 * 1024]);
+    flood.extend(b"\r\x1bRtp\r");
+    let out = p.feed(&flood);
+    assert_eq!(replies(&out), ["ERROR PARAMETERS", "Primacy 2 Duplex"]);
+    let mut flood = b"\x1bPc".to_vec();
+    flood.extend(vec![b';'; 1024 * 1024]);
+    flood.extend(b"\r\x1bRtp\r");
+    assert_eq!(replies(&p.feed(&flood)), ["ERROR CDE", "Primacy 2 Duplex"]);
+}

@@ -7,13 +7,15 @@
 
 mod adapters;
 
+use std::sync::Arc;
+
 use cardline_issuance::ca::{CaError, CertProfileSpec, LocalCa, ProfileIssuer};
 use cardline_issuance::face::{PreparedFace, TemplateError, load_template};
 use cardline_issuance::home::Home;
 use cardline_issuance::options::Options;
 use cardline_issuance::production::{EncodingSettings, ProductionSettings};
 use cardline_issuance::secrets::{KeyFiles, SecretsError};
-use cardline_issuance::store::Actor;
+use cardline_issuance::store::{Actor, CertificateIndex};
 use time::OffsetDateTime;
 
 pub use adapters::{KitFace, KitIssuer, StationSealer};
@@ -74,9 +76,15 @@ impl std::fmt::Debug for ProductionKit {
 }
 
 impl ProductionKit {
-    /// Loads what production needs from `home` for `options`, as `actor`, issuing today.
-    pub fn load(home: &Home, options: &Options, actor: Actor) -> Result<ProductionKit, KitError> {
-        Self::load_at(home, options, actor, OffsetDateTime::now_utc())
+    /// Loads what production needs from `home` for `options`, as `actor`, issuing today; the
+    /// CA records what it issues in `index` (the home's store).
+    pub fn load(
+        home: &Home,
+        options: &Options,
+        actor: Actor,
+        index: Arc<dyn CertificateIndex>,
+    ) -> Result<ProductionKit, KitError> {
+        Self::load_at(home, options, actor, index, OffsetDateTime::now_utc())
     }
 
     /// Like [`load`](Self::load), with `now` as the issue time (certificates and printed
@@ -85,6 +93,7 @@ impl ProductionKit {
         home: &Home,
         options: &Options,
         actor: Actor,
+        index: Arc<dyn CertificateIndex>,
         now: OffsetDateTime,
     ) -> Result<ProductionKit, KitError> {
         let not_after = now + time::Duration::days(i64::from(options.validity_days));
@@ -92,7 +101,7 @@ impl ProductionKit {
         let (encoding, ca, profiles, sealer) = if options.encode {
             let station_key = keys.station_key().map_err(KitError::StationKey)?;
             let master = keys.master_key().map_err(KitError::MasterKey)?;
-            let ca = LocalCa::load(&home.ca_dir(), &station_key).map_err(KitError::Ca)?;
+            let ca = LocalCa::load(&home.ca_dir(), &station_key, index).map_err(KitError::Ca)?;
             let profile = options.card_profile;
             let encoding = EncodingSettings {
                 pin_length: options.pin_length.into(),

@@ -7,10 +7,10 @@ use cardline_issuance::ca::CaKeyAlgorithm;
 use cardline_issuance::face::CardFields;
 use cardline_issuance::model::{Card, CardState, OrderSelection};
 use cardline_issuance::production::{
-    FaceRenderer, Production, ProductionEvent, SecretSealer, produce_order,
+    FaceRenderer, Production, ProductionEvent, RunGuard, SecretSealer, produce_order,
 };
-use cardline_issuance::store::Store;
 use cardline_issuance::store::sqlite::SqliteStore;
+use cardline_issuance::store::{CardStore, OrderStore, ProductionJournal};
 use time::macros::datetime;
 
 use crate::{LineOptions, open_line, parse_stations};
@@ -39,6 +39,7 @@ fn stock_card() -> Card {
         chip_id: None,
         created_at: "2026-11-24T00:00:00Z".into(),
         updated_at: "2026-11-24T00:00:00Z".into(),
+        ..Default::default()
     }
 }
 
@@ -46,7 +47,8 @@ fn stock_card() -> Card {
 fn print_only_production_needs_no_station_key_and_no_ca() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::new(dir.path());
-    let kit = ProductionKit::load(&home, &print_only(), actor()).unwrap();
+    let store = Arc::new(SqliteStore::create(&home.database()).unwrap());
+    let kit = ProductionKit::load(&home, &print_only(), actor(), store.clone()).unwrap();
     assert!(kit.settings.encoding.is_none());
     assert!(!kit.sealer.has_key() && kit.ca().is_none());
     let e = kit
@@ -62,7 +64,6 @@ fn print_only_production_needs_no_station_key_and_no_ca() {
 
     // A whole print-only order on a print-only simulated station, through the real SQLite
     // store and the orchestrator.
-    let store = SqliteStore::open(&dir.path().join("cardline.db")).unwrap();
     store
         .request_cards(3, &print_only().numbering, &actor())
         .unwrap();
@@ -75,8 +76,13 @@ fn print_only_production_needs_no_station_key_and_no_ca() {
     let mut line = open_line(&file, &LineOptions::default()).unwrap();
     let issuer = kit.issuer();
     let events = |_: &ProductionEvent| {};
+    let journal: Arc<dyn ProductionJournal> = store.clone();
+    let run = RunGuard::start(journal, "produce", &actor()).unwrap();
+    run.claim("p", &actor()).unwrap();
     let p = Production {
-        store: &store,
+        journal: &*store,
+        run: run.id(),
+        reopen: None,
         settings: &kit.settings,
         issuer: &issuer,
         sealer: &kit.sealer,
@@ -85,6 +91,7 @@ fn print_only_production_needs_no_station_key_and_no_ca() {
         events: &events,
     };
     let summary = produce_order(&p, order.id, &mut line.stations).unwrap();
+    run.end().unwrap();
     assert_eq!((summary.produced, summary.failed), (3, 0), "{summary:?}");
     assert_eq!(line.sims[0].printer.state().counters.cards_fed, 3);
 }
@@ -93,16 +100,19 @@ fn print_only_production_needs_no_station_key_and_no_ca() {
 fn encoding_without_keys_names_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::new(dir.path());
-    let e = ProductionKit::load(&home, &Options::default(), actor()).unwrap_err();
+    let index = || -> Arc<dyn CertificateIndex> {
+        Arc::new(SqliteStore::create(&home.database()).unwrap())
+    };
+    let e = ProductionKit::load(&home, &Options::default(), actor(), index()).unwrap_err();
     assert!(matches!(e, KitError::StationKey(_)), "{e:?}");
     assert!(e.to_string().contains("`cardline keys init`"), "{e}");
     KeyFiles::in_home(dir.path()).init().unwrap();
-    let e = ProductionKit::load(&home, &Options::default(), actor()).unwrap_err();
+    let e = ProductionKit::load(&home, &Options::default(), actor(), index()).unwrap_err();
     assert!(matches!(e, KitError::Ca(_)), "{e:?}");
     assert!(e.to_string().contains("`cardline ca init`"), "{e}");
     let mut options = print_only();
     options.face_template = "no-such-face".into();
-    let e = ProductionKit::load(&home, &options, actor()).unwrap_err();
+    let e = ProductionKit::load(&home, &options, actor(), index()).unwrap_err();
     assert!(matches!(e, KitError::Template { .. }), "{e:?}");
 }
 
@@ -112,16 +122,18 @@ fn an_encoding_kit_issues_until_validity_days_and_dates_the_face() {
     let home = Home::new(dir.path());
     let keys = KeyFiles::in_home(dir.path());
     keys.init().unwrap();
+    let index: Arc<dyn CertificateIndex> = Arc::new(SqliteStore::create(&home.database()).unwrap());
     LocalCa::init(
         &home.ca_dir(),
         "kit test CA",
         CaKeyAlgorithm::P256,
         &keys.station_key().unwrap(),
+        index.clone(),
     )
     .unwrap();
     let options = Options::default();
     let now = datetime!(2026-11-24 10:00 UTC);
-    let kit = ProductionKit::load_at(&home, &options, actor(), now).unwrap();
+    let kit = ProductionKit::load_at(&home, &options, actor(), index, now).unwrap();
     let encoding = kit.settings.encoding.as_ref().unwrap();
     let end = now + time::Duration::days(i64::from(options.validity_days));
     assert_eq!(kit.not_after(), end);

@@ -1,4 +1,6 @@
-//! `cardline audit [--card C] [--order O] [--limit N]`: read the append-only audit log.
+//! `cardline audit [--card C] [--order O] [--by USER] [--action A] [--limit N]`: read the
+//! append-only audit log. `--by` filters on who did it; the global `--operator` says who *you*
+//! are, so the two never mix.
 
 use cardline_issuance::model::OrderId;
 use cardline_issuance::store::AuditFilter;
@@ -15,6 +17,13 @@ pub struct AuditArgs {
     /// Only entries about this order.
     #[arg(long)]
     pub order: Option<OrderId>,
+    /// Only entries written by this operator (user name as recorded).
+    #[arg(long, value_name = "USER")]
+    pub by: Option<String>,
+    /// Only entries of this action (`card.assign`), or every action under a prefix ending in
+    /// `.` (`station.`).
+    #[arg(long)]
+    pub action: Option<String>,
     /// Only the newest N entries.
     #[arg(long)]
     pub limit: Option<u32>,
@@ -26,6 +35,8 @@ pub fn run(ctx: &Context, args: AuditArgs) -> anyhow::Result<()> {
     let entries = store.audit(&AuditFilter {
         card_number: args.card,
         order_id: args.order,
+        operator: args.by,
+        action: args.action,
         limit: args.limit,
     })?;
     ctx.emit(&entries, || {

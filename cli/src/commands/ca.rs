@@ -51,20 +51,20 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
             let station = KeyFiles::in_home(ctx.home_dir())
                 .station_key()
                 .context("the CA key is sealed under the station key")?;
-            let ca = LocalCa::init(&dir, &name, algorithm, &station)?;
-            let summary = LocalCa::summary(ca.dir())?;
-            if ctx.home.is_initialised() {
-                ctx.store()?.audit_note(
-                    "ca.init",
-                    None,
-                    None,
-                    Some(&format!(
-                        "{} ({}, SHA-256 {})",
-                        summary.subject, summary.algorithm, summary.fingerprint
-                    )),
-                    &ctx.actor(),
-                )?;
-            }
+            // The CA's issued-certificates index lives in the store.
+            let store = ctx.store()?;
+            let ca = LocalCa::init(&dir, &name, algorithm, &station, store.clone())?;
+            let summary = LocalCa::summary(ca.dir(), &*store)?;
+            store.audit_note(
+                "ca.init",
+                None,
+                None,
+                Some(&format!(
+                    "{} ({}, SHA-256 {})",
+                    summary.subject, summary.algorithm, summary.fingerprint
+                )),
+                &ctx.actor(),
+            )?;
             ctx.emit(&summary, || {
                 format!(
                     "created CA `{}` ({}) in {}\nvalid until {}\nSHA-256 {}\ncertificate: {}",
@@ -78,14 +78,15 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
             })
         }
         CaCommand::Show { pem } => {
-            let summary = LocalCa::summary(&dir)?;
+            let store = ctx.store()?;
+            let summary = LocalCa::summary(&dir, &*store)?;
             if pem {
                 return ctx.print_text(&summary.certificate_pem);
             }
             let opened = KeyFiles::in_home(ctx.home_dir())
                 .station_key()
                 .map_err(anyhow::Error::from)
-                .and_then(|key| Ok(LocalCa::load(&dir, &key)?));
+                .and_then(|key| Ok(LocalCa::load(&dir, &key, store.clone())?));
             let shown = CaShown {
                 key_opens: opened.is_ok(),
                 key_problem: opened.err().map(|e| e.to_string()),

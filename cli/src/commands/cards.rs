@@ -207,7 +207,8 @@ fn render_card(r: &CardReport) -> String {
     fields.row(["state", c.state.as_str()]);
     fields.row([
         "order",
-        &c.order_id.map_or_else(|| "-".into(), |o| o.to_string()),
+        &c.shown_order()
+            .map_or_else(|| "-".into(), |o| o.to_string()),
     ]);
     fields.row(["assigned to", &or_dash(c.assigned_to.as_deref())]);
     fields.row(["valid until", &or_dash(c.valid_until.as_deref())]);

@@ -6,6 +6,7 @@
 //! order → summary. Device delays run at 1/100 of real time.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -106,13 +107,13 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     );
     let say = |text: String| {
         if !ctx.json {
-            println!("{text}");
+            let _ = writeln!(std::io::stdout(), "{text}");
         }
     };
     // 1. The home: database, options, keys, CA, stations.
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(demo.home.options_file(), DEFAULT_PROFILE_TEXT)?;
-    drop(SqliteStore::open(&demo.home.database())?);
+    let store = std::sync::Arc::new(SqliteStore::create(&demo.home.database())?);
     let keys = KeyFiles::in_home(&dir);
     keys.init()?;
     let ca = LocalCa::init(
@@ -120,6 +121,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         "cardline demo temporary card CA",
         CaKeyAlgorithm::P256,
         &keys.station_key()?,
+        store,
     )?;
     std::fs::write(demo.home.stations_file(), DEMO_STATIONS)?;
     say(format!(
@@ -172,13 +174,14 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             sim.name
         ));
     }
-    let kit = load_kit(&demo)?;
+    let kit = load_kit(&demo, &store)?;
     let first = run_production(
         &demo,
-        store.as_ref(),
+        &store,
         &kit,
         order.id,
         &mut line.stations,
+        false,
         false,
     )?;
     say(summary_text(&first));
@@ -195,10 +198,11 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     ));
     let second = run_production(
         &demo,
-        store.as_ref(),
+        &store,
         &kit,
         order.id,
         &mut line.stations,
+        false,
         false,
     )?;
     say(summary_text(&second));

@@ -106,7 +106,7 @@ pub fn run(ctx: &Context, args: EncodeArgs) -> anyhow::Result<()> {
         .station_key()
         .context("encoding seals the PIN and PUK under the station key")?;
     let master = keys.master_key()?;
-    let ca = LocalCa::load(&ctx.home.ca_dir(), &station_key)
+    let ca = LocalCa::load(&ctx.home.ca_dir(), &station_key, store.clone())
         .context("encoded cards need the issuing CA (`cardline ca init`)")?;
     let order_id = encodable_order(store.as_ref(), &args.card)?;
 
@@ -116,21 +116,12 @@ pub fn run(ctx: &Context, args: EncodeArgs) -> anyhow::Result<()> {
     let reader_name = session.reader_name();
 
     let station = format!("encode:{reader_name}");
+    let journal: std::sync::Arc<dyn cardline_issuance::store::ProductionJournal> = store.clone();
+    let run = cardline_issuance::production::RunGuard::start(journal, "encode", &ctx.actor())?;
+    run.claim(&station, &ctx.actor())?;
     let (card, attempt) = store
-        .begin_attempt(order_id, &station, &ctx.actor())?
-        .context("no card of the order is waiting any more")?;
-    if card.number != args.card {
-        store.attempt_voided(
-            attempt,
-            &format!("encode-only station wanted `{}`", args.card),
-            &ctx.actor(),
-        )?;
-        bail!(
-            "another station took `{}` first; `{}` is next",
-            args.card,
-            card.number
-        );
-    }
+        .begin_attempt_for(run.id(), order_id, &args.card, &station, &ctx.actor())?
+        .context("the card is not waiting any more: another station took it")?;
 
     let now = OffsetDateTime::now_utc();
     let not_after = now + time::Duration::days(i64::from(options.validity_days));

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use cardline_issuance::options::DEFAULT_PROFILE_TEXT;
-use cardline_issuance::store::Store;
+use cardline_issuance::store::AuditLog;
 use cardline_issuance::store::sqlite::SqliteStore;
 
 /// Arguments of `cardline init`.
@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, _args: InitArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", options.display()))?;
     }
     let db = home.database();
-    let store = SqliteStore::open(&db)?;
+    let store = SqliteStore::create(&db)?;
     if store.migrated_from() == 0 {
         store.audit_note(
             "home.init",

@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cardline_app::{LineOptions, OpenedLine, ProductionKit, error_chain, load_stations, open_line};
-use cardline_issuance::model::{CardState, OrderId};
+use cardline_issuance::model::OrderId;
 use cardline_issuance::production::{
-    Production, ProductionEvent, ProductionSummary, Station, produce_order, recover,
+    Production, ProductionEvent, ProductionSummary, RunGuard, Station, produce_order, recover,
 };
-use cardline_issuance::store::Store;
+use cardline_issuance::store::{ProductionJournal, Store, StoreError};
 
 use crate::context::Context;
 use progress::Progress;
@@ -31,15 +31,18 @@ pub struct ProduceArgs {
 /// Runs `order produce`.
 pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
+    // The order first: `order produce 99` says there is no order 99, whatever the stations.
+    store.order(args.id)?;
     let mut line = open_home_line(ctx, &args.stations, ctx.json)?;
-    let kit = load_kit(ctx)?;
+    let kit = load_kit(ctx, &store)?;
     let summary = run_production(
         ctx,
-        store.as_ref(),
+        &store,
         &kit,
         args.id,
         &mut line.stations,
         ctx.json,
+        !args.stations.is_empty(),
     )?;
     if !ctx.json {
         ctx.print_text(&summary_text(&summary))?;
@@ -54,31 +57,50 @@ pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Recovery, then production with progress output (JSON lines or a progress bar).
+/// This process as a production run: claims the stations (those another live run holds are
+/// left out and named; when the operator named them, refused), recovers what a gone run left
+/// in flight on them, then produces with progress output (JSON lines or a progress bar).
 pub(crate) fn run_production(
     ctx: &Context,
-    store: &dyn Store,
+    store: &std::sync::Arc<dyn Store>,
     kit: &ProductionKit,
     order_id: OrderId,
-    stations: &mut [Station],
+    stations: &mut Vec<Station>,
     json_lines: bool,
+    named: bool,
 ) -> anyhow::Result<ProductionSummary> {
-    let report = recover(store, stations, &ctx.actor())?;
+    let journal: std::sync::Arc<dyn ProductionJournal> = store.clone();
+    let run = RunGuard::start(journal, "produce", &ctx.actor())?;
+    let mut claimed = Vec::with_capacity(stations.len());
+    for station in stations.drain(..) {
+        match run.claim(&station.name, &ctx.actor()) {
+            Ok(()) => claimed.push(station),
+            Err(e @ StoreError::StationInUse { .. }) if named => return Err(e.into()),
+            Err(e @ StoreError::StationInUse { .. }) => {
+                eprintln!("note: {e}; producing without it");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    *stations = claimed;
+    if stations.is_empty() {
+        anyhow::bail!(
+            "every station of the stations file is in use by another production run (see the notes above)"
+        );
+    }
+    let report = recover(store.as_journal(), stations, &ctx.actor())?;
     for outcome in &report.outcomes {
         if json_lines {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{}",
                 serde_json::json!({"event": "recovered", "recovery": outcome})
-            );
+            )?;
         } else {
             eprintln!("recovery: {}", serde_json::to_string(outcome)?);
         }
     }
-    let total = store
-        .count_by_state(Some(order_id))?
-        .into_iter()
-        .find(|(s, _)| *s == CardState::InProduction)
-        .map_or(0, |(_, n)| n);
+    let total = store.waiting_cards(order_id)?;
     let names: Vec<String> = stations.iter().map(|s| s.name.clone()).collect();
     let progress = Mutex::new(Progress::new(total, &names, json_lines));
     let sink = |e: &ProductionEvent| progress.lock().expect("progress lock").show(e);
@@ -86,16 +108,19 @@ pub(crate) fn run_production(
     cancel.store(false, Ordering::SeqCst);
     let issuer = kit.issuer();
     let p = Production {
-        store,
+        journal: store.as_journal(),
+        run: run.id(),
         settings: &kit.settings,
         issuer: &issuer,
         sealer: &kit.sealer,
         face: &kit.face,
         cancel,
         events: &sink,
+        reopen: None,
     };
     let summary = produce_order(&p, order_id, stations)?;
     progress.into_inner().expect("progress lock").finish();
+    run.end()?;
     Ok(summary)
 }
 
@@ -170,10 +195,11 @@ pub(crate) fn open_home_line(
     for m in &line.missing {
         let error = error_chain(&m.error);
         if json_lines {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{}",
                 serde_json::json!({"event": "station_missing", "station": m.name, "uri": m.uri, "error": error})
-            );
+            )?;
         } else {
             eprintln!("station {} ({}) left out: {error}", m.name, m.uri);
         }
@@ -189,8 +215,11 @@ pub(crate) fn open_home_line(
 
 /// Loads the production kit of the home; `CARDLINE_RETRY_DELAY_MS` and
 /// `CARDLINE_OPERATOR_POLL_MS` shorten the orchestrator's waits (tests, demos).
-pub(crate) fn load_kit(ctx: &Context) -> anyhow::Result<ProductionKit> {
-    let mut kit = ProductionKit::load(&ctx.home, &ctx.options()?, ctx.actor())?;
+pub(crate) fn load_kit(
+    ctx: &Context,
+    store: &std::sync::Arc<dyn Store>,
+) -> anyhow::Result<ProductionKit> {
+    let mut kit = ProductionKit::load(&ctx.home, &ctx.options()?, ctx.actor(), store.clone())?;
     if let Ok(v) = std::env::var("CARDLINE_RETRY_DELAY_MS") {
         kit.settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
     }

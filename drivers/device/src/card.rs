@@ -116,15 +116,19 @@ impl TransportError {
             TransportError::Mute { .. }
                 | TransportError::BadAtr { .. }
                 | TransportError::CardRemoved { .. }
-                | TransportError::NoCard { .. }
         )
     }
 
-    /// True when a person must fix the setup (service down, reader missing).
+    /// True when a person must fix the setup: the service is down, the reader is missing, or
+    /// no chip shows up in the reader while a card is parked at the contact station (the
+    /// station's reader pattern names another reader, or the contacts do not close). Not the
+    /// card's fault: the next blank would fail the same way.
     pub fn needs_operator(&self) -> bool {
         matches!(
             self,
-            TransportError::NoService | TransportError::NoReader { .. }
+            TransportError::NoService
+                | TransportError::NoReader { .. }
+                | TransportError::NoCard { .. }
         )
     }
 }

@@ -258,18 +258,17 @@ impl EncodeError {
     /// True when the chip is at fault: reject the card, go on with the next.
     pub fn is_card_fault(&self) -> bool {
         match self {
-            EncodeError::Card { .. }
-            | EncodeError::TransportCredential { .. }
-            | EncodeError::Verify(_)
-            | EncodeError::Unsupported(_) => true,
+            EncodeError::Card { .. } | EncodeError::Verify(_) | EncodeError::Unsupported(_) => true,
             EncodeError::Transport(t) => t.is_card_fault(),
-            EncodeError::Issuer(_) => false,
+            EncodeError::Issuer(_) | EncodeError::TransportCredential { .. } => false,
         }
     }
-    /// True when a person must fix the setup (CA down, reader missing).
+    /// True when a person must fix the setup: the CA is down, the reader is missing, or the
+    /// blanks refuse the transport credentials of the card profile (wrong profile or used
+    /// stock — every following blank would fail the same way and lose a PIN try).
     pub fn needs_operator(&self) -> bool {
         match self {
-            EncodeError::Issuer(_) => true,
+            EncodeError::Issuer(_) | EncodeError::TransportCredential { .. } => true,
             EncodeError::Transport(t) => t.needs_operator(),
             _ => false,
         }

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod card;
+pub mod echo;
 pub mod encoder;
 pub mod image;
 pub mod link;

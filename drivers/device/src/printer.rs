@@ -140,7 +140,7 @@ pub enum PrinterError {
     HeadOverheat,
     /// The printer refused a command. A driver bug or an unsupported model; report it with the
     /// command and reply.
-    #[error("printer refused `{command}`: {reply}")]
+    #[error("printer refused `{command}`: {}", crate::echo::text(.reply, crate::echo::ECHO_LIMIT))]
     Refused {
         /// The command sent (without binary payload).
         command: String,
@@ -148,12 +148,35 @@ pub enum PrinterError {
         reply: String,
     },
     /// The printer answered something the driver cannot interpret.
-    #[error("unexpected reply to `{command}`: {reply:?}")]
+    #[error(
+        "unexpected reply to `{command}`: \"{}\"",
+        crate::echo::text(.reply, crate::echo::ECHO_LIMIT)
+    )]
     Protocol {
         /// The command sent.
         command: String,
         /// What came back.
         reply: String,
+    },
+    /// The printer sent more bytes than any reply can have without ending the reply (CR), or
+    /// kept sending bytes that never formed a reply. The link leads to another device, its
+    /// settings are wrong (baud rate, parity) or the firmware is stuck: check the link and
+    /// power-cycle the printer. A station problem, not a fault of the card in hand: the station
+    /// stops.
+    #[error(
+        "printer flooded the link while answering `{command}`: {received} bytes without a reply end \
+         (limit {limit} bytes), starting \"{start}\"; fix: check that this link leads to the \
+         printer with the right settings (baud rate), then power-cycle the printer"
+    )]
+    ReplyOverflow {
+        /// The command sent.
+        command: String,
+        /// The limit that was passed, in bytes.
+        limit: usize,
+        /// Bytes received when the driver gave up.
+        received: usize,
+        /// The first bytes received, truncated and escaped ([`crate::echo::bytes`]).
+        start: String,
     },
     /// The card did not reach the position asked for in time.
     #[error("card did not reach the {wanted} within {waited_ms} ms (last seen: {last_seen})")]
@@ -230,6 +253,14 @@ pub trait CardPrinter: Send {
     fn capabilities(&self) -> PrinterCapabilities;
     /// A short name of the printer and its link.
     fn describe(&self) -> String;
+    /// Resynchronises after the link was lost or went silent in the middle of a command:
+    /// drops whatever is half sent or half read, resets (or reopens) the link, restores the
+    /// session settings, and reports the printer's status — above all where the card is — so
+    /// the caller decides whether the step is done, may be sent again, or the card must be
+    /// rejected. The default only reads the status.
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        self.status()
+    }
 }
 
 impl<P: CardPrinter + ?Sized> CardPrinter for Box<P> {
@@ -253,6 +284,9 @@ impl<P: CardPrinter + ?Sized> CardPrinter for Box<P> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        (**self).resync()
     }
 }
 
@@ -278,6 +312,12 @@ mod tests {
                 command: "Sv".into(),
                 reply: "ERROR CDE".into(),
             },
+            PrinterError::ReplyOverflow {
+                command: "Rlr;p".into(),
+                limit: 4096,
+                received: 4097,
+                start: "AAAA…".into(),
+            },
             PrinterError::Link(LinkError::Timeout {
                 link: "x".into(),
                 operation: "receiving",
@@ -291,7 +331,8 @@ mod tests {
         assert!(all[0].needs_operator());
         assert!(all[5].is_card_fault());
         assert!(all[6].is_transient());
-        assert!(all[9].is_transient());
+        assert!(!all[9].is_transient() && !all[9].needs_operator() && !all[9].is_card_fault());
+        assert!(all[10].is_transient());
     }
 
     #[test]

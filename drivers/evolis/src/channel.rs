@@ -4,12 +4,18 @@
 //! [`PrinterError`] all happen here and nowhere else (STYLE.md #4).
 
 use crate::commands::{Answer, Command};
-use crate::frame::{Reply, ReplyAssembler};
-use cardline_device::{JobPhase, LinkError, PrinterError, PrinterLink};
+use crate::frame::{MAX_REPLY, REPLY_START, Reply, ReplyAssembler};
+use cardline_device::{JobPhase, LinkError, PrinterError, PrinterLink, echo};
 use std::time::{Duration, Instant};
 
 /// How long one `send` may block per byte batch; large payloads get proportionally more.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Most bytes one wait for a reply may receive, whatever they are (NUL padding, empty lines,
+/// the tail of a stale reply): sixteen times the longest reply. A peer that keeps sending
+/// bytes that never form a reply ends the wait with [`PrinterError::ReplyOverflow`] instead of
+/// keeping the station busy up to the command's timeout (120 s for mechanics).
+pub const MAX_READ: usize = 16 * MAX_REPLY;
 
 /// A command channel over a [`PrinterLink`].
 pub struct CommandChannel<L: PrinterLink> {
@@ -75,7 +81,7 @@ impl<L: PrinterLink> CommandChannel<L> {
             Some(cap) => command.timeout().min(cap),
             None => command.timeout(),
         };
-        let reply = self.read_reply(timeout)?;
+        let reply = self.read_reply(&text, timeout)?;
         tracing::trace!(link = %self.link.describe(), "<< {reply}");
         let answer = match Reply::classify(&reply) {
             Reply::Ok => Answer::Ok,
@@ -104,12 +110,29 @@ impl<L: PrinterLink> CommandChannel<L> {
         self.link.reset().map_err(PrinterError::from)
     }
 
-    fn read_reply(&mut self, timeout: Duration) -> Result<String, LinkError> {
+    /// Waits for one reply: ends with it, with [`PrinterError::ReplyOverflow`] when a reply
+    /// passes [`MAX_REPLY`] or the wait receives more than [`MAX_READ`] bytes, or with a link
+    /// timeout at `timeout` (however slowly the bytes drip in).
+    fn read_reply(&mut self, command: &str, timeout: Duration) -> Result<String, PrinterError> {
         let deadline = Instant::now() + timeout;
         let mut buf = [0u8; 256];
+        let mut received = 0usize;
+        let mut start = Vec::with_capacity(REPLY_START);
         loop {
-            if let Some(reply) = self.replies.next_reply() {
-                return Ok(reply);
+            let overflow = |limit: usize, first: &[u8]| {
+                tracing::warn!(link = %self.link.describe(), command, received, "printer floods the link");
+                PrinterError::ReplyOverflow {
+                    command: command.to_string(),
+                    limit,
+                    received,
+                    start: echo::bytes(first, REPLY_START),
+                }
+            };
+            match self.replies.next_reply() {
+                Some(Ok(reply)) => return Ok(reply),
+                Some(Err(long)) => return Err(overflow(MAX_REPLY, &long.start)),
+                None if received > MAX_READ => return Err(overflow(MAX_READ, &start)),
+                None => {}
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -117,9 +140,13 @@ impl<L: PrinterLink> CommandChannel<L> {
                     link: self.link.describe(),
                     operation: "waiting for a reply",
                     after: timeout,
-                });
+                }
+                .into());
             }
             let n = self.link.recv(&mut buf, left)?;
+            received += n;
+            let keep = (REPLY_START + 1 - start.len().min(REPLY_START + 1)).min(n);
+            start.extend_from_slice(&buf[..keep]);
             self.replies.push(&buf[..n]);
         }
     }

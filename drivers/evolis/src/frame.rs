@@ -79,11 +79,36 @@ impl Reply {
     }
 }
 
+/// Longest reply accepted, in bytes (without its CR).
+///
+/// Every reply in spec §1.4/§1.5 is one short line: `OK`, an `ERR …` word, a sensor voltage,
+/// a counter, a model, firmware or serial string, `192.168.1.10 Auto`; the longest is well
+/// under 100 bytes. 4 KiB leaves a wide margin and bounds the memory a peer that never sends
+/// CR can take.
+pub const MAX_REPLY: usize = 4096;
+
+/// How many leading bytes of an overlong reply are kept for the error message.
+pub const REPLY_START: usize = 40;
+
+/// A reply that grew past [`MAX_REPLY`] without a CR.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyTooLong {
+    /// Its first [`REPLY_START`] + 1 bytes (NUL and LF already dropped; the extra byte tells
+    /// that the message shows a truncated start).
+    pub start: Vec<u8>,
+}
+
 /// Accumulates received bytes and cuts them into replies at CR, dropping NUL and LF.
+///
+/// Memory is bounded: a reply longer than [`MAX_REPLY`] is reported as [`ReplyTooLong`] as soon
+/// as the limit is passed, and the rest of it is dropped up to the next CR (or up to
+/// [`discard`](Self::discard) before the next command).
 #[derive(Debug, Default)]
 pub struct ReplyAssembler {
     current: Vec<u8>,
-    complete: std::collections::VecDeque<String>,
+    complete: std::collections::VecDeque<Result<String, ReplyTooLong>>,
+    /// Dropping the tail of an overlong reply.
+    skipping: bool,
 }
 
 impl ReplyAssembler {
@@ -92,31 +117,46 @@ impl ReplyAssembler {
         for &b in bytes {
             match b {
                 0x00 | b'\n' => {}
+                CR if self.skipping => self.skipping = false,
                 CR => {
                     if !self.current.is_empty() {
                         let text = String::from_utf8_lossy(&self.current).into_owned();
-                        self.complete.push_back(text);
+                        self.complete.push_back(Ok(text));
                         self.current.clear();
                     }
                 }
-                _ => self.current.push(b),
+                _ if self.skipping => {}
+                _ => {
+                    self.current.push(b);
+                    if self.current.len() > MAX_REPLY {
+                        let start = self.current[..=REPLY_START].to_vec();
+                        self.complete.push_back(Err(ReplyTooLong { start }));
+                        self.current = Vec::new();
+                        self.skipping = true;
+                    }
+                }
             }
         }
     }
 
-    /// The oldest complete reply, if any.
-    pub fn next_reply(&mut self) -> Option<String> {
+    /// The oldest complete reply (or overlong one), if any.
+    pub fn next_reply(&mut self) -> Option<Result<String, ReplyTooLong>> {
         self.complete.pop_front()
     }
 
-    /// Drops everything received so far (resynchronisation before a new command); returns what
-    /// was dropped, for the log.
+    /// Drops everything received so far (resynchronisation before a new command), including
+    /// the tail of an overlong reply; returns what was dropped, for the log.
     pub fn discard(&mut self) -> Vec<String> {
-        let mut dropped: Vec<String> = self.complete.drain(..).collect();
+        let mut dropped: Vec<String> = self
+            .complete
+            .drain(..)
+            .map(|r| r.unwrap_or_else(|e| format!("<overlong reply {:?}…>", e.start)))
+            .collect();
         if !self.current.is_empty() {
             dropped.push(String::from_utf8_lossy(&self.current).into_owned());
             self.current.clear();
         }
+        self.skipping = false;
         dropped
     }
 }
@@ -163,12 +203,53 @@ mod tests {
         a.push(b"\0\0O");
         assert_eq!(a.next_reply(), None);
         a.push(b"K\r\0\0\0\r\nSMART");
-        assert_eq!(a.next_reply().as_deref(), Some("OK"));
+        assert_eq!(a.next_reply(), Some(Ok("OK".into())));
         assert_eq!(a.next_reply(), None);
         a.push(b" CARD\r");
-        assert_eq!(a.next_reply().as_deref(), Some("SMART CARD"));
+        assert_eq!(a.next_reply(), Some(Ok("SMART CARD".into())));
         a.push(b"stale\rhalf");
         assert_eq!(a.discard(), vec!["stale".to_string(), "half".to_string()]);
         assert_eq!(a.next_reply(), None);
+    }
+
+    #[test]
+    fn a_reply_without_cr_stops_at_the_limit_and_its_tail_is_dropped() {
+        let mut a = ReplyAssembler::default();
+        a.push(&[b'A'; MAX_REPLY]);
+        assert_eq!(
+            a.next_reply(),
+            None,
+            "exactly the limit is still a reply in progress"
+        );
+        a.push(b"AB");
+        assert_eq!(
+            a.next_reply(),
+            Some(Err(ReplyTooLong {
+                start: vec![b'A'; REPLY_START + 1]
+            }))
+        );
+        for _ in 0..1000 {
+            a.push(&[b'A'; 1024]);
+        }
+        assert_eq!(a.next_reply(), None);
+        assert!(
+            a.current.capacity() <= MAX_REPLY + 1,
+            "the buffer stays bounded"
+        );
+        a.push(b"tail\rOK\r");
+        assert_eq!(
+            a.next_reply(),
+            Some(Ok("OK".into())),
+            "resynchronised at CR"
+        );
+    }
+
+    #[test]
+    fn discard_ends_skipping_an_overlong_reply() {
+        let mut a = ReplyAssembler::default();
+        a.push(&[b'Z'; MAX_REPLY + 10]);
+        assert_eq!(a.discard().len(), 1);
+        a.push(b"OK\r");
+        assert_eq!(a.next_reply(), Some(Ok("OK".into())));
     }
 }

@@ -199,7 +199,7 @@ impl<L: PrinterLink> EvolisPrinter<L> {
     }
 
     /// Runs a status query; a refusal (older model) or a nonsense reply leaves the field empty,
-    /// a fault is recorded in `status`, a link error aborts.
+    /// a fault is recorded in `status`, a link error or a flooded link aborts.
     fn query<C: crate::commands::Command>(
         &mut self,
         c: &C,
@@ -207,7 +207,7 @@ impl<L: PrinterLink> EvolisPrinter<L> {
     ) -> Result<Option<C::Output>, PrinterError> {
         match self.channel.execute(c, JobPhase::Feeding) {
             Ok(v) => Ok(Some(v)),
-            Err(PrinterError::Link(e)) => Err(PrinterError::Link(e)),
+            Err(e @ (PrinterError::Link(_) | PrinterError::ReplyOverflow { .. })) => Err(e),
             Err(PrinterError::Refused { .. }) => Ok(None),
             Err(PrinterError::Protocol { command, reply }) => {
                 tracing::warn!(%command, %reply, "status query answered with an unexpected reply");
@@ -372,5 +372,12 @@ impl<L: PrinterLink> CardPrinter for EvolisPrinter<L> {
     fn describe(&self) -> String {
         let model = self.identity.model.as_deref().unwrap_or("printer");
         format!("Evolis {model} on {}", self.channel.link().describe())
+    }
+
+    /// Drops half-read replies, resets the link, re-applies `Pem;2` and reads the status
+    /// (card position included).
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        self.reconnect()?;
+        self.status()
     }
 }

@@ -1,22 +1,21 @@
-//! The issued-certificates index: one JSON line per certificate, keyed by the SHA-256 of the
-//! certified SubjectPublicKeyInfo. It makes issuing idempotent per key (a retry recalls the
-//! earlier certificate) and refuses to certify one key for two cards. Each check-and-append
-//! holds an exclusive file lock, so several processes sharing a CA directory stay consistent;
-//! each process remembers the keys it has read and only reads what was appended since, so a
-//! check costs the same at the 100,000th certificate as at the first.
+//! The issued-certificates index: one record per certified key, keyed by the SHA-256 of its
+//! SubjectPublicKeyInfo, kept in the store ([`CertificateIndex`]) so that every process and
+//! every desk sharing the database sees the same index. It makes issuing idempotent per key (a
+//! retry recalls the earlier certificate) and refuses to certify one key for two cards.
+//!
+//! Homes made before the index moved into the store kept it in `<ca>/issued.jsonl`; it is
+//! imported once when the CA is opened, then renamed `issued.jsonl.imported`.
 
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::{CaError, IssuedCertificate};
+use crate::store::{CertificateIndex, StoreError};
 
-/// One issued certificate, as recorded in `issued.jsonl`.
+/// One issued certificate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedRecord {
     /// SHA-256 of the certified SubjectPublicKeyInfo, hex.
@@ -39,129 +38,36 @@ pub struct IssuedRecord {
     pub der: String,
 }
 
+/// The legacy index file name inside a CA directory.
+pub const LEGACY_INDEX_FILE: &str = "issued.jsonl";
+
+fn store_error(e: StoreError) -> CaError {
+    CaError::Index {
+        detail: e.to_string(),
+    }
+}
+
+/// The CA's view of the store's index.
+#[derive(Clone)]
 pub(super) struct IssuedIndex {
-    path: PathBuf,
-    /// What this process has already read of the file: checking a key costs only the lines
-    /// appended since (by this or another process), not a re-read of the whole index.
-    seen: Mutex<SeenKeys>,
-}
-
-/// Keys read so far and where their lines are.
-#[derive(Default)]
-struct SeenKeys {
-    /// Bytes of the file read so far (always at a line end).
-    read_to: u64,
-    /// Lines read so far (for error messages).
-    lines: usize,
-    /// Certified key → the card and profile it was issued for, and the byte offset of its line.
-    by_key: HashMap<String, SeenKey>,
-}
-
-struct SeenKey {
-    card_number: Box<str>,
-    profile: Box<str>,
-    offset: u64,
+    store: Arc<dyn CertificateIndex>,
 }
 
 impl IssuedIndex {
-    pub(super) fn new(path: &Path) -> Self {
-        Self {
-            path: path.to_path_buf(),
-            seen: Mutex::new(SeenKeys::default()),
-        }
-    }
-
-    fn io(&self, operation: &'static str) -> impl Fn(std::io::Error) -> CaError + '_ {
-        move |source| CaError::Io {
-            operation,
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    fn open(&self) -> Result<File, CaError> {
-        OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(self.io("opening"))
-    }
-
-    /// Parses one line; `at` says where it is for the error ("line 7", "the line at byte 812").
-    fn parse(&self, line: &[u8], at: &dyn std::fmt::Display) -> Result<IssuedRecord, CaError> {
-        serde_json::from_slice(line).map_err(|e| CaError::Corrupt {
-            path: self.path.clone(),
-            why: format!("{at}: {e}"),
-        })
+    pub(super) fn new(store: Arc<dyn CertificateIndex>) -> Self {
+        Self { store }
     }
 
     /// All records, oldest first.
     pub(super) fn records(&self) -> Result<Vec<IssuedRecord>, CaError> {
-        if !self.path.exists() {
-            return Ok(Vec::new());
-        }
-        let file = self.open()?;
-        file.lock_shared().map_err(self.io("locking"))?;
-        let mut out = Vec::new();
-        for (n, line) in BufReader::new(&file).split(b'\n').enumerate() {
-            let line = line.map_err(self.io("reading"))?;
-            if !line.trim_ascii().is_empty() {
-                out.push(self.parse(&line, &format_args!("line {}", n + 1))?);
-            }
-        }
-        Ok(out)
+        self.store.issued_certificates().map_err(store_error)
     }
 
-    /// Reads the lines appended since the last call (the caller holds the file lock).
-    fn catch_up(&self, file: &mut File, seen: &mut SeenKeys) -> Result<(), CaError> {
-        let len = file.metadata().map_err(self.io("reading"))?.len();
-        if len < seen.read_to {
-            *seen = SeenKeys::default(); // replaced or truncated: start over
-        }
-        file.seek(SeekFrom::Start(seen.read_to))
-            .map_err(self.io("reading"))?;
-        let mut reader = BufReader::new(&*file);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .map_err(self.io("reading"))?;
-            if n == 0 {
-                return Ok(());
-            }
-            let offset = seen.read_to;
-            seen.read_to += n as u64;
-            seen.lines += 1;
-            if line.trim_ascii().is_empty() {
-                continue;
-            }
-            let r = self.parse(&line, &format_args!("line {}", seen.lines))?;
-            // The first record of a key is the one that counts, as when the file is scanned.
-            seen.by_key.entry(r.spki_sha256).or_insert(SeenKey {
-                card_number: r.card_number.into(),
-                profile: r.profile.into(),
-                offset,
-            });
-        }
-    }
-
-    /// The record whose line starts at `offset`.
-    fn record_at(&self, file: &mut File, offset: u64) -> Result<IssuedRecord, CaError> {
-        file.seek(SeekFrom::Start(offset))
-            .map_err(self.io("reading"))?;
-        let mut line = Vec::new();
-        BufReader::new(&*file)
-            .read_until(b'\n', &mut line)
-            .map_err(self.io("reading"))?;
-        self.parse(&line, &format_args!("the line at byte {offset}"))
-    }
-
-    /// Under the index lock: recalls the certificate of `spki_sha256` when it was issued for
-    /// the same card and profile, refuses when it was issued for another, otherwise calls
-    /// `issue` and appends its record.
+    /// Recalls the certificate of `spki_sha256` when it was issued for the same card and
+    /// profile, refuses when it was issued for another, otherwise calls `issue` and records
+    /// it. Two processes racing on one key: the store keeps the first record; the second
+    /// process gets that one (recalled) or the refusal, and its own certificate is discarded
+    /// before anyone sees it.
     pub(super) fn issue_once(
         &self,
         spki_sha256: &str,
@@ -169,52 +75,88 @@ impl IssuedIndex {
         profile: &str,
         issue: impl FnOnce() -> Result<IssuedRecord, CaError>,
     ) -> Result<IssuedCertificate, CaError> {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let mut file = self.open()?;
-        file.lock().map_err(self.io("locking"))?;
-        self.catch_up(&mut file, &mut seen)?;
-        if let Some(earlier) = seen.by_key.get(spki_sha256) {
-            let r = self.record_at(&mut file, earlier.offset)?;
-            if *earlier.card_number == *card_number && *earlier.profile == *profile {
-                return record_to_issued(&r, true, &self.path);
+        let existing = self
+            .store
+            .issued_for_key(spki_sha256)
+            .map_err(store_error)?;
+        let earlier = match existing {
+            Some(r) => r,
+            None => {
+                let record = issue()?;
+                match self.store.record_issued(&record).map_err(store_error)? {
+                    None => return record_to_issued(&record, false),
+                    Some(raced) => raced,
+                }
             }
-            return Err(CaError::KeyAlreadyCertified {
-                spki_fingerprint: r.spki_sha256,
-                card_number: r.card_number,
-                profile: r.profile,
-                serial: r.serial,
-            });
+        };
+        if earlier.card_number == card_number && earlier.profile == profile {
+            return record_to_issued(&earlier, true);
         }
-        let record = issue()?;
-        let mut line = serde_json::to_string(&record).expect("record serialises");
-        line.push('\n');
-        file.write_all(line.as_bytes())
-            .map_err(self.io("appending to"))?;
-        file.sync_data().map_err(self.io("syncing"))?;
-        let offset = seen.read_to;
-        seen.read_to += line.len() as u64;
-        seen.lines += 1;
-        seen.by_key.insert(
-            record.spki_sha256.clone(),
-            SeenKey {
-                card_number: record.card_number.as_str().into(),
-                profile: record.profile.as_str().into(),
-                offset,
-            },
+        Err(CaError::KeyAlreadyCertified {
+            spki_fingerprint: earlier.spki_sha256,
+            card_number: earlier.card_number,
+            profile: earlier.profile,
+            serial: earlier.serial,
+        })
+    }
+
+    /// Imports `<dir>/issued.jsonl` (a home made before the index moved into the store) and
+    /// renames it `issued.jsonl.imported`. Records of keys already in the store are skipped.
+    pub(super) fn import_legacy(&self, dir: &Path) -> Result<usize, CaError> {
+        let path = dir.join(LEGACY_INDEX_FILE);
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => {
+                return Err(CaError::Io {
+                    operation: "reading",
+                    path,
+                    source,
+                });
+            }
+        };
+        let mut imported = 0;
+        for (n, line) in BufReader::new(file).split(b'\n').enumerate() {
+            let line = line.map_err(|source| CaError::Io {
+                operation: "reading",
+                path: path.clone(),
+                source,
+            })?;
+            if line.trim_ascii().is_empty() {
+                continue;
+            }
+            let record: IssuedRecord =
+                serde_json::from_slice(&line).map_err(|e| CaError::Corrupt {
+                    path: path.clone(),
+                    why: format!("line {}: {e}", n + 1),
+                })?;
+            if self
+                .store
+                .record_issued(&record)
+                .map_err(store_error)?
+                .is_none()
+            {
+                imported += 1;
+            }
+        }
+        let done = dir.join(format!("{LEGACY_INDEX_FILE}.imported"));
+        std::fs::rename(&path, &done).map_err(|source| CaError::Io {
+            operation: "renaming",
+            path,
+            source,
+        })?;
+        tracing::info!(
+            imported,
+            "issued-certificates index imported into the store"
         );
-        record_to_issued(&record, false, &self.path)
+        Ok(imported)
     }
 }
 
-fn record_to_issued(
-    r: &IssuedRecord,
-    recalled: bool,
-    path: &Path,
-) -> Result<IssuedCertificate, CaError> {
+fn record_to_issued(r: &IssuedRecord, recalled: bool) -> Result<IssuedCertificate, CaError> {
     Ok(IssuedCertificate {
-        der: hex::decode(&r.der).map_err(|_| CaError::Corrupt {
-            path: path.to_path_buf(),
-            why: format!("certificate {} is not hex", r.serial),
+        der: hex::decode(&r.der).map_err(|_| CaError::Index {
+            detail: format!("certificate {} is not hex in the index", r.serial),
         })?,
         serial: r.serial.clone(),
         fingerprint: r.fingerprint.clone(),

@@ -17,13 +17,13 @@ use super::key_file::{read_sealed_key, write_sealed_key};
 use super::profile::check_public_key;
 use super::{CaError, CertificateAuthority, IssueRequest, IssuedCertificate, sha256_hex};
 use crate::secrets::{SecretsError, StationKey, create_private_dir};
+use crate::store::CertificateIndex;
+use std::sync::Arc;
 
 /// The CA certificate (PEM) inside the CA directory.
 pub const CA_CERT_FILE: &str = "ca.crt";
 /// The sealed CA private key inside the CA directory.
 pub const CA_KEY_FILE: &str = "ca.key.sealed";
-/// The issued-certificates index inside the CA directory.
-pub const ISSUED_INDEX_FILE: &str = "issued.jsonl";
 
 /// Certificates start this long before they are issued, so a card works at once on a host
 /// whose clock is a little behind.
@@ -148,16 +148,29 @@ impl LocalCa {
     }
 
     /// Creates a CA in `dir`: a new key (sealed under `station`, mode 0600) and a self-signed
-    /// CA certificate named `name`, valid 10 years. Refuses when a CA exists there.
+    /// CA certificate named `name`, valid 10 years, recording what it issues in `index`.
+    /// Refuses when a CA exists there.
     pub fn init(
         dir: &Path,
         name: &str,
         algorithm: CaKeyAlgorithm,
         station: &StationKey,
+        index: Arc<dyn CertificateIndex>,
     ) -> Result<Self, CaError> {
         if Self::exists(dir) {
             return Err(CaError::AlreadyExists {
                 dir: dir.to_path_buf(),
+            });
+        }
+        let chars = name.trim().chars().count();
+        if chars == 0 || chars > super::limits::MAX_CA_NAME_LEN {
+            return Err(CaError::BadProfile {
+                profile: "CA name".into(),
+                why: format!(
+                    "`{}` is {chars} characters: a CA name is 1–{} characters (the X.509 bound of a common name)",
+                    name.chars().take(80).collect::<String>(),
+                    super::limits::MAX_CA_NAME_LEN
+                ),
             });
         }
         create_private_dir(dir)?;
@@ -205,12 +218,17 @@ impl LocalCa {
             algorithm,
             not_after: params.not_after,
             issuer: Issuer::new(params, key),
-            index: IssuedIndex::new(&dir.join(ISSUED_INDEX_FILE)),
+            index: IssuedIndex::new(index),
         })
     }
 
-    /// Opens the CA in `dir`, decrypting its key with `station`.
-    pub fn load(dir: &Path, station: &StationKey) -> Result<Self, CaError> {
+    /// Opens the CA in `dir`, decrypting its key with `station`, recording what it issues in
+    /// `index` (a legacy `issued.jsonl` in `dir` is imported into it once).
+    pub fn load(
+        dir: &Path,
+        station: &StationKey,
+        index: Arc<dyn CertificateIndex>,
+    ) -> Result<Self, CaError> {
         let cert_path = dir.join(CA_CERT_FILE);
         if !Self::exists(dir) {
             return Err(CaError::NotInitialised {
@@ -241,6 +259,8 @@ impl LocalCa {
         let not_after = x509.validity().not_after.to_datetime();
         let issuer =
             Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| corrupt(e.to_string()))?;
+        let index = IssuedIndex::new(index);
+        index.import_legacy(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             cert_der,
@@ -249,13 +269,13 @@ impl LocalCa {
             algorithm,
             not_after,
             issuer,
-            index: IssuedIndex::new(&dir.join(ISSUED_INDEX_FILE)),
+            index,
         })
     }
 
-    /// Describes the CA in `dir` from its certificate and index, without opening its key
-    /// (for `cardline ca show` on a station without the station key).
-    pub fn summary(dir: &Path) -> Result<CaSummary, CaError> {
+    /// Describes the CA in `dir` from its certificate and the store's index, without opening
+    /// its key (for `cardline ca show` on a station without the station key).
+    pub fn summary(dir: &Path, index: &dyn CertificateIndex) -> Result<CaSummary, CaError> {
         if !Self::exists(dir) {
             return Err(CaError::NotInitialised {
                 dir: dir.to_path_buf(),
@@ -291,9 +311,9 @@ impl LocalCa {
             not_before: rfc3339(x509.validity().not_before),
             not_after: rfc3339(x509.validity().not_after),
             fingerprint: sha256_hex(&der),
-            issued: IssuedIndex::new(&dir.join(ISSUED_INDEX_FILE))
-                .records()?
-                .len(),
+            issued: index.issued_count().map_err(|e| CaError::Index {
+                detail: e.to_string(),
+            })? as usize,
             certificate_pem,
         })
     }

@@ -12,8 +12,9 @@
 //! |---|---|---|
 //! | `ca.crt` | the CA certificate, PEM | 0644 |
 //! | `ca.key.sealed` | the PKCS#8 CA key, AES-256-GCM encrypted, JSON envelope | 0600 |
-//! | `issued.jsonl` | one line per issued certificate (SPKI fingerprint, serial, card, DER) | 0600 |
-//!
+//! //!
+//! The issued-certificates index (SPKI fingerprint, serial, card, DER of every certificate)
+//! lives in the store ([`crate::store::CertificateIndex`]), shared by every process and desk.
 //! A key is certified at most once: a second request for the same public key, card and
 //! profile recalls the certificate already issued (so an encoder retry is idempotent); a
 //! request for the same key under another card or profile is refused.
@@ -22,20 +23,23 @@
 //! use cardline_issuance::ca::{CaKeyAlgorithm, CertificateAuthority, LocalCa};
 //! use cardline_issuance::secrets::StationKey;
 //! let station = StationKey::generate().unwrap();
+//! let store = std::sync::Arc::new(
+//!     cardline_issuance::store::sqlite::SqliteStore::open_in_memory().unwrap());
 //! let ca = LocalCa::init(std::path::Path::new("/tmp/ca"), "Example Temporary Card CA",
-//!     CaKeyAlgorithm::P256, &station).unwrap();
+//!     CaKeyAlgorithm::P256, &station, store).unwrap();
 //! println!("{}", ca.certificate_pem());
 //! ```
 
 mod index;
 mod issuer;
 mod key_file;
+pub mod limits;
 mod local;
 mod profile;
 
-pub use index::IssuedRecord;
+pub use index::{IssuedRecord, LEGACY_INDEX_FILE};
 pub use issuer::ProfileIssuer;
-pub use local::{CA_CERT_FILE, CA_KEY_FILE, CaKeyAlgorithm, CaSummary, ISSUED_INDEX_FILE, LocalCa};
+pub use local::{CA_CERT_FILE, CA_KEY_FILE, CaKeyAlgorithm, CaSummary, LocalCa};
 pub use profile::{CertProfileSpec, extended_key_usage_oid, render_subject};
 
 use cardline_device::IssuerError;
@@ -137,6 +141,12 @@ pub enum CaError {
         profile: String,
         /// The earlier certificate's serial.
         serial: String,
+    },
+    /// The issued-certificates index in the store failed.
+    #[error("the issued-certificates index: {detail}")]
+    Index {
+        /// The store's message.
+        detail: String,
     },
     /// Signing failed inside rcgen/ring.
     #[error("signing the certificate failed: {detail}")]

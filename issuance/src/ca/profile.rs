@@ -143,6 +143,12 @@ pub fn render_subject(template: &str, card_number: &str) -> Result<Distinguished
             "SERIALNUMBER" => DnType::CustomDnType(vec![2, 5, 4, 5]),
             other => return Err(format!("unknown subject attribute `{other}`")),
         };
+        if dn.get(&ty).is_some() {
+            return Err(format!(
+                "subject attribute `{}` appears twice: a certificate subject holds each attribute once",
+                key.trim()
+            ));
+        }
         dn.push(ty, value);
     }
     Ok(dn)

@@ -96,7 +96,10 @@ impl CardFields {
             card_number: card.number.clone(),
             valid_until: card.valid_until.as_ref().map(date_part).unwrap_or_default(),
             issued: issued.into(),
-            order: card.order_id.map(|o| o.to_string()).unwrap_or_default(),
+            order: card
+                .shown_order()
+                .map(|o| o.to_string())
+                .unwrap_or_default(),
         }
     }
 

@@ -20,8 +20,11 @@ pub enum InvalidKind {
     UnknownPlaceholder,
     /// A word that is not one of the allowed choices (e.g. `align = "middle"`).
     BadChoice,
-    /// A referenced file (background image) that cannot be read or decoded.
+    /// A referenced file (background image) that cannot be read or decoded, or is larger
+    /// than the limits (file size, pixels a side).
     BadImage,
+    /// A text longer than its limit (a text pattern, the template's name).
+    TooLong,
 }
 
 impl std::fmt::Display for InvalidKind {
@@ -35,6 +38,7 @@ impl std::fmt::Display for InvalidKind {
             InvalidKind::UnknownPlaceholder => "unknown placeholder",
             InvalidKind::BadChoice => "not an allowed choice",
             InvalidKind::BadImage => "unreadable image",
+            InvalidKind::TooLong => "too long",
         })
     }
 }
@@ -109,7 +113,8 @@ pub struct InvalidEntry {
     pub kind: InvalidKind,
     /// The dotted key, e.g. `front.text[2].align`.
     pub key: String,
-    /// The value as written in the file (empty when the key is missing).
+    /// The value as written in the file (empty when the key is missing); at most 80
+    /// characters (then `…`), control characters escaped.
     pub value: String,
     /// Details of the problem.
     pub detail: String,

@@ -49,7 +49,10 @@ pub use design::{
 pub use error::{FaceError, InvalidEntry, InvalidKind, TemplateError};
 pub use plan::{PreparedFace, render_design, render_full};
 pub use preview::{PreviewError, design_picture, side_picture, write_png, write_side_png};
-pub use template::{parse_color, parse_template, parse_template_file};
+pub use template::{
+    MAX_IMAGE_SIDE, MAX_NAME_CHARS, MAX_TEXT_CHARS, parse_color, parse_template,
+    parse_template_file,
+};
 pub use text::{fitted_size, text_width};
 
 /// Name of the built-in single-sided temporary card template (the options' default).

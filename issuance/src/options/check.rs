@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::error::shown;
 use super::{CardProfile, Options, Problem, VALIDITY_DAYS};
+use crate::ca::limits;
 use crate::numbering::{MAX_DIGITS, MAX_PREFIX_LEN, MIN_DIGITS};
 
 /// Longest face template name.
@@ -72,7 +74,7 @@ pub fn check(o: &Options, lines: &BTreeMap<String, usize>) -> Vec<Problem> {
             bad(
                 "certificates",
                 certs.clone(),
-                format!("`{name}` is listed twice"),
+                format!("`{}` is listed twice", shown(name)),
             );
             continue;
         }
@@ -82,8 +84,9 @@ pub fn check(o: &Options, lines: &BTreeMap<String, usize>) -> Vec<Problem> {
                 "certificates",
                 certs.clone(),
                 format!(
-                    "unknown certificate profile `{name}`: allowed {} (define more under [certificate_profiles.NAME])",
-                    known.join(", ")
+                    "unknown certificate profile `{}`: allowed {} (define more under [certificate_profiles.NAME])",
+                    shown(name),
+                    shown(&known.join(", "))
                 ),
             );
             continue;
@@ -96,10 +99,45 @@ pub fn check(o: &Options, lines: &BTreeMap<String, usize>) -> Vec<Problem> {
                 "certificates",
                 certs.clone(),
                 format!(
-                    "`{other}` and `{name}` both use slot {}: one key per slot",
+                    "`{}` and `{}` both use slot {}: one key per slot",
+                    shown(other),
+                    shown(name),
                     profile.slot
                 ),
             );
+        }
+    }
+    // What the card and the CA can hold, for the longest card number the numbering makes.
+    if o.encode && (MIN_DIGITS..=MAX_DIGITS).contains(&o.numbering.digits) {
+        let longest = o
+            .numbering
+            .format(10u64.pow(u32::from(o.numbering.digits)) - 1);
+        for name in &o.certificates {
+            let Some(profile) = o.certificate_profiles.get(name) else {
+                continue;
+            };
+            let spec = profile.to_spec(name);
+            if spec.validate().is_err() {
+                continue; // reported with the profile below
+            }
+            let key = format!("certificate_profiles.{name}.subject");
+            if let Err(why) = limits::check_subject_bounds(&spec, &longest) {
+                bad(&key, quote(&profile.subject), why);
+                continue;
+            }
+            match limits::largest_certificate_len(&spec, &longest) {
+                Ok(len) if len > limits::PIV_MAX_CERTIFICATE_LEN => bad(
+                    &key,
+                    quote(&profile.subject),
+                    format!(
+                        "its certificate would be up to {len} bytes; a PIV card holds {} \
+                         (the card would refuse it after encoding, 6A84): shorten the subject",
+                        limits::PIV_MAX_CERTIFICATE_LEN
+                    ),
+                ),
+                Ok(_) => {}
+                Err(why) => bad(&key, quote(&profile.subject), why),
+            }
         }
     }
     for (name, profile) in &o.certificate_profiles {

@@ -2,16 +2,29 @@
 //! and what is allowed.
 
 use std::fmt;
+
+use cardline_device::echo::{self, ECHO_LIMIT};
 use std::path::PathBuf;
+
+/// A value from the file as error messages show it: at most [`ECHO_LIMIT`] characters (then
+/// `…`), control characters escaped.
+pub(crate) fn shown(value: &str) -> String {
+    echo::text(value, ECHO_LIMIT)
+}
+
+/// Longest dotted key shown (keys hold profile names written by the administrator).
+const MAX_KEY_CHARS: usize = 200;
 
 /// One thing wrong in an options profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// 1-based line in the file (`None` for values that did not come from a file).
     pub line: Option<usize>,
-    /// The dotted key (`numbering.digits`); empty for syntax errors.
+    /// The dotted key (`numbering.digits`); empty for syntax errors; control characters
+    /// escaped.
     pub key: String,
-    /// The offending value as written (TOML syntax), if any.
+    /// The offending value as written (TOML syntax), if any; at most 80 characters (then `…`),
+    /// control characters escaped.
     pub value: Option<String>,
     /// What is wrong and what is allowed.
     pub message: String,
@@ -26,8 +39,8 @@ impl Problem {
     ) -> Problem {
         Problem {
             line,
-            key: key.into(),
-            value,
+            key: echo::text(&key.into(), MAX_KEY_CHARS),
+            value: value.map(|v| shown(&v)),
             message: message.into(),
         }
     }

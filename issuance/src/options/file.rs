@@ -203,7 +203,8 @@ fn read_profile(r: &mut Reader<'_>, name: String, table: Spanned<RawCertificateP
             &key,
             &table_span,
             format!(
-                "profile name `{name}` is not allowed: allowed ASCII letters, digits, `-` or `_`"
+                "profile name `{}` is not allowed: allowed ASCII letters, digits, `-` or `_`",
+                super::error::shown(&name)
             ),
         );
     }

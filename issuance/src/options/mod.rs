@@ -189,12 +189,17 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Reads and validates a profile file (missing keys take their defaults).
+    /// Reads and validates a profile file (missing keys take their defaults). A file larger
+    /// than [`TOML_FILE_LIMIT`](crate::file_limits::TOML_FILE_LIMIT) is refused unread.
     pub fn load(path: &Path) -> Result<Options, OptionsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| OptionsError::Read {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let limit = crate::file_limits::TOML_FILE_LIMIT;
+        let text =
+            crate::file_limits::read_text(path, limit, "an options file").map_err(|source| {
+                OptionsError::Read {
+                    file: path.to_path_buf(),
+                    source,
+                }
+            })?;
         Options::from_toml(&text, &path.display().to_string())
     }
 

@@ -208,3 +208,30 @@ fn load_reports_missing_files() {
     assert!(matches!(e, OptionsError::Read { .. }));
     assert!(e.to_string().contains("/nonexistent/options.toml"));
 }
+
+#[test]
+fn a_subject_the_card_or_x509_cannot_hold_is_refused_before_any_card_is_fed() {
+    let long_org = "x".repeat(3000);
+    let text = format!(
+        "certificates = [\"big\"]\n\n[certificate_profiles.big]\nslot = \"9a\"\nalgorithm = \"p256\"\n\
+         subject = \"CN=Temporary card {{card_number}},O={long_org}\"\nkey_usage = [\"digitalSignature\"]\n\
+         extended_key_usage = [\"clientAuth\"]\n"
+    );
+    let (p, shown) = one_problem(&text);
+    assert_eq!(p.key, "certificate_profiles.big.subject");
+    assert_eq!(p.line, Some(6), "{shown}");
+    assert!(
+        shown.contains("attribute O is 3000 characters") && shown.contains("at most 64"),
+        "{shown}"
+    );
+    // The same profile on a print-only line is not checked against the card.
+    let print_only = text.replace(
+        "certificates = [\"big\"]",
+        "encode = false\ncertificates = []",
+    );
+    Options::from_toml(&print_only, "p.toml").expect("nothing is encoded");
+    // Two attributes of one type cannot be written in a certificate.
+    let twice = text.replace(&format!("O={long_org}"), "OU=a,OU=b");
+    let (_, shown) = one_problem(&twice);
+    assert!(shown.contains("`OU` appears twice"), "{shown}");
+}

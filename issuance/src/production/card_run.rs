@@ -1,12 +1,14 @@
-//! One card through one station: the journaled steps and the failure policy.
+//! One card through one station: the journaled steps, the failure policy, and the
+//! resynchronisation with a printer whose link was lost in the middle of a step.
 
 use std::time::{Duration, Instant};
 
-use cardline_device::{EncodingPlan, EncodingReceipt, Pin, Puk};
+use cardline_device::{CardPosition, EncodingPlan, EncodingReceipt, Pin, Puk};
 use sha2::Digest;
 
+use super::pause::{Readiness, wait_until_ready};
 use super::policy::{Disposition, StepError};
-use super::run::{Production, Readiness, wait_until_ready};
+use super::run::Production;
 use super::secrets::{generate_digits, generate_guid};
 use super::{ProductionEvent, Station};
 use crate::model::{AttemptId, Card, ProductionStep};
@@ -16,22 +18,63 @@ use crate::store::{AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
 pub(super) enum CardOutcome {
     /// Produced: the card is `unassigned`.
     Produced,
-    /// Rejected: the card is `failed`.
-    Failed,
-    /// Cancelled with the card in hand: card rejected, attempt void, card waits again.
+    /// Rejected at `step`: the card is `failed` (a card fault, counted by the breaker).
+    Failed {
+        /// The step that failed.
+        step: ProductionStep,
+        /// Why.
+        reason: String,
+    },
+    /// Cancelled with the card in hand, or its printer was lost and found again: the blank
+    /// was rejected, the attempt is void, the card waits again.
     PutBack,
-    /// The station cannot go on: card rejected, attempt void, station stops.
+    /// The station's setup is at fault: the blank was rejected, the attempt is void, the card
+    /// waits again, and the station must pause until an operator resumes it.
+    Paused(String),
+    /// The station cannot go on: blank rejected, attempt void, station stops.
     StationStopped(String),
+    /// The printer stopped answering with the card inside and production was cancelled while
+    /// waiting for it: the attempt stays in flight, for recovery once this run has ended.
+    LeftInFlight(String),
 }
 
 /// Why a step did not complete.
 enum StepFailure {
     /// The card is at fault.
     Card(String),
-    /// The station is at fault.
+    /// The station's setup is at fault (the operator must fix and resume).
+    Setup(String),
+    /// The station cannot go on.
     Station(String),
     /// Cancelled while the station was paused.
     Cancelled(String),
+    /// The printer was lost and where the card is is not known: reject it as soon as the
+    /// printer answers, never feed another meanwhile.
+    Lost(String),
+}
+
+impl StepFailure {
+    fn text(&self) -> &str {
+        match self {
+            StepFailure::Card(t)
+            | StepFailure::Setup(t)
+            | StepFailure::Station(t)
+            | StepFailure::Cancelled(t)
+            | StepFailure::Lost(t) => t,
+        }
+    }
+}
+
+/// What a resynchronised printer says about a step interrupted by a lost link.
+enum Resync {
+    /// The step completed before the link was lost.
+    Done,
+    /// The step can be sent again.
+    Retry,
+    /// The card is somewhere it should not be: a card fault.
+    Spoiled(String),
+    /// Where the card is is not known.
+    Unknown(String),
 }
 
 /// One attempt of one card on one station.
@@ -79,23 +122,32 @@ impl<'p, 's> CardRun<'p, 's> {
             card: self.card.number.clone(),
             attempt: self.attempt,
         });
-        let image = match self.p.face.render(self.card) {
-            Ok(image) => image,
-            Err(e) => return self.settle(StepFailure::Station(e.to_string()), false),
+        let image = if self.station.prints {
+            match self.p.face.render(self.card) {
+                Ok(image) => Some(image),
+                Err(e) => {
+                    let failure = StepFailure::Setup(e.to_string());
+                    return self.settle(ProductionStep::Print, failure, false);
+                }
+            }
+        } else {
+            None
         };
         let mut success = AttemptSuccess::default();
         if let Some(material) = self.encoding_material() {
             let (plan, sealed) = match material {
                 Ok(m) => m,
-                Err(reason) => return self.settle(StepFailure::Station(reason), false),
+                Err(reason) => {
+                    return self.settle(ProductionStep::Encode, StepFailure::Setup(reason), false);
+                }
             };
             // Journal the planned GUID before the chip is touched (committed with the feed's
             // intent), so recovery can match it.
             self.pending.chip = Some(hex::encode(plan.guid));
-            if let Err(f) = self.step(ProductionStep::Feed, |s| {
+            if let Err(f) = self.printer_step(ProductionStep::Feed, |s| {
                 Ok(s.printer.park_for_encoding()?)
             })? {
-                return self.settle(f, true);
+                return self.settle(ProductionStep::Feed, f, true);
             }
             let issuer = self.p.issuer;
             let timeout = self.p.settings.card_timeout;
@@ -103,7 +155,7 @@ impl<'p, 's> CardRun<'p, 's> {
                 encode(s, &plan, issuer, timeout)
             })? {
                 Ok(r) => r,
-                Err(f) => return self.settle(f, true),
+                Err(f) => return self.settle(ProductionStep::Encode, f, true),
             };
             self.pending.chip = Some(receipt.chip_id.clone());
             success = AttemptSuccess {
@@ -116,15 +168,18 @@ impl<'p, 's> CardRun<'p, 's> {
                 secrets: Some(sealed),
             };
         }
-        if let Err(f) = self.step(ProductionStep::Print, |s| Ok(s.printer.print(&image)?))? {
-            return self.settle(f, true);
+        if let Some(image) = &image
+            && let Err(f) =
+                self.printer_step(ProductionStep::Print, |s| Ok(s.printer.print(image)?))?
+        {
+            return self.settle(ProductionStep::Print, f, true);
         }
-        if let Err(f) = self.step(ProductionStep::Eject, |s| Ok(s.printer.eject()?))? {
-            return self.settle(f, true);
+        if let Err(f) = self.printer_step(ProductionStep::Eject, |s| Ok(s.printer.eject()?))? {
+            return self.settle(ProductionStep::Eject, f, true);
         }
         self.flush(None)?;
         self.p
-            .store
+            .journal
             .attempt_succeeded(self.attempt, &success, &self.p.settings.actor)?;
         self.p.emit(ProductionEvent::CardProduced {
             station: self.station.name.clone(),
@@ -160,13 +215,35 @@ impl<'p, 's> CardRun<'p, 's> {
         Some(Ok((plan, sealed)))
     }
 
+    /// A printer step: like [`step`](Self::step), but a lost or silent link is never simply
+    /// retried — the printer is resynchronised first and the card's position decides.
+    fn printer_step(
+        &mut self,
+        step: ProductionStep,
+        op: impl FnMut(&mut Station) -> Result<(), StepError>,
+    ) -> Result<Result<(), StepFailure>, StoreError> {
+        self.run_step(step, op, Some(()))
+    }
+
     /// Runs one physical step: intent journaled, bounded retries of transient faults, pause on
     /// operator faults, outcome journaled.
     fn step<T>(
         &mut self,
         step: ProductionStep,
-        mut op: impl FnMut(&mut Station) -> Result<T, StepError>,
+        op: impl FnMut(&mut Station) -> Result<T, StepError>,
     ) -> Result<Result<T, StepFailure>, StoreError> {
+        self.run_step(step, op, None)
+    }
+
+    /// `done`: the step's value when a resynchronised printer shows the step already done
+    /// (printer steps, which return nothing); `None` for steps that are not printer steps.
+    fn run_step<T>(
+        &mut self,
+        step: ProductionStep,
+        mut op: impl FnMut(&mut Station) -> Result<T, StepError>,
+        mut done: Option<T>,
+    ) -> Result<Result<T, StepFailure>, StoreError> {
+        let resync_printer = done.is_some();
         self.flush(Some(JournalRecord::StepStarted(step)))?;
         let mut retries = 0;
         loop {
@@ -179,24 +256,43 @@ impl<'p, 's> CardRun<'p, 's> {
             };
             let reason = format!("{}: {e}", step.as_str());
             let failure = match e.disposition() {
+                Disposition::Retry if resync_printer && e.lost_printer() => {
+                    if retries >= self.p.settings.step_retries {
+                        StepFailure::Lost(format!("{reason} (printer lost; card position unknown)"))
+                    } else {
+                        retries += 1;
+                        self.retried(step, &format!("{e}; resynchronising with the printer"));
+                        match self.resync(step) {
+                            Resync::Retry => continue,
+                            Resync::Done => match done.take() {
+                                Some(v) => {
+                                    self.pending.finished = Some(step);
+                                    return Ok(Ok(v));
+                                }
+                                None => continue,
+                            },
+                            Resync::Spoiled(why) => StepFailure::Card(format!("{reason}; {why}")),
+                            Resync::Unknown(why) => StepFailure::Lost(format!("{reason}; {why}")),
+                        }
+                    }
+                }
                 Disposition::Retry if retries < self.p.settings.step_retries => {
                     retries += 1;
                     tracing::debug!(station = %self.station.name, %reason, retries, "retrying step");
-                    self.p.emit(ProductionEvent::StepRetried {
-                        station: self.station.name.clone(),
-                        card: self.card.number.clone(),
-                        step: step.as_str().to_string(),
-                        error: e.to_string(),
-                    });
+                    self.retried(step, &e.to_string());
                     std::thread::sleep(self.p.settings.retry_delay);
                     continue;
                 }
                 Disposition::Retry | Disposition::RejectCard => StepFailure::Card(reason),
                 Disposition::StopStation => StepFailure::Station(reason),
+                Disposition::PauseForOperator => {
+                    StepFailure::Setup(format!("{reason}: {}", e.operator_hint()))
+                }
                 Disposition::PauseStation => {
                     self.p.emit(ProductionEvent::StationPaused {
                         station: self.station.name.clone(),
                         reason: e.to_string(),
+                        until: super::PauseUntil::PrinterReady,
                     });
                     match wait_until_ready(self.p, self.station, || false, Some(e.to_string())) {
                         Readiness::Ready(paused) => {
@@ -211,12 +307,49 @@ impl<'p, 's> CardRun<'p, 's> {
                     }
                 }
             };
-            let text = match &failure {
-                StepFailure::Card(t) | StepFailure::Station(t) | StepFailure::Cancelled(t) => t,
-            };
-            let outcome = JournalRecord::StepFinished(step, Some(text));
+            let outcome = JournalRecord::StepFinished(step, Some(failure.text()));
             self.flush(Some(outcome))?;
             return Ok(Err(failure));
+        }
+    }
+
+    fn retried(&self, step: ProductionStep, error: &str) {
+        self.p.emit(ProductionEvent::StepRetried {
+            station: self.station.name.clone(),
+            card: self.card.number.clone(),
+            step: step.as_str().to_string(),
+            error: error.to_string(),
+        });
+    }
+
+    /// Resynchronises the printer after a lost link and decides from the card's position.
+    fn resync(&mut self, step: ProductionStep) -> Resync {
+        use CardPosition as P;
+        let status = match self.station.printer.resync() {
+            Ok(s) => s,
+            Err(e) => return Resync::Unknown(format!("resynchronising failed: {e}")),
+        };
+        let Some(position) = status.position else {
+            return Resync::Unknown("the printer does not report where the card is".into());
+        };
+        let inside = matches!(
+            position,
+            P::ContactStation | P::ContactlessStation | P::PrintPosition
+        );
+        match (step, &position) {
+            (ProductionStep::Feed, P::ContactStation) => Resync::Done,
+            (ProductionStep::Feed, P::NoCard) => Resync::Retry,
+            (ProductionStep::Feed, p) if inside => Resync::Spoiled(format!(
+                "after the link was lost the card stopped {}",
+                position_name(p)
+            )),
+            (ProductionStep::Print, _) if inside => Resync::Retry,
+            (ProductionStep::Print, P::NoCard) => Resync::Spoiled(
+                "the card left the printer during an interrupted print: destroy it if found".into(),
+            ),
+            (ProductionStep::Eject | ProductionStep::Reject, P::NoCard) => Resync::Done,
+            (ProductionStep::Eject | ProductionStep::Reject, _) if inside => Resync::Retry,
+            (_, p) => Resync::Unknown(format!("the card is {}", position_name(p))),
         }
     }
 
@@ -234,39 +367,61 @@ impl<'p, 's> CardRun<'p, 's> {
         if records.is_empty() {
             return Ok(());
         }
-        self.p.store.journal(self.attempt, &records)
+        self.p.journal.journal(self.attempt, &records)
     }
 
     /// Ends a failed attempt: rejects the card in hand (journaled) and records the outcome.
     fn settle(
         &mut self,
+        step: ProductionStep,
         failure: StepFailure,
         card_in_hand: bool,
     ) -> Result<CardOutcome, StoreError> {
-        if card_in_hand
-            && let Err(f) = self.step(ProductionStep::Reject, |s| Ok(s.printer.reject()?))?
-        {
-            let (StepFailure::Card(t) | StepFailure::Station(t) | StepFailure::Cancelled(t)) = f;
-            tracing::warn!(station = %self.station.name, card = %self.card.number, "reject failed: {t}");
+        if card_in_hand {
+            let reject =
+                self.printer_step(ProductionStep::Reject, |s| Ok(s.printer.reject()?))?;
+            match reject {
+                Ok(()) => {}
+                Err(StepFailure::Lost(why)) => {
+                    // The printer is silent with the card inside: never feed another. Wait
+                    // until it answers, then reject the card.
+                    if let Some(outcome) = self.reject_when_printer_answers(&why)? {
+                        return Ok(outcome);
+                    }
+                }
+                Err(f) => {
+                    tracing::warn!(station = %self.station.name, card = %self.card.number, "reject failed: {}", f.text());
+                }
+            }
         }
         self.flush(None)?;
-        let (store, actor) = (self.p.store, &self.p.settings.actor);
+        let (journal, actor) = (self.p.journal, &self.p.settings.actor);
         match failure {
             StepFailure::Card(reason) => {
-                store.attempt_failed(self.attempt, &reason, actor)?;
+                journal.attempt_failed(self.attempt, &reason, actor)?;
                 self.p.emit(ProductionEvent::CardFailed {
                     station: self.station.name.clone(),
                     card: self.card.number.clone(),
-                    reason,
+                    reason: reason.clone(),
                 });
-                Ok(CardOutcome::Failed)
+                Ok(CardOutcome::Failed { step, reason })
             }
             StepFailure::Cancelled(reason) => {
-                store.attempt_voided(self.attempt, &reason, actor)?;
+                journal.attempt_voided(self.attempt, &reason, actor)?;
                 Ok(CardOutcome::PutBack)
             }
+            StepFailure::Lost(reason) => {
+                journal.attempt_voided(self.attempt, &reason, actor)?;
+                self.put_back(&reason);
+                Ok(CardOutcome::PutBack)
+            }
+            StepFailure::Setup(reason) => {
+                journal.attempt_voided(self.attempt, &reason, actor)?;
+                self.put_back(&reason);
+                Ok(CardOutcome::Paused(reason))
+            }
             StepFailure::Station(reason) => {
-                store.attempt_voided(self.attempt, &reason, actor)?;
+                journal.attempt_voided(self.attempt, &reason, actor)?;
                 self.p.emit(ProductionEvent::StationStopped {
                     station: self.station.name.clone(),
                     reason: reason.clone(),
@@ -274,6 +429,57 @@ impl<'p, 's> CardRun<'p, 's> {
                 Ok(CardOutcome::StationStopped(reason))
             }
         }
+    }
+
+    fn put_back(&self, reason: &str) {
+        self.p.emit(ProductionEvent::CardPutBack {
+            station: self.station.name.clone(),
+            card: self.card.number.clone(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// Pauses until the printer answers, then rejects the card. `Some(outcome)` when the wait
+    /// ended without a reject (cancelled, or the printer cannot be used): the attempt then
+    /// stays in flight for recovery.
+    fn reject_when_printer_answers(
+        &mut self,
+        why: &str,
+    ) -> Result<Option<CardOutcome>, StoreError> {
+        let reason = format!(
+            "{why}: the card stays in the printer until it answers; it will then be rejected"
+        );
+        loop {
+            match wait_until_ready(self.p, self.station, || false, None) {
+                Readiness::Ready(paused) => self.paused += paused,
+                Readiness::GaveUp(paused) => {
+                    self.paused += paused;
+                    self.flush(None)?;
+                    return Ok(Some(CardOutcome::LeftInFlight(format!(
+                        "{reason} (cancelled while waiting: `cardline recover` settles it)"
+                    ))));
+                }
+                Readiness::Broken(b) => {
+                    self.flush(None)?;
+                    return Ok(Some(CardOutcome::LeftInFlight(format!("{reason}; {b}"))));
+                }
+            }
+            if let Ok(Ok(())) =
+                self.printer_step(ProductionStep::Reject, |s| Ok(s.printer.reject()?))
+            {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+fn position_name(p: &CardPosition) -> String {
+    match p {
+        CardPosition::ContactStation => "at the contact station".into(),
+        CardPosition::ContactlessStation => "at the contactless station".into(),
+        CardPosition::PrintPosition => "at the print position".into(),
+        CardPosition::Unknown(s) => format!("at `{s}` (unknown to cardline)"),
+        CardPosition::NoCard => "not in the printer".into(),
     }
 }
 

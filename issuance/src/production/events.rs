@@ -61,13 +61,26 @@ pub enum ProductionEvent {
     StationPaused {
         /// The station.
         station: String,
-        /// What to do (close the cover, load cards ...).
+        /// What to do (close the cover, load cards, check the reader pattern ...).
         reason: String,
+        /// What ends the pause: the printer reporting ready again (`printer_ready`), or an
+        /// operator resuming the station (`operator_resumes`: `cardline stations resume NAME`).
+        until: PauseUntil,
     },
     /// A paused station is ready again.
     StationResumed {
         /// The station.
         station: String,
+    },
+    /// A card in hand was put back to wait for a new blank (its blank was rejected or lost)
+    /// because the station, not the card, was at fault.
+    CardPutBack {
+        /// The station.
+        station: String,
+        /// The card number.
+        card: String,
+        /// Why.
+        reason: String,
     },
     /// A station stopped for good in this run (its card, if any, was put back).
     StationStopped {
@@ -83,6 +96,16 @@ pub enum ProductionEvent {
     },
 }
 
+/// What ends a station's pause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseUntil {
+    /// The printer reports ready again (cover closed, ribbon replaced, cards loaded).
+    PrinterReady,
+    /// An operator resumes the station after fixing what the message names.
+    OperatorResumes,
+}
+
 /// What one production run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ProductionSummary {
@@ -92,8 +115,12 @@ pub struct ProductionSummary {
     pub produced: u32,
     /// Cards rejected in this run.
     pub failed: u32,
-    /// Cards of the order still `in_production` at the end (a station stopped, or cancelled).
+    /// Cards of the order still waiting for production at the end (no attempt in flight).
     pub remaining: u32,
+    /// Cards of the order in the hands of other runs (other processes or desks) at the end.
+    pub in_other_runs: u32,
+    /// True when the order was closed (completed or cancelled) by someone else during the run.
+    pub order_closed: bool,
     /// True when production was cancelled.
     pub cancelled: bool,
     /// Wall time of the run in milliseconds.
@@ -115,6 +142,10 @@ pub struct StationSummary {
     pub paused_ms: u64,
     /// Why it stopped early, if it did.
     pub stopped: Option<String>,
+    /// Why it is paused for an operator at the end of the run, if it is.
+    pub paused: Option<String>,
+    /// A store failure that ended this station's work (attempt in flight left for recovery).
+    pub error: Option<String>,
 }
 
 impl StationSummary {
@@ -126,5 +157,19 @@ impl StationSummary {
         } else {
             self.produced as f64 * 3600.0 / s
         }
+    }
+}
+
+impl ProductionSummary {
+    /// True when a station stopped, failed on the store, or ended paused.
+    pub fn degraded(&self) -> bool {
+        self.stations
+            .iter()
+            .any(|s| s.stopped.is_some() || s.error.is_some() || s.paused.is_some())
+    }
+
+    /// True when a station ended on a store failure.
+    pub fn store_failed(&self) -> bool {
+        self.stations.iter().any(|s| s.error.is_some())
     }
 }

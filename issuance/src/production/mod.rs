@@ -1,8 +1,11 @@
 //! The production orchestrator: produces the cards of a batch order on every ready station.
 //!
 //! A [`Station`] is a printer, the contact reader inside it and (when cards are encoded) the
-//! encoder profile. [`produce_order`] runs one thread per station; each station takes the next
-//! waiting card from the store ([`Store::begin_attempt`](crate::store::Store::begin_attempt)),
+//! encoder profile. Production belongs to a *run* ([`RunGuard`]): this process registered in
+//! the store with a lease its heartbeat renews, holding a claim on each station it drives, so
+//! no other process can drive the same station and crash recovery never touches a live run.
+//! [`produce_order`] runs one thread per station; each station takes the next waiting card
+//! from the store ([`ProductionJournal::begin_attempt`](crate::store::ProductionJournal::begin_attempt)),
 //! and for every physical step commits the intent before and the outcome after it:
 //!
 //! ```text
@@ -10,29 +13,41 @@
 //!                       any card fault ───────────────→ reject     → card `failed`
 //! ```
 //!
-//! The failure policy reads only the typed classification of the device errors: transient
-//! faults are retried within the card, card faults reject the card and production goes on,
-//! operator faults pause the station (polling its status until cleared) while the other
-//! stations go on. [`recover`] settles attempts left in flight by a crash.
+//! The failure policy ([`Disposition`]) reads only the typed classification of the device
+//! errors: transient faults are retried within the card (after a lost or silent printer link,
+//! only once the printer is resynchronised and the card's position is known; an unknown
+//! position rejects the card rather than feed another); card faults reject the card and count
+//! towards the station's breaker, which pauses the station after N in a row; printer faults a
+//! person fixes at the printer pause the station until its status is ready; setup faults
+//! (wrong reader, refused transport credentials, CA down) put the card back and pause the
+//! station until an operator resumes it. A paused station's cards stay waiting; the other
+//! stations go on. [`recover`] settles attempts left in flight by runs that are gone.
 //!
 //! This module knows hardware only through the `cardline-device` seams.
 
 mod card_run;
 mod events;
+mod guard;
+mod pause;
 mod policy;
 mod recovery;
 mod run;
 mod secrets;
 mod settings;
+mod station_loop;
 
-pub use events::{ProductionEvent, ProductionSummary, StationSummary};
-pub use policy::Disposition;
-pub use recovery::{RecoveryOutcome, RecoveryReport, recover};
+pub use events::{PauseUntil, ProductionEvent, ProductionSummary, StationSummary};
+pub use guard::{ClaimRefusal, RunGuard};
+pub use policy::{Disposition, StepError};
+pub use recovery::{RecoveryOutcome, RecoveryReport, recover, settle_lost};
 pub use run::{Production, produce_order};
 pub use secrets::{generate_digits, generate_guid};
 pub use settings::{EncodingSettings, ProductionSettings};
 
-use cardline_device::{CardEncoder, CardImage, CardPrinter, CardReader, Pin, Puk};
+use cardline_device::{
+    CardEncoder, CardImage, CardPrinter, CardReader, CardTransport, Pin, PrinterCapabilities,
+    PrinterError, PrinterStatus, Puk, TransportError,
+};
 
 use crate::model::{Card, OrderId};
 use crate::store::{SealedSecrets, StoreError};
@@ -52,6 +67,9 @@ pub struct Station {
     /// a misconfigured station must not burn the whole order. From the stations file
     /// (`breaker = N`, default [`DEFAULT_BREAKER`]).
     pub breaker_after: u32,
+    /// False for an encode-only station (a desk reader the operator puts cards in): no face is
+    /// rendered or printed; `eject` hands the card back.
+    pub prints: bool,
 }
 
 /// Card faults in a row after which a station pauses, unless its declaration says otherwise.
@@ -71,13 +89,88 @@ impl Station {
             reader,
             encoder,
             breaker_after: DEFAULT_BREAKER,
+            prints: true,
         }
+    }
+
+    /// The same station as an encode-only station (nothing printed).
+    pub fn encode_only(mut self) -> Station {
+        self.prints = false;
+        self
     }
 
     /// The same station with another breaker threshold (at least 1).
     pub fn with_breaker(mut self, card_faults_in_a_row: u32) -> Station {
         self.breaker_after = card_faults_in_a_row.max(1);
         self
+    }
+}
+
+/// Re-opens a station from its declaration after an operator resumed it (the reader pattern
+/// or printer URI may have been fixed in the stations file meanwhile). Provided by the
+/// composition root; the orchestrator never opens devices itself.
+pub trait StationReopener: Sync {
+    /// Opens the station named `name` again, as declared now.
+    fn reopen(&self, name: &str) -> Result<Station, String>;
+}
+
+/// The devices of a station that was closed to be re-opened: every call fails.
+struct Detached(String);
+
+impl CardPrinter for Detached {
+    fn status(&mut self) -> Result<PrinterStatus, PrinterError> {
+        Err(self.gone())
+    }
+    fn park_for_encoding(&mut self) -> Result<(), PrinterError> {
+        Err(self.gone())
+    }
+    fn print(&mut self, _: &CardImage) -> Result<(), PrinterError> {
+        Err(self.gone())
+    }
+    fn eject(&mut self) -> Result<(), PrinterError> {
+        Err(self.gone())
+    }
+    fn reject(&mut self) -> Result<(), PrinterError> {
+        Err(self.gone())
+    }
+    fn capabilities(&self) -> PrinterCapabilities {
+        PrinterCapabilities::default()
+    }
+    fn describe(&self) -> String {
+        format!("{} (closed, waiting to be re-opened)", self.0)
+    }
+}
+
+impl Detached {
+    fn gone(&self) -> PrinterError {
+        PrinterError::Unsupported {
+            what: format!("work: station {} is closed until it is re-opened", self.0),
+        }
+    }
+}
+
+impl CardReader for Detached {
+    fn name(&self) -> String {
+        self.describe()
+    }
+    fn connect(
+        &mut self,
+        _timeout: std::time::Duration,
+    ) -> Result<Box<dyn CardTransport + '_>, TransportError> {
+        Err(TransportError::NoReader {
+            pattern: self.describe(),
+        })
+    }
+}
+
+impl Station {
+    /// Closes this station's devices (the printer link, the reader), leaving a placeholder
+    /// whose every call fails, so the station can be opened again.
+    pub(crate) fn close_devices(&mut self) {
+        let name = self.name.clone();
+        self.printer = Box::new(Detached(name.clone()));
+        self.reader = Box::new(Detached(name));
+        self.encoder = None;
     }
 }
 
@@ -144,7 +237,10 @@ pub enum ProductionError {
     )]
     NoStation,
     /// Encoding is on but a station has no encoder.
-    #[error("station `{station}` cannot encode, but the options say cards are encoded")]
+    #[error(
+        "station `{station}` is print-only (encode = false), but the options say cards are encoded: \
+         set encode = true on the station, or produce with a profile that does not encode"
+    )]
     StationCannotEncode {
         /// The station.
         station: String,

@@ -1,18 +1,25 @@
 //! The failure policy: what to do with a failed step, decided from the typed classification
 //! of device errors only (never from their text).
 
-use cardline_device::{EncodeError, PrinterError, TransportError};
+use cardline_device::{EncodeError, LinkError, PrinterError, TransportError};
 
 /// What the orchestrator does after a step failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Disposition {
-    /// Try the same step again (bounded).
+    /// Try the same step again (bounded); after a lost or silent printer link, only after
+    /// resynchronising with the printer (reset, status, card position).
     Retry,
     /// The card in hand is spoiled: reject it, record it `failed`, go on with the next card.
+    /// Counts towards the station's breaker.
     RejectCard,
-    /// A person must act at the printer: pause the station until its status is ready again.
+    /// A person must act at the printer (cover, ribbon, feeder): pause the station until its
+    /// status is ready again, then go on with the same card.
     PauseStation,
-    /// The station cannot go on (setup or driver problem): put the card back and stop it.
+    /// The station's setup is wrong (reader, PC/SC service, transport credentials, CA): the
+    /// card in hand is rejected and waits for a new blank, the station pauses until an operator
+    /// resumes it (`cardline stations resume NAME`). Not a card fault: the breaker ignores it.
+    PauseForOperator,
+    /// The station cannot go on (driver or model problem): put the card back and stop it.
     StopStation,
 }
 
@@ -42,8 +49,43 @@ impl StepError {
             StepError::Printer(e) if e.is_card_fault() => Disposition::RejectCard,
             StepError::Printer(_) => Disposition::StopStation,
             StepError::Encode(e) if e.is_transient() => Disposition::Retry,
+            StepError::Encode(e) if e.needs_operator() => Disposition::PauseForOperator,
             StepError::Encode(e) if e.is_card_fault() => Disposition::RejectCard,
             StepError::Encode(_) => Disposition::StopStation,
+        }
+    }
+
+    /// True when the printer link was lost or went silent: the printer's state is unknown until
+    /// it is resynchronised, so the step must not simply be sent again.
+    pub fn lost_printer(&self) -> bool {
+        matches!(
+            self,
+            StepError::Printer(PrinterError::Link(
+                LinkError::Timeout { .. } | LinkError::Disconnected { .. }
+            ))
+        )
+    }
+
+    /// What the operator should check, for a station paused by this error.
+    pub fn operator_hint(&self) -> &'static str {
+        use TransportError as T;
+        match self {
+            StepError::Encode(EncodeError::Transport(T::NoCard { .. })) => {
+                "the chip of the parked card is not in this reader: check the station's reader pattern (it may name another reader) and the printer's contact station"
+            }
+            StepError::Encode(EncodeError::Transport(T::NoReader { .. })) => {
+                "check that the reader is plugged in and the station's reader pattern names it (`pcsc_scan` lists the readers)"
+            }
+            StepError::Encode(EncodeError::Transport(T::NoService)) => {
+                "start the PC/SC service (pcscd)"
+            }
+            StepError::Encode(EncodeError::TransportCredential { .. }) => {
+                "the blanks refuse the transport credentials: check the card profile's transport PIN/PUK/management key and that the feeder holds fresh blanks of that profile"
+            }
+            StepError::Encode(EncodeError::Issuer(_)) => {
+                "the certificate authority cannot issue: check the CA (`cardline ca show`) and its validity"
+            }
+            _ => "check the station",
         }
     }
 }
@@ -51,7 +93,7 @@ impl StepError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cardline_device::JobPhase;
+    use cardline_device::{IssuerError, JobPhase};
 
     #[test]
     fn each_class_of_fault_has_its_disposition() {
@@ -74,11 +116,40 @@ mod tests {
         assert_eq!(d(busy.into()), Disposition::Retry);
         assert_eq!(
             d(TransportError::NoService.into()),
-            Disposition::StopStation
+            Disposition::PauseForOperator
         );
         assert_eq!(
             d(EncodeError::Verify("certificate differs".into()).into()),
             Disposition::RejectCard
         );
+    }
+
+    #[test]
+    fn a_missing_chip_or_a_refused_transport_pin_pauses_the_station_not_the_card() {
+        let no_card = StepError::from(TransportError::NoCard {
+            reader: "Other Reader 00 00".into(),
+            waited: std::time::Duration::from_secs(5),
+        });
+        assert_eq!(no_card.disposition(), Disposition::PauseForOperator);
+        assert!(no_card.operator_hint().contains("reader pattern"));
+        let pin = StepError::from(EncodeError::TransportCredential {
+            what: "PIN",
+            remaining: 2,
+        });
+        assert_eq!(pin.disposition(), Disposition::PauseForOperator);
+        let ca = StepError::from(EncodeError::Issuer(IssuerError::Authority("down".into())));
+        assert_eq!(ca.disposition(), Disposition::PauseForOperator);
+    }
+
+    #[test]
+    fn a_silent_printer_is_a_lost_printer_to_resynchronise() {
+        let timeout = StepError::from(PrinterError::Link(LinkError::Timeout {
+            link: "serial:/dev/pts/9".into(),
+            operation: "waiting for a reply",
+            after: std::time::Duration::from_secs(1),
+        }));
+        assert!(timeout.lost_printer());
+        assert_eq!(timeout.disposition(), Disposition::Retry);
+        assert!(!StepError::from(PrinterError::Busy).lost_printer());
     }
 }

@@ -1,7 +1,10 @@
-//! Crash recovery: settle every attempt a dead process left in flight into a definite state.
+//! Crash recovery: settle every attempt a dead run left in flight into a definite state.
 //!
-//! For each in-flight attempt on one of our stations, the station is asked where the card is
-//! (printer status) and, when it is parked at the contact station, what the chip holds. Then:
+//! Only attempts whose run is provably gone ([`is_gone`]: ended, lease expired, or its process
+//! on this host no longer exists) are touched; a live run's attempts are reported and left
+//! alone. For each such attempt on a station this run holds, the station is asked where the
+//! card is (printer status) and, when it is parked at the contact station, what the chip
+//! holds. Then:
 //!
 //! | where the card is | journal says | settled as |
 //! |---|---|---|
@@ -12,14 +15,19 @@
 //!
 //! A voided attempt's card is rejected and never encoded again, so a key generated in it is
 //! never certified a second time; the card record stays `in_production` and gets a new blank.
+//!
+//! An attempt of a gone run on a station no one here holds is *stranded* (the station was
+//! renamed or removed after the crash, or lives on another desk): it is reported, and
+//! [`settle_lost`] (`cardline recover --station OLD --as-lost`) voids it as lost, audited.
 
 use serde::Serialize;
 
 use cardline_device::{CardPosition, ChipInspection};
 
 use super::Station;
-use crate::model::{Attempt, AttemptId, ProductionStep};
-use crate::store::{Actor, AttemptSuccess, Store, StoreError};
+use crate::model::{Attempt, AttemptId, ProductionStep, RunId};
+use crate::store::ownership::{host_name, is_gone};
+use crate::store::{Actor, AttemptSuccess, ProductionJournal, StoreError};
 
 /// How one in-flight attempt was settled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,15 +62,33 @@ pub enum RecoveryOutcome {
         /// Why.
         reason: String,
     },
-    /// The attempt belongs to a station this process does not hold (another process may be
-    /// producing on it).
-    OtherStation {
+    /// The attempt belongs to a live run (another process or desk is producing it): left alone.
+    LiveRun {
         /// The attempt.
         attempt: AttemptId,
         /// The card number.
         card: String,
         /// The station.
         station: String,
+        /// The run producing it.
+        run: RunId,
+        /// Its host.
+        host: String,
+        /// Its process id.
+        pid: u32,
+    },
+    /// The attempt's run is gone, but its station is not held here (renamed or removed after
+    /// the crash, or attached to another desk): produce or recover on the host that has the
+    /// station, or settle it with `cardline recover --station NAME --as-lost`.
+    Stranded {
+        /// The attempt.
+        attempt: AttemptId,
+        /// The card number.
+        card: String,
+        /// The station.
+        station: String,
+        /// The run that died, when known.
+        run: Option<RunId>,
     },
 }
 
@@ -83,31 +109,118 @@ impl RecoveryReport {
     }
 }
 
-/// Settles every in-flight attempt of `stations` (matched by station name).
+impl RecoveryReport {
+    /// Attempts stranded on stations not held here.
+    pub fn stranded(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, RecoveryOutcome::Stranded { .. }))
+            .count()
+    }
+}
+
+/// Whether the run of `attempt` is provably gone (attempts older than runs have none: gone).
+fn run_of(
+    journal: &dyn ProductionJournal,
+    attempt: &Attempt,
+    host: &str,
+) -> Result<Option<crate::model::Run>, StoreError> {
+    let Some(id) = attempt.run_id else {
+        return Ok(None);
+    };
+    let run = journal.run(id)?;
+    Ok((!is_gone(&run, host)).then_some(run))
+}
+
+/// Settles every in-flight attempt of a gone run on one of `stations` (which this process
+/// must hold, see [`RunGuard::claim_all`](super::RunGuard::claim_all)); reports the others.
 pub fn recover(
-    store: &dyn Store,
+    journal: &dyn ProductionJournal,
     stations: &mut [Station],
     actor: &Actor,
 ) -> Result<RecoveryReport, StoreError> {
+    let host = host_name();
     let mut report = RecoveryReport::default();
-    for attempt in store.in_flight_attempts()? {
-        let Some(station) = stations.iter_mut().find(|s| s.name == attempt.station) else {
-            report.outcomes.push(RecoveryOutcome::OtherStation {
+    for attempt in journal.in_flight_attempts()? {
+        if let Some(live) = run_of(journal, &attempt, &host)? {
+            report.outcomes.push(RecoveryOutcome::LiveRun {
                 attempt: attempt.id,
                 card: attempt.card_number.clone(),
                 station: attempt.station.clone(),
+                run: live.id,
+                host: live.host,
+                pid: live.pid,
+            });
+            continue;
+        }
+        let Some(station) = stations.iter_mut().find(|s| s.name == attempt.station) else {
+            report.outcomes.push(RecoveryOutcome::Stranded {
+                attempt: attempt.id,
+                card: attempt.card_number.clone(),
+                station: attempt.station.clone(),
+                run: attempt.run_id,
             });
             continue;
         };
-        let outcome = settle(store, station, &attempt, actor)?;
+        let outcome = settle(journal, station, &attempt, actor)?;
         tracing::info!(attempt = attempt.id, card = %attempt.card_number, ?outcome, "recovered");
         report.outcomes.push(outcome);
     }
     Ok(report)
 }
 
+/// Settles the attempts a gone run left in flight on `station`, a station no one can ask any
+/// more (renamed or removed after a crash): each is voided as lost (audited `attempt.lost`),
+/// its card waits for a new blank, and the operator is told to destroy the physical card if
+/// it turns up. Refused while a live run holds the station; a live run's attempts are left
+/// alone.
+pub fn settle_lost(
+    journal: &dyn ProductionJournal,
+    station: &str,
+    actor: &Actor,
+) -> Result<RecoveryReport, StoreError> {
+    let host = host_name();
+    if let Some(owner) = journal.station_owner(station)?
+        && !is_gone(&owner, &host)
+    {
+        return Err(StoreError::StationInUse {
+            station: station.to_string(),
+            run: owner.id,
+            host: owner.host,
+            pid: owner.pid,
+            since: owner.started_at,
+        });
+    }
+    let mut report = RecoveryReport::default();
+    for attempt in journal.in_flight_attempts()? {
+        if attempt.station != station {
+            continue;
+        }
+        if let Some(live) = run_of(journal, &attempt, &host)? {
+            report.outcomes.push(RecoveryOutcome::LiveRun {
+                attempt: attempt.id,
+                card: attempt.card_number.clone(),
+                station: attempt.station.clone(),
+                run: live.id,
+                host: live.host,
+                pid: live.pid,
+            });
+            continue;
+        }
+        let reason = format!(
+            "settled as lost: station {station} is gone (renamed or removed after a crash); \
+             card {} (chip {}) cannot be found by cardline: destroy it if it turns up",
+            attempt.card_number,
+            attempt.chip_id.as_deref().unwrap_or("unknown")
+        );
+        journal.attempt_lost(attempt.id, &reason, actor)?;
+        report.outcomes.push(voided(&attempt, reason));
+    }
+    Ok(report)
+}
+
 fn settle(
-    store: &dyn Store,
+    store: &dyn ProductionJournal,
     station: &mut Station,
     attempt: &Attempt,
     actor: &Actor,

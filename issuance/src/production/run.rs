@@ -1,23 +1,25 @@
 //! Dispatching an order's cards to every station, one thread per station.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
-use cardline_device::{CertificateIssuer, PrinterStatus};
+use cardline_device::CertificateIssuer;
 
-use super::card_run::{CardOutcome, CardRun};
-use super::policy::{Disposition, StepError};
+use super::station_loop::run_station;
 use super::{
     FaceRenderer, ProductionError, ProductionEvent, ProductionSettings, ProductionSummary,
-    SecretSealer, Station, StationSummary,
+    SecretSealer, Station, StationReopener,
 };
-use crate::model::{CardState, OrderId, OrderState};
-use crate::store::{Store, StoreError};
+use crate::model::{OrderId, OrderState, RunId};
+use crate::store::ProductionJournal;
 
 /// Everything a production run uses besides the stations.
 pub struct Production<'a> {
-    /// The store (journal, cards, secrets).
-    pub store: &'a dyn Store,
+    /// The production journal (attempts, runs, station pauses).
+    pub journal: &'a dyn ProductionJournal,
+    /// The run this process registered ([`RunGuard`](super::RunGuard)); it must hold a claim
+    /// on every station it produces on.
+    pub run: RunId,
     /// How to produce.
     pub settings: &'a ProductionSettings,
     /// The certificate authority, for encoded cards.
@@ -30,6 +32,8 @@ pub struct Production<'a> {
     pub cancel: &'a AtomicBool,
     /// Receives progress events (called from the station threads).
     pub events: &'a (dyn Fn(&ProductionEvent) + Sync),
+    /// Re-opens a station after an operator resumed it; `None` keeps the station as opened.
+    pub reopen: Option<&'a dyn StationReopener>,
 }
 
 impl Production<'_> {
@@ -43,25 +47,27 @@ impl Production<'_> {
 }
 
 /// Produces the waiting cards of an open order on all `stations` in parallel and returns when
-/// every card is produced or failed, production was cancelled, or no station can go on.
+/// every card is produced or failed, production was cancelled, or no station can go on. A
+/// station whose store writes fail stops and says so in its summary; the others go on.
 ///
-/// Run [`recover`](super::recover) first so no attempt of these stations is left in flight.
+/// The run must hold every station ([`RunGuard::claim_all`](super::RunGuard::claim_all)) and
+/// should [`recover`](super::recover) them first.
 pub fn produce_order(
     p: &Production<'_>,
     order_id: OrderId,
     stations: &mut [Station],
 ) -> Result<ProductionSummary, ProductionError> {
     check_stations(p, stations)?;
-    let order = p.store.order(order_id)?;
-    if order.state != OrderState::Open {
+    let state = p.journal.order_state(order_id)?;
+    if state != OrderState::Open {
         return Err(ProductionError::OrderClosed {
             id: order_id,
-            state: order.state.as_str().to_string(),
+            state: state.as_str().to_string(),
         });
     }
     let started = Instant::now();
     let line = LineState::default();
-    let results: Vec<Result<StationSummary, StoreError>> = std::thread::scope(|scope| {
+    let summaries = std::thread::scope(|scope| {
         let handles: Vec<_> = stations
             .iter_mut()
             .map(|station| {
@@ -72,25 +78,26 @@ pub fn produce_order(
         handles
             .into_iter()
             .map(|h| h.join().expect("a station thread panicked"))
-            .collect()
+            .collect::<Vec<_>>()
     });
     let mut summary = ProductionSummary {
         order_id,
         cancelled: p.cancelled(),
+        order_closed: line.order_closed.load(Ordering::SeqCst),
         ..Default::default()
     };
-    for r in results {
-        let s = r?;
+    for s in summaries {
         summary.produced += s.produced;
         summary.failed += s.failed;
         summary.stations.push(s);
     }
-    summary.remaining = p
-        .store
-        .count_by_state(Some(order_id))?
-        .into_iter()
-        .find(|(s, _)| *s == CardState::InProduction)
-        .map_or(0, |(_, n)| n as u32);
+    summary.remaining = p.journal.waiting_cards(order_id)? as u32;
+    summary.in_other_runs = p
+        .journal
+        .in_flight_attempts()?
+        .iter()
+        .filter(|a| a.order_id == order_id && a.run_id != Some(p.run))
+        .count() as u32;
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     p.emit(ProductionEvent::Finished {
         summary: summary.clone(),
@@ -116,169 +123,19 @@ fn check_stations(p: &Production<'_>, stations: &[Station]) -> Result<(), Produc
     Ok(())
 }
 
-/// How often an idle station looks again while cards are in hand on other stations.
-const REQUEUE_POLL: Duration = Duration::from_millis(20);
-
 /// What the stations of one run share.
 #[derive(Default)]
-struct LineState {
+pub(super) struct LineState {
     /// Set when no card waits and none is in hand: paused stations stop waiting.
-    drained: AtomicBool,
+    pub(super) drained: AtomicBool,
     /// Cards being produced right now, on any station of this run.
-    in_hand: std::sync::atomic::AtomicUsize,
+    pub(super) in_hand: AtomicUsize,
+    /// Set when the order was closed by someone else during the run.
+    pub(super) order_closed: AtomicBool,
 }
 
-/// One station's loop: take a card, produce it, until no card waits.
-fn run_station(
-    p: &Production<'_>,
-    order_id: OrderId,
-    station: &mut Station,
-    line: &LineState,
-) -> Result<StationSummary, StoreError> {
-    let drained = &line.drained;
-    let mut summary = StationSummary {
-        name: station.name.clone(),
-        ..Default::default()
-    };
-    p.emit(ProductionEvent::StationStarted {
-        station: station.name.clone(),
-        printer: station.printer.describe(),
-    });
-    loop {
-        if p.cancelled() || drained.load(Ordering::SeqCst) {
-            break;
-        }
-        match wait_until_ready(p, station, || drained.load(Ordering::SeqCst), None) {
-            Readiness::Ready(paused) => summary.paused_ms += paused.as_millis() as u64,
-            Readiness::GaveUp(paused) => {
-                summary.paused_ms += paused.as_millis() as u64;
-                break;
-            }
-            Readiness::Broken(reason) => {
-                p.emit(ProductionEvent::StationStopped {
-                    station: station.name.clone(),
-                    reason: reason.clone(),
-                });
-                summary.stopped = Some(reason);
-                break;
-            }
-        }
-        // Count the claim before asking the store, so no other station can see "no card in
-        // hand" between our claim and the count and leave a card we put back undone.
-        line.in_hand.fetch_add(1, Ordering::SeqCst);
-        let claimed = p
-            .store
-            .begin_attempt(order_id, &station.name, &p.settings.actor);
-        let claimed = claimed.inspect_err(|_| {
-            line.in_hand.fetch_sub(1, Ordering::SeqCst);
-        })?;
-        let Some((card, attempt)) = claimed else {
-            // No card waits now; but a card in hand elsewhere may still be put back (its
-            // station stopped), so the order is drained only when no station holds one.
-            if line.in_hand.fetch_sub(1, Ordering::SeqCst) == 1 {
-                drained.store(true, Ordering::SeqCst);
-                break;
-            }
-            std::thread::sleep(REQUEUE_POLL);
-            continue;
-        };
-        let mut run = CardRun::new(p, station, &card, attempt);
-        let outcome = run.produce();
-        line.in_hand.fetch_sub(1, Ordering::SeqCst);
-        let outcome = outcome?;
-        summary.paused_ms += run.paused.as_millis() as u64;
-        match outcome {
-            CardOutcome::Produced => summary.produced += 1,
-            CardOutcome::Failed => summary.failed += 1,
-            CardOutcome::PutBack => {}
-            CardOutcome::StationStopped(reason) => {
-                summary.stopped = Some(reason);
-                break;
-            }
-        }
+impl LineState {
+    pub(super) fn is_drained(&self) -> bool {
+        self.drained.load(Ordering::SeqCst) || self.order_closed.load(Ordering::SeqCst)
     }
-    Ok(summary)
-}
-
-/// Whether a station may take a card.
-pub(super) enum Readiness {
-    /// Ready, after having been paused this long.
-    Ready(Duration),
-    /// Stopped waiting (cancelled, or nothing left to do), after this long.
-    GaveUp(Duration),
-    /// The printer cannot be used: the reason.
-    Broken(String),
-}
-
-/// Polls the printer until it is ready, pausing the station (with events) meanwhile.
-/// `give_up` is checked on every poll, besides cancellation; `already_paused_for` is the
-/// reason of a pause the caller already announced.
-pub(super) fn wait_until_ready(
-    p: &Production<'_>,
-    station: &mut Station,
-    give_up: impl Fn() -> bool,
-    already_paused_for: Option<String>,
-) -> Readiness {
-    let since = Instant::now();
-    let mut paused_for: Option<String> = already_paused_for;
-    let mut transient_failures = 0;
-    loop {
-        let problem = match station.printer.status() {
-            Ok(status) if status.is_ready() => None,
-            Ok(status) => Some(operator_message(&status)),
-            Err(e) => {
-                let e = StepError::from(e);
-                match e.disposition() {
-                    Disposition::PauseStation => Some(e.to_string()),
-                    Disposition::Retry if transient_failures < p.settings.step_retries => {
-                        transient_failures += 1;
-                        std::thread::sleep(p.settings.retry_delay);
-                        continue;
-                    }
-                    _ => return Readiness::Broken(format!("status: {e}")),
-                }
-            }
-        };
-        match problem {
-            None => {
-                if paused_for.is_some() {
-                    p.emit(ProductionEvent::StationResumed {
-                        station: station.name.clone(),
-                    });
-                    return Readiness::Ready(since.elapsed());
-                }
-                return Readiness::Ready(Duration::ZERO);
-            }
-            Some(reason) => {
-                if paused_for.as_deref() != Some(reason.as_str()) {
-                    p.emit(ProductionEvent::StationPaused {
-                        station: station.name.clone(),
-                        reason: reason.clone(),
-                    });
-                    paused_for = Some(reason);
-                }
-                if p.cancelled() || give_up() {
-                    return Readiness::GaveUp(since.elapsed());
-                }
-                std::thread::sleep(p.settings.operator_poll);
-            }
-        }
-    }
-}
-
-/// What the operator must do, from a status that is not ready.
-fn operator_message(status: &PrinterStatus) -> String {
-    use cardline_device::PrinterError as E;
-    let mut parts = Vec::new();
-    if status.cover_open {
-        parts.push(E::CoverOpen.to_string());
-    }
-    if status.feeder_empty {
-        parts.push(E::FeederEmpty.to_string());
-    }
-    if status.reject_box_full {
-        parts.push(E::RejectBoxFull.to_string());
-    }
-    parts.extend(status.faults.iter().cloned());
-    parts.join("; ")
 }

@@ -1,16 +1,19 @@
 //! The embedded SQLite implementation of [`Store`](super::Store).
 //!
-//! One database file per home, opened in WAL mode with foreign keys on, `synchronous = FULL`
-//! (a committed transition survives a power cut) and a 5 s busy timeout. Every write runs in a
-//! `BEGIN IMMEDIATE` transaction, so two processes never interleave writes: the second waits
-//! for the first, then sees its result (an order claims its cards atomically). Every card state
-//! change goes through [`crate::lifecycle::next_state`] and writes its audit entry in the same
-//! transaction.
+//! One database file per home, created only by [`SqliteStore::create`] (`cardline init`, mode
+//! 0600, marked with cardline's `application_id`); [`SqliteStore::open`] refuses a file that is
+//! missing, empty or not cardline's, so an emptied database is never silently recreated.
+//! Opened in WAL mode with foreign keys on, `synchronous = FULL` (a committed transition
+//! survives a power cut) and a 5 s busy timeout. Every write runs in a `BEGIN IMMEDIATE`
+//! transaction on a connection of its own from a small pool, so two writers never interleave
+//! and a thread waiting for another process's lock waits in SQLite, not on a shared mutex.
+//! Every card state change goes through [`crate::lifecycle::next_state`] and writes its audit
+//! entry in the same transaction.
 //!
 //! ```
 //! use cardline_issuance::numbering::Numbering;
 //! use cardline_issuance::model::OrderSelection;
-//! use cardline_issuance::store::{Actor, Store, sqlite::SqliteStore};
+//! use cardline_issuance::store::{Actor, CardStore, OrderStore, sqlite::SqliteStore};
 //! let store = SqliteStore::open_in_memory().unwrap();
 //! let alice = Actor("alice".into());
 //! store.request_cards(3, &Numbering::default(), &alice).unwrap();
@@ -19,70 +22,123 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use super::*;
 
 mod cards;
+mod certs;
+mod file;
 mod journal;
+mod order_tx;
 mod orders;
+mod pool;
 mod rows;
+mod runs;
 mod schema;
+mod search;
 pub mod timestamp;
 mod writer;
 
+use pool::Pool;
 use writer::Writer;
 
 /// How long a write waits for another process's write transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections a store opens at most (one per thread writing at the same moment).
+const MAX_CONNECTIONS: usize = 96;
 
 /// The embedded SQLite store. Cheap to share: wrap it in an `Arc`.
 #[derive(Debug)]
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    pool: Pool,
     path: Option<PathBuf>,
     migrated_from: i64,
 }
 
-/// Maps a SQLite error to [`StoreError::Backend`] naming the operation.
+/// Maps a SQLite error to a [`StoreError`] naming the operation: a lock held too long is
+/// [`StoreError::Busy`], a broken uniqueness rule [`StoreError::Conflict`], anything else
+/// [`StoreError::Backend`].
 pub(crate) fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
-    move |e| StoreError::Backend {
-        operation: operation.to_string(),
-        detail: e.to_string(),
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy {
+            operation: operation.to_string(),
+        },
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict {
+            operation: operation.to_string(),
+            detail: e.to_string(),
+        },
+        _ => StoreError::Backend {
+            operation: operation.to_string(),
+            detail: e.to_string(),
+        },
     }
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database at `path` and brings its schema up to date.
+    /// Opens the cardline database at `path` and brings its schema up to date. Refuses a
+    /// missing, empty or foreign file ([`StoreError::NoDatabase`], [`StoreError::NotADatabase`]).
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        const OP: &str = "opening the database";
-        let conn = Connection::open(path).map_err(backend(OP))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend(OP))?;
-        let mode: String = conn
+        file::check_existing(path)?;
+        Self::open_file(path)
+    }
+
+    /// Creates the database at `path` (mode 0600) when no file is there, else opens it like
+    /// [`open`](Self::open) (so `cardline init` is safe to repeat and never replaces a file).
+    pub fn create(path: &Path) -> Result<SqliteStore, StoreError> {
+        let created = !path.exists();
+        if created {
+            file::create_complete(path, |tmp| {
+                let mut conn = Connection::open(tmp).map_err(backend("creating the database"))?;
+                configure(&conn)?;
+                schema::migrate(&mut conn, true, &path.display().to_string())?;
+                conn.close()
+                    .map_err(|(_, e)| backend("creating the database")(e))
+            })?;
+        }
+        let mut store = Self::open(path)?;
+        if created {
+            store.migrated_from = 0;
+        }
+        Ok(store)
+    }
+
+    fn open_file(path: &Path) -> Result<SqliteStore, StoreError> {
+        let p = path.to_path_buf();
+        let open = move || -> Result<Connection, StoreError> {
+            let conn = Connection::open(&p).map_err(backend("opening the database"))?;
+            configure(&conn)?;
+            Ok(conn)
+        };
+        let mut first = open()?;
+        let mode: String = first
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(backend(OP))?;
+            .map_err(backend("opening the database"))?;
         tracing::debug!(path = %path.display(), journal_mode = %mode, "opened database");
-        Self::setup(conn, Some(path.to_path_buf()))
-    }
-
-    /// A private in-memory database (tests, examples).
-    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
-        let conn = Connection::open_in_memory().map_err(backend("opening the database"))?;
-        Self::setup(conn, None)
-    }
-
-    fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<SqliteStore, StoreError> {
-        const OP: &str = "configuring the database";
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-            .map_err(backend(OP))?;
-        conn.set_prepared_statement_cache_capacity(64);
-        let migrated_from = schema::migrate(&mut conn)?;
+        let migrated_from = schema::migrate(&mut first, false, &path.display().to_string())?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
-            path,
+            pool: Pool::new(first, Box::new(open), MAX_CONNECTIONS),
+            path: Some(path.to_path_buf()),
+            migrated_from,
+        })
+    }
+
+    /// A private in-memory database (tests, examples). It has a single connection.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(backend("opening the database"))?;
+        configure(&conn)?;
+        let migrated_from = schema::migrate(&mut conn, true, ":memory:")?;
+        let refuse: pool::Opener = Box::new(|| {
+            Err(StoreError::Backend {
+                operation: "opening the database".into(),
+                detail: "an in-memory database has a single connection".into(),
+            })
+        });
+        Ok(SqliteStore {
+            pool: Pool::new(conn, refuse, 1),
+            path: None,
             migrated_from,
         })
     }
@@ -109,7 +165,7 @@ impl SqliteStore {
         actor: &Actor,
         f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = self.pool.get()?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend(operation))?;
@@ -124,7 +180,7 @@ impl SqliteStore {
         operation: &'static str,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = self.pool.get()?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(backend(operation))?;
@@ -134,156 +190,14 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    fn request_cards(
-        &self,
-        count: u32,
-        numbering: &crate::numbering::Numbering,
-        actor: &Actor,
-    ) -> Result<Vec<Card>, StoreError> {
-        self.write("requesting cards", actor, |w| {
-            cards::request(w, count, numbering)
-        })
-    }
-
-    fn card(&self, number: &str) -> Result<Card, StoreError> {
-        self.read("reading a card", |c| rows::card_by_number(c, number))
-    }
-
-    fn list_cards(&self, filter: &CardFilter) -> Result<Vec<Card>, StoreError> {
-        self.read("listing cards", |c| cards::list(c, filter))
-    }
-
-    fn count_by_state(
-        &self,
-        order_id: Option<OrderId>,
-    ) -> Result<Vec<(CardState, u64)>, StoreError> {
-        self.read("counting cards", |c| cards::count_by_state(c, order_id))
-    }
-
-    fn apply_event(
-        &self,
-        number: &str,
-        event: CardEvent,
-        detail: &EventDetail,
-        actor: &Actor,
-    ) -> Result<Card, StoreError> {
-        self.write("changing a card", actor, |w| {
-            cards::apply_event(w, number, event, detail)
-        })
-    }
-
-    fn expire_due(&self, now: &str, actor: &Actor) -> Result<Vec<Card>, StoreError> {
-        self.write("expiring cards", actor, |w| cards::expire_due(w, now))
-    }
-
-    fn create_order(&self, selection: &OrderSelection, actor: &Actor) -> Result<Order, StoreError> {
-        self.write("creating an order", actor, |w| orders::create(w, selection))
-    }
-
-    fn order(&self, id: OrderId) -> Result<Order, StoreError> {
-        self.read("reading an order", |c| orders::get(c, id))
-    }
-
-    fn list_orders(&self) -> Result<Vec<Order>, StoreError> {
-        self.read("listing orders", orders::list)
-    }
-
-    fn cancel_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {
-        self.write("cancelling an order", actor, |w| orders::cancel(w, id))
-    }
-
-    fn complete_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {
-        self.write("completing an order", actor, |w| orders::complete(w, id))
-    }
-
-    fn repeat_order(
-        &self,
-        id: OrderId,
-        misprinted: &[String],
-        actor: &Actor,
-    ) -> Result<Vec<Card>, StoreError> {
-        self.write("repeating production", actor, |w| {
-            orders::repeat(w, id, misprinted)
-        })
-    }
-
-    fn begin_attempt(
-        &self,
-        order_id: OrderId,
-        station: &str,
-        actor: &Actor,
-    ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-        self.write("starting a production attempt", actor, |w| {
-            journal::begin(w, order_id, station)
-        })
-    }
-
-    fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
-        self.write("journaling a step", &Actor::system(), |w| {
-            journal::records(w, attempt, records)
-        })
-    }
-
-    fn attempt_succeeded(
-        &self,
-        attempt: AttemptId,
-        success: &AttemptSuccess,
-        actor: &Actor,
-    ) -> Result<Card, StoreError> {
-        self.write("closing a production attempt", actor, |w| {
-            journal::succeeded(w, attempt, success)
-        })
-    }
-
-    fn attempt_failed(
-        &self,
-        attempt: AttemptId,
-        reason: &str,
-        actor: &Actor,
-    ) -> Result<Card, StoreError> {
-        self.write("closing a production attempt", actor, |w| {
-            journal::failed(w, attempt, reason)
-        })
-    }
-
-    fn attempt_voided(
-        &self,
-        attempt: AttemptId,
-        reason: &str,
-        actor: &Actor,
-    ) -> Result<Card, StoreError> {
-        self.write("voiding a production attempt", actor, |w| {
-            journal::voided(w, attempt, reason)
-        })
-    }
-
-    fn in_flight_attempts(&self) -> Result<Vec<Attempt>, StoreError> {
-        self.read("listing attempts in flight", journal::in_flight)
-    }
-
-    fn attempts_of_card(&self, number: &str) -> Result<Vec<Attempt>, StoreError> {
-        self.read("listing attempts", |c| journal::of_card(c, number))
-    }
-
-    fn card_secrets(&self, number: &str) -> Result<Option<SealedSecrets>, StoreError> {
-        self.read("reading sealed secrets", |c| journal::secrets(c, number))
-    }
-
-    fn audit_note(
-        &self,
-        action: &str,
-        card_number: Option<&str>,
-        order_id: Option<OrderId>,
-        reason: Option<&str>,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        self.write("writing the audit log", actor, |w| {
-            w.audit(action, card_number, order_id, None, None, reason)
-        })
-    }
-
-    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        self.read("reading the audit log", |c| writer::read_audit(c, filter))
-    }
+/// Settings every connection gets.
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    const OP: &str = "configuring the database";
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend(OP))?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+        .map_err(backend(OP))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
 }
+
+mod store_impl;

@@ -8,6 +8,10 @@
 //! * binary payloads are read by length, never by scanning for CR: `Db` (size implied by the
 //!   level count, §1.6; the guide's larger sizes are accepted too), `Dbc`/`Dbpc` (byte count
 //!   parameter), `Dbp` (line count parameter), `Dbmp` (size from the BMP header).
+//!
+//! Memory is bounded whatever a host sends: a header longer than [`MAX_HEADER`] is refused
+//! once (`ERROR CDE`) and the rest of it is skipped up to the next end or start character;
+//! byte-counted payloads are capped at [`MAX_PAYLOAD`], BMP payloads at [`MAX_BMP`].
 
 use super::panels;
 
@@ -17,10 +21,13 @@ pub const ESC: u8 = 0x1B;
 pub const SEP: u8 = b';';
 /// Default end character (CR).
 pub const CR: u8 = 0x0D;
-/// Longest accepted command header (without payload).
-const MAX_HEADER: usize = 4096;
+/// Longest accepted command header (without payload): the longest real one (`Pcom`, `Pfs`,
+/// `Ppws` with a time) is under 64 bytes.
+pub const MAX_HEADER: usize = 4096;
 /// Largest accepted byte-counted payload (a 256-level panel is 658 368 bytes).
-const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
+pub const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
+/// Largest accepted `Dbmp` BMP file (a 1 016 × 648 24-bit BMP is under 2 MB).
+pub const MAX_BMP: usize = 16 * 1024 * 1024;
 
 /// The three framing characters (changed by `Psc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +146,8 @@ enum State {
     Resync {
         saw_end: bool,
     },
+    /// Skipping the rest of an overlong header: wait for an end or start character.
+    Overlong,
 }
 
 /// The streaming parser. Feed it with [`push`](Self::push).
@@ -208,7 +217,7 @@ impl FrameParser {
                             self.payload[4],
                             self.payload[5],
                         ]) as usize;
-                        if !(6..=16 * 1024 * 1024).contains(&size) {
+                        if !(6..=MAX_BMP).contains(&size) {
                             let header = self.header_text();
                             self.start_resync(on_event, FrameProblem::BadPayloadLength { header });
                         } else {
@@ -261,7 +270,7 @@ impl FrameParser {
                     self.header.push(b);
                     if self.header.len() > MAX_HEADER {
                         self.header.clear();
-                        self.state = State::Idle;
+                        self.state = State::Overlong;
                         on_event(FrameEvent::Malformed(FrameProblem::HeaderTooLong));
                     } else if b == f.separator {
                         self.check_binary(on_event);
@@ -308,6 +317,14 @@ impl FrameParser {
                     };
                 }
             }
+            State::Overlong => {
+                if b == f.end {
+                    self.state = State::Idle;
+                } else if b == f.start {
+                    self.header.clear();
+                    self.state = State::Header;
+                }
+            }
             State::Payload { .. } | State::BmpHeader => unreachable!("handled in push"),
         }
     }
@@ -330,6 +347,19 @@ impl FrameParser {
 
     /// Called after each separator: does a binary payload start here?
     fn check_binary(&mut self, on_event: &mut dyn FnMut(FrameEvent)) {
+        // Cheap test first (binary mnemonics have at most 4 letters and their payload starts
+        // by the fifth separator), so a header of thousands of separators costs linear time.
+        let sep = self.framing.separator;
+        let Some(name_end) = self.header.iter().take(5).position(|&b| b == sep) else {
+            return;
+        };
+        if !matches!(
+            &self.header[..name_end],
+            b"Db" | b"Dbc" | b"Dbp" | b"Dbpc" | b"Dbmp"
+        ) || self.header.iter().filter(|&&b| b == sep).count() > 5
+        {
+            return;
+        }
         let frame = self.split_header();
         // `params` ends with the empty string after the separator just received
         let given = frame.params.len() - 1;

@@ -3,10 +3,11 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::link::SimPrinterLink;
+use super::SimPrinterLink;
 use super::mechanics::RibbonLoad;
 use super::output::PrintedCard;
 use super::{SimPrinter, SimPrinterState};
+use crate::endpoint::SimulatedPrinter;
 use crate::faults::ScriptedFault;
 
 /// A shared simulated printer. Cloning gives another handle to the same printer.
@@ -19,34 +20,6 @@ impl std::fmt::Debug for SimPrinterHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SimPrinterHandle({:?})", self.state())
     }
-}
-
-/// Why an endpoint could not be started.
-#[derive(Debug, thiserror::Error)]
-pub enum EndpointError {
-    /// The pseudo-terminal pair could not be created.
-    #[error("cannot create a pseudo-terminal: {source}")]
-    Pty {
-        /// What the operating system said.
-        #[source]
-        source: serialport::Error,
-    },
-    /// The TCP listener could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: String,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The device thread could not be started.
-    #[error("cannot start the device thread: {source}")]
-    Thread {
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 impl SimPrinterHandle {
@@ -120,5 +93,27 @@ impl SimPrinterHandle {
     /// Removes the card inside by hand (clears a jam); returns its number.
     pub fn remove_card_by_hand(&self) -> Option<u32> {
         self.lock().remove_card_by_hand()
+    }
+}
+
+impl SimulatedPrinter for SimPrinterHandle {
+    fn feed(&self, bytes: &[u8]) -> Vec<u8> {
+        SimPrinterHandle::feed(self, bytes)
+    }
+
+    fn reset_link(&self) {
+        self.lock().reset_link();
+    }
+
+    fn family(&self) -> &'static str {
+        "evolis"
+    }
+
+    fn serial(&self) -> String {
+        self.lock().config().serial.clone()
+    }
+
+    fn card_at_contact_station(&self) -> Option<u32> {
+        SimPrinterHandle::card_at_contact_station(self)
     }
 }

@@ -7,8 +7,9 @@
 //! box, counters, a time model ([`crate::clock`]) and scripted or random faults
 //! ([`crate::faults`]). Each printed side is rebuilt from the panels received ([`output`]).
 //!
-//! Endpoints: [`SimPrinterLink`] (in-process `PrinterLink`), [`PtyEndpoint`] (a pseudo-terminal
-//! the driver opens as a serial port), [`TcpEndpoint`] (a TCP listener). All share a
+//! Endpoints ([`crate::endpoint`], shared with the Magicard): [`SimPrinterLink`] (in-process
+//! `PrinterLink`), [`PtyEndpoint`] (a pseudo-terminal the driver opens as a serial port),
+//! [`TcpEndpoint`] (a TCP listener). All share a
 //! [`SimPrinterHandle`], which also carries the runtime controls (open the cover, inject a
 //! fault, load cards …).
 //!
@@ -21,25 +22,23 @@
 mod commands;
 pub mod frame;
 mod handle;
-mod link;
 mod mechanics;
 pub mod output;
 pub mod panels;
-mod pty;
 pub mod replies;
-mod tcp;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use handle::{EndpointError, SimPrinterHandle};
-pub use link::SimPrinterLink;
+pub use crate::endpoint::{EndpointError, PtyEndpoint, TcpEndpoint};
+pub use handle::SimPrinterHandle;
 pub use mechanics::{Counters, RibbonLoad, SimCardPosition};
 pub use output::{PrintedCard, PrintedSide};
-pub use pty::PtyEndpoint;
-pub use tcp::TcpEndpoint;
+
+/// The in-process [`PrinterLink`](cardline_device::PrinterLink) to a simulated Evolis printer.
+pub type SimPrinterLink = crate::endpoint::SimLink<SimPrinterHandle>;
 
 use crate::clock::{Clock, SystemClock, TimeModel};
 use crate::faults::{FaultRng, PrinterFaultPlan, ScriptedFault};

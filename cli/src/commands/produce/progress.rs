@@ -2,6 +2,7 @@
 //! station on a terminal, or plain event lines otherwise.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use cardline_issuance::production::ProductionEvent;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -66,7 +67,8 @@ impl Progress {
         match &mut self.mode {
             Mode::Json => {
                 if let Ok(line) = serde_json::to_string(event) {
-                    println!("{line}");
+                    // A closed pipe must not stop production: the line is dropped.
+                    let _ = writeln!(std::io::stdout(), "{line}");
                     super::flush();
                 }
             }
@@ -106,9 +108,14 @@ impl Progress {
                         order.inc(1);
                         station_msg(station, format!("rejected {card}: {reason}"));
                     }
-                    E::StationPaused { station, reason } => {
-                        station_msg(station, format!("PAUSED: {reason}"))
-                    }
+                    E::StationPaused {
+                        station, reason, ..
+                    } => station_msg(station, format!("PAUSED: {reason}")),
+                    E::CardPutBack {
+                        station,
+                        card,
+                        reason,
+                    } => station_msg(station, format!("put back {card}: {reason}")),
                     E::StationResumed { station } => station_msg(station, "resumed".into()),
                     E::StationStopped { station, reason } => {
                         station_msg(station, format!("STOPPED: {reason}"))
@@ -167,7 +174,14 @@ fn line(event: &ProductionEvent) -> Option<String> {
             card,
             reason,
         } => format!("[{station}] {card} REJECTED: {reason}"),
-        E::StationPaused { station, reason } => format!("[{station}] PAUSED: {reason}"),
+        E::StationPaused {
+            station, reason, ..
+        } => format!("[{station}] PAUSED: {reason}"),
+        E::CardPutBack {
+            station,
+            card,
+            reason,
+        } => format!("[{station}] {card} put back to wait for a new blank: {reason}"),
         E::StationResumed { station } => format!("[{station}] resumed"),
         E::StationStopped { station, reason } => format!("[{station}] STOPPED: {reason}"),
         E::Finished { .. } => return None,

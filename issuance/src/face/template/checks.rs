@@ -3,10 +3,21 @@
 
 use std::path::PathBuf;
 
+use cardline_device::echo::{self, ECHO_LIMIT};
 use toml::Spanned;
 
 use super::super::design::*;
 use super::super::error::{InvalidEntry, InvalidKind, TemplateError};
+
+/// Longest template `name`, in characters (the options' `face_template` allows 64 too).
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Longest text pattern (a text line, barcode or QR data), in characters: a card line of the
+/// smallest font holds about 200 characters, a QR code of a card number far fewer.
+pub const MAX_TEXT_CHARS: usize = 256;
+
+/// Longest parser message repeated in an error (it may quote a key of the file).
+const MAX_DETAIL_CHARS: usize = 300;
 
 pub(super) struct Ctx<'a> {
     pub(super) source: &'a str,
@@ -36,12 +47,10 @@ impl Ctx<'_> {
         detail: impl Into<String>,
         fix: impl Into<String>,
     ) -> Result<T, TemplateError> {
-        let value = self
-            .source
-            .get(span.clone())
-            .unwrap_or("")
-            .trim()
-            .to_owned();
+        let value = echo::text(
+            self.source.get(span.clone()).unwrap_or("").trim(),
+            ECHO_LIMIT,
+        );
         Err(TemplateError::Invalid(Box::new(InvalidEntry {
             file: self.file.clone(),
             line: self.line_of(span.start),
@@ -104,17 +113,17 @@ impl Ctx<'_> {
                 file: self.file.clone(),
                 line,
                 column,
-                message,
+                message: echo::text(&message, MAX_DETAIL_CHARS),
             };
         };
         TemplateError::Invalid(Box::new(InvalidEntry {
             file: self.file.clone(),
             line,
             kind,
-            key,
-            value,
-            detail: message,
-            fix,
+            key: echo::text(&key, ECHO_LIMIT),
+            value: echo::text(&value, ECHO_LIMIT),
+            detail: echo::text(&message, MAX_DETAIL_CHARS),
+            fix: echo::text(&fix, MAX_DETAIL_CHARS),
         }))
     }
 
@@ -194,17 +203,43 @@ impl Ctx<'_> {
         })
     }
 
+    /// The template's `name`: 1–[`MAX_NAME_CHARS`] characters, no control characters.
+    pub(super) fn name(&self, v: &Spanned<String>) -> Result<String, TemplateError> {
+        let name = v.get_ref();
+        let chars = name.chars().count();
+        if (1..=MAX_NAME_CHARS).contains(&chars) && !name.chars().any(char::is_control) {
+            return Ok(name.clone());
+        }
+        self.invalid(
+            v.span(),
+            InvalidKind::TooLong,
+            "name".to_owned(),
+            format!("a template name has 1–{MAX_NAME_CHARS} characters and no control characters ({chars} given)"),
+            "write a short name, e.g. name = \"visitor\"",
+        )
+    }
+
     pub(super) fn pattern(
         &self,
         key: &str,
         v: &Spanned<String>,
     ) -> Result<TextPattern, TemplateError> {
+        let chars = v.get_ref().chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return self.invalid(
+                v.span(),
+                InvalidKind::TooLong,
+                key.to_owned(),
+                format!("{chars} characters, more than the {MAX_TEXT_CHARS} a card line or code can hold"),
+                format!("shorten it to at most {MAX_TEXT_CHARS} characters"),
+            );
+        }
         TextPattern::parse(v.get_ref()).or_else(|detail| {
             self.invalid(
                 v.span(),
                 InvalidKind::UnknownPlaceholder,
                 key.to_owned(),
-                detail,
+                echo::text(&detail, MAX_DETAIL_CHARS),
                 "use {card_number}, {valid_until}, {issued} or {order}; write {{ and }} for literal braces",
             )
         })

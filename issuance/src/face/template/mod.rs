@@ -6,18 +6,23 @@ use std::sync::Arc;
 
 use toml::Spanned;
 
+mod asset;
 mod checks;
 mod raw;
 
 use super::design::*;
 use super::error::{InvalidKind, TemplateError};
+pub use asset::MAX_IMAGE_SIDE;
 use checks::Ctx;
-pub use checks::parse_color;
+pub use checks::{MAX_NAME_CHARS, MAX_TEXT_CHARS, parse_color};
 use raw::*;
 
-/// Reads and validates a template file; a background image path is relative to its folder.
+/// Reads and validates a template file; a background image path is relative to its folder. A
+/// file larger than [`TOML_FILE_LIMIT`](crate::file_limits::TOML_FILE_LIMIT) is refused unread.
 pub fn parse_template_file(path: &Path) -> Result<FaceTemplate, TemplateError> {
-    let source = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+    let limit = crate::file_limits::TOML_FILE_LIMIT;
+    let read = crate::file_limits::read_text(path, limit, "a card face template");
+    let source = read.map_err(|source| TemplateError::Read {
         path: path.to_owned(),
         source,
     })?;
@@ -43,8 +48,12 @@ pub fn parse_template(
         base_dir: base_dir.map(Path::to_owned),
     };
     let raw: RawTemplate = toml::from_str(source).map_err(|e| ctx.convert_toml_error(&e))?;
+    let name = match raw.name {
+        Some(n) => ctx.name(&n)?,
+        None => default_name.to_owned(),
+    };
     Ok(FaceTemplate {
-        name: raw.name.unwrap_or_else(|| default_name.to_owned()),
+        name,
         front: ctx.side("front", raw.front, OverlayKind::Masked(CHIP_AREA))?,
         back: raw
             .back
@@ -213,22 +222,14 @@ impl Ctx<'_> {
             );
         };
         let path = dir.join(v.get_ref());
-        match image::open(&path) {
-            Ok(img) => {
-                let rgb = img.to_rgb8();
-                let rgb = if rgb.dimensions() == (DESIGN_WIDTH, DESIGN_HEIGHT) {
-                    rgb
-                } else {
-                    image::imageops::resize(&rgb, DESIGN_WIDTH, DESIGN_HEIGHT, image::imageops::FilterType::Triangle)
-                };
-                Ok(Arc::new(rgb))
-            }
-            Err(e) => self.invalid(
+        match asset::load_background(&path) {
+            Ok(rgb) => Ok(Arc::new(rgb)),
+            Err(refused) => self.invalid(
                 v.span(),
                 InvalidKind::BadImage,
                 key,
-                format!("cannot load {}: {e}", path.display()),
-                "give the path of a PNG file, relative to the template's folder (1016 × 648 is best)",
+                refused.detail,
+                refused.fix,
             ),
         }
     }

@@ -6,7 +6,7 @@ use toml::Spanned;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTemplate {
-    pub(super) name: Option<String>,
+    pub(super) name: Option<Spanned<String>>,
     #[allow(dead_code)]
     pub(super) description: Option<String>,
     pub(super) front: RawSide,

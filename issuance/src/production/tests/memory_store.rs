@@ -1,4 +1,4 @@
-//! A minimal in-memory [`Store`] for the orchestrator's unit tests: cards of one order and the
+//! A minimal in-memory [`ProductionJournal`] for the orchestrator's unit tests: cards of one order and the
 //! production journal, nothing else.
 
 use std::sync::Mutex;
@@ -16,8 +16,14 @@ pub struct Inner {
     pub cards: Vec<Card>,
     pub attempts: Vec<Attempt>,
     pub successes: Vec<(AttemptId, AttemptSuccess)>,
-    /// Calls of [`Store::journal`] (one transaction each in a real store).
+    /// Calls of [`ProductionJournal::journal`] (one transaction each in a real store).
     pub journal_commits: usize,
+    /// Station pauses recorded.
+    pub pauses: Vec<StationPause>,
+    /// The next `begin_attempt` fails with this error (a store failure on one station).
+    pub fail_begin: Option<StoreError>,
+    /// Runs that ended.
+    pub ended: Vec<RunId>,
 }
 
 impl MemoryStore {
@@ -37,6 +43,7 @@ impl MemoryStore {
                 chip_id: None,
                 created_at: String::new(),
                 updated_at: String::new(),
+                ..Default::default()
             });
         }
         drop(inner);
@@ -80,84 +87,96 @@ impl MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
-    fn request_cards(
-        &self,
-        _: u32,
-        _: &crate::numbering::Numbering,
-        _: &Actor,
-    ) -> Result<Vec<Card>, StoreError> {
-        unimplemented!()
-    }
-    fn card(&self, number: &str) -> Result<Card, StoreError> {
-        let inner = self.inner.lock().unwrap();
-        inner
-            .cards
-            .iter()
-            .find(|c| c.number == number)
-            .cloned()
-            .ok_or(StoreError::CardNotFound(number.into()))
-    }
-    fn list_cards(&self, _: &CardFilter) -> Result<Vec<Card>, StoreError> {
-        Ok(self.inner.lock().unwrap().cards.clone())
-    }
-    fn count_by_state(&self, _: Option<OrderId>) -> Result<Vec<(CardState, u64)>, StoreError> {
-        let inner = self.inner.lock().unwrap();
-        Ok(CardState::ALL
-            .into_iter()
-            .map(|s| {
-                (
-                    s,
-                    inner.cards.iter().filter(|c| c.state == s).count() as u64,
-                )
-            })
-            .filter(|(_, n)| *n > 0)
-            .collect())
-    }
-    fn apply_event(
-        &self,
-        _: &str,
-        _: CardEvent,
-        _: &EventDetail,
-        _: &Actor,
-    ) -> Result<Card, StoreError> {
-        unimplemented!()
-    }
-    fn expire_due(&self, _: &str, _: &Actor) -> Result<Vec<Card>, StoreError> {
-        unimplemented!()
-    }
-    fn create_order(&self, _: &OrderSelection, _: &Actor) -> Result<Order, StoreError> {
-        unimplemented!()
-    }
-    fn order(&self, id: OrderId) -> Result<Order, StoreError> {
-        Ok(Order {
-            id,
-            state: OrderState::Open,
-            created_by: "test".into(),
-            created_at: String::new(),
-            closed_at: None,
-            cards: self.inner.lock().unwrap().cards.clone(),
+impl ProductionJournal for MemoryStore {
+    fn start_run(&self, start: &ownership::RunStart, _: &Actor) -> Result<Run, StoreError> {
+        Ok(Run {
+            id: 1,
+            kind: start.kind.clone(),
+            host: start.host.clone(),
+            pid: start.pid,
+            pid_started: start.pid_started,
+            operator: "test".into(),
+            started_at: "now".into(),
+            lease_until: "later".into(),
+            lease_expired: false,
+            ended_at: None,
         })
     }
-    fn list_orders(&self) -> Result<Vec<Order>, StoreError> {
-        unimplemented!()
+    fn renew_lease(&self, _: RunId, _: std::time::Duration) -> Result<(), StoreError> {
+        Ok(())
     }
-    fn cancel_order(&self, _: OrderId, _: &Actor) -> Result<Order, StoreError> {
-        unimplemented!()
+    fn end_run(&self, run: RunId) -> Result<(), StoreError> {
+        self.inner.lock().unwrap().ended.push(run);
+        Ok(())
     }
-    fn complete_order(&self, _: OrderId, _: &Actor) -> Result<Order, StoreError> {
-        unimplemented!()
+    fn run(&self, id: RunId) -> Result<Run, StoreError> {
+        let ended = self.inner.lock().unwrap().ended.contains(&id);
+        self.start_run(
+            &ownership::RunStart::this_process("produce"),
+            &Actor::system(),
+        )
+        .map(|r| Run {
+            id,
+            ended_at: ended.then(|| "then".into()),
+            ..r
+        })
     }
-    fn repeat_order(&self, _: OrderId, _: &[String], _: &Actor) -> Result<Vec<Card>, StoreError> {
-        unimplemented!()
+    fn claim_station(
+        &self,
+        _: RunId,
+        _: &str,
+        _: Option<RunId>,
+        _: &Actor,
+    ) -> Result<Result<(), Run>, StoreError> {
+        Ok(Ok(()))
+    }
+    fn release_station(&self, _: RunId, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn station_owner(&self, _: &str) -> Result<Option<Run>, StoreError> {
+        Ok(None)
+    }
+    fn pause_station(
+        &self,
+        station: &str,
+        reason: &str,
+        run: Option<RunId>,
+        _: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.inner.lock().unwrap();
+        inner.pauses.retain(|p| p.station != station);
+        inner.pauses.push(StationPause {
+            station: station.into(),
+            reason: reason.into(),
+            paused_at: "now".into(),
+            run_id: run,
+        });
+        Ok(())
+    }
+    fn station_pause(&self, station: &str) -> Result<Option<StationPause>, StoreError> {
+        let inner = self.inner.lock().unwrap();
+        Ok(inner.pauses.iter().find(|p| p.station == station).cloned())
+    }
+    fn station_pauses(&self) -> Result<Vec<StationPause>, StoreError> {
+        Ok(self.inner.lock().unwrap().pauses.clone())
+    }
+    fn resume_station(&self, station: &str, _: &Actor) -> Result<bool, StoreError> {
+        let mut inner = self.inner.lock().unwrap();
+        let before = inner.pauses.len();
+        inner.pauses.retain(|p| p.station != station);
+        Ok(inner.pauses.len() < before)
     }
     fn begin_attempt(
         &self,
+        run: RunId,
         order_id: OrderId,
         station: &str,
         _: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
         let mut inner = self.inner.lock().unwrap();
+        if let Some(e) = inner.fail_begin.take() {
+            return Err(e);
+        }
         let busy: Vec<String> = inner
             .attempts
             .iter()
@@ -179,6 +198,7 @@ impl Store for MemoryStore {
             card_number: card.number.clone(),
             order_id,
             station: station.into(),
+            run_id: Some(run),
             status: AttemptStatus::InFlight,
             chip_id: None,
             reason: None,
@@ -187,6 +207,16 @@ impl Store for MemoryStore {
             steps: vec![],
         });
         Ok(Some((card, id)))
+    }
+    fn begin_attempt_for(
+        &self,
+        _: RunId,
+        _: OrderId,
+        _: &str,
+        _: &str,
+        _: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError> {
+        unimplemented!()
     }
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().unwrap();
@@ -259,6 +289,14 @@ impl Store for MemoryStore {
             CardState::InProduction,
         ))
     }
+    fn attempt_lost(
+        &self,
+        attempt: AttemptId,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Card, StoreError> {
+        self.attempt_voided(attempt, reason, actor)
+    }
     fn in_flight_attempts(&self) -> Result<Vec<Attempt>, StoreError> {
         let inner = self.inner.lock().unwrap();
         Ok(inner
@@ -268,29 +306,45 @@ impl Store for MemoryStore {
             .cloned()
             .collect())
     }
-    fn attempts_of_card(&self, number: &str) -> Result<Vec<Attempt>, StoreError> {
+    fn waiting_cards(&self, _: OrderId) -> Result<u64, StoreError> {
         let inner = self.inner.lock().unwrap();
+        let busy: Vec<&str> = inner
+            .attempts
+            .iter()
+            .filter(|a| a.status == AttemptStatus::InFlight)
+            .map(|a| a.card_number.as_str())
+            .collect();
         Ok(inner
+            .cards
+            .iter()
+            .filter(|c| c.state == CardState::InProduction && !busy.contains(&c.number.as_str()))
+            .count() as u64)
+    }
+    fn order_state(&self, _: OrderId) -> Result<OrderState, StoreError> {
+        Ok(OrderState::Open)
+    }
+}
+
+impl MemoryStore {
+    /// One card by number.
+    pub fn card(&self, number: &str) -> Card {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .cards
+            .iter()
+            .find(|c| c.number == number)
+            .unwrap()
+            .clone()
+    }
+
+    /// Attempts of one card, oldest first.
+    pub fn attempts_of_card(&self, number: &str) -> Vec<Attempt> {
+        let inner = self.inner.lock().unwrap();
+        inner
             .attempts
             .iter()
             .filter(|a| a.card_number == number)
             .cloned()
-            .collect())
-    }
-    fn card_secrets(&self, _: &str) -> Result<Option<SealedSecrets>, StoreError> {
-        unimplemented!()
-    }
-    fn audit_note(
-        &self,
-        _: &str,
-        _: Option<&str>,
-        _: Option<OrderId>,
-        _: Option<&str>,
-        _: &Actor,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn audit(&self, _: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        unimplemented!()
+            .collect()
     }
 }

@@ -34,6 +34,14 @@ pub struct PrinterScript {
     pub gate: Option<Arc<AtomicBool>>,
     /// Set when a scripted fault fires.
     pub fault_fired: Option<Arc<AtomicBool>>,
+    /// Cards taken from the feeder.
+    pub parks: u32,
+    /// While > 0, `status()` and `reject()` time out (a silent printer) and decrement it.
+    pub silent_polls: u32,
+    /// Calls of `resync()`.
+    pub resyncs: u32,
+    /// When a scripted fault fires, the printer goes silent for this many polls.
+    pub silence_on_fault: u32,
 }
 
 #[derive(Clone, Default)]
@@ -47,6 +55,7 @@ impl MockPrinter {
             if let Some(f) = &s.fault_fired {
                 f.store(true, Ordering::SeqCst);
             }
+            s.silent_polls = s.silent_polls.max(s.silence_on_fault);
             if matches!(e, PrinterError::CoverOpen) {
                 s.cover_open_polls = s.cover_open_polls.max(2);
             }
@@ -56,9 +65,26 @@ impl MockPrinter {
     }
 }
 
+/// The error of a silent printer link.
+pub fn timeout() -> PrinterError {
+    PrinterError::Link(LinkError::Timeout {
+        link: "mock link".into(),
+        operation: "waiting for a reply",
+        after: Duration::from_millis(1),
+    })
+}
+
 impl CardPrinter for MockPrinter {
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        self.0.lock().unwrap().resyncs += 1;
+        self.status()
+    }
     fn status(&mut self) -> Result<PrinterStatus, PrinterError> {
         let mut s = self.0.lock().unwrap();
+        if s.silent_polls > 0 {
+            s.silent_polls -= 1;
+            return Err(timeout());
+        }
         let cover_open = s.cover_open_polls > 0;
         s.cover_open_polls = s.cover_open_polls.saturating_sub(1);
         Ok(PrinterStatus {
@@ -75,6 +101,7 @@ impl CardPrinter for MockPrinter {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+        self.0.lock().unwrap().parks += 1;
         self.op(Op::Park)?;
         self.0.lock().unwrap().position = Some(CardPosition::ContactStation);
         Ok(())
@@ -95,6 +122,10 @@ impl CardPrinter for MockPrinter {
     }
     fn reject(&mut self) -> Result<(), PrinterError> {
         let mut s = self.0.lock().unwrap();
+        if s.silent_polls > 0 {
+            s.silent_polls -= 1;
+            return Err(timeout());
+        }
         s.rejected += 1;
         s.position = Some(CardPosition::NoCard);
         Ok(())
@@ -110,10 +141,12 @@ impl CardPrinter for MockPrinter {
     }
 }
 
-/// A reader whose card answers once per connect; `mute` makes the next connects fail.
+/// A reader whose card answers once per connect; `mute_next` makes the next connects fail
+/// as a mute chip (a card fault), `no_card_next` as no card in the reader (a setup fault).
 #[derive(Clone, Default)]
 pub struct MockReader {
     pub mute_next: Arc<Mutex<u32>>,
+    pub no_card_next: Arc<Mutex<u32>>,
 }
 
 struct MockTransport;
@@ -135,6 +168,15 @@ impl CardReader for MockReader {
         "mock reader".into()
     }
     fn connect(&mut self, _: Duration) -> Result<Box<dyn CardTransport + '_>, TransportError> {
+        let mut none = self.no_card_next.lock().unwrap();
+        if *none > 0 {
+            *none -= 1;
+            return Err(TransportError::NoCard {
+                reader: "mock reader".into(),
+                waited: Duration::from_millis(1),
+            });
+        }
+        drop(none);
         let mut m = self.mute_next.lock().unwrap();
         if *m > 0 {
             *m -= 1;

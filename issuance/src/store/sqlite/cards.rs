@@ -8,16 +8,23 @@ use super::writer::{Writer, event_name};
 use super::{backend, timestamp};
 use crate::model::*;
 use crate::numbering::Numbering;
+use crate::requests::RequestData;
 use crate::store::{CardFilter, EventDetail, StoreError};
 
-/// Creates `count` requested cards numbered after the prefix's last sequence, one audit entry
-/// each, with prepared statements in the caller's single transaction.
-pub fn request(w: &Writer<'_>, count: u32, numbering: &Numbering) -> Result<Vec<Card>, StoreError> {
+/// Creates one requested card per row, numbered after the prefix's last sequence, one audit
+/// entry each, with prepared statements in the caller's single transaction. The rows are
+/// [`RequestData::normalised`](crate::requests::RequestData::normalised) already.
+pub fn request(
+    w: &Writer<'_>,
+    rows: &[RequestData],
+    numbering: &Numbering,
+) -> Result<Vec<Card>, StoreError> {
     const OP: &str = "requesting cards";
     numbering.check()?;
-    if count == 0 {
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
+    let count = rows.len() as u64;
     let conn = w.conn;
     conn.execute(
         "INSERT INTO numbering_sequence (prefix, last_sequence) VALUES (?1, 0) \
@@ -33,50 +40,72 @@ pub fn request(w: &Writer<'_>, count: u32, numbering: &Numbering) -> Result<Vec<
         )
         .map_err(backend(OP))?;
     let last = u64::try_from(last).unwrap_or(0);
-    numbering.check_room(last, u64::from(count))?;
+    numbering.check_room(last, count)?;
 
     let mut insert_card = conn
         .prepare_cached(
-            "INSERT INTO cards (number, state, created_at, updated_at) \
-             VALUES (?1, 'requested', ?2, ?2)",
+            "INSERT INTO cards (number, state, created_at, updated_at, requester, desk, purpose, \
+             note, requested_at) VALUES (?1, 'requested', ?2, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .map_err(backend(OP))?;
     let mut insert_audit = conn
         .prepare_cached(
-            "INSERT INTO audit (at, operator, action, card_number, to_state) \
-             VALUES (?1, ?2, 'card.request', ?3, 'requested')",
+            "INSERT INTO audit (at, operator, action, card_number, to_state, reason) \
+             VALUES (?1, ?2, 'card.request', ?3, 'requested', ?4)",
         )
         .map_err(backend(OP))?;
     let operator = w.operator();
-    let mut created = Vec::with_capacity(count as usize);
-    for seq in last + 1..=last + u64::from(count) {
+    let mut created = Vec::with_capacity(rows.len());
+    for (seq, row) in (last + 1..=last + count).zip(rows) {
         let number = numbering.format(seq);
+        let info = row.info(&w.now);
         insert_card
-            .execute(params![number, w.now])
+            .execute(params![
+                number,
+                w.now,
+                info.requester,
+                info.desk,
+                info.purpose,
+                info.note,
+                info.requested_at
+            ])
             .map_err(backend(OP))?;
         let id = conn.last_insert_rowid();
+        let reason = request_reason(&info);
         insert_audit
-            .execute(params![w.now, operator, number])
+            .execute(params![w.now, operator, number, reason])
             .map_err(backend(OP))?;
         created.push(Card {
             id,
             number,
             state: CardState::Requested,
-            order_id: None,
-            assigned_to: None,
-            valid_until: None,
-            failure_reason: None,
-            chip_id: None,
             created_at: w.now.clone(),
             updated_at: w.now.clone(),
+            request: info,
+            ..Card::default()
         });
     }
     conn.execute(
         "UPDATE numbering_sequence SET last_sequence = ?1 WHERE prefix = ?2",
-        params![(last + u64::from(count)) as i64, numbering.prefix],
+        params![(last + count) as i64, numbering.prefix],
     )
     .map_err(backend(OP))?;
     Ok(created)
+}
+
+/// The audit reason of a request: who asked, for which desk, why (`None` when it says nothing).
+fn request_reason(info: &RequestInfo) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(r) = &info.requester {
+        parts.push(format!("for {r}"));
+    }
+    if let Some(d) = &info.desk {
+        parts.push(format!("at {d}"));
+    }
+    if let Some(p) = &info.purpose {
+        parts.push(format!("({p})"));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// Cards matching the filter: oldest first, or in production order within `--order`.
@@ -239,9 +268,16 @@ pub fn expire_due(w: &Writer<'_>, now: &str) -> Result<Vec<Card>, StoreError> {
     Ok(expired)
 }
 
-/// The id of a card by number, if it exists.
+/// The id of a card by number (exact, else in any case), if it exists.
 pub fn id_of(conn: &Connection, number: &str) -> Result<Option<CardId>, StoreError> {
-    conn.prepare_cached("SELECT id FROM cards WHERE number = ?1")
+    let exact: Option<CardId> = conn
+        .prepare_cached("SELECT id FROM cards WHERE number = ?1")
+        .and_then(|mut st| st.query_row([number], |r| r.get(0)).optional())
+        .map_err(backend("reading a card"))?;
+    if exact.is_some() {
+        return Ok(exact);
+    }
+    conn.prepare_cached("SELECT id FROM cards WHERE upper(number) = upper(?1) ORDER BY id LIMIT 1")
         .and_then(|mut st| st.query_row([number], |r| r.get(0)).optional())
         .map_err(backend("reading a card"))
 }

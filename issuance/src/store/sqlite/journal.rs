@@ -11,52 +11,74 @@ use super::writer::Writer;
 use crate::model::*;
 use crate::store::{AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
 
-/// Takes the next card of the order waiting for production and opens an attempt for it.
-pub fn begin(
-    w: &Writer<'_>,
-    order_id: OrderId,
-    station: &str,
-) -> Result<Option<(Card, AttemptId)>, StoreError> {
-    const OP: &str = "starting a production attempt";
-    let state: String = w
-        .conn
-        .query_row("SELECT state FROM orders WHERE id = ?1", [order_id], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(backend(OP))?
+/// The state of an order, or `OrderNotFound`.
+pub fn order_state(conn: &Connection, order_id: OrderId) -> Result<OrderState, StoreError> {
+    let state: String = conn
+        .prepare_cached("SELECT state FROM orders WHERE id = ?1")
+        .and_then(|mut st| st.query_row([order_id], |r| r.get(0)).optional())
+        .map_err(backend("reading an order"))?
         .ok_or(StoreError::OrderNotFound(order_id))?;
-    if state != OrderState::Open.as_str() {
+    super::rows::parse_order_state(&state).ok_or_else(|| StoreError::Backend {
+        operation: "reading an order".into(),
+        detail: format!("unknown order state `{state}`"),
+    })
+}
+
+fn require_open(conn: &Connection, order_id: OrderId) -> Result<(), StoreError> {
+    let state = order_state(conn, order_id)?;
+    if state != OrderState::Open {
         return Err(StoreError::OrderState {
             id: order_id,
-            state,
+            state: state.as_str().into(),
             what: "only open orders can be produced".into(),
         });
     }
+    Ok(())
+}
+
+/// Takes the next card of the order waiting for production (or the card numbered `only`)
+/// and opens an attempt for it on `station`, owned by `run`.
+pub fn begin(
+    w: &Writer<'_>,
+    run: RunId,
+    order_id: OrderId,
+    station: &str,
+    only: Option<&str>,
+) -> Result<Option<(Card, AttemptId)>, StoreError> {
+    const OP: &str = "starting a production attempt";
+    require_open(w.conn, order_id)?;
+    super::runs::require_owner(w.conn, run, station)?;
     // The partial index cards_production_queue makes this one index lookup; only cards with
     // an attempt in flight on another station are skipped.
-    let sql = format!(
-        "{CARD_SELECT} WHERE c.order_id = ?1 AND c.state = 'in_production' \
-         AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = c.id AND a.status = 'in_flight') \
-         ORDER BY c.order_position LIMIT 1"
-    );
-    let Some(card) = w
-        .conn
-        .prepare_cached(&sql)
-        .and_then(|mut st| st.query_row([order_id], card_from_row).optional())
-        .map_err(backend(OP))?
-    else {
+    let waiting = "c.order_id = ?1 AND c.state = 'in_production' \
+         AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = c.id AND a.status = 'in_flight')";
+    let found = match only {
+        None => w
+            .conn
+            .prepare_cached(&format!(
+                "{CARD_SELECT} WHERE {waiting} ORDER BY c.order_position LIMIT 1"
+            ))
+            .and_then(|mut st| st.query_row([order_id], card_from_row).optional()),
+        Some(number) => w
+            .conn
+            .prepare_cached(&format!("{CARD_SELECT} WHERE {waiting} AND c.number = ?2"))
+            .and_then(|mut st| {
+                st.query_row(params![order_id, number], card_from_row)
+                    .optional()
+            }),
+    };
+    let Some(card) = found.map_err(backend(OP))? else {
         return Ok(None);
     };
     w.conn
         .prepare_cached(
-            "INSERT INTO attempts (card_id, order_id, station, status, started_at) \
-             VALUES (?1, ?2, ?3, 'in_flight', ?4)",
+            "INSERT INTO attempts (card_id, order_id, station, status, started_at, run_id) \
+             VALUES (?1, ?2, ?3, 'in_flight', ?4, ?5)",
         )
-        .and_then(|mut st| st.execute(params![card.id, order_id, station, w.now]))
+        .and_then(|mut st| st.execute(params![card.id, order_id, station, w.now, run]))
         .map_err(backend(OP))?;
     let attempt = w.conn.last_insert_rowid();
-    let reason = format!("attempt {attempt} on station {station}");
+    let reason = format!("attempt {attempt} on station {station} (run {run})");
     w.audit(
         "attempt.begin",
         Some(&card.number),
@@ -66,6 +88,17 @@ pub fn begin(
         Some(&reason),
     )?;
     Ok(Some((card, attempt)))
+}
+
+/// Cards of the order waiting for production (no attempt in flight).
+pub fn waiting(conn: &Connection, order_id: OrderId) -> Result<u64, StoreError> {
+    conn.prepare_cached(
+        "SELECT COUNT(*) FROM cards c WHERE c.order_id = ?1 AND c.state = 'in_production' \
+         AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = c.id AND a.status = 'in_flight')",
+    )
+    .and_then(|mut st| st.query_row([order_id], |r| r.get::<_, i64>(0)))
+    .map(|n| u64::try_from(n).unwrap_or(0))
+    .map_err(backend("counting waiting cards"))
 }
 
 /// (card id, card number, status) of an attempt.
@@ -100,7 +133,8 @@ pub fn records(
     attempt: AttemptId,
     records: &[JournalRecord<'_>],
 ) -> Result<(), StoreError> {
-    attempt_head(w.conn, attempt)?;
+    // Fencing: once recovery (or anyone) closed the attempt, its old owner may not write.
+    require_in_flight(w.conn, attempt)?;
     for r in records {
         match *r {
             JournalRecord::StepStarted(step) => step_started(w, attempt, step)?,
@@ -213,8 +247,9 @@ pub fn succeeded(
     w.transition(&card, CardEvent::Produced, Some(order), None)?;
     w.conn
         .execute(
-            "UPDATE cards SET chip_id = ?1, failure_reason = NULL WHERE id = ?2",
-            params![chip, card.id],
+            "UPDATE cards SET chip_id = ?1, failure_reason = NULL, produced_in_order = ?2 \
+             WHERE id = ?3",
+            params![chip, order, card.id],
         )
         .map_err(backend(OP))?;
     for fp in &success.certificate_fingerprints {
@@ -258,12 +293,19 @@ pub fn failed(w: &Writer<'_>, attempt: AttemptId, reason: &str) -> Result<Card, 
     w.reload(card.id)
 }
 
-/// Closes the attempt as void; the card stays `in_production` to be produced again.
-pub fn voided(w: &Writer<'_>, attempt: AttemptId, reason: &str) -> Result<Card, StoreError> {
+/// Closes the attempt as void; the card stays `in_production` to be produced again. The
+/// audit entry is `action` (`attempt.void`, or `attempt.lost` when the physical card cannot be
+/// found).
+pub fn voided(
+    w: &Writer<'_>,
+    attempt: AttemptId,
+    reason: &str,
+    action: &str,
+) -> Result<Card, StoreError> {
     let (card, order) = require_in_flight(w.conn, attempt)?;
     close(w, attempt, AttemptStatus::Void, Some(reason))?;
     w.audit(
-        "attempt.void",
+        action,
         Some(&card.number),
         Some(order),
         None,

@@ -1,4 +1,5 @@
-//! Batch orders: create (claiming cards atomically), read, cancel, complete, repeat.
+//! Batch orders: create (claiming cards atomically) and read. Cancel, complete and repeat are
+//! [`crate::order_rules`] over this backend's [`OrderTx`](crate::order_rules::OrderTx).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -6,20 +7,52 @@ use super::backend;
 use super::rows::{CARD_SELECT, card_by_number, card_from_row, parse_order_state};
 use super::writer::Writer;
 use crate::model::*;
+use crate::search::CardQuery;
 use crate::store::StoreError;
 
-/// Creates an order holding the selected requested cards, in selection order.
-pub fn create(w: &Writer<'_>, selection: &OrderSelection) -> Result<Order, StoreError> {
-    const OP: &str = "creating an order";
-    let cards: Vec<Card> = match selection {
-        OrderSelection::All => requested(w.conn, None)?,
-        OrderSelection::First(0) => Vec::new(),
-        OrderSelection::First(n) => requested(w.conn, Some(*n))?,
+/// The requested cards `selection` takes, in selection order (nothing is written).
+pub fn selected(conn: &Connection, selection: &OrderSelection) -> Result<Vec<Card>, StoreError> {
+    let too_few = |asked: u32, found: usize| StoreError::TooFewCards {
+        asked,
+        found: found as u64,
+    };
+    Ok(match selection {
+        OrderSelection::All => requested(conn, &CardQuery::default(), None)?,
+        OrderSelection::First(0) | OrderSelection::AtMost(0) => Vec::new(),
+        OrderSelection::First(n) => {
+            let cards = requested(conn, &CardQuery::default(), Some(*n))?;
+            if (cards.len() as u64) < u64::from(*n) && !cards.is_empty() {
+                return Err(too_few(*n, cards.len()));
+            }
+            cards
+        }
+        OrderSelection::AtMost(n) => requested(conn, &CardQuery::default(), Some(*n))?,
+        OrderSelection::Matching {
+            query,
+            first,
+            allow_fewer,
+        } => {
+            query
+                .check()
+                .map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+            let cards = requested(conn, query, *first)?;
+            if let Some(n) = first
+                && (cards.len() as u64) < u64::from(*n)
+                && !cards.is_empty()
+                && !allow_fewer
+            {
+                return Err(too_few(*n, cards.len()));
+            }
+            cards
+        }
         OrderSelection::Numbers(numbers) => {
             let mut seen = std::collections::HashSet::new();
             let mut cards = Vec::with_capacity(numbers.len());
-            for number in numbers.iter().filter(|n| seen.insert(n.as_str())) {
-                let card = card_by_number(w.conn, number)?;
+            for number in numbers {
+                let card = card_by_number(conn, number)?;
+                if !seen.insert(card.id) {
+                    continue;
+                }
                 if card.state != CardState::Requested {
                     let why = match card.order_id {
                         Some(o) => format!("it is `{}` in order {o}", card.state),
@@ -37,18 +70,32 @@ pub fn create(w: &Writer<'_>, selection: &OrderSelection) -> Result<Order, Store
             }
             cards
         }
-    };
+    })
+}
+
+/// Creates an order holding the selected requested cards, in selection order, produced with
+/// the option profile `profile` (the default profile when `None`).
+pub fn create(
+    w: &Writer<'_>,
+    selection: &OrderSelection,
+    profile: Option<&str>,
+) -> Result<Order, StoreError> {
+    const OP: &str = "creating an order";
+    let cards = selected(w.conn, selection)?;
     if cards.is_empty() {
         return Err(StoreError::NothingToOrder);
     }
     w.conn
         .execute(
-            "INSERT INTO orders (state, created_by, created_at) VALUES ('open', ?1, ?2)",
-            params![w.operator(), w.now],
+            "INSERT INTO orders (state, created_by, created_at, profile) VALUES ('open', ?1, ?2, ?3)",
+            params![w.operator(), w.now, profile],
         )
         .map_err(backend(OP))?;
     let id = w.conn.last_insert_rowid();
-    let reason = format!("{} card(s)", cards.len());
+    let reason = match profile {
+        Some(p) => format!("{} card(s), profile {p}", cards.len()),
+        None => format!("{} card(s)", cards.len()),
+    };
     w.audit("order.create", None, Some(id), None, None, Some(&reason))?;
     for (pos, card) in cards.iter().enumerate() {
         w.join_order(card.id, id, pos as i64 + 1)?;
@@ -58,17 +105,37 @@ pub fn create(w: &Writer<'_>, selection: &OrderSelection) -> Result<Order, Store
     get(w.conn, id)
 }
 
-fn requested(conn: &Connection, limit: Option<u32>) -> Result<Vec<Card>, StoreError> {
-    let sql = format!("{CARD_SELECT} WHERE c.state = 'requested' ORDER BY c.id LIMIT ?1");
-    let limit = limit.map_or(-1, i64::from);
+/// Requested cards matching `query` (its state filter replaced by `requested`), oldest request
+/// first, at most `limit`.
+fn requested(
+    conn: &Connection,
+    query: &CardQuery,
+    limit: Option<u32>,
+) -> Result<Vec<Card>, StoreError> {
+    let query = CardQuery {
+        states: vec![CardState::Requested],
+        ..query.clone()
+    };
+    let f = super::search::filter(&query);
+    let mut args = f.args;
+    args.push(limit.map_or(-1, i64::from).into());
+    let sql = format!(
+        "{CARD_SELECT}{} WHERE {} ORDER BY c.requested_at, c.id LIMIT ?{}",
+        f.joins,
+        f.conditions,
+        args.len()
+    );
     conn.prepare(&sql)
-        .and_then(|mut st| st.query_map([limit], card_from_row)?.collect())
+        .and_then(|mut st| {
+            st.query_map(rusqlite::params_from_iter(args.iter()), card_from_row)?
+                .collect()
+        })
         .map_err(backend("selecting requested cards"))
 }
 
-fn header(conn: &Connection, id: OrderId) -> Result<Order, StoreError> {
+pub(super) fn header(conn: &Connection, id: OrderId) -> Result<Order, StoreError> {
     conn.prepare_cached(
-        "SELECT id, state, created_by, created_at, closed_at FROM orders WHERE id = ?1",
+        "SELECT id, state, created_by, created_at, closed_at, profile FROM orders WHERE id = ?1",
     )
     .and_then(|mut st| st.query_row([id], order_from_row).optional())
     .map_err(backend("reading an order"))?
@@ -89,6 +156,7 @@ fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         created_by: r.get(2)?,
         created_at: r.get(3)?,
         closed_at: r.get(4)?,
+        profile: r.get(5)?,
         cards: Vec::new(),
     })
 }
@@ -101,7 +169,11 @@ pub fn get(conn: &Connection, id: OrderId) -> Result<Order, StoreError> {
 }
 
 /// The cards of an order (only those it still holds when `open_only`), in production order.
-fn cards_of(conn: &Connection, id: OrderId, open_only: bool) -> Result<Vec<Card>, StoreError> {
+pub(super) fn cards_of(
+    conn: &Connection,
+    id: OrderId,
+    open_only: bool,
+) -> Result<Vec<Card>, StoreError> {
     let sql = format!(
         "{CARD_SELECT} JOIN order_cards m ON m.card_id = c.id AND m.order_id = ?1 \
          WHERE m.open >= ?2 ORDER BY m.position"
@@ -116,180 +188,9 @@ fn cards_of(conn: &Connection, id: OrderId, open_only: bool) -> Result<Vec<Card>
 
 /// All orders, newest first, without cards.
 pub fn list(conn: &Connection) -> Result<Vec<Order>, StoreError> {
-    conn.prepare("SELECT id, state, created_by, created_at, closed_at FROM orders ORDER BY id DESC")
-        .and_then(|mut st| st.query_map([], order_from_row)?.collect())
-        .map_err(backend("listing orders"))
-}
-
-fn require_open(conn: &Connection, id: OrderId, what: &str) -> Result<Order, StoreError> {
-    let order = header(conn, id)?;
-    if order.state != OrderState::Open {
-        return Err(StoreError::OrderState {
-            id,
-            state: order.state.as_str().into(),
-            what: format!("only open orders can be {what}"),
-        });
-    }
-    Ok(order)
-}
-
-fn close(w: &Writer<'_>, id: OrderId, state: OrderState) -> Result<(), StoreError> {
-    w.conn
-        .execute(
-            "UPDATE orders SET state = ?1, closed_at = ?2 WHERE id = ?3",
-            params![state.as_str(), w.now, id],
-        )
-        .map_err(backend("closing an order"))?;
-    Ok(())
-}
-
-/// Cancels an open order: unproduced cards go back to `requested`; refused while an attempt
-/// is in flight.
-pub fn cancel(w: &Writer<'_>, id: OrderId) -> Result<Order, StoreError> {
-    require_open(w.conn, id, "cancelled")?;
-    let running: Option<(AttemptId, String)> = w
-        .conn
-        .query_row(
-            "SELECT a.id, c.number FROM attempts a JOIN cards c ON c.id = a.card_id \
-             WHERE a.order_id = ?1 AND a.status = 'in_flight' ORDER BY a.id LIMIT 1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(backend("cancelling an order"))?;
-    if let Some((attempt, number)) = running {
-        return Err(StoreError::OrderState {
-            id,
-            state: "open".into(),
-            what: format!(
-                "card `{number}` is being produced (attempt {attempt}); stop production (or run recovery) before cancelling"
-            ),
-        });
-    }
-    for card in cards_of(w.conn, id, true)? {
-        if matches!(card.state, CardState::InProduction | CardState::Failed) {
-            w.transition(
-                &card,
-                CardEvent::CancelFromOrder,
-                Some(id),
-                Some("order cancelled"),
-            )?;
-            clear_failure(w, card.id)?;
-        }
-        w.leave_order(card.id)?;
-    }
-    close(w, id, OrderState::Cancelled)?;
-    w.audit("order.cancel", None, Some(id), None, None, None)?;
-    get(w.conn, id)
-}
-
-/// Completes an open order: refused while a card is in production; failed cards are released
-/// to `requested`; every card leaves the order.
-pub fn complete(w: &Writer<'_>, id: OrderId) -> Result<Order, StoreError> {
-    require_open(w.conn, id, "completed")?;
-    let cards = cards_of(w.conn, id, true)?;
-    let waiting: Vec<&Card> = cards
-        .iter()
-        .filter(|c| c.state == CardState::InProduction)
-        .collect();
-    if let Some(first) = waiting.first() {
-        return Err(StoreError::OrderState {
-            id,
-            state: "open".into(),
-            what: format!(
-                "{} card(s) are still in production (first: `{}`); produce them or cancel the order",
-                waiting.len(),
-                first.number
-            ),
-        });
-    }
-    let mut released = 0;
-    for card in &cards {
-        if card.state == CardState::Failed {
-            w.transition(
-                card,
-                CardEvent::Release,
-                Some(id),
-                Some("order completed without it"),
-            )?;
-            clear_failure(w, card.id)?;
-            released += 1;
-        }
-        w.leave_order(card.id)?;
-    }
-    close(w, id, OrderState::Completed)?;
-    let reason = format!("{released} failed card(s) released to requested");
-    w.audit("order.complete", None, Some(id), None, None, Some(&reason))?;
-    get(w.conn, id)
-}
-
-/// Selects the order's failed cards and the misprinted ones for another production run.
-pub fn repeat(w: &Writer<'_>, id: OrderId, misprinted: &[String]) -> Result<Vec<Card>, StoreError> {
-    const OP: &str = "repeating production";
-    require_open(w.conn, id, "produced again")?;
-    let mut chosen = Vec::new();
-    for number in misprinted {
-        let card = card_by_number(w.conn, number)?;
-        if card.order_id != Some(id) {
-            return Err(StoreError::NotSelectable {
-                number: number.clone(),
-                why: format!("it is not in order {id}"),
-            });
-        }
-        if card.state == CardState::Failed {
-            continue; // repeated below anyway
-        }
-        w.transition(&card, CardEvent::Repeat, Some(id), Some("misprinted"))?;
-        let voided = w
-            .conn
-            .execute(
-                "UPDATE attempts SET status = 'void', reason = 'misprinted (flagged by the operator)' \
-                 WHERE card_id = ?1 AND status = 'succeeded'",
-                [card.id],
-            )
-            .map_err(backend(OP))?;
-        w.conn
-            .execute("DELETE FROM card_secrets WHERE card_id = ?1", [card.id])
-            .map_err(backend(OP))?;
-        w.conn
-            .execute("UPDATE cards SET chip_id = NULL WHERE id = ?1", [card.id])
-            .map_err(backend(OP))?;
-        if voided > 0 {
-            w.audit(
-                "attempt.void",
-                Some(number),
-                Some(id),
-                None,
-                None,
-                Some("misprinted"),
-            )?;
-        }
-        chosen.push(card.id);
-    }
-    for card in cards_of(w.conn, id, true)? {
-        if card.state == CardState::Failed {
-            let reason = card.failure_reason.clone();
-            w.transition(&card, CardEvent::Repeat, Some(id), reason.as_deref())?;
-            clear_failure(w, card.id)?;
-            chosen.push(card.id);
-        }
-    }
-    let mut cards = chosen
-        .into_iter()
-        .map(|c| w.reload(c))
-        .collect::<Result<Vec<_>, _>>()?;
-    cards.sort_by_key(|c| c.id);
-    let reason = format!("{} card(s) for another run", cards.len());
-    w.audit("order.repeat", None, Some(id), None, None, Some(&reason))?;
-    Ok(cards)
-}
-
-fn clear_failure(w: &Writer<'_>, card: CardId) -> Result<(), StoreError> {
-    w.conn
-        .execute(
-            "UPDATE cards SET failure_reason = NULL WHERE id = ?1",
-            [card],
-        )
-        .map_err(backend("changing a card"))?;
-    Ok(())
+    conn.prepare(
+        "SELECT id, state, created_by, created_at, closed_at, profile FROM orders ORDER BY id DESC",
+    )
+    .and_then(|mut st| st.query_map([], order_from_row)?.collect())
+    .map_err(backend("listing orders"))
 }

@@ -8,7 +8,8 @@ use crate::store::StoreError;
 
 /// The card columns (alias `c`); use with [`card_from_row`].
 pub const CARD_SELECT: &str = "SELECT c.id, c.number, c.state, c.order_id, c.assigned_to, \
-     c.valid_until, c.failure_reason, c.chip_id, c.created_at, c.updated_at FROM cards c";
+     c.valid_until, c.failure_reason, c.chip_id, c.created_at, c.updated_at, c.requester, \
+     c.desk, c.purpose, c.note, c.requested_at, c.produced_in_order FROM cards c";
 
 /// Maps a row of [`CARD_SELECT`].
 pub fn card_from_row(r: &Row<'_>) -> rusqlite::Result<Card> {
@@ -24,13 +25,30 @@ pub fn card_from_row(r: &Row<'_>) -> rusqlite::Result<Card> {
         chip_id: r.get(7)?,
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
+        request: RequestInfo {
+            requester: r.get(10)?,
+            desk: r.get(11)?,
+            purpose: r.get(12)?,
+            note: r.get(13)?,
+            requested_at: r.get(14)?,
+        },
+        produced_in_order: r.get(15)?,
     })
 }
 
-/// A card by number, inside a transaction.
+/// A card by number, inside a transaction. The number is matched exactly, else in any case
+/// (`tmp000000018` finds `TMP000000018`; numbers differing only by case cannot both exist).
 pub fn card_by_number(conn: &Connection, number: &str) -> Result<Card, StoreError> {
-    let sql = format!("{CARD_SELECT} WHERE c.number = ?1");
-    conn.prepare_cached(&sql)
+    let exact = format!("{CARD_SELECT} WHERE c.number = ?1");
+    let found = conn
+        .prepare_cached(&exact)
+        .and_then(|mut st| st.query_row([number], card_from_row).optional())
+        .map_err(backend("reading a card"))?;
+    if let Some(card) = found {
+        return Ok(card);
+    }
+    let any_case = format!("{CARD_SELECT} WHERE upper(c.number) = upper(?1) ORDER BY c.id LIMIT 1");
+    conn.prepare_cached(&any_case)
         .and_then(|mut st| st.query_row([number], card_from_row).optional())
         .map_err(backend("reading a card"))?
         .ok_or_else(|| StoreError::CardNotFound(number.to_string()))
@@ -46,7 +64,7 @@ pub fn card_by_id(conn: &Connection, id: CardId) -> Result<Card, StoreError> {
 
 /// The attempt columns; use with [`attempt_from_row`] (steps are filled in separately).
 pub const ATTEMPT_SELECT: &str = "SELECT a.id, a.card_id, c.number, a.order_id, a.station, \
-     a.status, a.chip_id, a.reason, a.started_at, a.finished_at \
+     a.status, a.chip_id, a.reason, a.started_at, a.finished_at, a.run_id \
      FROM attempts a JOIN cards c ON c.id = a.card_id";
 
 /// Maps a row of [`ATTEMPT_SELECT`].
@@ -58,6 +76,7 @@ pub fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<Attempt> {
         card_number: r.get(2)?,
         order_id: r.get(3)?,
         station: r.get(4)?,
+        run_id: r.get(10)?,
         status: parse_attempt_status(&status).ok_or_else(|| bad_value(5, "status", &status))?,
         chip_id: r.get(6)?,
         reason: r.get(7)?,

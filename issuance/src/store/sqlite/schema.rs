@@ -111,17 +111,138 @@ CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
 CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 "#,
+    // 2: production runs with leases, station claims and pauses, attempts owned by runs, the
+    // CA's issued-certificates index.
+    r#"
+CREATE TABLE runs (
+    id             INTEGER PRIMARY KEY,
+    kind           TEXT NOT NULL,
+    host           TEXT NOT NULL,
+    pid            INTEGER NOT NULL,
+    pid_started    INTEGER,
+    operator       TEXT NOT NULL,
+    started_at     TEXT NOT NULL,
+    lease_until_ms INTEGER NOT NULL,
+    ended_at       TEXT
+);
+CREATE INDEX runs_live ON runs (id) WHERE ended_at IS NULL;
+ALTER TABLE attempts ADD COLUMN run_id INTEGER REFERENCES runs (id);
+CREATE INDEX attempts_by_run ON attempts (run_id) WHERE status = 'in_flight';
+-- One run drives a station at a time.
+CREATE TABLE station_claims (
+    station    TEXT PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES runs (id),
+    claimed_at TEXT NOT NULL
+);
+-- A station paused until an operator resumes it (the breaker, a setup problem).
+CREATE TABLE station_pauses (
+    station   TEXT PRIMARY KEY,
+    reason    TEXT NOT NULL,
+    paused_at TEXT NOT NULL,
+    run_id    INTEGER REFERENCES runs (id)
+);
+-- A key is certified once: the SHA-256 of its SubjectPublicKeyInfo is the key.
+CREATE TABLE issued_certificates (
+    id          INTEGER PRIMARY KEY,
+    spki_sha256 TEXT NOT NULL UNIQUE,
+    card_number TEXT NOT NULL,
+    profile     TEXT NOT NULL,
+    chip_id     TEXT,
+    serial      TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    issued_at   TEXT NOT NULL,
+    not_after   TEXT NOT NULL,
+    der         BLOB NOT NULL
+);
+CREATE INDEX issued_certificates_by_card ON issued_certificates (card_number);
+"#,
+    // 3: what a request says (requester, desk, purpose, note, requested_at) and the indexes of
+    // the search model; the order that produced a card; card numbers in any case; named option
+    // profiles with their change log; the profile an order is produced with.
+    r#"
+ALTER TABLE cards ADD COLUMN requester TEXT COLLATE NOCASE;
+ALTER TABLE cards ADD COLUMN desk TEXT COLLATE NOCASE;
+ALTER TABLE cards ADD COLUMN purpose TEXT;
+ALTER TABLE cards ADD COLUMN note TEXT;
+ALTER TABLE cards ADD COLUMN requested_at TEXT;
+UPDATE cards SET requested_at = created_at;
+ALTER TABLE cards ADD COLUMN produced_in_order INTEGER REFERENCES orders (id);
+UPDATE cards SET produced_in_order = (
+    SELECT a.order_id FROM attempts a
+    WHERE a.card_id = cards.id AND a.status = 'succeeded' ORDER BY a.id DESC LIMIT 1);
+CREATE INDEX cards_by_upper_number ON cards (upper(number));
+CREATE INDEX cards_by_state_requested ON cards (state, requested_at, id);
+CREATE INDEX cards_by_requester ON cards (requester, state, requested_at, id)
+    WHERE requester IS NOT NULL;
+CREATE INDEX cards_by_desk ON cards (desk, state, requested_at, id) WHERE desk IS NOT NULL;
+CREATE INDEX cards_by_requested_at ON cards (requested_at, id);
+CREATE TABLE option_profiles (
+    name       TEXT PRIMARY KEY,
+    toml       TEXT NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX option_profiles_one_default ON option_profiles (is_default)
+    WHERE is_default = 1;
+CREATE TABLE option_changes (
+    id        INTEGER PRIMARY KEY,
+    profile   TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT,
+    at        TEXT NOT NULL,
+    operator  TEXT NOT NULL
+);
+CREATE INDEX option_changes_by_profile ON option_changes (profile, id);
+ALTER TABLE orders ADD COLUMN profile TEXT;
+"#,
 ];
+
+/// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".
+pub const APPLICATION_ID: i32 = 0x434C_4E31;
 
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
-/// Brings the database up to [`LATEST`]; returns the version it was at before.
-pub fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
+/// Brings the database up to [`LATEST`]; returns the version it was at before. A `new`
+/// database gets cardline's [`APPLICATION_ID`]; an existing one must carry it (or, made by a
+/// cardline older than the mark, hold cardline's tables), else it is refused as
+/// [`StoreError::NotADatabase`] naming `shown`.
+pub fn migrate(conn: &mut Connection, new: bool, shown: &str) -> Result<i64, StoreError> {
     const OP: &str = "migrating the schema";
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(backend(OP))?;
+    let app_id: i32 = tx
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(backend(OP))?;
+    let has_table = |name: &str| -> Result<bool, StoreError> {
+        tx.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+        .map_err(backend(OP))
+    };
+    if !new && app_id != APPLICATION_ID {
+        let legacy = app_id == 0 && has_table("schema_version")? && has_table("cards")?;
+        if !legacy {
+            return Err(StoreError::NotADatabase {
+                path: shown.to_string(),
+                why: if app_id == 0 {
+                    "it is a SQLite database without cardline's tables".into()
+                } else {
+                    format!("it belongs to another program (application_id {app_id:#x})")
+                },
+            });
+        }
+    }
+    if app_id != APPLICATION_ID {
+        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+            .map_err(backend(OP))?;
+    }
     tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);")
         .map_err(backend(OP))?;
     let found: i64 = tx

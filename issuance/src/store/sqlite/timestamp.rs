@@ -19,9 +19,33 @@ pub fn format(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.000Z"))
 }
 
+/// Now as milliseconds since the Unix epoch (lease arithmetic).
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Milliseconds since the Unix epoch in the store's format.
+pub fn from_ms(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(format)
+        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00.000Z"))
+}
+
 /// Parses any RFC 3339 time and rewrites it in the store's format; `None` if it is not one.
 pub fn canonical(text: &str) -> Option<String> {
     OffsetDateTime::parse(text, &Rfc3339).ok().map(format)
+}
+
+/// A date (`YYYY-MM-DD`, midnight UTC) or any RFC 3339 time, in the store's format; `None`
+/// if it is neither.
+pub fn canonical_date_or_time(text: &str) -> Option<String> {
+    if let Some(t) = canonical(text) {
+        return Some(t);
+    }
+    let fmt = format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &fmt)
+        .ok()
+        .map(|d| format(d.midnight().assume_utc()))
 }
 
 /// Now plus `days` days, in the store's format (the end of validity of an assignment).

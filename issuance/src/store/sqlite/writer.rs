@@ -173,6 +173,21 @@ pub fn read_audit(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditEn
         args.push(order.into());
         sql.push_str(&format!(" AND order_id = ?{}", args.len()));
     }
+    if let Some(operator) = &filter.operator {
+        args.push(operator.clone().into());
+        sql.push_str(&format!(" AND operator = ?{}", args.len()));
+    }
+    match filter.action.as_deref() {
+        Some(prefix) if prefix.ends_with('.') => {
+            args.push(format!("{prefix}%").into());
+            sql.push_str(&format!(" AND action LIKE ?{}", args.len()));
+        }
+        Some(action) => {
+            args.push(action.to_string().into());
+            sql.push_str(&format!(" AND action = ?{}", args.len()));
+        }
+        None => {}
+    }
     sql.push_str(" ORDER BY id DESC");
     if let Some(limit) = filter.limit {
         args.push(i64::from(limit).into());

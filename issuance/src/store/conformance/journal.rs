@@ -1,9 +1,8 @@
-//! SQLite store: the production journal (attempts, steps, chip, outcome) and sealed secrets.
+//! Conformance cases: journal.
 
-use cardline_issuance::model::*;
-use cardline_issuance::numbering::Numbering;
-use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::*;
+use std::sync::Arc;
+
+use super::*;
 
 fn op() -> Actor {
     Actor("olga".into())
@@ -18,8 +17,8 @@ fn outcomes(attempt: &Attempt) -> Vec<(ProductionStep, Option<String>)> {
         .collect()
 }
 
-fn order_of(n: u32) -> (SqliteStore, Order) {
-    let store = SqliteStore::open_in_memory().unwrap();
+fn order_of(db: &dyn TestDatabase, n: u32) -> (Arc<dyn Store>, Order) {
+    let store = db.open();
     store
         .request_cards(n, &Numbering::default(), &op())
         .unwrap();
@@ -27,15 +26,13 @@ fn order_of(n: u32) -> (SqliteStore, Order) {
     (store, order)
 }
 
-#[test]
-fn attempts_take_cards_in_order_and_skip_cards_in_flight() {
-    let (store, order) = order_of(3);
-    let (c1, a1) = store
-        .begin_attempt(order.id, "st1", &op())
+/// Conformance case.
+pub fn attempts_take_cards_in_order_and_skip_cards_in_flight(db: &dyn TestDatabase) {
+    let (store, order) = order_of(db, 3);
+    let (c1, a1) = begin_attempt(&*store, order.id, "st1", &op())
         .unwrap()
         .unwrap();
-    let (c2, a2) = store
-        .begin_attempt(order.id, "st2", &op())
+    let (c2, a2) = begin_attempt(&*store, order.id, "st2", &op())
         .unwrap()
         .unwrap();
     assert_eq!(c1.number, order.cards[0].number);
@@ -45,27 +42,24 @@ fn attempts_take_cards_in_order_and_skip_cards_in_flight() {
     );
     assert_ne!(a1, a2);
     store.attempt_voided(a1, "jam", &op()).unwrap();
-    let (again, _) = store
-        .begin_attempt(order.id, "st1", &op())
+    let (again, _) = begin_attempt(&*store, order.id, "st1", &op())
         .unwrap()
         .unwrap();
     assert_eq!(
         again.number, c1.number,
         "a voided attempt's card is produced again"
     );
-    let (c3, _) = store
-        .begin_attempt(order.id, "st3", &op())
+    let (c3, _) = begin_attempt(&*store, order.id, "st3", &op())
         .unwrap()
         .unwrap();
     assert_eq!(c3.number, order.cards[2].number);
     assert!(
-        store
-            .begin_attempt(order.id, "st1", &op())
+        begin_attempt(&*store, order.id, "st1", &op())
             .unwrap()
             .is_none()
     );
     assert!(matches!(
-        store.begin_attempt(99, "st1", &op()),
+        begin_attempt(&*store, 99, "st1", &op()),
         Err(StoreError::OrderNotFound(99))
     ));
     let inflight = store.in_flight_attempts().unwrap();
@@ -78,11 +72,10 @@ fn attempts_take_cards_in_order_and_skip_cards_in_flight() {
     );
 }
 
-#[test]
-fn an_outcome_and_the_next_intent_commit_together() {
-    let (store, order) = order_of(1);
-    let (_, a) = store
-        .begin_attempt(order.id, "st1", &op())
+/// Conformance case.
+pub fn an_outcome_and_the_next_intent_commit_together(db: &dyn TestDatabase) {
+    let (store, order) = order_of(db, 1);
+    let (_, a) = begin_attempt(&*store, order.id, "st1", &op())
         .unwrap()
         .unwrap();
     use JournalRecord::*;
@@ -120,11 +113,10 @@ fn an_outcome_and_the_next_intent_commit_together() {
     ));
 }
 
-#[test]
-fn steps_are_journaled_as_intent_then_outcome() {
-    let (store, order) = order_of(1);
-    let (card, a) = store
-        .begin_attempt(order.id, "st1", &op())
+/// Conformance case.
+pub fn steps_are_journaled_as_intent_then_outcome(db: &dyn TestDatabase) {
+    let (store, order) = order_of(db, 1);
+    let (card, a) = begin_attempt(&*store, order.id, "st1", &op())
         .unwrap()
         .unwrap();
     store.step_started(a, ProductionStep::Feed).unwrap();
@@ -174,11 +166,12 @@ fn steps_are_journaled_as_intent_then_outcome() {
     ));
 }
 
-#[test]
-fn success_records_chip_and_secrets_and_a_closed_attempt_cannot_close_again() {
-    let (store, order) = order_of(1);
-    let (card, a) = store
-        .begin_attempt(order.id, "st1", &op())
+/// Conformance case.
+pub fn success_records_chip_and_secrets_and_a_closed_attempt_cannot_close_again(
+    db: &dyn TestDatabase,
+) {
+    let (store, order) = order_of(db, 1);
+    let (card, a) = begin_attempt(&*store, order.id, "st1", &op())
         .unwrap()
         .unwrap();
     assert_eq!(store.card_secrets(&card.number).unwrap(), None);
@@ -226,12 +219,12 @@ fn success_records_chip_and_secrets_and_a_closed_attempt_cannot_close_again() {
     ));
 }
 
-#[test]
-fn production_of_a_closed_order_is_refused() {
-    let (store, order) = order_of(1);
+/// Conformance case.
+pub fn production_of_a_closed_order_is_refused(db: &dyn TestDatabase) {
+    let (store, order) = order_of(db, 1);
     store.cancel_order(order.id, &op()).unwrap();
     assert!(matches!(
-        store.begin_attempt(order.id, "st1", &op()),
+        begin_attempt(&*store, order.id, "st1", &op()),
         Err(StoreError::OrderState { .. })
     ));
 }

@@ -1,21 +1,18 @@
-//! SQLite store: requesting, reading, listing and changing cards; audit; schema.
+//! Conformance cases: cards.
 
-use cardline_issuance::model::*;
-use cardline_issuance::numbering::{Numbering, NumberingError};
-use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::*;
+use super::*;
+use crate::numbering::NumberingError;
 
 fn alice() -> Actor {
     Actor("alice".into())
 }
 
-fn produced_card(store: &SqliteStore) -> Card {
+fn produced_card(store: &dyn Store) -> Card {
     store
         .request_cards(1, &Numbering::default(), &alice())
         .unwrap();
     let order = store.create_order(&OrderSelection::All, &alice()).unwrap();
-    let (card, attempt) = store
-        .begin_attempt(order.id, "st1", &alice())
+    let (card, attempt) = begin_attempt(store, order.id, "st1", &alice())
         .unwrap()
         .unwrap();
     store
@@ -24,7 +21,7 @@ fn produced_card(store: &SqliteStore) -> Card {
     store.card(&card.number).unwrap()
 }
 
-fn assign(store: &SqliteStore, number: &str, until: &str) -> Result<Card, StoreError> {
+fn assign(store: &dyn Store, number: &str, until: &str) -> Result<Card, StoreError> {
     store.apply_event(
         number,
         CardEvent::Assign,
@@ -37,9 +34,9 @@ fn assign(store: &SqliteStore, number: &str, until: &str) -> Result<Card, StoreE
     )
 }
 
-#[test]
-fn requested_cards_are_numbered_and_the_sequence_continues() {
-    let store = SqliteStore::open_in_memory().unwrap();
+/// Conformance case.
+pub fn requested_cards_are_numbered_and_the_sequence_continues(db: &dyn TestDatabase) {
+    let store = db.open();
     let n = Numbering::default();
     let first = store.request_cards(3, &n, &alice()).unwrap();
     let numbers: Vec<_> = first.iter().map(|c| c.number.as_str()).collect();
@@ -56,9 +53,9 @@ fn requested_cards_are_numbered_and_the_sequence_continues() {
     assert!(store.request_cards(0, &n, &alice()).unwrap().is_empty());
 }
 
-#[test]
-fn request_refuses_what_the_numbering_cannot_hold() {
-    let store = SqliteStore::open_in_memory().unwrap();
+/// Conformance case.
+pub fn request_refuses_what_the_numbering_cannot_hold(db: &dyn TestDatabase) {
+    let store = db.open();
     let tiny = Numbering::new("T", 4).unwrap();
     store.request_cards(9990, &tiny, &alice()).unwrap();
     let err = store.request_cards(10, &tiny, &alice()).unwrap_err();
@@ -82,9 +79,9 @@ fn request_refuses_what_the_numbering_cannot_hold() {
     ));
 }
 
-#[test]
-fn card_lookup_and_filters() {
-    let store = SqliteStore::open_in_memory().unwrap();
+/// Conformance case.
+pub fn card_lookup_and_filters(db: &dyn TestDatabase) {
+    let store = db.open();
     let cards = store
         .request_cards(5, &Numbering::default(), &alice())
         .unwrap();
@@ -141,18 +138,18 @@ fn card_lookup_and_filters() {
     assert!(store.count_by_state(Some(999)).unwrap().is_empty());
 }
 
-#[test]
-fn assign_withdraw_lock() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    let card = produced_card(&store);
+/// Conformance case.
+pub fn assign_withdraw_lock(db: &dyn TestDatabase) {
+    let store = db.open();
+    let card = produced_card(&*store);
     assert_eq!(card.state, CardState::Unassigned);
 
-    let a = assign(&store, &card.number, "2030-01-02T03:04:05+01:00").unwrap();
+    let a = assign(&*store, &card.number, "2030-01-02T03:04:05+01:00").unwrap();
     assert_eq!(a.state, CardState::Assigned);
     assert_eq!(a.assigned_to.as_deref(), Some("Bob Example"));
     assert_eq!(a.valid_until.as_deref(), Some("2030-01-02T02:04:05.000Z"));
     // Assigning twice is a typed lifecycle error, and nothing changes.
-    let err = assign(&store, &card.number, "2030-01-01T00:00:00Z").unwrap_err();
+    let err = assign(&*store, &card.number, "2030-01-01T00:00:00Z").unwrap_err();
     assert!(
         matches!(err, StoreError::Transition(ref t) if t.from == CardState::Assigned),
         "{err}"
@@ -219,10 +216,10 @@ fn assign_withdraw_lock() {
     assert_eq!(lock.reason.as_deref(), Some("lost"));
 }
 
-#[test]
-fn assign_needs_a_person_and_a_time_and_order_events_are_refused() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    let card = produced_card(&store);
+/// Conformance case.
+pub fn assign_needs_a_person_and_a_time_and_order_events_are_refused(db: &dyn TestDatabase) {
+    let store = db.open();
+    let card = produced_card(&*store);
     let no_person = EventDetail {
         valid_until: Some("2030-01-01T00:00:00Z".into()),
         ..Default::default()
@@ -232,7 +229,7 @@ fn assign_needs_a_person_and_a_time_and_order_events_are_refused() {
         Err(StoreError::MissingDetail { .. })
     ));
     assert!(matches!(
-        assign(&store, &card.number, "next tuesday"),
+        assign(&*store, &card.number, "next tuesday"),
         Err(StoreError::InvalidTime { .. })
     ));
     for e in [
@@ -261,14 +258,14 @@ fn assign_needs_a_person_and_a_time_and_order_events_are_refused() {
     ));
 }
 
-#[test]
-fn expiry_sweep_moves_only_assigned_cards_past_their_validity() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    let past = produced_card(&store);
-    let future = produced_card(&store);
-    let unassigned = produced_card(&store);
-    assign(&store, &past.number, "2026-01-01T00:00:00Z").unwrap();
-    assign(&store, &future.number, "2027-01-01T00:00:00Z").unwrap();
+/// Conformance case.
+pub fn expiry_sweep_moves_only_assigned_cards_past_their_validity(db: &dyn TestDatabase) {
+    let store = db.open();
+    let past = produced_card(&*store);
+    let future = produced_card(&*store);
+    let unassigned = produced_card(&*store);
+    assign(&*store, &past.number, "2026-01-01T00:00:00Z").unwrap();
+    assign(&*store, &future.number, "2027-01-01T00:00:00Z").unwrap();
     let expired = store
         .expire_due("2026-06-01T00:00:00Z", &Actor::system())
         .unwrap();
@@ -303,9 +300,9 @@ fn expiry_sweep_moves_only_assigned_cards_past_their_validity() {
     assert_eq!(last[0].action, "card.expire");
 }
 
-#[test]
-fn audit_notes_filters_and_limits() {
-    let store = SqliteStore::open_in_memory().unwrap();
+/// Conformance case.
+pub fn audit_notes_filters_and_limits(db: &dyn TestDatabase) {
+    let store = db.open();
     let cards = store
         .request_cards(2, &Numbering::default(), &alice())
         .unwrap();
@@ -347,39 +344,102 @@ fn audit_notes_filters_and_limits() {
         newest.iter().map(|e| e.id).collect::<Vec<_>>(),
         [all[1].id, all[2].id]
     );
+    let by_carol = store
+        .audit(&AuditFilter {
+            operator: Some("carol".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(by_carol.len(), 1);
+    assert_eq!(by_carol[0].action, "secrets.reveal");
+    let requests = store
+        .audit(&AuditFilter {
+            action: Some("card.request".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(requests.len(), 2);
+    let under_secrets = store
+        .audit(&AuditFilter {
+            action: Some("secrets.".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(under_secrets.len(), 1);
 }
 
-#[test]
-fn the_file_persists_refuses_audit_rewrites_and_newer_schemas() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cardline.db");
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.migrated_from(), 0);
-        store
-            .request_cards(2, &Numbering::default(), &alice())
-            .unwrap();
-    }
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.migrated_from(), store.schema_version());
-    assert_eq!(store.list_cards(&CardFilter::default()).unwrap().len(), 2);
-    drop(store);
-
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    let mode: String = raw
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+/// Conformance case.
+pub fn requests_carry_their_data_and_numbers_are_found_in_any_case(db: &dyn TestDatabase) {
+    use crate::requests::RequestData;
+    let store = db.open();
+    let rows = vec![
+        RequestData {
+            requester: Some(" Ada Lovelace ".into()),
+            desk: Some("Front desk".into()),
+            purpose: Some("visitor".into()),
+            note: Some("escort needed".into()),
+            requested_at: Some("2026-11-20".into()),
+        },
+        RequestData::default(),
+    ];
+    let cards = store
+        .request_cards_with(&rows, &Numbering::default(), &alice())
         .unwrap();
-    assert_eq!(mode, "wal");
-    assert!(
-        raw.execute("UPDATE audit SET operator = 'mallory'", [])
-            .is_err()
+    let first = store.card(&cards[0].number).unwrap();
+    assert_eq!(first.request.requester.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(first.request.desk.as_deref(), Some("Front desk"));
+    assert_eq!(first.request.purpose.as_deref(), Some("visitor"));
+    assert_eq!(first.request.note.as_deref(), Some("escort needed"));
+    assert_eq!(first.request.requested_at, "2026-11-20T00:00:00.000Z");
+    let second = store.card(&cards[1].number).unwrap();
+    assert_eq!(
+        second.request.requested_at, second.created_at,
+        "now by default"
     );
-    assert!(raw.execute("DELETE FROM audit", []).is_err());
-    raw.execute("UPDATE schema_version SET version = 99", [])
+    let lower = cards[0].number.to_lowercase();
+    assert_eq!(
+        store.card(&lower).unwrap().id,
+        first.id,
+        "any case finds the card"
+    );
+    let audit = store
+        .audit(&AuditFilter {
+            card_number: Some(cards[0].number.clone()),
+            ..Default::default()
+        })
         .unwrap();
-    drop(raw);
+    assert_eq!(
+        audit[0].reason.as_deref(),
+        Some("for Ada Lovelace at Front desk (visitor)")
+    );
+    // A bad row refuses the whole request.
+    let bad = vec![
+        RequestData::default(),
+        RequestData {
+            requested_at: Some("31/12/2026".into()),
+            ..Default::default()
+        },
+    ];
+    let before = store.list_cards(&CardFilter::default()).unwrap().len();
     assert!(matches!(
-        SqliteStore::open(&path),
-        Err(StoreError::SchemaTooNew { found: 99, .. })
+        store.request_cards_with(&bad, &Numbering::default(), &alice()),
+        Err(StoreError::InvalidRequest(_))
     ));
+    assert_eq!(
+        store.list_cards(&CardFilter::default()).unwrap().len(),
+        before
+    );
+}
+
+/// Conformance case.
+pub fn a_produced_card_keeps_its_order_after_the_order_is_completed(db: &dyn TestDatabase) {
+    let store = db.open();
+    let card = produced_card(&*store);
+    let order = card.order_id.unwrap();
+    assert_eq!(card.produced_in_order, Some(order));
+    store.complete_order(order, &alice()).unwrap();
+    let after = store.card(&card.number).unwrap();
+    assert_eq!(after.order_id, None, "no longer in an open order");
+    assert_eq!(after.produced_in_order, Some(order), "but made in this one");
+    assert_eq!(after.shown_order(), Some(order));
 }

@@ -1,4 +1,5 @@
-//! [`TcpEndpoint`]: the simulated printer behind a TCP listener (`evolis+tcp://host:port`).
+//! [`TcpEndpoint`]: a simulated printer behind a TCP listener (`evolis+tcp://host:port`,
+//! `magicard+tcp://host:port`).
 //! One client at a time, as a real printer's raw port; a disconnect drops any partial command.
 
 use std::io::{ErrorKind, Read, Write};
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::handle::{EndpointError, SimPrinterHandle};
+use super::{EndpointError, SimulatedPrinter};
 use crate::device_thread::DeviceThread;
 
 /// How often the device thread checks for a stop request.
@@ -17,12 +18,14 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct TcpEndpoint {
     addr: SocketAddr,
+    family: &'static str,
     device: DeviceThread,
 }
 
 impl TcpEndpoint {
     /// Listens on `addr` (e.g. `127.0.0.1:0` for any free port) and serves `printer`.
-    pub fn start(printer: SimPrinterHandle, addr: &str) -> Result<Self, EndpointError> {
+    pub fn start(printer: impl SimulatedPrinter, addr: &str) -> Result<Self, EndpointError> {
+        let family = printer.family();
         let bind = |source| EndpointError::Bind {
             addr: addr.to_string(),
             source,
@@ -36,6 +39,7 @@ impl TcpEndpoint {
         .map_err(|source| EndpointError::Thread { source })?;
         Ok(Self {
             addr: local,
+            family,
             device,
         })
     }
@@ -45,9 +49,10 @@ impl TcpEndpoint {
         self.addr
     }
 
-    /// The printer URI for cardline: `evolis+tcp://127.0.0.1:9100`.
+    /// The printer URI for cardline: `evolis+tcp://127.0.0.1:9100` (`magicard+tcp://…` for a
+    /// Magicard).
     pub fn uri(&self) -> String {
-        format!("evolis+tcp://{}", self.addr)
+        format!("{}+tcp://{}", self.family, self.addr)
     }
 
     /// Stops the listener and closes any client connection.
@@ -56,7 +61,7 @@ impl TcpEndpoint {
     }
 }
 
-fn accept_loop(listener: TcpListener, printer: SimPrinterHandle, stop: Arc<AtomicBool>) {
+fn accept_loop(listener: TcpListener, printer: impl SimulatedPrinter, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((stream, peer)) => {
@@ -64,7 +69,7 @@ fn accept_loop(listener: TcpListener, printer: SimPrinterHandle, stop: Arc<Atomi
                 if let Err(e) = serve(stream, &printer, &stop) {
                     tracing::debug!("tcp endpoint: client {peer}: {e}");
                 }
-                printer.lock().reset_link();
+                printer.reset_link();
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(POLL),
             Err(e) => {
@@ -77,7 +82,7 @@ fn accept_loop(listener: TcpListener, printer: SimPrinterHandle, stop: Arc<Atomi
 
 fn serve(
     mut stream: TcpStream,
-    printer: &SimPrinterHandle,
+    printer: &impl SimulatedPrinter,
     stop: &AtomicBool,
 ) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;

@@ -1,29 +1,31 @@
-//! [`SimPrinterLink`]: the in-process [`PrinterLink`] to a simulated printer, so the real driver
-//! runs against the simulator without any operating-system device.
+//! [`SimLink`]: the in-process [`PrinterLink`] to a simulated printer, so the real driver runs
+//! against the simulator without any operating-system device.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use cardline_device::{LinkError, PrinterLink};
 
-use super::handle::SimPrinterHandle;
+use super::SimulatedPrinter;
 
-/// An in-process byte link to a [`SimPrinterHandle`].
+/// An in-process byte link to a simulated printer (`SimLink<SimPrinterHandle>` is the Evolis
+/// [`SimPrinterLink`](crate::printer::SimPrinterLink), `SimLink<SimMagicardHandle>` the
+/// Magicard [`SimMagicardLink`](crate::magicard::SimMagicardLink)).
 ///
 /// The printer answers synchronously while `send` runs, so `recv` never has to wait: when no
 /// reply is pending (a scripted mute fault), it fails with [`LinkError::Timeout`] at once
 /// instead of sleeping for the timeout.
 #[derive(Debug)]
-pub struct SimPrinterLink {
-    printer: SimPrinterHandle,
+pub struct SimLink<P> {
+    printer: P,
     pending: VecDeque<u8>,
     name: String,
 }
 
-impl SimPrinterLink {
+impl<P: SimulatedPrinter> SimLink<P> {
     /// A link to `printer`.
-    pub fn new(printer: SimPrinterHandle) -> Self {
-        let name = format!("sim:{}", printer.lock().config().serial);
+    pub fn new(printer: P) -> Self {
+        let name = format!("sim:{}", printer.serial());
         Self {
             printer,
             pending: VecDeque::new(),
@@ -32,12 +34,12 @@ impl SimPrinterLink {
     }
 
     /// The printer behind the link.
-    pub fn printer(&self) -> &SimPrinterHandle {
+    pub fn printer(&self) -> &P {
         &self.printer
     }
 }
 
-impl PrinterLink for SimPrinterLink {
+impl<P: SimulatedPrinter> PrinterLink for SimLink<P> {
     fn send(&mut self, bytes: &[u8], _timeout: Duration) -> Result<(), LinkError> {
         let replies = self.printer.feed(bytes);
         self.pending.extend(replies);
@@ -61,7 +63,7 @@ impl PrinterLink for SimPrinterLink {
 
     fn reset(&mut self) -> Result<(), LinkError> {
         self.pending.clear();
-        self.printer.lock().reset_link();
+        self.printer.reset_link();
         Ok(())
     }
 

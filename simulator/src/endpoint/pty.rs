@@ -1,4 +1,4 @@
-//! [`PtyEndpoint`]: the simulated printer behind a pseudo-terminal. The driver opens the slave
+//! [`PtyEndpoint`]: a simulated printer behind a pseudo-terminal. The driver opens the slave
 //! path (`/dev/pts/N`) as a real serial port; a device thread serves the master side.
 
 use std::io::{ErrorKind, Read, Write};
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serialport::{SerialPort, TTYPort};
 
-use super::handle::{EndpointError, SimPrinterHandle};
+use super::{EndpointError, SimulatedPrinter};
 use crate::device_thread::DeviceThread;
 
 /// How often the device thread checks for a stop request.
@@ -19,6 +19,7 @@ const POLL: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct PtyEndpoint {
     path: PathBuf,
+    family: &'static str,
     device: DeviceThread,
     // Kept open so the master never sees EIO between two driver sessions.
     _slave: TTYPort,
@@ -26,7 +27,8 @@ pub struct PtyEndpoint {
 
 impl PtyEndpoint {
     /// Creates a pseudo-terminal pair and serves `printer` on its master side.
-    pub fn start(printer: SimPrinterHandle) -> Result<Self, EndpointError> {
+    pub fn start(printer: impl SimulatedPrinter) -> Result<Self, EndpointError> {
+        let family = printer.family();
         let (mut master, slave) =
             TTYPort::pair().map_err(|source| EndpointError::Pty { source })?;
         let path = PathBuf::from(slave.name().unwrap_or_default());
@@ -39,6 +41,7 @@ impl PtyEndpoint {
         .map_err(|source| EndpointError::Thread { source })?;
         Ok(Self {
             path,
+            family,
             device,
             _slave: slave,
         })
@@ -49,9 +52,10 @@ impl PtyEndpoint {
         &self.path
     }
 
-    /// The printer URI for cardline: `evolis+serial:///dev/pts/3`.
+    /// The printer URI for cardline: `evolis+serial:///dev/pts/3` (`magicard+serial://…` for
+    /// a Magicard).
     pub fn uri(&self) -> String {
-        format!("evolis+serial://{}", self.path.display())
+        format!("{}+serial://{}", self.family, self.path.display())
     }
 
     /// Stops the device thread and closes the pseudo-terminal.
@@ -60,7 +64,7 @@ impl PtyEndpoint {
     }
 }
 
-fn serve(mut master: TTYPort, printer: SimPrinterHandle, stop: Arc<AtomicBool>) {
+fn serve(mut master: TTYPort, printer: impl SimulatedPrinter, stop: Arc<AtomicBool>) {
     let mut buf = vec![0u8; 64 * 1024];
     while !stop.load(Ordering::SeqCst) {
         match master.read(&mut buf) {

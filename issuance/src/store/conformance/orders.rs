@@ -1,16 +1,15 @@
-//! SQLite store: batch orders (create, read, list, cancel, complete, repeat).
+//! Conformance cases: orders.
 
-use cardline_issuance::model::*;
-use cardline_issuance::numbering::Numbering;
-use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::*;
+use std::sync::Arc;
+
+use super::*;
 
 fn op() -> Actor {
     Actor("olga".into())
 }
 
-fn store_with(n: u32) -> (SqliteStore, Vec<Card>) {
-    let store = SqliteStore::open_in_memory().unwrap();
+fn store_with(db: &dyn TestDatabase, n: u32) -> (Arc<dyn Store>, Vec<Card>) {
+    let store = db.open();
     let cards = store
         .request_cards(n, &Numbering::default(), &op())
         .unwrap();
@@ -22,8 +21,8 @@ fn numbers(cards: &[Card]) -> Vec<String> {
 }
 
 /// Produces the next waiting card of the order: success or failure.
-fn produce_next(store: &SqliteStore, order: OrderId, ok: bool) -> Card {
-    let (_, attempt) = store.begin_attempt(order, "st1", &op()).unwrap().unwrap();
+fn produce_next(store: &dyn Store, order: OrderId, ok: bool) -> Card {
+    let (_, attempt) = begin_attempt(store, order, "st1", &op()).unwrap().unwrap();
     if ok {
         store
             .attempt_succeeded(attempt, &AttemptSuccess::default(), &op())
@@ -35,9 +34,9 @@ fn produce_next(store: &SqliteStore, order: OrderId, ok: bool) -> Card {
     }
 }
 
-#[test]
-fn create_by_all_first_and_numbers() {
-    let (store, cards) = store_with(6);
+/// Conformance case.
+pub fn create_by_all_first_and_numbers(db: &dyn TestDatabase) {
+    let (store, cards) = store_with(db, 6);
     let first = store
         .create_order(&OrderSelection::First(2), &op())
         .unwrap();
@@ -93,9 +92,11 @@ fn create_by_all_first_and_numbers() {
     ));
 }
 
-#[test]
-fn a_card_already_ordered_or_unknown_cannot_be_selected_and_nothing_is_half_done() {
-    let (store, cards) = store_with(3);
+/// Conformance case.
+pub fn a_card_already_ordered_or_unknown_cannot_be_selected_and_nothing_is_half_done(
+    db: &dyn TestDatabase,
+) {
+    let (store, cards) = store_with(db, 3);
     let o = store
         .create_order(&OrderSelection::First(1), &op())
         .unwrap();
@@ -118,16 +119,16 @@ fn a_card_already_ordered_or_unknown_cannot_be_selected_and_nothing_is_half_done
     assert_eq!(store.list_orders().unwrap().len(), 1);
 }
 
-#[test]
-fn cancel_returns_unproduced_cards_and_keeps_the_history() {
-    let (store, cards) = store_with(4);
+/// Conformance case.
+pub fn cancel_returns_unproduced_cards_and_keeps_the_history(db: &dyn TestDatabase) {
+    let (store, cards) = store_with(db, 4);
     let o = store.create_order(&OrderSelection::All, &op()).unwrap();
-    let produced = produce_next(&store, o.id, true);
-    let failed = produce_next(&store, o.id, false);
+    let produced = produce_next(&*store, o.id, true);
+    let failed = produce_next(&*store, o.id, false);
     assert_eq!(failed.state, CardState::Failed);
 
     // Refused while an attempt is in flight.
-    let (busy, attempt) = store.begin_attempt(o.id, "st2", &op()).unwrap().unwrap();
+    let (busy, attempt) = begin_attempt(&*store, o.id, "st2", &op()).unwrap().unwrap();
     let err = store.cancel_order(o.id, &op()).unwrap_err();
     assert!(
         matches!(&err, StoreError::OrderState { what, .. } if what.contains(&busy.number)),
@@ -169,18 +170,18 @@ fn cancel_returns_unproduced_cards_and_keeps_the_history() {
     assert_eq!(numbers(&again.cards)[0], cards[1].number);
 }
 
-#[test]
-fn complete_is_refused_while_cards_wait_and_releases_failed_ones() {
-    let (store, _) = store_with(3);
+/// Conformance case.
+pub fn complete_is_refused_while_cards_wait_and_releases_failed_ones(db: &dyn TestDatabase) {
+    let (store, _) = store_with(db, 3);
     let o = store.create_order(&OrderSelection::All, &op()).unwrap();
-    let good = produce_next(&store, o.id, true);
-    let bad = produce_next(&store, o.id, false);
+    let good = produce_next(&*store, o.id, true);
+    let bad = produce_next(&*store, o.id, false);
     let err = store.complete_order(o.id, &op()).unwrap_err();
     assert!(
         matches!(&err, StoreError::OrderState { what, .. } if what.contains("1 card(s) are still in production")),
         "{err}"
     );
-    produce_next(&store, o.id, true);
+    produce_next(&*store, o.id, true);
 
     let done = store.complete_order(o.id, &op()).unwrap();
     assert_eq!(done.state, OrderState::Completed);
@@ -200,9 +201,9 @@ fn complete_is_refused_while_cards_wait_and_releases_failed_ones() {
     ));
 }
 
-#[test]
-fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint() {
-    let (store, cards) = store_with(4);
+/// Conformance case.
+pub fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint(db: &dyn TestDatabase) {
+    let (store, cards) = store_with(db, 4);
     let o = store
         .create_order(&OrderSelection::First(3), &op())
         .unwrap();
@@ -211,7 +212,7 @@ fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint() {
         nonce: vec![1; 12],
         ciphertext: vec![2; 40],
     };
-    let (_, a1) = store.begin_attempt(o.id, "st1", &op()).unwrap().unwrap();
+    let (_, a1) = begin_attempt(&*store, o.id, "st1", &op()).unwrap().unwrap();
     let misprint = store
         .attempt_succeeded(
             a1,
@@ -223,8 +224,8 @@ fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint() {
             &op(),
         )
         .unwrap();
-    let failed = produce_next(&store, o.id, false);
-    let fine = produce_next(&store, o.id, true);
+    let failed = produce_next(&*store, o.id, false);
+    let fine = produce_next(&*store, o.id, true);
 
     let err = store
         .repeat_order(o.id, &[cards[3].number.clone()], &op())
@@ -262,8 +263,8 @@ fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint() {
 
     // An assigned card cannot be flagged as misprinted, and the refusal undoes the whole
     // selection (the failed card stays failed).
-    produce_next(&store, o.id, true);
-    let again_failed = produce_next(&store, o.id, false);
+    produce_next(&*store, o.id, true);
+    let again_failed = produce_next(&*store, o.id, false);
     let until = "2030-01-01T00:00:00Z";
     let detail = EventDetail {
         assigned_to: Some("p".into()),
@@ -282,6 +283,6 @@ fn repeat_takes_failed_and_misprinted_cards_and_voids_the_misprint() {
     // Nothing to repeat is an empty selection, not an error.
     let again = store.repeat_order(o.id, &[], &op()).unwrap();
     assert_eq!(numbers(&again), vec![again_failed.number.clone()]);
-    produce_next(&store, o.id, true);
+    produce_next(&*store, o.id, true);
     assert!(store.repeat_order(o.id, &[], &op()).unwrap().is_empty());
 }

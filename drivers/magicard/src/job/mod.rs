@@ -1,0 +1,242 @@
+//! Print jobs (`docs/magicard-protocol.md` §1–§3): a [`CardImage`] turned into one page per
+//! printed side, each `05×64 01 header 1C planes 03`, planes in the native format.
+//!
+//! Per side, the planes follow from what the side has:
+//!
+//! | side has | `IMF` | planes |
+//! |---|---|---|
+//! | colour and resin black | `BGRK` | Y, M, C (6 bit), K (1 bit) |
+//! | colour only | `BGR` | Y, M, C |
+//! | resin black only, or nothing | `K` | K (blank when nothing) |
+//!
+//! Black text and codes of the card ([`CardSide::black`]) go to the resin K plane; the colour
+//! panel goes to Y/M/C by [`ink`]; the overlay becomes `OVR`/`NCT` by [`overcoat`].
+
+pub mod geometry;
+pub mod header;
+pub mod ink;
+pub mod overcoat;
+pub mod planes;
+
+use crate::commands::{Answer, Command, JOB_TIMEOUT};
+use crate::frame::{ETX, FS, GUARD, JOB_GUARDS, SOH};
+use cardline_device::{CardImage, CardSide, MonoPanel, PrinterError};
+use header::{BackFormat, ImageFormat, PageHeader};
+use overcoat::Overcoat;
+use planes::{Plane, encode_black, encode_color};
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// What a job says about itself beyond the image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobSettings {
+    /// `VER…`: the driver version (defaults to this crate's version).
+    pub driver_version: String,
+    /// `TDT…`: Unix seconds (defaults to now).
+    pub timestamp: u32,
+    /// The printer prints both sides; a back side is refused otherwise.
+    pub duplex: bool,
+}
+
+impl JobSettings {
+    /// This crate's version, the current time, and the given duplex capability.
+    pub fn now(duplex: bool) -> Self {
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as u32)
+            .unwrap_or(0);
+        Self {
+            driver_version: env!("CARGO_PKG_VERSION").to_string(),
+            timestamp,
+            duplex,
+        }
+    }
+}
+
+/// The image format of a side.
+fn format_of(side: &CardSide) -> ImageFormat {
+    match (&side.color, &side.black) {
+        (Some(_), Some(_)) => ImageFormat::Bgrk,
+        (Some(_), None) => ImageFormat::Bgr,
+        (None, _) => ImageFormat::K,
+    }
+}
+
+/// The planes of a side, in sending order, with their letters.
+fn side_planes(side: &CardSide) -> Vec<(Plane, Vec<u8>)> {
+    let mut out = Vec::with_capacity(4);
+    if let Some(color) = &side.color {
+        let [y, m, c] = encode_color(color);
+        out.extend([(Plane::Yellow, y), (Plane::Magenta, m), (Plane::Cyan, c)]);
+    }
+    let black = match &side.black {
+        Some(k) => encode_black(k),
+        None if side.color.is_none() => encode_black(&MonoPanel::blank()),
+        None => return out,
+    };
+    out.push((Plane::Black, black));
+    out
+}
+
+/// A print job ready to send: one or two pages. As a [`Command`], its reply is `PRT,OK` once the
+/// card is printed (§4, \[CL\]); the card stays inside until `EJT` or `RJT`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PrintJob {
+    bytes: Vec<u8>,
+    pages: u8,
+}
+
+impl std::fmt::Debug for PrintJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PrintJob({} page(s), {} bytes)",
+            self.pages,
+            self.bytes.len()
+        )
+    }
+}
+
+impl PrintJob {
+    /// Builds the job for `image`: the front page, then the back page (`PAG2`) when the image
+    /// has a back. A back on a printer that is not duplex is [`PrinterError::Unsupported`], as is
+    /// an overlay mask that is not one rectangular hole.
+    pub fn build(image: &CardImage, settings: &JobSettings) -> Result<PrintJob, PrinterError> {
+        if image.back.is_some() && !settings.duplex {
+            return Err(PrinterError::Unsupported {
+                what: "print the back side (not a duplex printer)".into(),
+            });
+        }
+        let duplex = image.back.is_some();
+        let back_format = match &image.back {
+            Some(back) => Some(BackFormat {
+                format: format_of(back),
+                overcoat: Overcoat::for_overlay(&back.overlay)?.is_on(),
+                blank: back.color.is_none() && back.black.is_none(),
+            }),
+            None => None,
+        };
+        let mut bytes = Vec::new();
+        write_page(&mut bytes, &image.front, settings, duplex, back_format, 1)?;
+        if let Some(back) = &image.back {
+            write_page(&mut bytes, back, settings, duplex, None, 2)?;
+        }
+        Ok(PrintJob {
+            bytes,
+            pages: if duplex { 2 } else { 1 },
+        })
+    }
+
+    /// The bytes sent to the printer.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Pages in the job (1 or 2).
+    pub fn pages(&self) -> u8 {
+        self.pages
+    }
+}
+
+/// Appends one page: guards, `01`, header, `1C`, planes with terminators, `03`.
+fn write_page(
+    out: &mut Vec<u8>,
+    side: &CardSide,
+    settings: &JobSettings,
+    duplex: bool,
+    back: Option<BackFormat>,
+    page: u8,
+) -> Result<(), PrinterError> {
+    let overcoat = Overcoat::for_overlay(&side.overlay)?;
+    let planes = side_planes(side);
+    let header = PageHeader {
+        driver_version: settings.driver_version.clone(),
+        timestamp: settings.timestamp,
+        duplex,
+        back,
+        page,
+        format: format_of(side),
+        overcoat,
+        plane_sizes: planes.iter().map(|(p, data)| (*p, data.len())).collect(),
+    };
+    out.extend_from_slice(&[GUARD; JOB_GUARDS]);
+    out.push(SOH);
+    out.extend_from_slice(header.text().as_bytes());
+    out.push(FS);
+    for (plane, data) in &planes {
+        out.extend_from_slice(data);
+        out.extend_from_slice(&plane.terminator());
+    }
+    out.push(ETX);
+    Ok(())
+}
+
+impl Command for PrintJob {
+    type Output = ();
+    fn text(&self) -> String {
+        let pages = if self.pages == 1 { "1 page" } else { "2 pages" };
+        format!("print job ({pages}, {} bytes)", self.bytes.len())
+    }
+    fn frame(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.bytes)
+    }
+    fn parse(&self, a: Answer<'_>) -> Option<()> {
+        matches!(a, Answer::Value("PRT,OK")).then_some(())
+    }
+    fn timeout(&self) -> Duration {
+        JOB_TIMEOUT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cardline_device::{ColorPanel, Overlay};
+
+    fn settings(duplex: bool) -> JobSettings {
+        JobSettings {
+            driver_version: "9.9.9".into(),
+            timestamp: 0x6B0BEE42,
+            duplex,
+        }
+    }
+
+    #[test]
+    fn a_blank_side_is_one_blank_k_plane() {
+        let job = PrintJob::build(&CardImage::default(), &settings(false)).unwrap();
+        let b = job.bytes();
+        assert_eq!(&b[..64], &[0x05; 64]);
+        assert_eq!(b[64], 0x01);
+        let fs = b.iter().position(|&x| x == 0x1C).unwrap();
+        let header = std::str::from_utf8(&b[65..fs]).unwrap();
+        assert!(
+            header.contains(",IMFK,") && header.ends_with(",SZK85344"),
+            "{header}"
+        );
+        assert!(header.contains(",OVRON,"), "{header}");
+        assert_eq!(b.len(), fs + 1 + 85_344 + 3 + 1);
+        assert!(b[fs + 1..fs + 1 + 85_344].iter().all(|&x| x == 0));
+        assert_eq!(&b[b.len() - 4..], b"\x1cK:\x03");
+        assert_eq!(job.pages(), 1);
+        assert_eq!(job.text(), format!("print job (1 page, {} bytes)", b.len()));
+    }
+
+    #[test]
+    fn a_back_needs_a_duplex_printer() {
+        let card = CardImage {
+            front: CardSide::default(),
+            back: Some(CardSide {
+                color: Some(ColorPanel::filled([0, 0, 0])),
+                black: None,
+                overlay: Overlay::None,
+            }),
+        };
+        let e = PrintJob::build(&card, &settings(false)).unwrap_err();
+        assert!(matches!(e, PrinterError::Unsupported { .. }), "{e:?}");
+        let job = PrintJob::build(&card, &settings(true)).unwrap();
+        assert_eq!(job.pages(), 2);
+        let text = String::from_utf8_lossy(job.bytes());
+        assert!(text.contains(",DPXON,BACC,PAG1,"));
+        assert!(text.contains(",DPXON,PAG2,"));
+    }
+}

@@ -1,0 +1,151 @@
+//! The overcoat (overlay) of a side: on, off, or on with one rectangular hole (`NCT`).
+//!
+//! A masked [`Overlay`] (varnish where the mask has dots set) becomes `OVRON` plus one
+//! `NCT x1,y1,x2,y2` hole around the dots the mask leaves clear. The hole's coordinates follow
+//! Magicard's own driver, which writes user holes as *left, bottom, left + width, bottom +
+//! height* (\[DOC\]; its chip preset `NCT90,295,260,450` covers the ISO/IEC 7816-2 contacts only
+//! with *y* counted upwards from the bottom edge): *x* is the landscape column from the left
+//! edge, *y* counts rows upwards from the bottom of the 642-row frame of `HGT642` /
+//! `PCT0,0,1025,641`, ends exclusive. The alignment of that frame with the image lines is
+//! \[CL\] — not verified on a printer.
+
+use super::geometry::{PRINTED_ROWS, panel_to_landscape};
+use cardline_device::{MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH, PrinterError};
+
+/// Rows of the overcoat frame (`HGT642`).
+const FRAME_ROWS: usize = 642;
+
+/// A hole in the overcoat: `NCT x1,y1,x2,y2` (see the module doc for the coordinates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OvercoatHole {
+    /// Left edge (landscape column).
+    pub x1: usize,
+    /// Bottom edge (rows from the bottom of the frame).
+    pub y1: usize,
+    /// Right edge, exclusive.
+    pub x2: usize,
+    /// Top edge, exclusive.
+    pub y2: usize,
+}
+
+/// What the overcoat of one side does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overcoat {
+    /// `OVROFF`.
+    Off,
+    /// `OVRON`.
+    Full,
+    /// `OVRON` and `NCT…`.
+    WithHole(OvercoatHole),
+}
+
+impl Overcoat {
+    /// The overcoat for a side's overlay. A mask whose clear dots are not one filled rectangle
+    /// cannot be expressed with one `NCT` hole and is refused.
+    pub fn for_overlay(overlay: &Overlay) -> Result<Overcoat, PrinterError> {
+        match overlay {
+            Overlay::None => Ok(Overcoat::Off),
+            Overlay::Full => Ok(Overcoat::Full),
+            Overlay::Masked(mask) => Ok(match hole_of(mask)? {
+                Some(hole) => Overcoat::WithHole(hole),
+                None => Overcoat::Full,
+            }),
+        }
+    }
+
+    /// True unless the overcoat is off.
+    pub fn is_on(self) -> bool {
+        self != Overcoat::Off
+    }
+}
+
+/// The one rectangular hole of a mask (its clear dots within the printed rows), if any.
+fn hole_of(mask: &MonoPanel) -> Result<Option<OvercoatHole>, PrinterError> {
+    // Bounding box of the clear dots, in landscape coordinates.
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    let mut clear = 0usize;
+    for py in 0..PANEL_HEIGHT {
+        for px in 0..PANEL_WIDTH {
+            let (x, y) = panel_to_landscape(px, py);
+            if y >= PRINTED_ROWS || mask.get(px, py) {
+                continue;
+            }
+            clear += 1;
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
+        }
+    }
+    if clear == 0 {
+        return Ok(None);
+    }
+    if clear != (x1 - x0) * (y1 - y0) {
+        return Err(PrinterError::Unsupported {
+            what: format!(
+                "leave an overlay mask with {clear} clear dots that are not one rectangle \
+                 (landscape x {x0}‥{x1}, y {y0}‥{y1}): a Magicard overcoat hole (NCT) is a \
+                 rectangle; use one rectangular hole per side"
+            ),
+        });
+    }
+    Ok(Some(OvercoatHole {
+        x1: x0,
+        y1: FRAME_ROWS - y1,
+        x2: x1,
+        y2: FRAME_ROWS - y0,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::geometry::CARD_HEIGHT;
+
+    /// A full mask with a clear landscape rectangle [x0, x1) × [y0, y1).
+    fn mask_with_hole(x0: usize, y0: usize, x1: usize, y1: usize) -> MonoPanel {
+        let mut m = MonoPanel::full();
+        for y in y0..y1 {
+            for x in x0..x1 {
+                m.set(CARD_HEIGHT - 1 - y, x, false);
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn chip_hole_is_counted_from_the_bottom() {
+        // cardline's default chip area: landscape x 94‥260, y 200‥366.
+        let o = Overcoat::for_overlay(&Overlay::Masked(mask_with_hole(94, 200, 260, 366)));
+        assert_eq!(
+            o.unwrap(),
+            Overcoat::WithHole(OvercoatHole {
+                x1: 94,
+                y1: 276,
+                x2: 260,
+                y2: 442
+            })
+        );
+    }
+
+    #[test]
+    fn full_masks_and_overlays_have_no_hole_and_none_is_off() {
+        let full = Overlay::Masked(MonoPanel::full());
+        assert_eq!(Overcoat::for_overlay(&full).unwrap(), Overcoat::Full);
+        assert_eq!(
+            Overcoat::for_overlay(&Overlay::Full).unwrap(),
+            Overcoat::Full
+        );
+        assert_eq!(
+            Overcoat::for_overlay(&Overlay::None).unwrap(),
+            Overcoat::Off
+        );
+        assert!(!Overcoat::Off.is_on());
+    }
+
+    #[test]
+    fn two_holes_are_refused_with_a_clear_reason() {
+        let mut m = mask_with_hole(10, 10, 20, 20);
+        m.set(CARD_HEIGHT - 1 - 100, 500, false);
+        let e = Overcoat::for_overlay(&Overlay::Masked(m)).unwrap_err();
+        assert!(matches!(e, PrinterError::Unsupported { .. }));
+        assert!(e.to_string().contains("101 clear dots"), "{e}");
+    }
+}

@@ -1,0 +1,240 @@
+//! One station's loop: wait until it may work, take a card, produce it, count faults in a row
+//! (the breaker), until no card waits.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::card_run::{CardOutcome, CardRun};
+use super::pause::{Readiness, Resumed, pause_for_operator, wait_for_resume, wait_until_ready};
+use super::run::{LineState, Production};
+use super::{PauseUntil, ProductionEvent, Station, StationSummary};
+use crate::model::{OrderId, ProductionStep};
+use crate::store::StoreError;
+
+/// How often an idle station looks again while cards are in hand on other stations.
+const REQUEUE_POLL: Duration = Duration::from_millis(20);
+
+/// Runs one station until the order is drained, production is cancelled, or the station
+/// stops. A store failure ends this station only, recorded in its summary.
+pub(super) fn run_station(
+    p: &Production<'_>,
+    order_id: OrderId,
+    station: &mut Station,
+    line: &LineState,
+) -> StationSummary {
+    let mut summary = StationSummary {
+        name: station.name.clone(),
+        ..Default::default()
+    };
+    p.emit(ProductionEvent::StationStarted {
+        station: station.name.clone(),
+        printer: station.printer.describe(),
+    });
+    if let Err(e) = station_work(p, order_id, station, line, &mut summary) {
+        let reason = format!("store: {e} (an attempt in flight is settled by `cardline recover`)");
+        p.emit(ProductionEvent::StationStopped {
+            station: station.name.clone(),
+            reason: reason.clone(),
+        });
+        summary.error = Some(reason);
+    }
+    summary
+}
+
+/// Card faults in a row on one station, and at which step the last one happened.
+#[derive(Default)]
+struct Breaker {
+    in_a_row: u32,
+    steps: Vec<ProductionStep>,
+    last_reason: String,
+}
+
+impl Breaker {
+    fn card_fault(&mut self, step: ProductionStep, reason: &str) {
+        self.in_a_row += 1;
+        self.steps.push(step);
+        self.last_reason = reason.to_string();
+    }
+
+    fn reset(&mut self) {
+        *self = Breaker::default();
+    }
+
+    /// The operator message of a tripped breaker: the likely cause, from the step the cards
+    /// failed at.
+    fn message(&self) -> String {
+        let n = self.in_a_row;
+        let same = self.steps.windows(2).all(|w| w[0] == w[1]);
+        let step = self.steps.last().copied();
+        let advice = match step {
+            Some(ProductionStep::Encode) if same => {
+                "while encoding: check the reader pattern, the card stock and the card profile"
+            }
+            Some(ProductionStep::Feed) if same => {
+                "while feeding: check the card stock, the feeder and the contact station"
+            }
+            Some(ProductionStep::Print) if same => {
+                "while printing: check the ribbon, the card stock and the print head"
+            }
+            Some(ProductionStep::Eject) if same => {
+                "while ejecting: check the output hopper and the card path"
+            }
+            _ => "at different steps: check the printer, the reader and the card stock",
+        };
+        format!(
+            "{n} cards in a row rejected {advice} (last: {})",
+            self.last_reason
+        )
+    }
+}
+
+fn station_work(
+    p: &Production<'_>,
+    order_id: OrderId,
+    station: &mut Station,
+    line: &LineState,
+    summary: &mut StationSummary,
+) -> Result<(), StoreError> {
+    let mut breaker = Breaker::default();
+    let mut announced_pause: Option<String> = None;
+    loop {
+        if p.cancelled() || line.is_drained() {
+            break;
+        }
+        // A pause an operator must lift: this run's breaker or setup fault, or one recorded
+        // before the run started.
+        if let Some(pause) = p.journal.station_pause(&station.name)? {
+            if announced_pause.as_deref() != Some(pause.reason.as_str()) {
+                p.emit(ProductionEvent::StationPaused {
+                    station: station.name.clone(),
+                    reason: pause.reason.clone(),
+                    until: PauseUntil::OperatorResumes,
+                });
+            }
+            match wait_for_resume(p, station, || line.is_drained()) {
+                Resumed::Yes(waited) => {
+                    summary.paused_ms += waited.as_millis() as u64;
+                    announced_pause = None;
+                    breaker.reset();
+                    continue;
+                }
+                Resumed::GaveUp(waited) => {
+                    summary.paused_ms += waited.as_millis() as u64;
+                    summary.paused = Some(pause.reason);
+                    break;
+                }
+            }
+        }
+        match wait_until_ready(p, station, || line.is_drained(), None) {
+            Readiness::Ready(paused) => summary.paused_ms += paused.as_millis() as u64,
+            Readiness::GaveUp(paused) => {
+                summary.paused_ms += paused.as_millis() as u64;
+                break;
+            }
+            Readiness::Broken(reason) => {
+                p.emit(ProductionEvent::StationStopped {
+                    station: station.name.clone(),
+                    reason: reason.clone(),
+                });
+                summary.stopped = Some(reason);
+                break;
+            }
+        }
+        // Count the claim before asking the store, so no other station can see "no card in
+        // hand" between our claim and the count and leave a card we put back undone.
+        line.in_hand.fetch_add(1, Ordering::SeqCst);
+        let claimed = p
+            .journal
+            .begin_attempt(p.run, order_id, &station.name, &p.settings.actor);
+        let claimed = match claimed {
+            Ok(c) => c,
+            Err(StoreError::OrderState { .. } | StoreError::OrderNotFound(_)) => {
+                line.in_hand.fetch_sub(1, Ordering::SeqCst);
+                line.order_closed.store(true, Ordering::SeqCst);
+                break;
+            }
+            Err(e) => {
+                line.in_hand.fetch_sub(1, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        let Some((card, attempt)) = claimed else {
+            // No card waits now; but a card in hand elsewhere may still be put back (its
+            // station stopped), so the order is drained only when no station holds one.
+            if line.in_hand.fetch_sub(1, Ordering::SeqCst) == 1 {
+                line.drained.store(true, Ordering::SeqCst);
+                break;
+            }
+            std::thread::sleep(REQUEUE_POLL);
+            continue;
+        };
+        let mut run = CardRun::new(p, station, &card, attempt);
+        let outcome = run.produce();
+        let paused = run.paused;
+        line.in_hand.fetch_sub(1, Ordering::SeqCst);
+        summary.paused_ms += paused.as_millis() as u64;
+        match outcome? {
+            CardOutcome::Produced => {
+                summary.produced += 1;
+                breaker.reset();
+            }
+            CardOutcome::Failed { step, reason } => {
+                summary.failed += 1;
+                breaker.card_fault(step, &reason);
+                if breaker.in_a_row >= station.breaker_after {
+                    let message = breaker.message();
+                    pause_for_operator(p, station, &message);
+                    announced_pause = p
+                        .journal
+                        .station_pause(&station.name)?
+                        .map(|pause| pause.reason);
+                }
+            }
+            CardOutcome::PutBack => {}
+            CardOutcome::Paused(reason) => {
+                pause_for_operator(p, station, &reason);
+                announced_pause = p
+                    .journal
+                    .station_pause(&station.name)?
+                    .map(|pause| pause.reason);
+            }
+            CardOutcome::StationStopped(reason) => {
+                summary.stopped = Some(reason);
+                break;
+            }
+            CardOutcome::LeftInFlight(reason) => {
+                summary.stopped = Some(reason);
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_breaker_names_the_likely_cause_from_the_step() {
+        let mut b = Breaker::default();
+        for _ in 0..3 {
+            b.card_fault(
+                ProductionStep::Encode,
+                "encode: card refused GENERATE 9A: 6A84",
+            );
+        }
+        let m = b.message();
+        assert!(
+            m.starts_with("3 cards in a row rejected while encoding"),
+            "{m}"
+        );
+        assert!(m.contains("reader pattern") && m.contains("card profile") && m.contains("6A84"));
+        let mut mixed = Breaker::default();
+        mixed.card_fault(ProductionStep::Feed, "jam");
+        mixed.card_fault(ProductionStep::Print, "jam");
+        assert!(mixed.message().contains("at different steps"));
+        mixed.reset();
+        assert_eq!(mixed.in_a_row, 0);
+    }
+}

@@ -1,0 +1,187 @@
+//! [`StoreError`]: what can go wrong in any store backend, each variant saying what to do.
+
+use crate::model::*;
+
+/// Errors of the store. Each says what is wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No card with this number.
+    #[error("no card numbered `{0}` (list cards with `cardline cards list`)")]
+    CardNotFound(String),
+    /// No order with this id.
+    #[error("no order {0} (list orders with `cardline order list`)")]
+    OrderNotFound(OrderId),
+    /// No attempt with this id.
+    #[error("no production attempt {0}")]
+    AttemptNotFound(AttemptId),
+    /// A transition the lifecycle does not allow.
+    #[error(transparent)]
+    Transition(#[from] crate::lifecycle::TransitionError),
+    /// The order is not in a state that allows the operation.
+    #[error("order {id} is {state}: {what}")]
+    OrderState {
+        /// The order.
+        id: OrderId,
+        /// Its state name.
+        state: String,
+        /// What was refused and why.
+        what: String,
+    },
+    /// Another process took the card first, or a selected card is not available.
+    #[error("card `{number}` cannot be taken into an order: {why}")]
+    NotSelectable {
+        /// The card.
+        number: String,
+        /// Why (state, already in order N).
+        why: String,
+    },
+    /// Fewer requested cards match than the operator asked for.
+    #[error(
+        "only {found} requested card(s) match, {asked} asked for: order {found} (`--first {found}`), \
+         or allow fewer (`--allow-fewer`)"
+    )]
+    TooFewCards {
+        /// How many were asked for.
+        asked: u32,
+        /// How many match.
+        found: u64,
+    },
+    /// The selection matched no card.
+    #[error(
+        "no requested card to put in an order (request some with `cardline request --count N`)"
+    )]
+    NothingToOrder,
+    /// The database is newer than this program.
+    #[error(
+        "database schema version {found} is newer than this cardline ({supported}); upgrade cardline"
+    )]
+    SchemaTooNew {
+        /// Version in the file.
+        found: i64,
+        /// Highest version this build knows.
+        supported: i64,
+    },
+    /// A search query or page that is not acceptable (page size, cursor, date).
+    #[error("search: {0}")]
+    InvalidQuery(String),
+    /// A request's data is not acceptable (too long, control characters, a bad date).
+    #[error("request: {0}")]
+    InvalidRequest(String),
+    /// The numbering scheme cannot give the numbers asked for.
+    #[error(transparent)]
+    Numbering(#[from] crate::numbering::NumberingError),
+    /// The production attempt is already closed; it cannot be closed again.
+    #[error("production attempt {id} is already closed ({status})")]
+    AttemptClosed {
+        /// The attempt.
+        id: AttemptId,
+        /// Its status name.
+        status: String,
+    },
+    /// A value that must be an RFC 3339 time is not one.
+    #[error("{field} `{value}` is not an RFC 3339 time (e.g. 2026-12-01T12:00:00Z)")]
+    InvalidTime {
+        /// Which value.
+        field: String,
+        /// What was given.
+        value: String,
+    },
+    /// The event belongs to an order or production operation, not to `apply_event`.
+    #[error("card `{number}`: {event:?} happens through {through}, not on its own")]
+    NotADirectEvent {
+        /// The card.
+        number: String,
+        /// The event.
+        event: CardEvent,
+        /// The operation that performs it.
+        through: String,
+    },
+    /// The event needs a detail that was not given.
+    #[error("card `{number}`: {what} is required")]
+    MissingDetail {
+        /// The card.
+        number: String,
+        /// What is missing (e.g. "the person to assign to").
+        what: String,
+    },
+    /// The database stayed locked by another writer longer than the store waits. Transient:
+    /// the operation can be tried again.
+    #[error("the database is busy ({operation}): another process held it too long; try again")]
+    Busy {
+        /// What was being done.
+        operation: String,
+    },
+    /// Another writer changed what this operation relied on (a uniqueness or state race).
+    /// Nothing was written; read again and decide.
+    #[error("conflict while {operation}: {detail}")]
+    Conflict {
+        /// What was being done.
+        operation: String,
+        /// What collided.
+        detail: String,
+    },
+    /// The database file exists but is not a cardline database (empty, or another program's).
+    #[error(
+        "{path} is not a cardline database: {why}. cardline never recreates an existing file; \
+         restore it from a backup, or point --home at the right directory (`cardline init` \
+         creates a database only where none exists)"
+    )]
+    NotADatabase {
+        /// The file.
+        path: String,
+        /// What was found.
+        why: String,
+    },
+    /// No database where one was expected.
+    #[error("no database at {path}: create the home with `cardline init`")]
+    NoDatabase {
+        /// The file.
+        path: String,
+    },
+    /// A station is driven by another live production run.
+    #[error(
+        "station {station} is in use by run {run} on host {host}, pid {pid} (since {since}); \
+         stop that run first, or choose other stations with --station"
+    )]
+    StationInUse {
+        /// The station.
+        station: String,
+        /// The run holding it.
+        run: RunId,
+        /// Its host.
+        host: String,
+        /// Its process id.
+        pid: u32,
+        /// When it took the station.
+        since: String,
+    },
+    /// No production run with this id.
+    #[error("no production run {0}")]
+    RunNotFound(RunId),
+    /// The run ended (or was declared gone): it may not write any more.
+    #[error("production run {0} has ended; it may not take or journal cards any more")]
+    RunEnded(RunId),
+    /// The run does not hold the station it tries to produce on (fencing).
+    #[error("run {run} does not hold station {station}: another run took it over")]
+    NotStationOwner {
+        /// The run.
+        run: RunId,
+        /// The station.
+        station: String,
+    },
+    /// Any SQLite/PostgreSQL failure, with the operation that failed.
+    #[error("store error while {operation}: {detail}")]
+    Backend {
+        /// What was being done.
+        operation: String,
+        /// The database's message.
+        detail: String,
+    },
+}
+
+impl StoreError {
+    /// True when trying the same operation again later may succeed (the database was busy).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Busy { .. })
+    }
+}

@@ -1,0 +1,256 @@
+//! The store's interfaces, one per consumer. [`Store`] is all of them.
+
+use std::time::Duration;
+
+use super::*;
+use crate::ca::IssuedRecord;
+
+/// Cards: requests, lookups, the events of a produced card's life, sealed secrets.
+pub trait CardStore: Send + Sync {
+    /// Creates one card record in `requested` per row (who asked, for which desk, why),
+    /// numbered by the numbering scheme, all in one transaction: all or none. Rows are checked
+    /// ([`RequestData::normalised`](crate::requests::RequestData::normalised)) first.
+    fn request_cards_with(
+        &self,
+        rows: &[crate::requests::RequestData],
+        numbering: &crate::numbering::Numbering,
+        actor: &Actor,
+    ) -> Result<Vec<Card>, StoreError>;
+    /// Creates `count` card records in `requested` that say nothing more.
+    fn request_cards(
+        &self,
+        count: u32,
+        numbering: &crate::numbering::Numbering,
+        actor: &Actor,
+    ) -> Result<Vec<Card>, StoreError> {
+        let rows = vec![crate::requests::RequestData::default(); count as usize];
+        self.request_cards_with(&rows, numbering, actor)
+    }
+    /// One card by number.
+    fn card(&self, number: &str) -> Result<Card, StoreError>;
+    /// Cards matching a filter, oldest first.
+    fn list_cards(&self, filter: &CardFilter) -> Result<Vec<Card>, StoreError>;
+    /// One page of the cards matching `query`, with the total count and the next page's
+    /// cursor ([`crate::search`]).
+    fn search_cards(
+        &self,
+        query: &crate::search::CardQuery,
+        page: &crate::search::Page,
+    ) -> Result<crate::search::CardPage, StoreError>;
+    /// Counts of cards per state (states with no card omitted), overall or of one order's
+    /// cards.
+    fn count_by_state(
+        &self,
+        order_id: Option<OrderId>,
+    ) -> Result<Vec<(CardState, u64)>, StoreError>;
+    /// Applies a lifecycle event to a card (assign, withdraw, lock ...) with its audit entry.
+    /// `assigned_to` and `valid_until` are set for `Assign`.
+    fn apply_event(
+        &self,
+        number: &str,
+        event: CardEvent,
+        detail: &EventDetail,
+        actor: &Actor,
+    ) -> Result<Card, StoreError>;
+    /// Moves every `assigned` card whose validity ended before `now` (RFC 3339) to `expired`.
+    fn expire_due(&self, now: &str, actor: &Actor) -> Result<Vec<Card>, StoreError>;
+    /// All attempts of a card, oldest first, with their steps.
+    fn attempts_of_card(&self, number: &str) -> Result<Vec<Attempt>, StoreError>;
+    /// The sealed initial PIN/PUK of a card, if it was encoded.
+    fn card_secrets(&self, number: &str) -> Result<Option<SealedSecrets>, StoreError>;
+}
+
+/// Batch orders. The rules of cancel, complete and repeat are [`crate::order_rules`].
+pub trait OrderStore: Send + Sync {
+    /// Creates an order claiming the selected `requested` cards atomically (→ `in_production`).
+    fn create_order(&self, selection: &OrderSelection, actor: &Actor) -> Result<Order, StoreError> {
+        self.create_order_with(selection, None, actor)
+    }
+    /// Creates an order like [`create_order`](Self::create_order), produced with the option
+    /// profile `profile` (recorded on the order; the default profile when `None`).
+    fn create_order_with(
+        &self,
+        selection: &OrderSelection,
+        profile: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Order, StoreError>;
+    /// The cards an order created with `selection` would take now, in order; nothing changes
+    /// (a dry run).
+    fn preview_order(&self, selection: &OrderSelection) -> Result<Vec<Card>, StoreError>;
+    /// One order with its cards.
+    fn order(&self, id: OrderId) -> Result<Order, StoreError>;
+    /// All orders, newest first, without their cards (`cards` empty).
+    fn list_orders(&self) -> Result<Vec<Order>, StoreError>;
+    /// Cancels an open order ([`crate::order_rules::cancel`]).
+    fn cancel_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError>;
+    /// Completes an open order ([`crate::order_rules::complete`]).
+    fn complete_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError>;
+    /// Selects the order's failed and misprinted cards for a new run
+    /// ([`crate::order_rules::repeat`]).
+    fn repeat_order(
+        &self,
+        id: OrderId,
+        misprinted: &[String],
+        actor: &Actor,
+    ) -> Result<Vec<Card>, StoreError>;
+}
+
+/// What the production orchestrator and crash recovery use: runs with leases, station claims
+/// and pauses, attempts and their journal.
+pub trait ProductionJournal: Send + Sync {
+    /// Registers a run (this process) with a lease of `lease` from now (the store's clock).
+    fn start_run(&self, start: &ownership::RunStart, actor: &Actor) -> Result<Run, StoreError>;
+    /// Renews a live run's lease (the heartbeat). Refused when the run has ended.
+    fn renew_lease(&self, run: RunId, lease: Duration) -> Result<(), StoreError>;
+    /// Ends a run: it releases its station claims and may not write any more.
+    fn end_run(&self, run: RunId) -> Result<(), StoreError>;
+    /// One run, with whether its lease has run out by the store's clock.
+    fn run(&self, id: RunId) -> Result<Run, StoreError>;
+    /// Claims `station` for `run`. When another run holds it: `Ok(Err(owner))`, unless
+    /// `take_over_from` names that run (then the claim moves to `run`; use it only when the
+    /// owner is provably gone, see [`ownership::claim_station`]).
+    fn claim_station(
+        &self,
+        run: RunId,
+        station: &str,
+        take_over_from: Option<RunId>,
+        actor: &Actor,
+    ) -> Result<Result<(), Run>, StoreError>;
+    /// Releases a station claim held by `run` (nothing when it does not hold it).
+    fn release_station(&self, run: RunId, station: &str) -> Result<(), StoreError>;
+    /// The run holding `station`, if any.
+    fn station_owner(&self, station: &str) -> Result<Option<Run>, StoreError>;
+    /// Pauses `station` until an operator resumes it (audited).
+    fn pause_station(
+        &self,
+        station: &str,
+        reason: &str,
+        run: Option<RunId>,
+        actor: &Actor,
+    ) -> Result<(), StoreError>;
+    /// The pause of a station, if it is paused.
+    fn station_pause(&self, station: &str) -> Result<Option<StationPause>, StoreError>;
+    /// Every paused station.
+    fn station_pauses(&self) -> Result<Vec<StationPause>, StoreError>;
+    /// Resumes a paused station (audited); `false` when it was not paused.
+    fn resume_station(&self, station: &str, actor: &Actor) -> Result<bool, StoreError>;
+
+    /// Atomically takes the next card of the order that is `in_production` and has no
+    /// attempt in flight, and opens an attempt for it on `station` owned by `run`. `None` when
+    /// no card waits. Refused unless `run` is live and holds `station` (fencing).
+    fn begin_attempt(
+        &self,
+        run: RunId,
+        order_id: OrderId,
+        station: &str,
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError>;
+    /// Like [`begin_attempt`](Self::begin_attempt) but for one given card of the order (an
+    /// encode-only station personalises the card the operator names). `None` when that card is
+    /// not waiting.
+    fn begin_attempt_for(
+        &self,
+        run: RunId,
+        order_id: OrderId,
+        card_number: &str,
+        station: &str,
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError>;
+    /// Commits `records` of one attempt in one transaction, in order. Production commits a
+    /// step's outcome together with the next step's intent (nothing physical happens between
+    /// them): one synced commit instead of two.
+    fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError>;
+    /// Commits the intent of a physical step (before doing it).
+    fn step_started(&self, attempt: AttemptId, step: ProductionStep) -> Result<(), StoreError> {
+        self.journal(attempt, &[JournalRecord::StepStarted(step)])
+    }
+    /// Commits the outcome of a physical step (`None` = ok, `Some(reason)` = failed).
+    fn step_finished(
+        &self,
+        attempt: AttemptId,
+        step: ProductionStep,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.journal(attempt, &[JournalRecord::StepFinished(step, error)])
+    }
+    /// Records the chip serial as soon as it is known (so recovery can find the chip).
+    fn set_attempt_chip(&self, attempt: AttemptId, chip_id: &str) -> Result<(), StoreError> {
+        self.journal(attempt, &[JournalRecord::Chip(chip_id)])
+    }
+    /// Closes the attempt as succeeded and moves the card to `unassigned`, in one transaction.
+    fn attempt_succeeded(
+        &self,
+        attempt: AttemptId,
+        success: &AttemptSuccess,
+        actor: &Actor,
+    ) -> Result<Card, StoreError>;
+    /// Closes the attempt as failed and moves the card to `failed` with the reason.
+    fn attempt_failed(
+        &self,
+        attempt: AttemptId,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Card, StoreError>;
+    /// Closes an in-flight attempt as void (the physical card does not count: rejected, lost)
+    /// and leaves the card `in_production` so it is produced again (audited `attempt.void`).
+    fn attempt_voided(
+        &self,
+        attempt: AttemptId,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Card, StoreError>;
+    /// Voids an attempt whose physical card cannot be found (its station was renamed or
+    /// removed after a crash): audited as `attempt.lost`; the card waits for a new blank.
+    fn attempt_lost(
+        &self,
+        attempt: AttemptId,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Card, StoreError>;
+    /// Attempts still in flight (their run is producing, or died), oldest first.
+    fn in_flight_attempts(&self) -> Result<Vec<Attempt>, StoreError>;
+    /// Cards of an open order waiting for production: `in_production` with no attempt in
+    /// flight.
+    fn waiting_cards(&self, order_id: OrderId) -> Result<u64, StoreError>;
+    /// The state of an order (to stop producing a closed one).
+    fn order_state(&self, id: OrderId) -> Result<OrderState, StoreError>;
+}
+
+/// The audit log.
+pub trait AuditLog: Send + Sync {
+    /// Appends a free-form audit entry (e.g. `secrets.reveal`, `ca.init`).
+    fn audit_note(
+        &self,
+        action: &str,
+        card_number: Option<&str>,
+        order_id: Option<OrderId>,
+        reason: Option<&str>,
+        actor: &Actor,
+    ) -> Result<(), StoreError>;
+    /// Reads the audit log.
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// The CA's issued-certificates index: a key is certified once, across every process and
+/// host sharing the store.
+pub trait CertificateIndex: Send + Sync {
+    /// The record of the certificate issued for this key (SHA-256 of its SPKI), if any.
+    fn issued_for_key(&self, spki_sha256: &str) -> Result<Option<IssuedRecord>, StoreError>;
+    /// Records a newly issued certificate. When a record for the same key exists already (a
+    /// race with another process), nothing is written and that record is returned.
+    fn record_issued(&self, record: &IssuedRecord) -> Result<Option<IssuedRecord>, StoreError>;
+    /// Every issued certificate, oldest first.
+    fn issued_certificates(&self) -> Result<Vec<IssuedRecord>, StoreError>;
+    /// How many certificates were issued.
+    fn issued_count(&self) -> Result<u64, StoreError>;
+}
+
+/// The whole store: every interface, one backend.
+pub trait Store: CardStore + OrderStore + ProductionJournal + AuditLog + CertificateIndex {
+    /// This store as the production journal (for the orchestrator).
+    fn as_journal(&self) -> &dyn ProductionJournal;
+    /// This store as the CA's index.
+    fn as_certificate_index(&self) -> &dyn CertificateIndex;
+    /// A short description: backend and location (`sqlite:/home/.cardline/cardline.db`).
+    fn describe(&self) -> String;
+}

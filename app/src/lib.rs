@@ -10,7 +10,8 @@
 //! - [`sim`]: `sim://NAME?…` simulated stations, parameters parsed strictly.
 //! - [`stations`]: the stations file checked by the registries ([`load_stations`]).
 //! - [`line`](mod@line): [`open_station`] and [`open_line`] turn declarations into production stations;
-//!   a station that cannot be opened is reported, not fatal.
+//!   a station that cannot be opened is reported, not fatal; [`StationsFileReopener`]
+//!   re-opens a resumed station as the file declares it now.
 //! - [`kit`]: [`ProductionKit`], settings, CA, sealer and face loaded from a home.
 //!
 //! ```
@@ -37,8 +38,8 @@ pub mod stations;
 pub use discover::discover;
 pub use kit::{KitError, ProductionKit};
 pub use line::{
-    LineError, LineOptions, MissingStation, OpenError, OpenedLine, OpenedStation, error_chain,
-    open_line, open_station,
+    LineError, LineOptions, MissingStation, OpenError, OpenedLine, OpenedStation,
+    StationsFileReopener, error_chain, open_line, open_station,
 };
 pub use registry::{OpenedPrinter, PrinterOpenError, PrinterOptions, open_printer};
 pub use sim::{SimDevice, SimParams};

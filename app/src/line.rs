@@ -10,6 +10,10 @@ use cardline_device::{CardReader, TransportError};
 use cardline_issuance::production::Station;
 use cardline_issuance::stations::{StationSpec, StationsFile};
 
+mod reopen;
+
+pub use reopen::StationsFileReopener;
+
 use crate::encoders::{NoReader, ReaderChoice, encoder_family, open_pcsc_reader};
 use crate::registry::{PrinterOpenError, PrinterOptions, open_printer};
 use crate::sim::SimDevice;

@@ -145,3 +145,38 @@ fn the_declaration_s_colour_compression_and_the_line_s_poll_reach_the_printer_op
     spec.compress_color = false;
     assert!(!printer_options(&spec, &options).compress_color);
 }
+
+#[test]
+fn a_resumed_station_is_reopened_as_the_file_declares_it_now() {
+    use cardline_issuance::production::StationReopener;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stations.toml");
+    let declare = |breaker: u32| {
+        let text = format!(
+            "[[station]]\nname = \"a\"\nprinter = \"sim://a\"\nreader = \"sim\"\nbreaker = {breaker}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+    };
+    declare(3);
+    let reopener = StationsFileReopener::new(&path, LineOptions::default());
+    assert_eq!(reopener.reopen("a").unwrap().breaker_after, 3);
+    declare(9);
+    let mut again = reopener.reopen("a").unwrap();
+    assert_eq!(again.breaker_after, 9, "the fixed declaration is used");
+    assert!(
+        again.printer.status().unwrap().is_ready(),
+        "its device is kept alive"
+    );
+    let e = reopener.reopen("b").err().unwrap();
+    assert!(e.contains("no longer declared"), "{e}");
+    std::fs::write(
+        &path,
+        "[[station]]\nname = \"a\"\nprinter = \"zebra://x\"\n",
+    )
+    .unwrap();
+    let e = reopener.reopen("a").err().unwrap();
+    assert!(
+        e.contains("stations.toml:3") && e.contains("unknown printer scheme"),
+        "{e}"
+    );
+}

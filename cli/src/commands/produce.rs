@@ -5,7 +5,10 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use cardline_app::{LineOptions, OpenedLine, ProductionKit, error_chain, load_stations, open_line};
+use cardline_app::{
+    LineOptions, OpenedLine, ProductionKit, StationsFileReopener, error_chain, load_stations,
+    open_line,
+};
 use cardline_issuance::model::OrderId;
 use cardline_issuance::production::{
     Production, ProductionEvent, ProductionSummary, RunGuard, Station, produce_order, recover,
@@ -107,6 +110,8 @@ pub(crate) fn run_production(
     let cancel = cancel_flag();
     cancel.store(false, Ordering::SeqCst);
     let issuer = kit.issuer();
+    // A station resumed after a pause is opened again as the stations file declares it then.
+    let reopener = StationsFileReopener::new(ctx.home.stations_file(), home_line_options(ctx, &[]));
     let p = Production {
         journal: store.as_journal(),
         run: run.id(),
@@ -116,7 +121,7 @@ pub(crate) fn run_production(
         face: &kit.face,
         cancel,
         events: &sink,
-        reopen: None,
+        reopen: Some(&reopener),
     };
     let summary = produce_order(&p, order_id, stations)?;
     progress.into_inner().expect("progress lock").finish();
@@ -186,12 +191,7 @@ pub(crate) fn open_home_line(
             path.display()
         );
     }
-    let options = LineOptions {
-        png_root: Some(ctx.home.path("printed")),
-        only: only.to_vec(),
-        ..LineOptions::default()
-    };
-    let line = open_line(&file, &options)?;
+    let line = open_line(&file, &home_line_options(ctx, only))?;
     for m in &line.missing {
         let error = error_chain(&m.error);
         if json_lines {
@@ -211,6 +211,15 @@ pub(crate) fn open_home_line(
         );
     }
     Ok(line)
+}
+
+/// How the home's stations are opened: simulated printers' PNGs under `<home>/printed/`.
+fn home_line_options(ctx: &Context, only: &[String]) -> LineOptions {
+    LineOptions {
+        png_root: Some(ctx.home.path("printed")),
+        only: only.to_vec(),
+        ..LineOptions::default()
+    }
 }
 
 /// Loads the production kit of the home; `CARDLINE_RETRY_DELAY_MS` and

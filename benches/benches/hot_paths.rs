@@ -246,8 +246,8 @@ fn piv_personalisation(c: &mut Criterion) {
     let profiles = Options::default().certificate_specs();
     let not_after =
         cardline_hil::line::OffsetDateTime::now_utc() + cardline_hil::line::TimeDuration::days(30);
-    let issuer = ProfileIssuer::new(&line.ca, &profiles, not_after);
-    let enc = line.settings.encoding.clone().expect("encoding on");
+    let issuer = ProfileIssuer::new(line.ca(), &profiles, not_after);
+    let enc = line.kit.settings.encoding.clone().expect("encoding on");
     let plan_for = |n: u64| EncodingPlan {
         card_number: format!("TMP{n:09}"),
         transport_pin: enc.transport_pin.clone(),

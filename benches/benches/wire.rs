@@ -90,7 +90,7 @@ impl Drop for WireRig {
 
 /// The personalisation plan of card `n` (the production defaults: one P-256 key in 9a).
 fn plan(line: &TestLine, n: u64) -> EncodingPlan {
-    let enc = line.settings.encoding.clone().expect("encoding on");
+    let enc = line.kit.settings.encoding.clone().expect("encoding on");
     EncodingPlan {
         card_number: format!("TMP{n:09}"),
         transport_pin: enc.transport_pin.clone(),
@@ -420,7 +420,7 @@ fn main() {
     let profiles = Options::default().certificate_specs();
     let not_after =
         cardline_hil::line::OffsetDateTime::now_utc() + cardline_hil::line::TimeDuration::days(30);
-    let issuer = ProfileIssuer::new(&line.ca, &profiles, not_after);
+    let issuer = ProfileIssuer::new(line.ca(), &profiles, not_after);
     let plan = plan(&line, 1);
     assert_eq!(
         plan.keys
@@ -431,7 +431,7 @@ fn main() {
         "the default plan is one P-256 key in 9a"
     );
 
-    let ca_subject = subject_of(line.ca.ca_certificate_der());
+    let ca_subject = subject_of(line.ca().ca_certificate_der());
     let rows = [
         cardline_run(&rig, &issuer, &plan, &ca_subject),
         yubico_run(&rig, &issuer, &plan, &ca_subject, Grouping::Fewest),

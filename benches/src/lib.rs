@@ -1,28 +1,45 @@
 //! Shared setup of cardline's benchmarks: a whole production line in a temporary home on
 //! zero-latency simulated stations through the real drivers (Evolis over in-process links,
 //! PIV with one P-256 key and certificate, CHUID, CCC, read-back, SQLite journal, card face).
+//!
+//! The stations are `sim://` declarations opened by `cardline-app` as `cardline order produce`
+//! opens them (registry, reconnecting printer, counted link), with `time_scale`, `keygen_ms`,
+//! `keep` and `poll_ms` parameters instead of a wiring of their own.
 
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use cardline_app::registry::OWN_READER;
+use cardline_app::{LineOptions, OpenedLine, SimParams, error_chain, open_line};
 use cardline_hil::TestLine;
-use cardline_hil::rig::sim_station_seeded;
 use cardline_issuance::production::{ProductionSummary, Station};
+use cardline_issuance::stations::{StationSpec, StationsFile};
+
+/// Opens a line of simulated stations declared by `params`; panics when one cannot be opened.
+pub fn open_sim_line(params: impl IntoIterator<Item = SimParams>) -> OpenedLine {
+    let stations = params
+        .into_iter()
+        .map(|p| StationSpec::new(p.name.clone(), p.to_uri(), Some(OWN_READER)))
+        .collect();
+    let line = open_line(&StationsFile { stations }, &LineOptions::default())
+        .expect("no --station filter");
+    if let Some(m) = line.missing.first() {
+        panic!("simulated station {}: {}", m.name, error_chain(&m.error));
+    }
+    line
+}
 
 /// `n` zero-latency simulated stations; `boot` keeps chip serials unique across calls.
 pub fn sim_line(n: usize, boot: u64) -> Vec<Station> {
-    (0..n)
-        .map(|i| {
-            sim_station_seeded(
-                &format!("bench-{}", i + 1),
-                vec![],
-                vec![],
-                boot * 1_000_000 + i as u64 * 100_000,
-                0,
-            )
-            .station
-        })
-        .collect()
+    open_sim_line((0..n).map(|i| SimParams {
+        seed: Some(boot * 1_000_000 + i as u64 * 100_000),
+        feeder: 1_000_000,
+        ribbon: 1_000_000,
+        keep: Some(0),
+        poll_ms: Some(2),
+        ..SimParams::new(format!("bench-{}", i + 1))
+    }))
+    .stations
 }
 
 /// Requests `cards`, orders them and produces the order on `stations` new simulated stations.
@@ -69,39 +86,14 @@ pub fn timed_sim_line(
     time_scale: f64,
     keygen: Duration,
 ) -> (Vec<Station>, Vec<cardline_sim::printer::SimPrinterHandle>) {
-    use cardline_evolis::{EvolisConfig, EvolisPrinter};
-    use cardline_sim::card::{SimCard, SimCardConfig};
-    use cardline_sim::clock::TimeModel;
-    use cardline_sim::printer::{RibbonLoad, SimPrinter, SimPrinterConfig, SimPrinterHandle};
-    use cardline_sim::station::SimStation;
-    (0..n)
-        .map(|i| {
-            let handle = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
-                serial: format!("BUSY-{i}"),
-                feeder_cards: 100_000,
-                ribbon: Some(RibbonLoad::fresh("ymcko", 100_000)),
-                time: TimeModel::scaled(time_scale),
-                keep_printed: 0,
-                ..SimPrinterConfig::default()
-            }));
-            let seed = boot * 1_000_000 + i as u64 * 10_000;
-            let reader = SimStation::new(handle.clone(), move |c: u32| {
-                let mut card = SimCard::new(SimCardConfig::from_seed(seed + u64::from(c)));
-                card.faults_mut().slow_key_generation = Some(keygen);
-                card
-            })
-            .keeping_chips(1);
-            let config = EvolisConfig {
-                poll_interval: Duration::from_millis(5),
-                ..EvolisConfig::default()
-            };
-            let station = Station::new(
-                format!("busy-{}", i + 1),
-                Box::new(EvolisPrinter::connect(handle.link(), config).expect("driver connects")),
-                Box::new(reader),
-                Some(Box::new(cardline_piv::PivEncoder::new())),
-            );
-            (station, handle)
-        })
-        .unzip()
+    let line = open_sim_line((0..n).map(|i| SimParams {
+        seed: Some(boot * 1_000_000 + i as u64 * 10_000),
+        time_scale,
+        keep: Some(0),
+        keygen_ms: Some(keygen.as_millis() as u64),
+        poll_ms: Some(5),
+        ..SimParams::new(format!("busy-{}", i + 1))
+    }));
+    let printers = line.sims.into_iter().map(|d| d.printer).collect();
+    (line.stations, printers)
 }

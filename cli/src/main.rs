@@ -1,8 +1,9 @@
 //! `cardline`: batch issuance of temporary smart ID cards, from the operator's terminal.
 //!
-//! The binary is the composition root: it parses the command line ([`Cli`]), builds a
-//! [`context::Context`] (home directory, operator, output mode) and dispatches to one module per
-//! command group in [`commands`].
+//! The binary is argument parsing and output only: the composition root (printer and encoder
+//! registries, station opener, production kit) is the `cardline-app` library. It parses the
+//! command line ([`Cli`]), builds a [`context::Context`] (home directory, operator, output
+//! mode) and dispatches to one module per command group in [`commands`].
 //!
 //! Exit codes: 0 ok, 1 operational error (`error: ...` with its causes on stderr), 2 usage error.
 
@@ -11,7 +12,6 @@ mod commands;
 mod context;
 #[allow(dead_code)] // helpers offered to every command module; not all are used by each
 mod output;
-mod stations_registry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

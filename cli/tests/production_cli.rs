@@ -189,3 +189,84 @@ fn produce_on_named_stations_only_over_a_pseudo_terminal() {
     assert_eq!(produced.len(), 2);
     assert!(produced.iter().all(|e| e["station"] == "sim-2"));
 }
+
+#[test]
+fn print_only_production_needs_no_station_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    ok(home, &["init"]);
+    std::fs::write(
+        home.join("options.toml"),
+        "encode = false\ncertificates = []\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.join("stations.toml"),
+        "[[station]]\nname = \"p\"\nprinter = \"sim://p\"\nencode = false\n",
+    )
+    .unwrap();
+    let list: Value = serde_json::from_str(&ok(home, &["--json", "stations", "list"])).unwrap();
+    assert_eq!(list[0]["reader"], Value::Null, "{list}");
+    ok(home, &["request", "--count", "2"]);
+    ok(home, &["order", "create", "--all"]);
+    let out = ok(home, &["--json", "order", "produce", "1"]);
+    let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["summary"]["produced"], 2, "{out}");
+    assert!(
+        !home.join("keys").exists(),
+        "no station key was created or needed"
+    );
+}
+
+#[test]
+fn a_station_that_cannot_be_opened_is_left_out_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    ok(home, &["init"]);
+    ok(home, &["keys", "init"]);
+    ok(home, &["ca", "init"]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!(
+        "[[station]]\nname = \"down\"\nprinter = \"evolis+tcp://{}\"\nreader = \"OMNIKEY\"\n",
+        closed.local_addr().unwrap()
+    );
+    drop(closed);
+    let up = "[[station]]\nname = \"up\"\nprinter = \"sim://up\"\nreader = \"sim\"\n";
+    std::fs::write(home.join("stations.toml"), format!("{down}{up}")).unwrap();
+    ok(home, &["request", "--count", "2"]);
+    ok(home, &["order", "create", "--all"]);
+    let out = ok(home, &["--json", "order", "produce", "1"]);
+    let events: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["event"], "station_missing", "{out}");
+    assert_eq!(events[0]["station"], "down");
+    assert!(
+        events[0]["error"].as_str().unwrap().contains("cannot open"),
+        "{out}"
+    );
+    assert_eq!(events.last().unwrap()["summary"]["produced"], 2);
+    // Text mode says it on stderr.
+    ok(home, &["request", "--count", "1"]);
+    ok(home, &["order", "create", "--all"]);
+    let text = cardline(home)
+        .args(["order", "produce", "2"])
+        .output()
+        .unwrap();
+    assert!(text.status.success());
+    let err = String::from_utf8_lossy(&text.stderr);
+    assert!(err.contains("station down (evolis+tcp://"), "{err}");
+    // With no station left, production does not start.
+    std::fs::write(home.join("stations.toml"), &down).unwrap();
+    let out = cardline(home)
+        .args(["order", "produce", "2"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("none of the 1 station(s) could be opened"),
+        "{err}"
+    );
+}

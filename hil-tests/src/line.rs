@@ -1,25 +1,22 @@
 //! [`TestLine`]: a complete production setup in a temporary home — SQLite store, station keys,
-//! local CA, the built-in card face — around the orchestrator.
+//! local CA, the built-in card face — loaded as `cardline order produce` loads it (the
+//! [`ProductionKit`] of `cardline-app`), around the orchestrator.
 
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
-use cardline_device::{CardImage, Pin, Puk};
-use cardline_issuance::ca::{CaKeyAlgorithm, CertProfileSpec, LocalCa, ProfileIssuer};
-use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
-use cardline_issuance::model::{Card, CardState, OrderId, OrderSelection};
+use cardline_app::ProductionKit;
+use cardline_issuance::ca::{CaKeyAlgorithm, LocalCa};
+use cardline_issuance::home::Home;
+use cardline_issuance::model::{CardState, OrderId, OrderSelection};
 use cardline_issuance::options::Options;
-use cardline_issuance::production::RunGuard;
 use cardline_issuance::production::{
-    EncodingSettings, FaceError, FaceRenderer, Production, ProductionEvent, ProductionSettings,
-    ProductionSummary, SealError, SecretSealer, Station, produce_order,
+    Production, ProductionEvent, ProductionSummary, RunGuard, Station, produce_order,
 };
-use cardline_issuance::secrets::{KeyFiles, StationKey, seal_card_secrets};
+use cardline_issuance::secrets::KeyFiles;
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{
-    Actor, CardStore, CertificateIndex, OrderStore, ProductionJournal, SealedSecrets,
-};
-use std::sync::Arc;
+use cardline_issuance::store::{Actor, CardStore, CertificateIndex, OrderStore, ProductionJournal};
 /// Re-exported for benches building certificate validity.
 pub use time::{Duration as TimeDuration, OffsetDateTime};
 
@@ -31,13 +28,9 @@ pub struct TestLine {
     _temp: Option<tempfile::TempDir>,
     /// The store.
     pub store: Arc<SqliteStore>,
-    /// The CA.
-    pub ca: LocalCa,
-    /// The orchestrator settings.
-    pub settings: ProductionSettings,
-    station_key: StationKey,
-    profiles: Vec<CertProfileSpec>,
-    face: PreparedFace,
+    /// Settings, CA, sealer and face, as `order produce` loads them (default options: cards
+    /// encoded; retries and polls shortened to 5 ms).
+    pub kit: ProductionKit,
 }
 
 /// What a production run reported.
@@ -60,52 +53,39 @@ impl TestLine {
     /// A line in `dir` (empty, or holding a line made by this function earlier, e.g. by a
     /// process that was killed).
     pub fn in_dir(dir: &std::path::Path) -> TestLine {
+        let home = Home::new(dir);
         let keys = KeyFiles::in_home(dir);
         if !keys.station_key_path().exists() {
             keys.init().expect("keys init");
         }
-        let station_key = keys.station_key().expect("station key");
-        let store = Arc::new(SqliteStore::create(&dir.join("cardline.db")).expect("store opens"));
+        let store = Arc::new(SqliteStore::create(&home.database()).expect("store opens"));
         let index: Arc<dyn CertificateIndex> = store.clone();
-        let ca_dir = dir.join("ca");
-        let ca = if LocalCa::exists(&ca_dir) {
-            LocalCa::load(&ca_dir, &station_key, index).expect("CA loads")
-        } else {
+        if !LocalCa::exists(&home.ca_dir()) {
+            let station_key = keys.station_key().expect("station key");
             LocalCa::init(
-                &ca_dir,
+                &home.ca_dir(),
                 "cardline hil-tests CA",
                 CaKeyAlgorithm::P256,
                 &station_key,
-                index,
+                index.clone(),
             )
-            .expect("CA init")
-        };
-        let options = Options::default();
-        let encoding = EncodingSettings {
-            pin_length: options.pin_length.into(),
-            puk_length: options.puk_length.into(),
-            transport_pin: options.card_profile.transport_pin(),
-            transport_puk: options.card_profile.transport_puk(),
-            transport_management_key: options.card_profile.transport_management_key(),
-            management_key_master: keys.master_key().expect("master key"),
-            keys: options.key_requests(),
-            expiry: "20991231".into(),
-        };
-        let mut settings = ProductionSettings::new(Actor("hil".into()), Some(encoding));
-        settings.retry_delay = std::time::Duration::from_millis(5);
-        settings.operator_poll = std::time::Duration::from_millis(5);
-        let face = PreparedFace::new(&builtin_template("temporary").expect("built-in face"))
-            .expect("face");
+            .expect("CA init");
+        }
+        let mut kit = ProductionKit::load(&home, &Options::default(), Actor("hil".into()), index)
+            .expect("production kit loads");
+        kit.settings.retry_delay = std::time::Duration::from_millis(5);
+        kit.settings.operator_poll = std::time::Duration::from_millis(5);
         TestLine {
-            profiles: options.certificate_specs(),
             dir: dir.to_path_buf(),
             _temp: None,
             store,
-            ca,
-            settings,
-            station_key,
-            face,
+            kit,
         }
+    }
+
+    /// The CA.
+    pub fn ca(&self) -> &LocalCa {
+        self.kit.ca().expect("the default options encode cards")
     }
 
     /// Requests `n` cards and orders them all.
@@ -159,24 +139,22 @@ impl TestLine {
         cancel: &AtomicBool,
         sink: &(dyn Fn(&ProductionEvent) + Sync),
     ) -> ProductionSummary {
-        let not_after = time::OffsetDateTime::now_utc() + time::Duration::days(30);
-        let issuer = ProfileIssuer::new(&self.ca, &self.profiles, not_after);
-        let sealer = Sealer(&self.station_key);
-        let face = Face(&self.face);
+        let issuer = self.kit.issuer();
+        let settings = &self.kit.settings;
         let journal: Arc<dyn ProductionJournal> = self.store.clone();
-        let run = RunGuard::start(journal, "produce", &self.settings.actor).expect("run starts");
+        let run = RunGuard::start(journal, "produce", &settings.actor).expect("run starts");
         for s in stations.iter() {
-            run.claim(&s.name, &self.settings.actor)
+            run.claim(&s.name, &settings.actor)
                 .expect("the line's stations are free");
         }
         let p = Production {
             journal: &*self.store,
             run: run.id(),
             reopen: None,
-            settings: &self.settings,
+            settings,
             issuer: &issuer,
-            sealer: &sealer,
-            face: &face,
+            sealer: &self.kit.sealer,
+            face: &self.kit.face,
             cancel,
             events: sink,
         };
@@ -222,7 +200,7 @@ impl TestLine {
                 );
             }
         }
-        let issued = self.ca.issued().expect("CA index");
+        let issued = self.ca().issued().expect("CA index");
         let mut keys: Vec<&str> = issued.iter().map(|r| r.spki_sha256.as_str()).collect();
         keys.sort();
         let before = keys.len();
@@ -234,29 +212,5 @@ impl TestLine {
 impl Default for TestLine {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-struct Sealer<'a>(&'a StationKey);
-
-impl SecretSealer for Sealer<'_> {
-    fn seal(&self, card: &str, pin: &Pin, puk: &Puk) -> Result<SealedSecrets, SealError> {
-        seal_card_secrets(self.0, card, pin, puk).map_err(|e| SealError {
-            card: card.into(),
-            detail: e.to_string(),
-        })
-    }
-}
-
-struct Face<'a>(&'a PreparedFace);
-
-impl FaceRenderer for Face<'_> {
-    fn render(&self, card: &Card) -> Result<CardImage, FaceError> {
-        self.0
-            .render(&CardFields::from_card(card, "2026-11-24"))
-            .map_err(|e| FaceError {
-                card: card.number.clone(),
-                detail: e.to_string(),
-            })
     }
 }

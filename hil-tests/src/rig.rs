@@ -1,16 +1,19 @@
 //! The rig: which stations the scenarios run on, simulated unless `CARDLINE_RIG` names a file.
+//!
+//! Every station, simulated or real, is opened by `cardline-app` exactly as `cardline order
+//! produce` opens it: simulated stations are `sim://` declarations carrying their faults, mute
+//! chips, seed and retention (`SimParams`), real ones the rig file's declarations — so the
+//! printer registry, `compress_color`, the `sim://` parameters and the reconnecting printer are
+//! the production ones.
 
 use std::path::PathBuf;
 
-use cardline_device::{CardReader, PrinterLink};
-use cardline_evolis::{EvolisConfig, EvolisPrinter};
+use cardline_app::registry::OWN_READER;
+use cardline_app::{LineOptions, SimDevice, SimParams, error_chain, load_stations, open_station};
 use cardline_issuance::production::Station;
-use cardline_issuance::stations::{PrinterUri, ReaderSpec, StationSpec, StationsFile};
-use cardline_piv::PivEncoder;
-use cardline_sim::card::{SimCard, SimCardConfig};
-use cardline_sim::faults::{PrinterFaultPlan, ScriptedFault};
-use cardline_sim::printer::{RibbonLoad, SimPrinter, SimPrinterConfig, SimPrinterHandle};
-use cardline_sim::station::SimStation;
+use cardline_issuance::stations::StationSpec;
+use cardline_sim::faults::ScriptedFault;
+use cardline_sim::printer::SimPrinterHandle;
 
 /// Where the scenarios run.
 #[derive(Clone, Debug)]
@@ -49,7 +52,14 @@ impl Rig {
         if path.is_relative() && !path.exists() && from_root.exists() {
             path = from_root;
         }
-        let file = StationsFile::load(&path).unwrap_or_else(|e| panic!("rig file: {e}"));
+        let destructive = std::env::var("CARDLINE_RIG_DESTRUCTIVE").as_deref() == Ok("1");
+        Rig::from_file(path, destructive)
+    }
+
+    /// The rig a stations file describes, checked by the registries of `cardline-app` as a
+    /// home's stations file is. Panics with the file's error when it is invalid or empty.
+    pub fn from_file(path: PathBuf, destructive: bool) -> Rig {
+        let file = load_stations(&path).unwrap_or_else(|e| panic!("rig file: {e}"));
         assert!(
             !file.stations.is_empty(),
             "rig file {} declares no station",
@@ -58,7 +68,7 @@ impl Rig {
         Rig::Hardware {
             path,
             stations: file.stations,
-            destructive: std::env::var("CARDLINE_RIG_DESTRUCTIVE").as_deref() == Ok("1"),
+            destructive,
         }
     }
 
@@ -111,7 +121,7 @@ impl Rig {
                     sim_station(&format!("sim-{}", i + 1), f, m)
                 })
                 .collect(),
-            Rig::Hardware { stations, .. } => stations.iter().take(n).map(real_station).collect(),
+            Rig::Hardware { stations, .. } => stations.iter().take(n).map(open_declared).collect(),
         }
     }
 }
@@ -122,22 +132,47 @@ pub struct RigStation {
     pub station: Station,
     /// The simulated printer, to open its cover or look at what it printed.
     pub sim: Option<SimPrinterHandle>,
+    /// The simulated device (kept alive with the station: a `link=pty` endpoint lives here).
+    pub device: Option<SimDevice>,
 }
 
-/// A simulated station: SimPrinter ← real Evolis driver (in-process link); SimStation chips ←
-/// real PIV driver.
-pub fn sim_station(name: &str, faults: Vec<ScriptedFault>, mute: Vec<u32>) -> RigStation {
-    let seed = name
-        .bytes()
-        .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
-        << 20;
-    sim_station_seeded(
-        name,
+/// Opens a declared station as `order produce` does; panics with the reason when it cannot.
+pub fn open_declared(spec: &StationSpec) -> RigStation {
+    let opened = open_station(spec, &LineOptions::default())
+        .unwrap_or_else(|e| panic!("rig station {}: {}", spec.name, error_chain(&e)));
+    RigStation {
+        station: opened.station,
+        sim: opened.device.as_ref().map(|d| d.printer.clone()),
+        device: opened.device,
+    }
+}
+
+/// A simulated station declared as `sim://<params>` with `reader = "sim"`.
+pub fn open_simulated(params: &SimParams) -> RigStation {
+    open_declared(&StationSpec::new(
+        params.name.clone(),
+        params.to_uri(),
+        Some(OWN_READER),
+    ))
+}
+
+/// The `sim://` parameters of the scenarios' stations: a large feeder and ribbon, the
+/// driver polling every 2 ms (the devices are instant).
+pub fn scenario_params(name: &str, faults: Vec<ScriptedFault>, mute: Vec<u32>) -> SimParams {
+    SimParams {
         faults,
-        mute,
-        seed,
-        SimPrinterConfig::default().keep_printed,
-    )
+        mute_chips: mute,
+        feeder: 1_000_000,
+        ribbon: 1_000_000,
+        poll_ms: Some(2),
+        ..SimParams::new(name)
+    }
+}
+
+/// A simulated station: SimPrinter ← real Evolis driver (in-process link); its own contact
+/// reader's chips ← real PIV driver.
+pub fn sim_station(name: &str, faults: Vec<ScriptedFault>, mute: Vec<u32>) -> RigStation {
+    open_simulated(&scenario_params(name, faults, mute))
 }
 
 /// Like [`sim_station`], with the chips' serials derived from `seed` (a process that restarts
@@ -151,72 +186,9 @@ pub fn sim_station_seeded(
     seed: u64,
     keep_printed: usize,
 ) -> RigStation {
-    let handle = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
-        serial: format!("SIM-{name}"),
-        feeder_cards: 1_000_000,
-        ribbon: Some(RibbonLoad::fresh("ymcko", 1_000_000)),
-        faults: PrinterFaultPlan::scripted(faults),
-        keep_printed,
-        ..SimPrinterConfig::default()
-    }));
-    let reader = SimStation::new(handle.clone(), move |n: u32| {
-        let mut card = SimCard::new(SimCardConfig::from_seed(seed + u64::from(n)));
-        if mute.contains(&n) {
-            card.faults_mut().mute = true;
-        }
-        card
+    open_simulated(&SimParams {
+        seed: Some(seed),
+        keep: Some(keep_printed),
+        ..scenario_params(name, faults, mute)
     })
-    .keeping_chips(keep_printed);
-    let printer = EvolisPrinter::connect(handle.link(), fast_driver())
-        .expect("driver connects to the simulated printer");
-    RigStation {
-        station: Station::new(
-            name.to_string(),
-            Box::new(printer),
-            Box::new(reader),
-            Some(Box::new(PivEncoder::new())),
-        ),
-        sim: Some(handle),
-    }
-}
-
-/// Driver settings for instant simulated printers: poll often.
-fn fast_driver() -> EvolisConfig {
-    EvolisConfig {
-        poll_interval: std::time::Duration::from_millis(2),
-        ..EvolisConfig::default()
-    }
-}
-
-fn real_station(spec: &StationSpec) -> RigStation {
-    if let PrinterUri::Sim { .. } = spec.printer {
-        let s = sim_station(&spec.name, Vec::new(), Vec::new());
-        return s;
-    }
-    let link: Box<dyn PrinterLink> =
-        cardline_link::open_link(spec.printer_uri.trim_start_matches("evolis+"))
-            .unwrap_or_else(|e| panic!("rig station {}: {e}", spec.name));
-    let printer = EvolisPrinter::connect(link, EvolisConfig::default())
-        .unwrap_or_else(|e| panic!("rig station {}: {e}", spec.name));
-    let reader: Box<dyn CardReader> = match &spec.reader {
-        ReaderSpec::Pcsc(pattern) => Box::new(
-            cardline_pcsc::PcscReaders::establish()
-                .and_then(|r| r.find(pattern))
-                .unwrap_or_else(|e| panic!("rig station {}: {e}", spec.name)),
-        ),
-        ReaderSpec::Sim => panic!(
-            "rig station {}: reader = \"sim\" needs a sim:// printer",
-            spec.name
-        ),
-    };
-    RigStation {
-        station: Station::new(
-            spec.name.clone(),
-            Box::new(printer),
-            reader,
-            spec.encode
-                .then(|| Box::new(PivEncoder::new()) as Box<dyn cardline_device::CardEncoder>),
-        ),
-        sim: None,
-    }
 }

@@ -51,7 +51,7 @@ fn happy_path_every_card_unassigned_on_every_station() {
             "the simulated printer received a card face"
         );
     }
-    let issued = line.ca.issued().unwrap();
+    let issued = line.ca().issued().unwrap();
     assert_eq!(issued.len(), 9, "one certificate per card");
     let ok = line.store.complete_order(order, &Actor("hil".into()));
     assert!(ok.is_ok(), "{ok:?}");
@@ -91,7 +91,7 @@ fn jam_rejects_the_card_then_repeat_production_makes_it() {
     assert_eq!(line.count(order, CardState::Unassigned), 4);
     line.assert_consistent(order);
     assert_eq!(
-        line.ca.issued().unwrap().len(),
+        line.ca().issued().unwrap().len(),
         5,
         "the jammed card's key was certified once, its repeat got a new key"
     );

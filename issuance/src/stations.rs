@@ -2,136 +2,70 @@
 //!
 //! ```toml
 //! [[station]]
-//! name = "desk-1"
-//! printer = "evolis+serial:///dev/ttyUSB0?baud=115200"   # or evolis+tcp://host:port,
-//!                                                        # evolis+usb://0f49:0a00, sim://desk-1
-//! reader = "OMNIKEY"          # a reader name pattern, or "sim" with a sim:// printer
+//! name = "desk-1"             # unique, one word; journaled on every attempt
+//! printer = "<scheme>://..."  # the printer URI, opaque here (see below)
+//! reader = "OMNIKEY"          # optional: the contact reader; a print-only station needs none
 //! encode = true               # optional: false for a print-only station
-//! compress_color = true       # optional: false sends colour panels raw (`Db`)
+//! encoder = "piv"             # optional: the encoder family (default "piv")
+//! compress_color = true       # optional: false sends colour panels raw
+//! breaker = 3                 # optional: card faults in a row before the station pauses (1–100)
 //! ```
 //!
+//! This crate never names a printer family, a link or the simulator: the printer URI, the reader
+//! and the encoder belong to the drivers the application knows, so [`StationsFile::parse`]
+//! checks them through the [`StationValidator`] the application gives it (the printer
+//! registry of `cardline-app`) and reports its verdict with file, line, station, key and value.
+//!
 //! ```
-//! use cardline_issuance::stations::{StationsFile, PrinterUri};
-//! let f = StationsFile::parse("[[station]]\nname = \"a\"\nprinter = \"sim://a?faults=jam@3\"\nreader = \"sim\"\n", "stations.toml").unwrap();
-//! assert!(matches!(&f.stations[0].printer, PrinterUri::Sim { name, .. } if name == "a"));
+//! use cardline_issuance::stations::{StationValidator, StationsFile};
+//! /// Accepts printers of the `acme+tcp` scheme only.
+//! struct Acme;
+//! impl StationValidator for Acme {
+//!     fn printer(&self, uri: &str) -> Result<(), String> {
+//!         uri.starts_with("acme+tcp://").then_some(()).ok_or("known: acme+tcp".into())
+//!     }
+//!     fn reader(&self, _: &str, _: Option<&str>, _: bool) -> Result<(), String> { Ok(()) }
+//!     fn encoder(&self, _: &str) -> Result<(), String> { Ok(()) }
+//! }
+//! let text = "[[station]]\nname = \"a\"\nprinter = \"acme+tcp://10.0.0.5:9100\"\nreader = \"X\"\n";
+//! let f = StationsFile::parse(text, "stations.toml", &Acme).unwrap();
+//! assert_eq!(f.stations[0].scheme(), Some("acme+tcp"));
+//! let bad = text.replace("acme", "zebra");
+//! let e = StationsFile::parse(&bad, "stations.toml", &Acme).unwrap_err().to_string();
+//! assert!(e.starts_with("stations.toml:3: station `a`: printer = \"zebra+tcp://"), "{e}");
 //! ```
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-/// Where a station's printer is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum PrinterUri {
-    /// An Evolis printer on a serial port (or a pseudo-terminal).
-    EvolisSerial {
-        /// Device path.
-        path: String,
-        /// Baud rate (default 115200).
-        baud: u32,
-    },
-    /// An Evolis printer on TCP.
-    EvolisTcp {
-        /// Host name or address.
-        host: String,
-        /// Port.
-        port: u16,
-    },
-    /// An Evolis printer on USB.
-    EvolisUsb {
-        /// Vendor id.
-        vendor: u16,
-        /// Product id.
-        product: u16,
-    },
-    /// A simulated station in this process (`sim://name?faults=...&time_scale=...`).
-    Sim {
-        /// The simulated station's name.
-        name: String,
-        /// The query parameters (`faults`, `seed`, `time_scale`, `feeder`, ...).
-        params: BTreeMap<String, String>,
-    },
+use crate::production::DEFAULT_BREAKER;
+
+/// The encoder family of a station that does not name one.
+pub const DEFAULT_ENCODER: &str = "piv";
+
+/// The breaker thresholds a station may declare (card faults in a row before it pauses).
+pub const BREAKER_RANGE: std::ops::RangeInclusive<u32> = 1..=100;
+
+/// How many characters of a bad value an error message repeats.
+const ECHO_CHARS: usize = 80;
+
+/// Checks the values of a station declaration whose meaning belongs to the drivers the
+/// application knows. Each method returns what is wrong and how to fix it.
+pub trait StationValidator {
+    /// Checks a printer URI without opening anything.
+    fn printer(&self, uri: &str) -> Result<(), String>;
+    /// Checks the reader declared for a station with this (valid) printer URI; `reader` is
+    /// `None` when the key is absent, `encode` whether the station encodes cards.
+    fn reader(&self, printer_uri: &str, reader: Option<&str>, encode: bool) -> Result<(), String>;
+    /// Checks an encoder family name (only asked for stations that encode).
+    fn encoder(&self, encoder: &str) -> Result<(), String>;
 }
 
-impl PrinterUri {
-    /// Parses a printer URI; the error says what is wrong.
-    pub fn parse(uri: &str) -> Result<PrinterUri, String> {
-        let (scheme, rest) = uri.split_once("://").ok_or_else(|| {
-            "expected scheme://..., e.g. evolis+serial:///dev/ttyUSB0".to_string()
-        })?;
-        let (target, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let mut params = BTreeMap::new();
-        for kv in query.split('&').filter(|s| !s.is_empty()) {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            params.insert(k.to_string(), v.to_string());
-        }
-        match scheme {
-            "evolis+serial" => {
-                if !target.starts_with('/') {
-                    return Err(
-                        "a serial URI names an absolute device path: evolis+serial:///dev/ttyUSB0"
-                            .into(),
-                    );
-                }
-                let baud = match params.get("baud") {
-                    None => 115_200,
-                    Some(b) => b
-                        .parse()
-                        .map_err(|_| format!("baud `{b}` is not a number"))?,
-                };
-                Ok(PrinterUri::EvolisSerial {
-                    path: target.to_string(),
-                    baud,
-                })
-            }
-            "evolis+tcp" => {
-                let (host, port) = target
-                    .rsplit_once(':')
-                    .ok_or_else(|| "a TCP URI needs host:port".to_string())?;
-                let port = port
-                    .parse()
-                    .map_err(|_| format!("port `{port}` is not a number"))?;
-                Ok(PrinterUri::EvolisTcp {
-                    host: host.to_string(),
-                    port,
-                })
-            }
-            "evolis+usb" => {
-                let (v, p) = target.split_once(':').unwrap_or((target, "0000"));
-                let hex = |s: &str| {
-                    u16::from_str_radix(s, 16).map_err(|_| format!("`{s}` is not a hex USB id"))
-                };
-                Ok(PrinterUri::EvolisUsb {
-                    vendor: hex(v)?,
-                    product: hex(p)?,
-                })
-            }
-            "sim" => {
-                if target.is_empty() {
-                    return Err("a simulated station needs a name: sim://station-1".into());
-                }
-                Ok(PrinterUri::Sim {
-                    name: target.to_string(),
-                    params,
-                })
-            }
-            other => Err(format!(
-                "unknown printer scheme `{other}` (known: evolis+serial, evolis+tcp, evolis+usb, sim)"
-            )),
-        }
-    }
-}
-
-/// Which contact reader belongs to a station.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "pattern", rename_all = "snake_case")]
-pub enum ReaderSpec {
-    /// The simulated station's own reader (only with a `sim://` printer).
-    Sim,
-    /// The PC/SC reader whose name contains this pattern.
-    Pcsc(String),
+/// Splits `scheme://rest` into its scheme and the rest (`None` without `://` or scheme).
+pub fn split_scheme(uri: &str) -> Option<(&str, &str)> {
+    uri.split_once("://")
+        .filter(|(scheme, _)| !scheme.is_empty())
 }
 
 /// One station as declared.
@@ -139,16 +73,42 @@ pub enum ReaderSpec {
 pub struct StationSpec {
     /// Unique name (journaled on every attempt).
     pub name: String,
-    /// The printer URI as written.
+    /// The printer URI as written (checked by the validator, opened by the application).
     pub printer_uri: String,
-    /// The parsed printer URI.
-    pub printer: PrinterUri,
-    /// The reader.
-    pub reader: ReaderSpec,
+    /// The contact reader as written (`None`: a print-only station without reader).
+    pub reader: Option<String>,
     /// False for a print-only station.
     pub encode: bool,
-    /// Colour panels go run-length compressed (`Dbc`, default) or raw (`Db`, when false).
+    /// The encoder family (default [`DEFAULT_ENCODER`]).
+    pub encoder: String,
+    /// Colour panels go run-length compressed (default) or raw (when false).
     pub compress_color: bool,
+    /// Card faults in a row after which the station pauses (default [`DEFAULT_BREAKER`]).
+    pub breaker: u32,
+}
+
+impl StationSpec {
+    /// A station with this printer URI and the defaults of every optional key.
+    pub fn new(
+        name: impl Into<String>,
+        printer_uri: impl Into<String>,
+        reader: Option<&str>,
+    ) -> StationSpec {
+        StationSpec {
+            name: name.into(),
+            printer_uri: printer_uri.into(),
+            reader: reader.map(str::to_string),
+            encode: true,
+            encoder: DEFAULT_ENCODER.to_string(),
+            compress_color: true,
+            breaker: DEFAULT_BREAKER,
+        }
+    }
+
+    /// The printer URI's scheme (`None` when it has none).
+    pub fn scheme(&self) -> Option<&str> {
+        split_scheme(&self.printer_uri).map(|(s, _)| s)
+    }
 }
 
 /// The parsed stations file.
@@ -183,13 +143,13 @@ pub enum StationsFileError {
     Invalid {
         /// The file.
         path: String,
-        /// 1-based line of the value.
+        /// 1-based line of the value (of the station's name when the key is absent).
         line: usize,
         /// The station.
         station: String,
         /// The key.
         key: &'static str,
-        /// The value.
+        /// The value (long values cut after 80 characters, marked `…`).
         value: String,
         /// What is wrong and what is allowed.
         why: String,
@@ -208,25 +168,42 @@ struct RawFile {
 struct RawStation {
     name: toml::Spanned<String>,
     printer: toml::Spanned<String>,
-    reader: toml::Spanned<String>,
+    #[serde(default)]
+    reader: Option<toml::Spanned<String>>,
     #[serde(default = "yes")]
     encode: bool,
+    #[serde(default)]
+    encoder: Option<toml::Spanned<String>>,
     #[serde(default = "yes")]
     compress_color: bool,
+    #[serde(default)]
+    breaker: Option<toml::Spanned<i64>>,
 }
 
 fn yes() -> bool {
     true
 }
 
+/// `value`, cut after [`ECHO_CHARS`] characters (marked `…`), for error messages.
+fn echo(value: &str) -> String {
+    match value.char_indices().nth(ECHO_CHARS) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_string(),
+    }
+}
+
 impl StationsFile {
-    /// Loads the file; a missing file is an empty line (no station). A file larger than
+    /// Loads the file, checking drivers' values with `validator`; a missing file is an empty
+    /// line (no station). A file larger than
     /// [`TOML_FILE_LIMIT`](crate::file_limits::TOML_FILE_LIMIT) is refused unread.
-    pub fn load(path: &Path) -> Result<StationsFile, StationsFileError> {
+    pub fn load(
+        path: &Path,
+        validator: &dyn StationValidator,
+    ) -> Result<StationsFile, StationsFileError> {
         let shown = path.display().to_string();
         let limit = crate::file_limits::TOML_FILE_LIMIT;
         match crate::file_limits::read_text(path, limit, "a stations file") {
-            Ok(text) => StationsFile::parse(&text, &shown),
+            Ok(text) => StationsFile::parse(&text, &shown, validator),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(StationsFile::default()),
             Err(source) => Err(StationsFileError::Read {
                 path: shown,
@@ -235,8 +212,13 @@ impl StationsFile {
         }
     }
 
-    /// Parses the text of a stations file named `path` (for messages).
-    pub fn parse(text: &str, path: &str) -> Result<StationsFile, StationsFileError> {
+    /// Parses the text of a stations file named `path` (for messages), checking the printer
+    /// URI, reader and encoder of every station with `validator`.
+    pub fn parse(
+        text: &str,
+        path: &str,
+        validator: &dyn StationValidator,
+    ) -> Result<StationsFile, StationsFileError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| StationsFileError::Syntax {
             path: path.to_string(),
             message: e.to_string().trim().to_string(),
@@ -247,194 +229,83 @@ impl StationsFile {
         let mut out = StationsFile::default();
         for r in raw.station {
             let name = r.name.get_ref().trim().to_string();
-            let invalid = |key: &'static str, v: &toml::Spanned<String>, why: String| {
+            let invalid = |key: &'static str, span: std::ops::Range<usize>, value: &str, why| {
                 StationsFileError::Invalid {
                     path: path.to_string(),
-                    line: line_of(v.span()),
+                    line: line_of(span),
                     station: name.clone(),
                     key,
-                    value: v.get_ref().clone(),
+                    value: echo(value),
                     why,
                 }
             };
+            let spanned =
+                |key, v: &toml::Spanned<String>, why| invalid(key, v.span(), v.get_ref(), why);
             if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(invalid(
-                    "name",
-                    &r.name,
-                    "a station name is one word, not empty".into(),
-                ));
+                let why = "a station name is one word, not empty".into();
+                return Err(spanned("name", &r.name, why));
             }
             if out.stations.iter().any(|s| s.name == name) {
-                return Err(invalid(
-                    "name",
-                    &r.name,
-                    "another station has this name".into(),
-                ));
+                let why = "another station has this name".into();
+                return Err(spanned("name", &r.name, why));
             }
-            let printer = PrinterUri::parse(r.printer.get_ref())
-                .map_err(|why| invalid("printer", &r.printer, why))?;
-            let reader = match r.reader.get_ref().trim() {
-                "sim" => ReaderSpec::Sim,
-                "" => {
-                    return Err(invalid(
-                        "reader",
-                        &r.reader,
-                        "name a reader (pattern of its PC/SC name) or `sim`".into(),
-                    ));
+            let printer_uri = r.printer.get_ref().trim().to_string();
+            validator
+                .printer(&printer_uri)
+                .map_err(|why| spanned("printer", &r.printer, why))?;
+            let reader = match &r.reader {
+                Some(v) if v.get_ref().trim().is_empty() => {
+                    let why = "name the reader, or leave the key out for a print-only station";
+                    return Err(spanned("reader", v, why.into()));
                 }
-                p => ReaderSpec::Pcsc(p.to_string()),
+                Some(v) => Some(v.get_ref().trim().to_string()),
+                None => None,
             };
-            match (&printer, &reader) {
-                (PrinterUri::Sim { .. }, ReaderSpec::Pcsc(_))
-                | (PrinterUri::Sim { .. }, ReaderSpec::Sim) => {}
-                (_, ReaderSpec::Sim) => {
-                    return Err(invalid(
-                        "reader",
-                        &r.reader,
-                        "`sim` goes only with a sim:// printer; name the PC/SC reader".into(),
-                    ));
-                }
-                _ => {}
+            validator
+                .reader(&printer_uri, reader.as_deref(), r.encode)
+                .map_err(|why| match &r.reader {
+                    Some(v) => spanned("reader", v, why),
+                    None => invalid("reader", r.name.span(), "", why),
+                })?;
+            let encoder = match &r.encoder {
+                Some(v) => v.get_ref().trim().to_string(),
+                None => DEFAULT_ENCODER.to_string(),
+            };
+            if r.encode {
+                validator
+                    .encoder(&encoder)
+                    .map_err(|why| match &r.encoder {
+                        Some(v) => spanned("encoder", v, why),
+                        None => invalid("encoder", r.name.span(), &encoder, why),
+                    })?;
             }
+            let breaker = match &r.breaker {
+                None => DEFAULT_BREAKER,
+                Some(b) => u32::try_from(*b.get_ref())
+                    .ok()
+                    .filter(|n| BREAKER_RANGE.contains(n))
+                    .ok_or_else(|| {
+                        let why = format!(
+                            "card faults in a row before the station pauses: an integer {}–{} (default {DEFAULT_BREAKER})",
+                            BREAKER_RANGE.start(),
+                            BREAKER_RANGE.end()
+                        );
+                        invalid("breaker", b.span(), &b.get_ref().to_string(), why)
+                    })?,
+            };
             out.stations.push(StationSpec {
                 name,
-                printer_uri: r.printer.get_ref().clone(),
-                printer,
+                printer_uri,
                 reader,
                 encode: r.encode,
+                encoder,
                 compress_color: r.compress_color,
+                breaker,
             });
         }
         Ok(out)
     }
-
-    /// A stations file declaring `n` simulated stations `sim-1` … `sim-n`.
-    pub fn simulated(n: usize, query: &str) -> String {
-        let mut s = String::new();
-        for i in 1..=n {
-            let q = if query.is_empty() {
-                String::new()
-            } else {
-                format!("?{query}")
-            };
-            s.push_str(&format!("[[station]]\nname = \"sim-{i}\"\nprinter = \"sim://sim-{i}{q}\"\nreader = \"sim\"\n\n"));
-        }
-        s
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_printer_scheme_parses() {
-        assert_eq!(
-            PrinterUri::parse("evolis+serial:///dev/ttyUSB0?baud=9600").unwrap(),
-            PrinterUri::EvolisSerial {
-                path: "/dev/ttyUSB0".into(),
-                baud: 9600
-            }
-        );
-        assert_eq!(
-            PrinterUri::parse("evolis+tcp://10.0.0.5:9100").unwrap(),
-            PrinterUri::EvolisTcp {
-                host: "10.0.0.5".into(),
-                port: 9100
-            }
-        );
-        assert_eq!(
-            PrinterUri::parse("evolis+usb://0f49:0a00").unwrap(),
-            PrinterUri::EvolisUsb {
-                vendor: 0x0f49,
-                product: 0x0a00
-            }
-        );
-        let PrinterUri::Sim { name, params } =
-            PrinterUri::parse("sim://s1?faults=jam@2&seed=7").unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(
-            (
-                name.as_str(),
-                params["faults"].as_str(),
-                params["seed"].as_str()
-            ),
-            ("s1", "jam@2", "7")
-        );
-        assert!(
-            PrinterUri::parse("zebra://x")
-                .unwrap_err()
-                .contains("unknown printer scheme")
-        );
-        assert!(PrinterUri::parse("evolis+tcp://host").is_err());
-        assert!(PrinterUri::parse("evolis+serial://ttyUSB0").is_err());
-    }
-
-    #[test]
-    fn errors_name_file_line_key_and_value() {
-        let text =
-            "[[station]]\nname = \"a\"\nprinter = \"evolis+tcp://h:x\"\nreader = \"OMNIKEY\"\n";
-        let e = StationsFile::parse(text, "stations.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("stations.toml:3: station `a`: printer = \"evolis+tcp://h:x\""),
-            "{e}"
-        );
-        let dup = "[[station]]\nname = \"a\"\nprinter = \"sim://a\"\nreader = \"sim\"\n[[station]]\nname = \"a\"\nprinter = \"sim://b\"\nreader = \"sim\"\n";
-        assert!(
-            StationsFile::parse(dup, "f")
-                .unwrap_err()
-                .to_string()
-                .contains("another station")
-        );
-        let sim_reader =
-            "[[station]]\nname = \"a\"\nprinter = \"evolis+tcp://h:1\"\nreader = \"sim\"\n";
-        assert!(
-            StationsFile::parse(sim_reader, "f")
-                .unwrap_err()
-                .to_string()
-                .contains("only with a sim://")
-        );
-        assert!(
-            StationsFile::parse("[[station]]\nname = \"a\"\n", "f")
-                .unwrap_err()
-                .to_string()
-                .contains("missing field")
-        );
-    }
-
-    #[test]
-    fn colour_compression_is_on_unless_the_station_turns_it_off() {
-        let text = "[[station]]\nname = \"a\"\nprinter = \"sim://a\"\nreader = \"sim\"\n\
-                    [[station]]\nname = \"b\"\nprinter = \"evolis+tcp://h:9100\"\nreader = \"X\"\n\
-                    compress_color = false\n";
-        let f = StationsFile::parse(text, "f").unwrap();
-        let flags: Vec<bool> = f.stations.iter().map(|s| s.compress_color).collect();
-        assert_eq!(flags, [true, false]);
-        let bad = text.replace("compress_color = false", "compress_color = \"no\"");
-        let e = StationsFile::parse(&bad, "stations.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("line 9") && e.contains("boolean"), "{e}");
-    }
-
-    #[test]
-    fn simulated_snippet_round_trips() {
-        let f = StationsFile::parse(&StationsFile::simulated(3, "time_scale=0"), "f").unwrap();
-        assert_eq!(f.stations.len(), 3);
-        assert!(
-            f.stations
-                .iter()
-                .all(|s| s.reader == ReaderSpec::Sim && s.encode)
-        );
-        assert!(
-            StationsFile::load(Path::new("/nonexistent/stations.toml"))
-                .unwrap()
-                .stations
-                .is_empty()
-        );
-    }
-}
+mod tests;

@@ -9,7 +9,22 @@ use cardline_issuance::face::{
     InvalidKind, MAX_IMAGE_SIDE, TemplateError, load_template, parse_template, parse_template_file,
 };
 use cardline_issuance::options::Options;
-use cardline_issuance::stations::StationsFile;
+use cardline_issuance::stations::{StationValidator, StationsFile};
+
+/// Accepts every printer, reader and encoder: the size limit is checked before any value.
+struct AnyDriver;
+
+impl StationValidator for AnyDriver {
+    fn printer(&self, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn reader(&self, _: &str, _: Option<&str>, _: bool) -> Result<(), String> {
+        Ok(())
+    }
+    fn encoder(&self, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
 
 fn assert_too_large(message: &str, path: &str, limit: &str) {
     assert!(message.contains(path), "names the file: {message}");
@@ -32,7 +47,7 @@ fn dev_zero_as_the_options_file_is_refused() {
 
 #[test]
 fn dev_zero_as_the_stations_file_is_refused() {
-    let e = StationsFile::load(Path::new("/dev/zero")).unwrap_err();
+    let e = StationsFile::load(Path::new("/dev/zero"), &AnyDriver).unwrap_err();
     assert_too_large(&e.to_string(), "/dev/zero", "1 MiB");
 }
 

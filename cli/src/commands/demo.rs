@@ -11,15 +11,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use cardline_app::{LineOptions, error_chain, load_stations, open_line};
 use cardline_issuance::ca::{CaKeyAlgorithm, LocalCa};
 use cardline_issuance::model::OrderSelection;
 use cardline_issuance::options::DEFAULT_PROFILE_TEXT;
 use cardline_issuance::secrets::KeyFiles;
-use cardline_issuance::stations::StationsFile;
 use cardline_issuance::store::sqlite::SqliteStore;
 use serde::Serialize;
 
-use super::produce::{ProductionKit, run_production, summary_text};
+use super::produce::{load_kit, run_production, summary_text};
 use crate::context::Context;
 
 /// Cards the demo requests.
@@ -143,9 +143,20 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         order.id
     ));
     // 3. Produce on the simulated line.
-    let file = StationsFile::load(&demo.home.stations_file())?;
+    let file = load_stations(&demo.home.stations_file())?;
     let png_root = dir.join("printed");
-    let mut line = crate::stations_registry::open_line(&file, Some(&png_root))?;
+    let options = LineOptions {
+        png_root: Some(png_root.clone()),
+        ..LineOptions::default()
+    };
+    let mut line = open_line(&file, &options)?;
+    if let Some(m) = line.missing.first() {
+        anyhow::bail!(
+            "simulated station {} could not be opened: {}",
+            m.name,
+            error_chain(&m.error)
+        );
+    }
     for sim in &line.sims {
         let pty = sim
             .pty
@@ -163,7 +174,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             sim.name
         ));
     }
-    let kit = ProductionKit::load(&demo)?;
+    let kit = load_kit(&demo, &store)?;
     let first = run_production(
         &demo,
         &store,

@@ -1,118 +1,24 @@
-//! `cardline printer status URI` and `cardline printer test-card URI`, and the printer registry
-//! that turns a printer URI into a [`CardPrinter`].
-//!
-//! Printer URIs: `<family>+<link URI>`, e.g. `evolis+serial:///dev/ttyUSB0?baud=115200`,
-//! `evolis+usb://0f49:0a00`, `evolis+tcp://host:port`. Adding a printer family = one line in
-//! [`FAMILIES`] (STYLE.md #7).
+//! `cardline printer status URI` and `cardline printer test-card URI`: one printer, opened by
+//! the printer family registry of `cardline-app` (`evolis+serial:///dev/ttyUSB0?baud=115200`,
+//! `evolis+usb://0f49:0a00`, `evolis+tcp://host:port`, `sim://NAME`).
 
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
-use cardline_device::{
-    CardImage, CardPosition, CardPrinter, LinkError, PrinterCapabilities, PrinterError,
-    PrinterLink, PrinterStatus,
+use cardline_app::registry::{
+    PrinterOptions, TestCardOptions, open_printer, test_card_image, validate_printer,
 };
-use cardline_evolis::{EvolisConfig, EvolisPrinter, ribbon_for};
-use cardline_issuance::face::{CardFields, PreparedFace, load_template, parse_template};
+use cardline_device::{CardPosition, PrinterCapabilities, PrinterError, PrinterStatus};
 
 use crate::context::Context;
-
-/// Printer-opening options beyond the URI.
-#[derive(Clone, Debug, Default)]
-pub struct OpenOptions {
-    /// Send K/O panels uncompressed (`Db`) instead of `Dbc`.
-    pub raw: bool,
-    /// Send Y/M/C raw (`Db`) instead of the run-length `Dbc`.
-    pub raw_color: bool,
-    /// Caps the driver's reply timeouts (quick probes).
-    pub reply_timeout_cap: Option<Duration>,
-}
-
-/// An opened printer plus a count of the bytes its link sent.
-pub struct OpenedPrinter {
-    /// The driver.
-    pub printer: Box<dyn CardPrinter>,
-    sent: Arc<AtomicU64>,
-}
-
-impl OpenedPrinter {
-    /// Bytes sent to the printer since it was opened.
-    pub fn bytes_sent(&self) -> u64 {
-        self.sent.load(Ordering::Relaxed)
-    }
-}
-
-/// A link that counts the bytes sent through it.
-struct CountingLink {
-    inner: Box<dyn PrinterLink>,
-    sent: Arc<AtomicU64>,
-}
-
-impl PrinterLink for CountingLink {
-    fn send(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), LinkError> {
-        self.inner.send(bytes, timeout)?;
-        self.sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
-    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
-        self.inner.recv(buf, timeout)
-    }
-    fn reset(&mut self) -> Result<(), LinkError> {
-        self.inner.reset()
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
-type Opener = fn(Box<dyn PrinterLink>, &OpenOptions) -> Result<Box<dyn CardPrinter>, PrinterError>;
-
-/// The printer families: URI prefix → opener.
-const FAMILIES: &[(&str, Opener)] = &[("evolis", open_evolis)];
-
-/// Opens a printer from `<family>+<link URI>`.
-pub fn open_printer(uri: &str, options: &OpenOptions) -> anyhow::Result<OpenedPrinter> {
-    let (family, link_uri) = uri.split_once('+').with_context(|| {
-        format!(
-            "{uri:?} is not a printer URI: expected <family>+<link>, e.g. evolis+tcp://host:9100"
-        )
-    })?;
-    let (_, opener) = FAMILIES
-        .iter()
-        .find(|(name, _)| *name == family)
-        .with_context(|| format!("unknown printer family {family:?} (known: evolis)"))?;
-    let sent = Arc::new(AtomicU64::new(0));
-    let link = CountingLink {
-        inner: cardline_link::open_link(link_uri)?,
-        sent: sent.clone(),
-    };
-    let printer = opener(Box::new(link), options)
-        .with_context(|| format!("opening {family} printer on {link_uri}"))?;
-    Ok(OpenedPrinter { printer, sent })
-}
-
-fn open_evolis(
-    link: Box<dyn PrinterLink>,
-    options: &OpenOptions,
-) -> Result<Box<dyn CardPrinter>, PrinterError> {
-    let config = EvolisConfig {
-        compress_mono: !options.raw,
-        compress_color: !options.raw_color && !options.raw,
-        reply_timeout_cap: options.reply_timeout_cap,
-        ..EvolisConfig::default()
-    };
-    Ok(Box::new(EvolisPrinter::connect(link, config)?))
-}
 
 /// `cardline printer …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum PrinterCommand {
     /// Show a printer's status (model, card position, cover, feeder, ribbon, faults).
     Status {
-        /// Printer URI, e.g. evolis+serial:///dev/pts/3, evolis+usb://0f49:0a00, evolis+tcp://host:port.
+        /// Printer URI, e.g. evolis+serial:///dev/pts/3, evolis+usb://0f49:0a00, evolis+tcp://host:port,
+        /// sim://NAME (a simulated printer in this process).
         uri: String,
     },
     /// Print a test card (colour bars, grey ramp, black frame and text) and eject it.
@@ -169,18 +75,19 @@ pub fn run(ctx: &Context, command: PrinterCommand) -> anyhow::Result<()> {
             raw,
             raw_color,
         } => {
-            let options = OpenOptions {
+            let options = PrinterOptions {
                 raw,
-                raw_color,
-                ..OpenOptions::default()
+                compress_color: !raw_color,
+                ..PrinterOptions::default()
             };
-            test_card(ctx, &uri, face.as_deref(), mono, back, &options)
+            let card = TestCardOptions { face, mono, back };
+            test_card(ctx, &uri, &card, &options)
         }
     }
 }
 
 fn status(ctx: &Context, uri: &str) -> anyhow::Result<()> {
-    let mut opened = open_printer(uri, &OpenOptions::default())?;
+    let mut opened = open_printer(uri, &PrinterOptions::default())?;
     let status = opened.printer.status().context("reading printer status")?;
     let report = StatusReport {
         uri,
@@ -219,131 +126,16 @@ fn render_status(r: &StatusReport<'_>) -> String {
     )
 }
 
-/// The test pattern: colour bars, a grey ramp, pure black frame and text (K panel).
-const TEST_PATTERN: &str = r##"
-name = "test-card"
-[front]
-background = "#FFFFFF"
-overlay = "full"
-[[front.box]]
-x = 0
-y = 0
-width = 1016
-height = 24
-color = "#000000"
-[[front.box]]
-x = 0
-y = 624
-width = 1016
-height = 24
-color = "#000000"
-[[front.box]]
-x = 60
-y = 300
-width = 150
-height = 120
-color = "#FFFF00"
-[[front.box]]
-x = 210
-y = 300
-width = 150
-height = 120
-color = "#FF00FF"
-[[front.box]]
-x = 360
-y = 300
-width = 150
-height = 120
-color = "#00FFFF"
-[[front.box]]
-x = 510
-y = 300
-width = 150
-height = 120
-color = "#FF0000"
-[[front.box]]
-x = 660
-y = 300
-width = 150
-height = 120
-color = "#00A000"
-[[front.box]]
-x = 810
-y = 300
-width = 150
-height = 120
-color = "#0000FF"
-[[front.box]]
-x = 60
-y = 440
-width = 300
-height = 60
-color = "#404040"
-[[front.box]]
-x = 360
-y = 440
-width = 300
-height = 60
-color = "#808080"
-[[front.box]]
-x = 660
-y = 440
-width = 300
-height = 60
-color = "#C0C0C0"
-[[front.text]]
-text = "CARDLINE TEST CARD"
-x = 60
-y = 150
-size = 80
-bold = true
-[[front.text]]
-text = "{card_number}"
-x = 60
-y = 250
-size = 48
-[[front.text]]
-text = "Y M C R G B  /  25% 50% 75% grey"
-x = 60
-y = 580
-size = 36
-color = "#5D6D7E"
-"##;
-
-fn test_image(
-    ctx: &Context,
-    face: Option<&str>,
-    mono: bool,
-    back: bool,
-    label: &str,
-) -> anyhow::Result<CardImage> {
-    let template = match face {
-        Some(name) => load_template(ctx.home_dir(), name)?,
-        None => parse_template(TEST_PATTERN, Path::new("<test card>"), None, "test-card")?,
-    };
-    let prepared = PreparedFace::new(&template)?;
-    let mut image = prepared.render(&CardFields::for_number(label))?;
-    if mono {
-        image.front.color = None;
-        image.front.overlay = cardline_device::Overlay::None;
-        image.back = None;
-    }
-    if back && image.back.is_none() {
-        image.back = Some(image.front.clone());
-    }
-    Ok(image)
-}
-
 fn test_card(
     ctx: &Context,
     uri: &str,
-    face: Option<&str>,
-    mono: bool,
-    back: bool,
-    options: &OpenOptions,
+    card: &TestCardOptions,
+    options: &PrinterOptions,
 ) -> anyhow::Result<()> {
+    let family = validate_printer(uri)
+        .map_err(|why| anyhow::anyhow!("invalid printer URI `{uri}`: {why}"))?;
+    let image = test_card_image(family, ctx.home_dir(), card, "TEST-0001")?;
     let mut opened = open_printer(uri, options)?;
-    let image = test_image(ctx, face, mono, back, "TEST-0001")?;
     let started = Instant::now();
     let before = opened.bytes_sent();
     let describe = opened.printer.describe();
@@ -358,7 +150,7 @@ fn test_card(
     let report = TestCardReport {
         uri,
         printer: describe,
-        ribbon: ribbon_for(&image).code(),
+        ribbon: (family.ribbon_for)(&image),
         sides: 1 + usize::from(image.back.is_some()),
         bytes_sent: opened.bytes_sent() - before,
         elapsed_ms: started.elapsed().as_millis() as u64,

@@ -1,14 +1,14 @@
-//! `cardline printers list`: printers this machine can reach — Evolis printers on USB (by vendor
-//! id 0x0F49), serial ports, and the printers configured in `<home>/stations.toml`.
+//! `cardline printers list`: printers this machine can reach — USB printers of every printer
+//! family (by vendor id: Evolis 0x0F49), serial ports, and the printers configured in
+//! `<home>/stations.toml`.
 
-use cardline_issuance::stations::StationsFile;
-use cardline_link::{
-    EVOLIS_VENDOR_ID, SerialPortEntry, UsbPrinterEntry, list_serial_ports, list_usb_printers,
-};
+use cardline_app::discover::{FoundUsbPrinter, serial_scheme, usb_families};
+use cardline_app::registry::{PrinterOptions, family_of, open_printer};
+use cardline_app::{discover, error_chain, load_stations};
+use cardline_link::SerialPortEntry;
 
 use std::time::Duration;
 
-use crate::commands::printer::{OpenOptions, open_printer};
 use crate::context::Context;
 use crate::output::Table;
 
@@ -51,7 +51,7 @@ struct Configured {
 #[derive(serde::Serialize)]
 struct UsbPrinter {
     #[serde(flatten)]
-    entry: UsbPrinterEntry,
+    found: FoundUsbPrinter,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<Reach>,
 }
@@ -77,15 +77,17 @@ pub fn run(ctx: &Context, command: PrintersCommand) -> anyhow::Result<()> {
 }
 
 fn list(ctx: &Context, probe_status: bool) -> anyhow::Result<()> {
-    let (usb, usb_unavailable) = list_usb_printers(EVOLIS_VENDOR_ID);
-    let usb = usb
+    let found = discover();
+    let usb = found
+        .usb
         .into_iter()
-        .map(|entry| {
-            let status = probe_status.then(|| probe(&format!("evolis+{}", entry.uri)));
-            UsbPrinter { entry, status }
+        .map(|found| {
+            let status = probe_status.then(|| probe(&found.printer_uri));
+            UsbPrinter { found, status }
         })
         .collect();
-    let (serial, serial_unavailable) = list_serial_ports();
+    let (serial, serial_unavailable) = (found.serial, found.serial_unavailable);
+    let usb_unavailable = found.usb_unavailable;
     let (mut configured, configured_error) = configured_printers(ctx);
     if probe_status {
         for c in &mut configured {
@@ -108,7 +110,7 @@ fn configured_printers(ctx: &Context) -> (Vec<Configured>, Option<String>) {
     if !path.exists() {
         return (Vec::new(), None);
     }
-    match StationsFile::load(&path) {
+    match load_stations(&path) {
         Ok(file) => (
             file.stations
                 .into_iter()
@@ -126,24 +128,31 @@ fn configured_printers(ctx: &Context) -> (Vec<Configured>, Option<String>) {
 
 /// Connects to a printer and reads its status, with short timeouts.
 fn probe(uri: &str) -> Reach {
-    if !uri.starts_with("evolis+") {
+    if family_of(uri).is_ok_and(|f| f.simulated) {
         return Reach::Skipped {
             why: "not a hardware printer URI".into(),
         };
     }
-    let options = OpenOptions {
+    let options = PrinterOptions {
         reply_timeout_cap: Some(Duration::from_secs(2)),
-        ..OpenOptions::default()
+        ..PrinterOptions::default()
     };
-    let result = open_printer(uri, &options).and_then(|mut p| Ok(p.printer.status()?));
-    match result {
+    let mut opened = match open_printer(uri, &options) {
+        Ok(p) => p,
+        Err(e) => {
+            return Reach::No {
+                error: error_chain(&e),
+            };
+        }
+    };
+    match opened.printer.status() {
         Ok(s) => Reach::Yes {
             ready: s.is_ready(),
             model: s.model.clone(),
             faults: s.faults.clone(),
         },
         Err(e) => Reach::No {
-            error: format!("{e:#}"),
+            error: error_chain(&e),
         },
     }
 }
@@ -161,7 +170,10 @@ fn reach_text(r: &Option<Reach>) -> String {
 
 fn render(l: &Listing) -> String {
     let mut out = String::new();
-    out.push_str("USB printers (Evolis, vendor 0f49):\n");
+    let families: Vec<String> = usb_families()
+        .map(|(f, vendor)| format!("{}, vendor {vendor:04x}", f.label))
+        .collect();
+    out.push_str(&format!("USB printers ({}):\n", families.join("; ")));
     if let Some(reason) = &l.usb_unavailable {
         out.push_str(&format!("  none: {reason}\n"));
     } else if l.usb.is_empty() {
@@ -169,9 +181,9 @@ fn render(l: &Listing) -> String {
     } else {
         let mut t = Table::new(["uri", "bus", "address", "product", "serial", "status"]);
         for u in &l.usb {
-            let p = &u.entry;
+            let p = &u.found.entry;
             t.row([
-                format!("evolis+{}", p.uri),
+                u.found.printer_uri.clone(),
                 p.bus.to_string(),
                 p.address.to_string(),
                 p.product.clone().unwrap_or_default(),
@@ -188,9 +200,10 @@ fn render(l: &Listing) -> String {
         out.push_str("  none found\n");
     } else {
         let mut t = Table::new(["uri", "kind", "description"]);
+        let scheme = serial_scheme().unwrap_or("serial");
         for p in &l.serial {
             t.row([
-                format!("evolis+serial://{}", p.path),
+                format!("{scheme}://{}", p.path),
                 p.kind.clone(),
                 p.description.clone().unwrap_or_default(),
             ]);

@@ -5,18 +5,15 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::Context as _;
-use cardline_device::{CertificateIssuer, CertificateRequest, IssuerError, Pin, Puk};
-use cardline_issuance::ca::{CertProfileSpec, LocalCa, ProfileIssuer};
-use cardline_issuance::face::{CardFields, PreparedFace};
-use cardline_issuance::model::{Card, OrderId};
-use cardline_issuance::production::{
-    EncodingSettings, FaceError, FaceRenderer, Production, ProductionEvent, ProductionSettings,
-    ProductionSummary, RunGuard, SealError, SecretSealer, Station, produce_order, recover,
+use cardline_app::{
+    LineOptions, OpenedLine, ProductionKit, StationsFileReopener, error_chain, load_stations,
+    open_line,
 };
-use cardline_issuance::secrets::{KeyFiles, StationKey, seal_card_secrets};
-use cardline_issuance::store::{ProductionJournal, SealedSecrets, Store, StoreError};
-use time::OffsetDateTime;
+use cardline_issuance::model::OrderId;
+use cardline_issuance::production::{
+    Production, ProductionEvent, ProductionSummary, RunGuard, Station, produce_order, recover,
+};
+use cardline_issuance::store::{ProductionJournal, Store, StoreError};
 
 use crate::context::Context;
 use progress::Progress;
@@ -39,8 +36,8 @@ pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     // The order first: `order produce 99` says there is no order 99, whatever the stations.
     store.order(args.id)?;
-    let mut line = crate::stations_registry::open_home_stations(ctx, &args.stations)?;
-    let kit = ProductionKit::load(ctx)?;
+    let mut line = open_home_line(ctx, &args.stations, ctx.json)?;
+    let kit = load_kit(ctx, &store)?;
     let summary = run_production(
         ctx,
         &store,
@@ -113,6 +110,8 @@ pub(crate) fn run_production(
     let cancel = cancel_flag();
     cancel.store(false, Ordering::SeqCst);
     let issuer = kit.issuer();
+    // A station resumed after a pause is opened again as the stations file declares it then.
+    let reopener = StationsFileReopener::new(ctx.home.stations_file(), home_line_options(ctx, &[]));
     let p = Production {
         journal: store.as_journal(),
         run: run.id(),
@@ -122,7 +121,7 @@ pub(crate) fn run_production(
         face: &kit.face,
         cancel,
         events: &sink,
-        reopen: None,
+        reopen: Some(&reopener),
     };
     let summary = produce_order(&p, order_id, stations)?;
     progress.into_inner().expect("progress lock").finish();
@@ -175,133 +174,68 @@ pub(crate) fn summary_text(s: &ProductionSummary) -> String {
     out
 }
 
-/// What production needs from the home: settings from the options, the CA, the station key,
-/// the prepared card face.
-pub(crate) struct ProductionKit {
-    /// The orchestrator's settings.
-    pub settings: ProductionSettings,
-    ca: Option<LocalCa>,
-    profiles: Vec<CertProfileSpec>,
-    not_after: OffsetDateTime,
-    sealer: StationSealer,
-    face: FaceAdapter,
-}
-
-impl ProductionKit {
-    /// Loads options, keys, CA and face template of the home.
-    pub fn load(ctx: &Context) -> anyhow::Result<ProductionKit> {
-        let options = ctx.options()?;
-        let keys = KeyFiles::in_home(ctx.home_dir());
-        let station_key = keys
-            .station_key()
-            .context("production needs the station key that seals PIN and PUK")?;
-        let now = OffsetDateTime::now_utc();
-        let not_after = now + time::Duration::days(i64::from(options.validity_days));
-        let (encoding, ca, profiles) = if options.encode {
-            let master = keys.master_key()?;
-            let ca = LocalCa::load(&ctx.home.ca_dir(), &station_key, ctx.store()?)
-                .context("encoded cards need the issuing CA (`cardline ca init`)")?;
-            let expiry = format!(
-                "{:04}{:02}{:02}",
-                not_after.year(),
-                u8::from(not_after.month()),
-                not_after.day()
-            );
-            let profile = options.card_profile;
-            let encoding = EncodingSettings {
-                pin_length: options.pin_length.into(),
-                puk_length: options.puk_length.into(),
-                transport_pin: profile.transport_pin(),
-                transport_puk: profile.transport_puk(),
-                transport_management_key: profile.transport_management_key(),
-                management_key_master: master,
-                keys: options.key_requests(),
-                expiry,
-            };
-            (Some(encoding), Some(ca), options.certificate_specs())
+/// Opens the stations of the home's stations file (all, or those named in `only`), reporting
+/// each station that cannot be opened — as a `station_missing` JSON line with `json_lines`,
+/// else on stderr — and failing when none could be opened. Keep the line alive while
+/// producing: it owns the simulated devices.
+pub(crate) fn open_home_line(
+    ctx: &Context,
+    only: &[String],
+    json_lines: bool,
+) -> anyhow::Result<OpenedLine> {
+    let path = ctx.home.stations_file();
+    let file = load_stations(&path)?;
+    if file.stations.is_empty() {
+        anyhow::bail!(
+            "no station is configured: declare printers in {} (see docs/production.md, or try `cardline demo`)",
+            path.display()
+        );
+    }
+    let line = open_line(&file, &home_line_options(ctx, only))?;
+    for m in &line.missing {
+        let error = error_chain(&m.error);
+        if json_lines {
+            writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::json!({"event": "station_missing", "station": m.name, "uri": m.uri, "error": error})
+            )?;
         } else {
-            (None, None, Vec::new())
-        };
-        let template =
-            cardline_issuance::face::load_template(ctx.home_dir(), &options.face_template)?;
-        let face = PreparedFace::new(&template)?;
-        let issued = format!("{}", now.date());
-        // The chip's certificates and CHUID end at `not_after`: a card in stock (not yet
-        // assigned) prints that date as its last valid day.
-        let card_expiry = format!("{}", not_after.date());
-        let mut settings = ProductionSettings::new(ctx.actor(), encoding);
-        if let Ok(v) = std::env::var("CARDLINE_RETRY_DELAY_MS") {
-            settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
+            eprintln!("station {} ({}) left out: {error}", m.name, m.uri);
         }
-        if let Ok(v) = std::env::var("CARDLINE_OPERATOR_POLL_MS") {
-            settings.operator_poll = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
-        }
-        Ok(ProductionKit {
-            settings,
-            ca,
-            profiles,
-            not_after,
-            sealer: StationSealer(station_key),
-            face: FaceAdapter {
-                face,
-                issued,
-                card_expiry,
-            },
-        })
     }
+    if line.stations.is_empty() {
+        anyhow::bail!(
+            "none of the {} station(s) could be opened (see above; `cardline stations check` tells more)",
+            line.missing.len()
+        );
+    }
+    Ok(line)
+}
 
-    /// The certificate issuer the encoder calls.
-    pub fn issuer(&self) -> KitIssuer<'_> {
-        KitIssuer(
-            self.ca
-                .as_ref()
-                .map(|ca| ProfileIssuer::new(ca, &self.profiles, self.not_after)),
-        )
+/// How the home's stations are opened: simulated printers' PNGs under `<home>/printed/`.
+fn home_line_options(ctx: &Context, only: &[String]) -> LineOptions {
+    LineOptions {
+        png_root: Some(ctx.home.path("printed")),
+        only: only.to_vec(),
+        ..LineOptions::default()
     }
 }
 
-/// The CA when encoding is on; refuses when it is off (never called then).
-pub(crate) struct KitIssuer<'a>(Option<ProfileIssuer<'a>>);
-
-impl CertificateIssuer for KitIssuer<'_> {
-    fn issue(&self, request: &CertificateRequest) -> Result<Vec<u8>, IssuerError> {
-        match &self.0 {
-            Some(i) => i.issue(request),
-            None => Err(IssuerError::Authority(
-                "encoding is off in the options".into(),
-            )),
-        }
+/// Loads the production kit of the home; `CARDLINE_RETRY_DELAY_MS` and
+/// `CARDLINE_OPERATOR_POLL_MS` shorten the orchestrator's waits (tests, demos).
+pub(crate) fn load_kit(
+    ctx: &Context,
+    store: &std::sync::Arc<dyn Store>,
+) -> anyhow::Result<ProductionKit> {
+    let mut kit = ProductionKit::load(&ctx.home, &ctx.options()?, ctx.actor(), store.clone())?;
+    if let Ok(v) = std::env::var("CARDLINE_RETRY_DELAY_MS") {
+        kit.settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
     }
-}
-
-struct StationSealer(StationKey);
-
-impl SecretSealer for StationSealer {
-    fn seal(&self, card: &str, pin: &Pin, puk: &Puk) -> Result<SealedSecrets, SealError> {
-        seal_card_secrets(&self.0, card, pin, puk).map_err(|e| SealError {
-            card: card.to_string(),
-            detail: e.to_string(),
-        })
+    if let Ok(v) = std::env::var("CARDLINE_OPERATOR_POLL_MS") {
+        kit.settings.operator_poll = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
     }
-}
-
-struct FaceAdapter {
-    face: PreparedFace,
-    issued: String,
-    card_expiry: String,
-}
-
-impl FaceRenderer for FaceAdapter {
-    fn render(&self, card: &Card) -> Result<cardline_device::CardImage, FaceError> {
-        let mut fields = CardFields::from_card(card, self.issued.clone());
-        if fields.valid_until.is_empty() {
-            fields.valid_until = self.card_expiry.clone();
-        }
-        self.face.render(&fields).map_err(|e| FaceError {
-            card: card.number.clone(),
-            detail: e.to_string(),
-        })
-    }
+    Ok(kit)
 }
 
 /// Flushes stdout (JSON lines must reach a reading parent process at once).
@@ -312,47 +246,4 @@ pub(crate) fn flush() {
 /// True when stderr is a terminal (progress bars only then).
 pub(crate) fn interactive() -> bool {
     std::io::stderr().is_terminal()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use cardline_issuance::model::CardState;
-    use std::path::Path;
-
-    fn stock_card() -> Card {
-        Card {
-            id: 1,
-            number: "TMP000000018".into(),
-            state: CardState::InProduction,
-            order_id: Some(1),
-            assigned_to: None,
-            valid_until: None,
-            failure_reason: None,
-            chip_id: None,
-            created_at: "2026-11-24T00:00:00Z".into(),
-            updated_at: "2026-11-24T00:00:00Z".into(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn a_card_in_stock_prints_the_chip_expiry_as_its_last_valid_day() {
-        let template = cardline_issuance::face::load_template(Path::new("."), "temporary")
-            .expect("built-in template");
-        let adapter = FaceAdapter {
-            face: PreparedFace::new(&template).unwrap(),
-            issued: "2026-11-24".into(),
-            card_expiry: "2026-12-08".into(),
-        };
-        let card = stock_card();
-        let printed = adapter.render(&card).unwrap();
-        let mut fields = CardFields::from_card(&card, "2026-11-24");
-        assert!(fields.valid_until.is_empty());
-        let blank_validity = adapter.face.render(&fields).unwrap();
-        fields.valid_until = "2026-12-08".into();
-        let with_expiry = adapter.face.render(&fields).unwrap();
-        assert_eq!(printed, with_expiry);
-        assert_ne!(printed, blank_validity);
-    }
 }

@@ -12,6 +12,7 @@ use cardline_issuance::production::{
 };
 use cardline_issuance::store::{ProductionJournal, StoreError};
 
+use crate::commands::produce::open_home_line;
 use crate::context::Context;
 
 /// `recover` arguments.
@@ -30,12 +31,16 @@ pub struct RecoverArgs {
 /// Runs `recover`.
 pub fn run(ctx: &Context, args: RecoverArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
+    let mut missing = Vec::new();
     let report = match &args.station {
         Some(old) => settle_lost(store.as_journal(), old, &ctx.actor())?,
         None => {
             let journal: Arc<dyn ProductionJournal> = store.clone();
             let run = RunGuard::start(journal, "recover", &ctx.actor())?;
-            let mut line = crate::stations_registry::open_home_stations(ctx, &[])?;
+            // Stations that cannot be opened are named on stderr (stdout carries the report);
+            // their attempts stay in flight and show as stranded.
+            let mut line = open_home_line(ctx, &[], false)?;
+            missing = line.missing.iter().map(|m| m.name.clone()).collect();
             let mut held = Vec::new();
             for station in line.stations.drain(..) {
                 match run.claim(&station.name, &ctx.actor()) {
@@ -51,7 +56,7 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> anyhow::Result<()> {
             report
         }
     };
-    ctx.emit(&report, || text(&report))?;
+    ctx.emit(&report, || text(&report, &missing))?;
     if report.unsettled() > 0 {
         anyhow::bail!(
             "{} attempt(s) could not be settled: fix the station and run `cardline recover` again",
@@ -69,7 +74,7 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn text(report: &RecoveryReport) -> String {
+fn text(report: &RecoveryReport, missing: &[String]) -> String {
     if report.outcomes.is_empty() {
         return "nothing to recover: no production attempt was left in flight".into();
     }
@@ -98,6 +103,12 @@ fn text(report: &RecoveryReport) -> String {
             } => format!(
                 "{card}: being produced on {station} by run {run} (host {host}, pid {pid}): left alone\n"
             ),
+            RecoveryOutcome::Stranded { card, station, .. } if missing.contains(station) => {
+                format!(
+                    "{card}: NOT SETTLED on {station}, which could not be opened: fix it and run \
+                     `cardline recover` again\n"
+                )
+            }
             RecoveryOutcome::Stranded {
                 card, station, run, ..
             } => format!(

@@ -8,12 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use cardline_sim::card::{SimCard, SimCardConfig, SimCardTransport};
-use cardline_sim::clock::TimeModel;
-use cardline_sim::faults::{PrinterFaultPlan, ScriptedFault};
-use cardline_sim::printer::{
-    PtyEndpoint, RibbonLoad, SimPrinter, SimPrinterConfig, SimPrinterHandle, TcpEndpoint,
-};
+use cardline_app::SimParams;
+use cardline_sim::card::SimCardTransport;
+use cardline_sim::faults::ScriptedFault;
+use cardline_sim::printer::{PtyEndpoint, SimPrinter, SimPrinterHandle, TcpEndpoint};
 use cardline_sim::vpcd::{VPCD_PORT, VpcdCard, VpcdHandle, reader_name_for_port};
 use serde::Serialize;
 
@@ -63,6 +61,7 @@ pub fn run(ctx: &Context, args: SimServeArgs) -> anyhow::Result<()> {
     for f in &args.faults {
         faults.push(f.parse::<ScriptedFault>()?);
     }
+    let time_scale = SimParams::check_time_scale(args.time_scale).context("--time-scale")?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut served = Vec::new();
     let mut endpoints: Vec<Box<dyn std::any::Any>> = Vec::new();
@@ -73,15 +72,14 @@ pub fn run(ctx: &Context, args: SimServeArgs) -> anyhow::Result<()> {
         if let Some(d) = &png_dir {
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
         }
-        let printer = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig {
-            serial: format!("SIM-{name}"),
-            feeder_cards: 100_000,
-            ribbon: Some(RibbonLoad::fresh("ymcko", 100_000)),
-            time: TimeModel::scaled(args.time_scale),
-            png_dir,
-            faults: PrinterFaultPlan::scripted(faults.clone()),
-            ..SimPrinterConfig::default()
-        }));
+        // The same simulated station a `sim://` URI describes, served as real devices.
+        let params = SimParams {
+            faults: faults.clone(),
+            time_scale,
+            seed: Some(0x5EED_0000 + u64::from(i) * 1_000_000),
+            ..SimParams::new(&name)
+        };
+        let printer = SimPrinterHandle::new(SimPrinter::new(params.printer_config(png_dir)));
         let uri = match &args.tcp {
             Some(base) => {
                 let (host, port) = base.rsplit_once(':').context("--tcp wants HOST:PORT")?;
@@ -102,9 +100,8 @@ pub fn run(ctx: &Context, args: SimServeArgs) -> anyhow::Result<()> {
             let port = args.vpcd_port + i;
             let stop = stop.clone();
             let printer = printer.clone();
-            let seed = 0x5EED_0000 + u64::from(i) * 1_000_000;
             couplers.push(std::thread::spawn(move || {
-                couple(printer, port, seed, &stop)
+                couple(printer, port, &params, &stop)
             }));
             reader_name_for_port(port).unwrap_or_else(|| format!("vpcd port {port}"))
         });
@@ -150,7 +147,7 @@ fn stations_snippet(served: &[ServedStation]) -> String {
         ));
         match &st.reader {
             Some(r) => s.push_str(&format!("reader = \"{r}\"\n\n")),
-            None => s.push_str("reader = \"none\"\nencode = false\n\n"),
+            None => s.push_str("encode = false\n\n"),
         }
     }
     s
@@ -158,7 +155,7 @@ fn stations_snippet(served: &[ServedStation]) -> String {
 
 /// Keeps the chip of the card parked at the printer's contact station plugged into the vpcd
 /// slot on `port`: a fresh chip per card, unplugged when the card moves away.
-fn couple(printer: SimPrinterHandle, port: u16, seed: u64, stop: &AtomicBool) {
+fn couple(printer: SimPrinterHandle, port: u16, params: &SimParams, stop: &AtomicBool) {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut plugged: Option<(u32, VpcdHandle)> = None;
     while !stop.load(Ordering::SeqCst) {
@@ -169,7 +166,7 @@ fn couple(printer: SimPrinterHandle, port: u16, seed: u64, stop: &AtomicBool) {
                 if let Some((_, h)) = plugged.take() {
                     h.stop();
                 }
-                let chip = SimCard::new(SimCardConfig::from_seed(seed.wrapping_add(u64::from(p))));
+                let chip = params.chip(p);
                 plugged = Some((p, VpcdCard::spawn(SimCardTransport::share(chip), addr)));
             }
             (Some(_), None) => {

@@ -1,7 +1,8 @@
 //! `cardline stations list|check`: the production stations declared in `<home>/stations.toml`.
 
+use cardline_app::{LineOptions, error_chain, load_stations, open_station};
 use cardline_device::PrinterStatus;
-use cardline_issuance::stations::{StationSpec, StationsFile};
+use cardline_issuance::stations::StationSpec;
 use serde::Serialize;
 
 use crate::context::Context;
@@ -18,7 +19,7 @@ pub enum StationsCommand {
 /// Runs a `stations` subcommand.
 pub fn run(ctx: &Context, cmd: StationsCommand) -> anyhow::Result<()> {
     let path = ctx.home.stations_file();
-    let file = StationsFile::load(&path)?;
+    let file = load_stations(&path)?;
     match cmd {
         StationsCommand::List => ctx.emit(&file.stations, || list_text(&file.stations, &path)),
         StationsCommand::Check => {
@@ -39,9 +40,10 @@ fn list_text(stations: &[StationSpec], path: &std::path::Path) -> String {
     }
     let mut out = String::new();
     for s in stations {
-        let reader = match &s.reader {
-            cardline_issuance::stations::ReaderSpec::Sim => "sim".to_string(),
-            cardline_issuance::stations::ReaderSpec::Pcsc(p) => format!("reader matching `{p}`"),
+        let reader = match s.reader.as_deref() {
+            Some(cardline_app::registry::OWN_READER) => "sim".to_string(),
+            Some(p) => format!("reader matching `{p}`"),
+            None => "no reader".to_string(),
         };
         out.push_str(&format!(
             "{:<12} {}  {}{}\n",
@@ -77,9 +79,10 @@ fn check(spec: &StationSpec) -> StationCheck {
         reader: None,
         problems: Vec::new(),
     };
-    match crate::stations_registry::open_station(spec, None) {
-        Err(e) => out.problems.push(format!("{e:#}")),
-        Ok((mut station, _sim)) => {
+    match open_station(spec, &LineOptions::default()) {
+        Err(e) => out.problems.push(error_chain(&e)),
+        Ok(opened) => {
+            let mut station = opened.station;
             out.reader = Some(station.reader.name());
             match station.printer.status() {
                 Ok(s) => {

@@ -1,0 +1,85 @@
+//! The simulated devices a [`SimParams`] describes: the printer, its contact reader and the
+//! chips of the cards fed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cardline_sim::card::{SimCard, SimCardConfig};
+use cardline_sim::clock::TimeModel;
+use cardline_sim::faults::PrinterFaultPlan;
+use cardline_sim::printer::{PtyEndpoint, RibbonLoad, SimPrinterConfig, SimPrinterHandle};
+use cardline_sim::station::SimStation;
+
+use super::SimParams;
+
+/// A simulated station's device side, kept alive while the station is used (its
+/// pseudo-terminal serves the printer only as long as it lives).
+pub struct SimDevice {
+    /// The station's name.
+    pub name: String,
+    /// The simulated printer: open its cover, load its feeder, look at what it printed.
+    pub printer: SimPrinterHandle,
+    /// The pseudo-terminal serving the printer, with `link=pty`.
+    pub pty: Option<PtyEndpoint>,
+    /// Where its PNGs go.
+    pub png_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SimDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimDevice")
+            .field("name", &self.name)
+            .field("pty", &self.pty.as_ref().map(|p| p.path().to_path_buf()))
+            .field("png_dir", &self.png_dir)
+            .finish()
+    }
+}
+
+impl SimParams {
+    /// The simulated printer's configuration; PNGs go to `png_dir`.
+    pub fn printer_config(&self, png_dir: Option<PathBuf>) -> SimPrinterConfig {
+        let mut config = SimPrinterConfig {
+            serial: format!("SIM-{}", self.name),
+            feeder_cards: self.feeder,
+            ribbon: Some(RibbonLoad::fresh("ymcko", self.ribbon)),
+            time: TimeModel::scaled(self.time_scale),
+            png_dir,
+            faults: PrinterFaultPlan::scripted(self.faults.clone()),
+            ..SimPrinterConfig::default()
+        };
+        if let Some(keep) = self.keep {
+            config.keep_printed = keep;
+        }
+        config
+    }
+
+    /// A fresh chip for card number `card` (1 = first card fed): seeded `chip_seed + card`,
+    /// mute when listed in `mute_chips`, generating keys in `keygen_ms`.
+    pub fn chip(&self, card: u32) -> SimCard {
+        chip(self.chip_seed(), &self.mute_chips, self.keygen(), card)
+    }
+
+    fn keygen(&self) -> Option<Duration> {
+        self.keygen_ms
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis)
+    }
+
+    /// The contact reader of the station around `printer`: a fresh [`chip`](Self::chip) per
+    /// card fed, keeping `keep` chips when given.
+    pub fn contact_reader(&self, printer: SimPrinterHandle) -> SimStation {
+        let (seed, mute, keygen) = (self.chip_seed(), self.mute_chips.clone(), self.keygen());
+        let reader = SimStation::new(printer, move |n: u32| chip(seed, &mute, keygen, n));
+        match self.keep {
+            Some(n) => reader.keeping_chips(n),
+            None => reader,
+        }
+    }
+}
+
+fn chip(seed: u64, mute: &[u32], keygen: Option<Duration>, card: u32) -> SimCard {
+    let mut chip = SimCard::new(SimCardConfig::from_seed(seed.wrapping_add(u64::from(card))));
+    chip.faults_mut().mute = mute.contains(&card);
+    chip.faults_mut().slow_key_generation = keygen;
+    chip
+}

@@ -21,12 +21,13 @@ fn two_processes_creating_orders_at_once_never_share_a_card() {
             .success()
     );
     let req = cardline(home.path())
-        .args(["request", "--count", "300"])
+        .args(["request", "--count", "301"])
         .status()
         .unwrap();
     assert!(req.success());
 
-    // Each process creates orders of 7 until nothing is left; both run at the same time.
+    // Each process creates orders of exactly 7 until nothing is left; both run at the same
+    // time. 301 = 43 × 7, so no order is ever refused for lack of cards.
     let script = |op: &str| {
         format!(
             "while {bin} --home {home} --operator {op} --json order create --first 7 >> {out}; do :; done",
@@ -75,11 +76,11 @@ fn two_processes_creating_orders_at_once_never_share_a_card() {
         per_process.push(n);
     }
     eprintln!("orders created per process: {per_process:?}");
-    assert_eq!(seen.len(), 300, "every card in exactly one order");
+    assert_eq!(seen.len(), 301, "every card in exactly one order");
     assert_eq!(
         per_process.iter().sum::<usize>(),
         43,
-        "300 / 7 → 42 full orders + 1"
+        "301 / 7 → 43 full orders"
     );
     let left = cardline(home.path())
         .args(["--json", "cards", "list", "--state", "requested"])

@@ -51,7 +51,7 @@ pub enum TransportError {
         pattern: String,
     },
     /// No card came into the reader in time.
-    #[error("no card in reader `{reader}` after {waited:?}")]
+    #[error("no card in reader `{reader}` after {}", crate::human_duration(*.waited))]
     NoCard {
         /// The reader.
         reader: String,

@@ -39,6 +39,19 @@ pub use printer::{
 };
 pub use secret::{ManagementKey, MasterKey, Pin, Puk, SecretBytes};
 
+/// A duration as people read it: `850 ms`, `4.2 s`, `2 min 05 s` — never `4.999872119s`.
+pub fn human_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        let s = d.as_secs();
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
+}
+
 /// Prints `skipped: <message>` straight to the process's standard error, past the test
 /// harness's output capture, so a test that cannot run (no pcscd, no rig, no pseudo-terminal)
 /// says so visibly in every `cargo test` run instead of passing silently.
@@ -56,4 +69,33 @@ macro_rules! skipped {
             ::std::format_args!($($arg)*)
         );
     }};
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_are_rounded_for_people() {
+        use std::time::Duration;
+        assert_eq!(
+            super::human_duration(Duration::from_micros(850_400)),
+            "850 ms"
+        );
+        assert_eq!(
+            super::human_duration(Duration::from_nanos(4_999_872_119)),
+            "5.0 s"
+        );
+        assert_eq!(
+            super::human_duration(Duration::from_secs(125)),
+            "2 min 05 s"
+        );
+        let e = crate::LinkError::Timeout {
+            link: "tcp:printer:9100".into(),
+            operation: "waiting for a reply",
+            after: Duration::from_nanos(1_234_567_891),
+        };
+        assert_eq!(
+            e.to_string(),
+            "tcp:printer:9100: no answer within 1.2 s while waiting for a reply"
+        );
+    }
 }

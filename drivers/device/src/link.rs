@@ -44,7 +44,7 @@ impl<L: PrinterLink + ?Sized> PrinterLink for Box<L> {
 pub enum LinkError {
     /// The device did not answer in time. Usually transient: retry once, then check the cable
     /// and that the printer is switched on.
-    #[error("{link}: no answer within {after:?} while {operation}")]
+    #[error("{link}: no answer within {} while {operation}", crate::human_duration(*.after))]
     Timeout {
         /// The link that timed out.
         link: String,

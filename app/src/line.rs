@@ -192,7 +192,8 @@ pub fn open_line(file: &StationsFile, options: &LineOptions) -> Result<OpenedLin
                 line.sims.extend(opened.device);
             }
             Err(error) => {
-                tracing::warn!(station = %spec.name, uri = %spec.printer_uri, error = %error_chain(&error), "station left out");
+                // The front end reports it to the operator; the log keeps it at info.
+                tracing::info!(station = %spec.name, uri = %spec.printer_uri, error = %error_chain(&error), "station left out");
                 line.missing.push(MissingStation {
                     name: spec.name.clone(),
                     uri: spec.printer_uri.clone(),

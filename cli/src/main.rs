@@ -52,6 +52,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // `cardline cards list | head`: the reader went away; that is not an error to report.
         Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<output::Exit>().is_some() => {
+            let exit = err.downcast_ref::<output::Exit>().expect("checked");
+            if let Some(message) = &exit.message {
+                eprintln!("{}", output::clean(message));
+            }
+            ExitCode::from(exit.code)
+        }
         Err(err) => {
             eprintln!("error: {}", output::clean(&err.to_string()));
             for cause in err.chain().skip(1) {

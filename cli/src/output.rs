@@ -2,6 +2,33 @@
 //! that text an operator or a device supplied (names, reasons, printer replies) can never move
 //! the cursor, recolour or rewrite the terminal it is shown on.
 
+/// Ends the command with a specific exit code (after its output was printed): 3 = done but
+/// degraded (a station missing or stopped), 130 = cancelled by Ctrl-C.
+#[derive(Debug)]
+pub struct Exit {
+    /// The process exit code.
+    pub code: u8,
+    /// A last line for stderr, if any.
+    pub message: Option<String>,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "{m} (exit {})", self.code),
+            None => write!(f, "exit {}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// The exit code of a run that finished its cards while some station was missing, in use,
+/// stopped or left paused: the operator should look.
+pub const EXIT_DEGRADED: u8 = 3;
+/// The exit code after Ctrl-C cancelled production (the summary is printed first).
+pub const EXIT_CANCELLED: u8 = 130;
+
 /// `text` with every control character (except newline and tab) escaped as `\u{..}`.
 pub fn clean(text: &str) -> String {
     if !text.chars().any(needs_escape) {

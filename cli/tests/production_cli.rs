@@ -235,28 +235,47 @@ fn a_station_that_cannot_be_opened_is_left_out_and_reported() {
     std::fs::write(home.join("stations.toml"), format!("{down}{up}")).unwrap();
     ok(home, &["request", "--count", "2"]);
     ok(home, &["order", "create", "--all"]);
-    let out = ok(home, &["--json", "order", "produce", "1"]);
+    // The order is produced on the station that opened; the exit says a station is missing.
+    let out = cardline(home)
+        .args(["--json", "order", "produce", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "done, but degraded");
+    let out = String::from_utf8(out.stdout).unwrap();
     let events: Vec<Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(events[0]["event"], "station_missing", "{out}");
+    assert_eq!(events[0]["event"], "station_left_out", "{out}");
     assert_eq!(events[0]["station"], "down");
+    assert_eq!(events[0]["kind"], "missing");
     assert!(
-        events[0]["error"].as_str().unwrap().contains("cannot open"),
+        events[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot open"),
         "{out}"
     );
     assert_eq!(events.last().unwrap()["summary"]["produced"], 2);
-    // Text mode says it on stderr.
+    // Text mode says it on stderr and in the summary.
     ok(home, &["request", "--count", "1"]);
     ok(home, &["order", "create", "--all"]);
     let text = cardline(home)
         .args(["order", "produce", "2"])
         .output()
         .unwrap();
-    assert!(text.status.success());
+    assert_eq!(text.status.code(), Some(3));
     let err = String::from_utf8_lossy(&text.stderr);
-    assert!(err.contains("station down (evolis+tcp://"), "{err}");
+    assert!(
+        err.contains("station down left out: evolis+tcp://"),
+        "{err}"
+    );
+    assert!(err.contains("check these stations: down"), "{err}");
+    let summary = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        summary.contains("1 produced") && summary.contains("MISSING"),
+        "{summary}"
+    );
     // With no station left, production does not start.
     std::fs::write(home.join("stations.toml"), &down).unwrap();
     let out = cardline(home)
@@ -265,8 +284,6 @@ fn a_station_that_cannot_be_opened_is_left_out_and_reported() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("none of the 1 station(s) could be opened"),
-        "{err}"
-    );
+    assert!(err.contains("no station is left to produce on"), "{err}");
+    assert_eq!(out.status.code(), Some(1));
 }

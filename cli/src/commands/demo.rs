@@ -175,6 +175,11 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         ));
     }
     let kit = load_kit(&demo, &store)?;
+    let journal: std::sync::Arc<dyn cardline_issuance::store::ProductionJournal> = store.clone();
+    let run = cardline_issuance::production::RunGuard::start(journal, "demo", &demo.actor())?;
+    for station in &line.stations {
+        run.claim(&station.name, &demo.actor())?;
+    }
     let first = run_production(
         &demo,
         &store,
@@ -182,9 +187,9 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         order.id,
         &mut line.stations,
         false,
-        false,
+        &run,
     )?;
-    say(summary_text(&first));
+    say(summary_text(&first, &[]));
     // 4. Repeat production of the failed cards, on fresh blanks.
     let repeated = store.repeat_order(order.id, &[], &demo.actor())?;
     say(format!(
@@ -203,9 +208,10 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         order.id,
         &mut line.stations,
         false,
-        false,
+        &run,
     )?;
-    say(summary_text(&second));
+    run.end()?;
+    say(summary_text(&second, &[]));
     // 5. Complete the order.
     store.complete_order(order.id, &demo.actor())?;
     let counts: BTreeMap<String, u64> = store

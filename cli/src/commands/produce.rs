@@ -9,6 +9,8 @@ use cardline_app::{
     LineOptions, OpenedLine, ProductionKit, StationsFileReopener, error_chain, load_stations,
     open_line,
 };
+
+use crate::output::{EXIT_CANCELLED, EXIT_DEGRADED, Exit};
 use cardline_issuance::model::OrderId;
 use cardline_issuance::production::{
     Production, ProductionEvent, ProductionSummary, RunGuard, Station, produce_order, recover,
@@ -31,12 +33,27 @@ pub struct ProduceArgs {
     pub stations: Vec<String>,
 }
 
+/// A station left out of the run, and why.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct LeftOut {
+    /// The station.
+    pub station: String,
+    /// Why: `missing` (could not be opened) or `in_use` (another live run drives it).
+    pub kind: &'static str,
+    /// The reason, for people.
+    pub reason: String,
+}
+
 /// Runs `order produce`.
 pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     // The order first: `order produce 99` says there is no order 99, whatever the stations.
     store.order(args.id)?;
-    let mut line = open_home_line(ctx, &args.stations, ctx.json)?;
+    let journal: Arc<dyn ProductionJournal> = store.clone();
+    let run = RunGuard::start(journal, "produce", &ctx.actor())?;
+    // Claim before opening: a station another live run drives is never opened, so that run
+    // is never disturbed.
+    let (mut line, left_out) = claim_and_open(ctx, &run, &args.stations, ctx.json)?;
     let kit = load_kit(ctx, &store)?;
     let summary = run_production(
         ctx,
@@ -45,52 +62,152 @@ pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
         args.id,
         &mut line.stations,
         ctx.json,
-        !args.stations.is_empty(),
+        &run,
     )?;
+    run.end()?;
     if !ctx.json {
-        ctx.print_text(&summary_text(&summary))?;
+        ctx.print_text(&summary_text(&summary, &left_out))?;
     }
-    if summary.remaining > 0 && !summary.cancelled {
+    verdict(&summary, &left_out)
+}
+
+/// The exit of a run from its summary: cancelled (130), cards still waiting or a store
+/// failure (1), done but degraded — a station missing, in use, stopped or left paused (3), or
+/// done (0).
+pub(crate) fn verdict(summary: &ProductionSummary, left_out: &[LeftOut]) -> anyhow::Result<()> {
+    if summary.cancelled {
+        return Err(Exit {
+            code: EXIT_CANCELLED,
+            message: Some(format!(
+                "cancelled: {} card(s) of order {} still wait for production",
+                summary.remaining, summary.order_id
+            )),
+        }
+        .into());
+    }
+    if summary.store_failed() {
         anyhow::bail!(
-            "{} card(s) of order {} are still in production: a station stopped (see above)",
-            summary.remaining,
-            args.id
+            "a station failed on the store (see above); `cardline recover` settles its card in hand"
         );
+    }
+    if summary.remaining > 0 {
+        anyhow::bail!(
+            "{} card(s) of order {} still wait for production: a station stopped or is paused (see above)",
+            summary.remaining,
+            summary.order_id
+        );
+    }
+    if summary.degraded() || !left_out.is_empty() {
+        let names: Vec<&str> = left_out
+            .iter()
+            .map(|l| l.station.as_str())
+            .chain(
+                summary
+                    .stations
+                    .iter()
+                    .filter(|s| s.stopped.is_some() || s.paused.is_some())
+                    .map(|s| s.name.as_str()),
+            )
+            .collect();
+        return Err(Exit {
+            code: EXIT_DEGRADED,
+            message: Some(format!(
+                "order {} done, but check these stations: {}",
+                summary.order_id,
+                names.join(", ")
+            )),
+        }
+        .into());
     }
     Ok(())
 }
 
-/// This process as a production run: claims the stations (those another live run holds are
-/// left out and named; when the operator named them, refused), recovers what a gone run left
-/// in flight on them, then produces with progress output (JSON lines or a progress bar).
-pub(crate) fn run_production(
+/// Claims the home's stations for `run` (all, or those named in `only`: naming one a live run
+/// drives is refused with its owner), then opens the claimed ones; a station that cannot be
+/// opened is released and left out. Each left-out station is reported — as a JSON line with
+/// `json_lines`, else on stderr. Fails when no station is left.
+pub(crate) fn claim_and_open(
     ctx: &Context,
-    store: &std::sync::Arc<dyn Store>,
-    kit: &ProductionKit,
-    order_id: OrderId,
-    stations: &mut Vec<Station>,
+    run: &RunGuard,
+    only: &[String],
     json_lines: bool,
-    named: bool,
-) -> anyhow::Result<ProductionSummary> {
-    let journal: std::sync::Arc<dyn ProductionJournal> = store.clone();
-    let run = RunGuard::start(journal, "produce", &ctx.actor())?;
-    let mut claimed = Vec::with_capacity(stations.len());
-    for station in stations.drain(..) {
-        match run.claim(&station.name, &ctx.actor()) {
-            Ok(()) => claimed.push(station),
-            Err(e @ StoreError::StationInUse { .. }) if named => return Err(e.into()),
-            Err(e @ StoreError::StationInUse { .. }) => {
-                eprintln!("note: {e}; producing without it");
-            }
+) -> anyhow::Result<(OpenedLine, Vec<LeftOut>)> {
+    let path = ctx.home.stations_file();
+    let mut file = load_stations(&path)?;
+    if file.stations.is_empty() {
+        anyhow::bail!(
+            "no station is configured: declare printers in {} (see docs/production.md, or try `cardline demo`)",
+            path.display()
+        );
+    }
+    if let Some(name) = only
+        .iter()
+        .find(|n| !file.stations.iter().any(|s| &s.name == *n))
+    {
+        let declared: Vec<&str> = file.stations.iter().map(|s| s.name.as_str()).collect();
+        anyhow::bail!(
+            "no station named `{name}` in {} (declared: {})",
+            path.display(),
+            declared.join(", ")
+        );
+    }
+    if !only.is_empty() {
+        file.stations.retain(|s| only.contains(&s.name));
+    }
+    let mut left_out = Vec::new();
+    let mut claimed = Vec::new();
+    for spec in file.stations {
+        match run.claim(&spec.name, &ctx.actor()) {
+            Ok(()) => claimed.push(spec),
+            Err(e @ StoreError::StationInUse { .. }) if !only.is_empty() => return Err(e.into()),
+            Err(e @ StoreError::StationInUse { .. }) => left_out.push(LeftOut {
+                station: spec.name.clone(),
+                kind: "in_use",
+                reason: e.to_string(),
+            }),
             Err(e) => return Err(e.into()),
         }
     }
-    *stations = claimed;
-    if stations.is_empty() {
+    file.stations = claimed;
+    let line = open_line(&file, &home_line_options(ctx, &[]))?;
+    for m in &line.missing {
+        run.release(&m.name)?;
+        left_out.push(LeftOut {
+            station: m.name.clone(),
+            kind: "missing",
+            reason: format!("{} could not be opened: {}", m.uri, error_chain(&m.error)),
+        });
+    }
+    for l in &left_out {
+        if json_lines {
+            writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::json!({"event": "station_left_out", "station": l.station, "kind": l.kind, "reason": l.reason})
+            )?;
+        } else {
+            eprintln!("station {} left out: {}", l.station, l.reason);
+        }
+    }
+    if line.stations.is_empty() {
         anyhow::bail!(
-            "every station of the stations file is in use by another production run (see the notes above)"
+            "no station is left to produce on (see above; `cardline stations list` and `stations check` tell more)"
         );
     }
+    Ok((line, left_out))
+}
+
+/// Recovers what a gone run left in flight on the stations `run` holds, then produces with
+/// progress output (JSON lines or a progress bar). The stations must be claimed by `run`.
+pub(crate) fn run_production(
+    ctx: &Context,
+    store: &Arc<dyn Store>,
+    kit: &ProductionKit,
+    order_id: OrderId,
+    stations: &mut [Station],
+    json_lines: bool,
+    run: &RunGuard,
+) -> anyhow::Result<ProductionSummary> {
     let report = recover(store.as_journal(), stations, &ctx.actor())?;
     for outcome in &report.outcomes {
         if json_lines {
@@ -125,7 +242,6 @@ pub(crate) fn run_production(
     };
     let summary = produce_order(&p, order_id, stations)?;
     progress.into_inner().expect("progress lock").finish();
-    run.end()?;
     Ok(summary)
 }
 
@@ -146,71 +262,56 @@ fn cancel_flag() -> &'static AtomicBool {
 }
 
 /// The human summary of a run.
-pub(crate) fn summary_text(s: &ProductionSummary) -> String {
+pub(crate) fn summary_text(s: &ProductionSummary, left_out: &[LeftOut]) -> String {
     let secs = s.elapsed_ms as f64 / 1000.0;
     let mut out = format!(
-        "order {}: {} produced, {} failed, {} still in production{} ({secs:.1} s)\n",
+        "order {}: {} produced, {} failed, {} waiting{}{} ({secs:.1} s)\n",
         s.order_id,
         s.produced,
         s.failed,
         s.remaining,
-        if s.cancelled { ", cancelled" } else { "" }
+        if s.in_other_runs > 0 {
+            format!(", {} in the hands of other runs", s.in_other_runs)
+        } else {
+            String::new()
+        },
+        if s.cancelled {
+            ", cancelled"
+        } else if s.order_closed {
+            ", the order was closed meanwhile"
+        } else {
+            ""
+        }
     );
     for st in &s.stations {
         let rate = st.cards_per_hour(std::time::Duration::from_millis(s.elapsed_ms));
         out.push_str(&format!(
-            "  {:<12} {:>4} produced {:>3} failed  {:>7.0} cards/h  paused {:.1} s{}\n",
+            "  {:<12} {:>4} produced {:>3} failed  {:>7.0} cards/h  paused {:.1} s\n",
             st.name,
             st.produced,
             st.failed,
             rate,
             st.paused_ms as f64 / 1000.0,
-            st.stopped
-                .as_ref()
-                .map(|r| format!("  stopped: {r}"))
-                .unwrap_or_default()
         ));
-    }
-    out
-}
-
-/// Opens the stations of the home's stations file (all, or those named in `only`), reporting
-/// each station that cannot be opened — as a `station_missing` JSON line with `json_lines`,
-/// else on stderr — and failing when none could be opened. Keep the line alive while
-/// producing: it owns the simulated devices.
-pub(crate) fn open_home_line(
-    ctx: &Context,
-    only: &[String],
-    json_lines: bool,
-) -> anyhow::Result<OpenedLine> {
-    let path = ctx.home.stations_file();
-    let file = load_stations(&path)?;
-    if file.stations.is_empty() {
-        anyhow::bail!(
-            "no station is configured: declare printers in {} (see docs/production.md, or try `cardline demo`)",
-            path.display()
-        );
-    }
-    let line = open_line(&file, &home_line_options(ctx, only))?;
-    for m in &line.missing {
-        let error = error_chain(&m.error);
-        if json_lines {
-            writeln!(
-                std::io::stdout(),
-                "{}",
-                serde_json::json!({"event": "station_missing", "station": m.name, "uri": m.uri, "error": error})
-            )?;
-        } else {
-            eprintln!("station {} ({}) left out: {error}", m.name, m.uri);
+        for (what, why) in [
+            ("stopped", &st.stopped),
+            ("PAUSED", &st.paused),
+            ("store failure", &st.error),
+        ] {
+            if let Some(why) = why {
+                out.push_str(&format!("  {:<12} {what}: {why}\n", ""));
+            }
         }
     }
-    if line.stations.is_empty() {
-        anyhow::bail!(
-            "none of the {} station(s) could be opened (see above; `cardline stations check` tells more)",
-            line.missing.len()
-        );
+    for l in left_out {
+        let what = if l.kind == "missing" {
+            "MISSING"
+        } else {
+            "in use elsewhere"
+        };
+        out.push_str(&format!("  {:<12} {what}: {}\n", l.station, l.reason));
     }
-    Ok(line)
+    out
 }
 
 /// How the home's stations are opened: simulated printers' PNGs under `<home>/printed/`.

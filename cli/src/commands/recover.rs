@@ -10,9 +10,9 @@ use std::sync::Arc;
 use cardline_issuance::production::{
     RecoveryOutcome, RecoveryReport, RunGuard, recover, settle_lost,
 };
-use cardline_issuance::store::{ProductionJournal, StoreError};
+use cardline_issuance::store::ProductionJournal;
 
-use crate::commands::produce::open_home_line;
+use crate::commands::produce::claim_and_open;
 use crate::context::Context;
 
 /// `recover` arguments.
@@ -37,20 +37,15 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> anyhow::Result<()> {
         None => {
             let journal: Arc<dyn ProductionJournal> = store.clone();
             let run = RunGuard::start(journal, "recover", &ctx.actor())?;
-            // Stations that cannot be opened are named on stderr (stdout carries the report);
-            // their attempts stay in flight and show as stranded.
-            let mut line = open_home_line(ctx, &[], false)?;
-            missing = line.missing.iter().map(|m| m.name.clone()).collect();
-            let mut held = Vec::new();
-            for station in line.stations.drain(..) {
-                match run.claim(&station.name, &ctx.actor()) {
-                    Ok(()) => held.push(station),
-                    Err(e @ StoreError::StationInUse { .. }) => {
-                        eprintln!("note: {e}; its attempts are left to that run");
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            // Claimed before opened: a station a live run drives is never opened (its attempts
+            // are that run's); one that cannot be opened is named, its attempts stay stranded.
+            let (mut line, left_out) = claim_and_open(ctx, &run, &[], false)?;
+            missing = left_out
+                .iter()
+                .filter(|l| l.kind == "missing")
+                .map(|l| l.station.clone())
+                .collect();
+            let mut held = std::mem::take(&mut line.stations);
             let report = recover(store.as_journal(), &mut held, &ctx.actor())?;
             run.end()?;
             report

@@ -63,6 +63,11 @@ impl RunGuard {
         claim_station(&*self.store, self.run.id, station, actor)
     }
 
+    /// Releases a station this run claimed (it could not be opened, say).
+    pub fn release(&self, station: &str) -> Result<(), StoreError> {
+        self.store.release_station(self.run.id, station)
+    }
+
     /// Claims every station; those held by a live run are left out and reported.
     pub fn claim_all(
         &self,

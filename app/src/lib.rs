@@ -7,6 +7,7 @@
 //!   URI without I/O, open it into a printer that reconnects after a lost link and counts its
 //!   bytes, the family's test card; [`discover()`] finds printers on USB and serial ports.
 //! - [`encoders`]: encoder families (`piv`) and the contact readers a station can have.
+//! - [`handfed`]: the encode-only station of a desk reader (`cardline encode`).
 //! - [`sim`]: `sim://NAME?…` simulated stations, parameters parsed strictly.
 //! - [`stations`]: the stations file checked by the registries ([`load_stations`]).
 //! - [`line`](mod@line): [`open_station`] and [`open_line`] turn declarations into production stations;
@@ -29,6 +30,7 @@
 
 pub mod discover;
 pub mod encoders;
+pub mod handfed;
 pub mod kit;
 pub mod line;
 pub mod registry;
@@ -36,6 +38,7 @@ pub mod sim;
 pub mod stations;
 
 pub use discover::discover;
+pub use handfed::{ENCODE_STATION_PREFIX, open_encode_station};
 pub use kit::{KitError, ProductionKit};
 pub use line::{
     LineError, LineOptions, MissingStation, OpenError, OpenedLine, OpenedStation,

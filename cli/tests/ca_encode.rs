@@ -41,25 +41,22 @@ fn encode_refuses_cards_that_are_not_waiting_next() {
         "{err}"
     );
     ok(&home, &["order", "create", &cards[1], &cards[2]]);
-    let err = fail(
-        &home,
-        &["encode", "--reader", "no such reader", "--card", &cards[2]],
-    );
-    assert!(err.contains("not next") && err.contains(&cards[1]), "{err}");
-    // The next card passes the record check; the missing reader is reported and the card
-    // record is untouched (no attempt opened).
-    let err = fail(
-        &home,
-        &["encode", "--reader", "no such reader", "--card", &cards[1]],
-    );
-    assert!(err.to_lowercase().contains("reader"), "{err}");
-    let shown = json(&home, &["cards", "show", &cards[1]]);
-    let text = shown.to_string();
-    assert!(text.contains("in_production"), "{text}");
-    assert!(
-        !text.contains("encode:"),
-        "no attempt may be opened: {text}"
-    );
+    // Any waiting card of the order may be encoded (the one the operator put in the reader),
+    // not only the next one; the missing reader is reported before any attempt is opened.
+    for card in [&cards[2], &cards[1]] {
+        let err = fail(
+            &home,
+            &["encode", "--reader", "no such reader", "--card", card],
+        );
+        assert!(err.to_lowercase().contains("reader"), "{err}");
+        let shown = json(&home, &["cards", "show", card]);
+        let text = shown.to_string();
+        assert!(text.contains("in_production"), "{text}");
+        assert!(
+            !text.contains("encode:"),
+            "no attempt may be opened: {text}"
+        );
+    }
 }
 
 #[test]

@@ -32,6 +32,17 @@ pub enum KitError {
     /// Encoding is on and the CA is missing or cannot be opened: `cardline ca init`.
     #[error("encoded cards need the issuing CA (`cardline ca init`)")]
     Ca(#[source] CaError),
+    /// The certificates would outlive the CA certificate: refused before any card is fed.
+    #[error(
+        "the CA certificate ends {ca_ends}, before the cards' certificates would ({cards_end}, \
+         validity_days from today): create a new CA or lower validity_days"
+    )]
+    CaEndsTooSoon {
+        /// When the CA certificate ends.
+        ca_ends: String,
+        /// When the cards' certificates would end.
+        cards_end: String,
+    },
     /// The options name a face template that cannot be loaded.
     #[error("the card face template `{name}` of the options cannot be loaded")]
     Template {
@@ -102,6 +113,12 @@ impl ProductionKit {
             let station_key = keys.station_key().map_err(KitError::StationKey)?;
             let master = keys.master_key().map_err(KitError::MasterKey)?;
             let ca = LocalCa::load(&home.ca_dir(), &station_key, index).map_err(KitError::Ca)?;
+            if ca.not_after() < not_after {
+                return Err(KitError::CaEndsTooSoon {
+                    ca_ends: ca.not_after().date().to_string(),
+                    cards_end: not_after.date().to_string(),
+                });
+            }
             let profile = options.card_profile;
             let encoding = EncodingSettings {
                 pin_length: options.pin_length.into(),

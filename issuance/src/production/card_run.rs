@@ -9,9 +9,9 @@ use sha2::Digest;
 use super::pause::{Readiness, wait_until_ready};
 use super::policy::{Disposition, StepError};
 use super::run::Production;
-use super::secrets::{generate_digits, generate_guid};
 use super::{ProductionEvent, Station};
 use crate::model::{AttemptId, Card, ProductionStep};
+use crate::secrets::{generate_guid, generate_pin, generate_puk};
 use crate::store::{AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
 
 /// How a card's attempt ended.
@@ -85,6 +85,8 @@ pub(super) struct CardRun<'p, 's> {
     attempt: AttemptId,
     /// Time spent paused for an operator.
     pub(super) paused: Duration,
+    /// What the encoder reported for the card, once it was encoded.
+    pub(super) receipt: Option<EncodingReceipt>,
     /// Journal records not committed yet: the last step's ok outcome and the chip, committed
     /// with the next step's intent or the attempt's end (nothing physical happens between).
     pending: Pending,
@@ -110,6 +112,7 @@ impl<'p, 's> CardRun<'p, 's> {
             card,
             attempt,
             paused: Duration::ZERO,
+            receipt: None,
             pending: Pending::default(),
         }
     }
@@ -167,6 +170,7 @@ impl<'p, 's> CardRun<'p, 's> {
                     .collect(),
                 secrets: Some(sealed),
             };
+            self.receipt = Some(receipt);
         }
         if let Some(image) = &image
             && let Err(f) =
@@ -194,8 +198,18 @@ impl<'p, 's> CardRun<'p, 's> {
     #[allow(clippy::type_complexity)]
     fn encoding_material(&self) -> Option<Result<(EncodingPlan, SealedSecrets), String>> {
         let es = self.p.settings.encoding.as_ref()?;
-        let pin = Pin::new(generate_digits(es.pin_length).to_vec());
-        let puk = Puk::new(generate_digits(es.puk_length).to_vec());
+        // The one generator of every random secret: PIN, PUK and GUID.
+        let fresh = || -> Result<(Pin, Puk, [u8; 16]), crate::secrets::SecretsError> {
+            Ok((
+                generate_pin(es.pin_length)?,
+                generate_puk(es.puk_length)?,
+                generate_guid()?,
+            ))
+        };
+        let (pin, puk, guid) = match fresh() {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e.to_string())),
+        };
         let sealed = match self.p.sealer.seal(&self.card.number, &pin, &puk) {
             Ok(s) => s,
             Err(e) => return Some(Err(e.to_string())),
@@ -209,7 +223,7 @@ impl<'p, 's> CardRun<'p, 's> {
             puk,
             management_key_master: es.management_key_master.clone(),
             keys: es.keys.clone(),
-            guid: generate_guid(),
+            guid,
             expiry: es.expiry.clone(),
         };
         Some(Ok((plan, sealed)))

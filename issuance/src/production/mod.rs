@@ -32,7 +32,6 @@ mod pause;
 mod policy;
 mod recovery;
 mod run;
-mod secrets;
 mod settings;
 mod station_loop;
 
@@ -40,8 +39,7 @@ pub use events::{PauseUntil, ProductionEvent, ProductionSummary, StationSummary}
 pub use guard::{ClaimRefusal, RunGuard};
 pub use policy::{Disposition, StepError};
 pub use recovery::{RecoveryOutcome, RecoveryReport, recover, settle_lost};
-pub use run::{Production, produce_order};
-pub use secrets::{generate_digits, generate_guid};
+pub use run::{CardResult, Production, produce_card, produce_order};
 pub use settings::{EncodingSettings, ProductionSettings};
 
 use cardline_device::{
@@ -244,6 +242,17 @@ pub enum ProductionError {
     StationCannotEncode {
         /// The station.
         station: String,
+    },
+    /// The card named is not waiting in the order (produced, failed, in another station's
+    /// hands, or not in the order).
+    #[error(
+        "card `{card}` is not waiting for production in order {order} (see `cardline cards show {card}`)"
+    )]
+    CardNotWaiting {
+        /// The card.
+        card: String,
+        /// The order.
+        order: OrderId,
     },
     /// Two stations have the same name.
     #[error("two stations are named `{0}`: station names must be unique")]

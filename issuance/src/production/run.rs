@@ -105,6 +105,88 @@ pub fn produce_order(
     Ok(summary)
 }
 
+/// How producing one named card ended ([`produce_card`]).
+#[derive(Debug)]
+pub enum CardResult {
+    /// Produced: the card is `unassigned`; the encoder's receipt when it was encoded.
+    Produced {
+        /// The card as it is now.
+        card: crate::model::Card,
+        /// What the encoder wrote and verified.
+        receipt: Option<cardline_device::EncodingReceipt>,
+        /// Time spent on the card.
+        millis: u64,
+    },
+    /// A card fault: the card is `failed` (repeat it with `order repeat`).
+    Failed {
+        /// The card as it is now.
+        card: crate::model::Card,
+        /// Why.
+        reason: String,
+    },
+    /// The station was at fault (setup, a lost printer, cancelled): the card was not
+    /// touched for good and waits again.
+    NotDone {
+        /// Why, and what to check.
+        reason: String,
+    },
+}
+
+/// Produces the card numbered `card_number` of an open order on `station` — an encode-only
+/// station personalising the card the operator put in its reader, say — with the same steps,
+/// journal and failure policy as [`produce_order`]. The run must hold the station.
+pub fn produce_card(
+    p: &Production<'_>,
+    order_id: OrderId,
+    card_number: &str,
+    station: &mut Station,
+) -> Result<CardResult, ProductionError> {
+    check_stations(p, std::slice::from_mut(station))?;
+    let state = p.journal.order_state(order_id)?;
+    if state != OrderState::Open {
+        return Err(ProductionError::OrderClosed {
+            id: order_id,
+            state: state.as_str().to_string(),
+        });
+    }
+    let started = Instant::now();
+    let claimed = p.journal.begin_attempt_for(
+        p.run,
+        order_id,
+        card_number,
+        &station.name,
+        &p.settings.actor,
+    )?;
+    let Some((card, attempt)) = claimed else {
+        return Err(ProductionError::CardNotWaiting {
+            card: card_number.to_string(),
+            order: order_id,
+        });
+    };
+    let mut run = super::card_run::CardRun::new(p, station, &card, attempt);
+    let outcome = run.produce()?;
+    let millis = started.elapsed().as_millis() as u64;
+    let receipt = run.receipt.take();
+    use super::card_run::CardOutcome as O;
+    Ok(match outcome {
+        O::Produced => CardResult::Produced {
+            card: p.journal.card_of_attempt(attempt)?,
+            receipt,
+            millis,
+        },
+        O::Failed { reason, .. } => CardResult::Failed {
+            card: p.journal.card_of_attempt(attempt)?,
+            reason,
+        },
+        O::PutBack => CardResult::NotDone {
+            reason: "cancelled; the card waits again".into(),
+        },
+        O::Paused(reason) | O::StationStopped(reason) | O::LeftInFlight(reason) => {
+            CardResult::NotDone { reason }
+        }
+    })
+}
+
 fn check_stations(p: &Production<'_>, stations: &[Station]) -> Result<(), ProductionError> {
     if stations.is_empty() {
         return Err(ProductionError::NoStation);

@@ -224,6 +224,8 @@ pub trait ProductionJournal: Send + Sync {
         reason: &str,
         actor: &Actor,
     ) -> Result<Card, StoreError>;
+    /// The card of an attempt, as it is now.
+    fn card_of_attempt(&self, attempt: AttemptId) -> Result<Card, StoreError>;
     /// Attempts still in flight (their run is producing, or died), oldest first.
     fn in_flight_attempts(&self) -> Result<Vec<Attempt>, StoreError>;
     /// Cards of an open order waiting for production: `in_production` with no attempt in

@@ -297,6 +297,16 @@ impl ProductionJournal for MemoryStore {
     ) -> Result<Card, StoreError> {
         self.attempt_voided(attempt, reason, actor)
     }
+    fn card_of_attempt(&self, attempt: AttemptId) -> Result<Card, StoreError> {
+        let inner = self.inner.lock().unwrap();
+        let a = inner.attempts.iter().find(|a| a.id == attempt).unwrap();
+        Ok(inner
+            .cards
+            .iter()
+            .find(|c| c.number == a.card_number)
+            .unwrap()
+            .clone())
+    }
     fn in_flight_attempts(&self) -> Result<Vec<Attempt>, StoreError> {
         let inner = self.inner.lock().unwrap();
         Ok(inner

@@ -116,6 +116,11 @@ fn attempt_head(
     Ok((card, attempt.status, attempt.order_id))
 }
 
+/// The card of an attempt, as it is now.
+pub fn card_of(conn: &Connection, id: AttemptId) -> Result<Card, StoreError> {
+    attempt_head(conn, id).map(|(card, _, _)| card)
+}
+
 fn require_in_flight(conn: &Connection, id: AttemptId) -> Result<(Card, OrderId), StoreError> {
     let (card, status, order) = attempt_head(conn, id)?;
     if status != AttemptStatus::InFlight {

@@ -296,6 +296,12 @@ impl ProductionJournal for SqliteStore {
         })
     }
 
+    fn card_of_attempt(&self, attempt: AttemptId) -> Result<Card, StoreError> {
+        self.read("reading an attempt's card", |c| {
+            journal::card_of(c, attempt)
+        })
+    }
+
     fn in_flight_attempts(&self) -> Result<Vec<Attempt>, StoreError> {
         self.read("listing attempts in flight", journal::in_flight)
     }

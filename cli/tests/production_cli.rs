@@ -231,7 +231,8 @@ fn a_station_that_cannot_be_opened_is_left_out_and_reported() {
         closed.local_addr().unwrap()
     );
     drop(closed);
-    let up = "[[station]]\nname = \"up\"\nprinter = \"sim://up\"\nreader = \"sim\"\n";
+    let up = "[[station]]\nname = \"up\"\nprinter = \"sim://up\"\nreader = \"sim\"\n\
+              [[station]]\nname = \"up-2\"\nprinter = \"sim://up-2\"\nreader = \"sim\"\n";
     std::fs::write(home.join("stations.toml"), format!("{down}{up}")).unwrap();
     ok(home, &["request", "--count", "2"]);
     ok(home, &["order", "create", "--all"]);

@@ -53,7 +53,7 @@ pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     let run = RunGuard::start(journal, "produce", &ctx.actor())?;
     // Claim before opening: a station another live run drives is never opened, so that run
     // is never disturbed.
-    let (mut line, left_out) = claim_and_open(ctx, &run, &args.stations, ctx.json)?;
+    let (mut line, left_out) = claim_and_open(ctx, &run, &args.stations, ctx.json, true)?;
     let kit = load_kit(ctx, &store)?;
     let summary = run_production(
         ctx,
@@ -131,6 +131,7 @@ pub(crate) fn claim_and_open(
     run: &RunGuard,
     only: &[String],
     json_lines: bool,
+    need_one: bool,
 ) -> anyhow::Result<(OpenedLine, Vec<LeftOut>)> {
     let path = ctx.home.stations_file();
     let mut file = load_stations(&path)?;
@@ -189,7 +190,7 @@ pub(crate) fn claim_and_open(
             eprintln!("station {} left out: {}", l.station, l.reason);
         }
     }
-    if line.stations.is_empty() {
+    if need_one && line.stations.is_empty() {
         anyhow::bail!(
             "no station is left to produce on (see above; `cardline stations list` and `stations check` tell more)"
         );

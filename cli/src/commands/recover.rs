@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: RecoverArgs) -> anyhow::Result<()> {
             let run = RunGuard::start(journal, "recover", &ctx.actor())?;
             // Claimed before opened: a station a live run drives is never opened (its attempts
             // are that run's); one that cannot be opened is named, its attempts stay stranded.
-            let (mut line, left_out) = claim_and_open(ctx, &run, &[], false)?;
+            let (mut line, left_out) = claim_and_open(ctx, &run, &[], false, false)?;
             missing = left_out
                 .iter()
                 .filter(|l| l.kind == "missing")

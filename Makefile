@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup demo test lint unit bench bench-scale bench-busy pcscd
+.PHONY: setup demo test lint unit bench bench-scale bench-busy pcscd deb
 
 ## setup: installs the Debian packages cardline needs (apt-get as root, else prints the command)
 setup:
@@ -23,6 +23,10 @@ lint:
 
 unit:
 	bash scripts/with-pcscd.sh $(CARGO) test --workspace
+
+## deb: the Debian package <target>/debian/cardline_<version>-<rev>_<arch>.deb (docs/packaging.md)
+deb: setup
+	bash scripts/build-deb.sh
 
 ## bench: criterion benchmarks (figures go to docs/PERFORMANCE.md)
 bench: setup

@@ -16,6 +16,7 @@ demo: setup
 ## test: format, lints, every test (with real pcscd + vpcd), and benchmarks compile
 test: setup lint unit
 	$(CARGO) bench --no-run -p cardline-benches
+	bash scripts/test-deb.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -102,7 +102,7 @@ shlibs_dir=$(mktemp -d)
 trap 'rm -rf "$shlibs_dir"' EXIT
 mkdir "$shlibs_dir/debian"
 printf 'Source: cardline\n\nPackage: cardline\nArchitecture: any\n' >"$shlibs_dir/debian/control"
-shlibs=$(cd "$shlibs_dir" && dpkg-shlibdeps -O "$stage/usr/bin/cardline" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+shlibs=$(cd "$shlibs_dir" && dpkg-shlibdeps -O "$stage/usr/bin/cardline" | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || die "dpkg-shlibdeps found no shared-library dependency of usr/bin/cardline"
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s/@VERSION@/$deb_version/" -e "s/@ARCH@/$arch/" \

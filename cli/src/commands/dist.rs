@@ -190,9 +190,13 @@ mod tests {
         let mut expected: Vec<u16> = exported.iter().map(|(_, v)| *v).collect();
         expected.sort();
         expected.dedup();
+        let named: Vec<String> = exported
+            .iter()
+            .map(|(name, id)| format!("{name} = {id:#06x}"))
+            .collect();
         assert_eq!(
             in_rules, expected,
-            "drivers export {exported:?}: add the missing family to usb_printer_vendors()"
+            "drivers export {named:?}: add the missing family to usb_printer_vendors()"
         );
     }
 

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup demo test lint unit bench bench-scale bench-busy pcscd
+.PHONY: setup demo test lint unit bench bench-scale bench-busy pcscd deb
 
 ## setup: installs the Debian packages cardline needs (apt-get as root, else prints the command)
 setup:
@@ -13,9 +13,11 @@ demo: setup
 	$(CARGO) build --release -p cardline
 	./target/release/cardline demo
 
-## test: format, lints, every test (with real pcscd + vpcd), and benchmarks compile
+## test: format, lints, every test (with real pcscd + vpcd), benchmarks compile, the Debian package
+## (the release binary and the benches in one build: cargo unifies their features once)
 test: setup lint unit
-	$(CARGO) bench --no-run -p cardline-benches
+	$(CARGO) build --release -p cardline -p cardline-benches --bins --benches
+	bash scripts/test-deb.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -23,6 +25,10 @@ lint:
 
 unit:
 	bash scripts/with-pcscd.sh $(CARGO) test --workspace
+
+## deb: the Debian package <target>/debian/cardline_<version>-<rev>_<arch>.deb (docs/packaging.md)
+deb: setup
+	bash scripts/build-deb.sh
 
 ## bench: criterion benchmarks (figures go to docs/PERFORMANCE.md)
 bench: setup

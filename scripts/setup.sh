@@ -2,7 +2,9 @@
 # Installs the Debian packages cardline builds and tests with, if any is missing.
 # As root it runs apt-get; otherwise it prints the exact command to run.
 set -euo pipefail
-PACKAGES=(pkg-config libpcsclite-dev libudev-dev pcscd vsmartcard-vpcd pcsc-tools opensc yubico-piv-tool fonts-dejavu-core cups cups-filters printer-driver-gutenprint)
+PACKAGES=(pkg-config libpcsclite-dev libudev-dev pcscd vsmartcard-vpcd pcsc-tools opensc yubico-piv-tool fonts-dejavu-core
+  cups cups-filters printer-driver-gutenprint  # Magicard streams the simulator must accept
+  libusb-1.0-0-dev dpkg-dev lintian)  # the Debian package (make deb, scripts/test-deb.sh)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

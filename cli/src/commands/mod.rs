@@ -11,6 +11,7 @@ mod ca;
 mod cards;
 mod completions;
 mod demo;
+mod dist;
 mod encode;
 mod face;
 mod init;
@@ -76,6 +77,9 @@ pub enum Command {
     Keys(keys::KeysCommand),
     /// Encode-only station: personalise the PIV card in a PC/SC reader for a card record.
     Encode(encode::EncodeArgs),
+    /// Packaging files generated from the code: man pages, udev rules (for scripts/build-deb.sh).
+    #[command(subcommand, hide = true)]
+    Dist(dist::DistCommand),
 }
 
 /// Runs one command.
@@ -98,5 +102,6 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Face(cmd) => face::run(ctx, cmd),
         Command::Printers(cmd) => printers::run(ctx, cmd),
         Command::Printer(cmd) => printer::run(ctx, cmd),
+        Command::Dist(cmd) => dist::run(ctx, cmd),
     }
 }

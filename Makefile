@@ -15,9 +15,11 @@ demo: setup
 
 ## test: format, lints, every test (with real pcscd + vpcd), benchmarks compile, the Debian package
 ## (the release binary and the benches in one build: cargo unifies their features once)
+RELEASE_ARGS := -p cardline -p cardline-benches --bins --benches
+
 test: setup lint unit
-	$(CARGO) build --release -p cardline -p cardline-benches --bins --benches
-	bash scripts/test-deb.sh
+	$(CARGO) build --release $(RELEASE_ARGS)
+	DEB_CARGO_ARGS="$(RELEASE_ARGS)" bash scripts/test-deb.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -22,8 +22,10 @@ for tool in dpkg-deb dpkg-parsechangelog dpkg-shlibdeps strip readelf gzip; do
   command -v "$tool" >/dev/null || die "$tool is missing: run \`make setup\` (Debian packages dpkg-dev, binutils)"
 done
 
-# The release binary (shared with `cargo bench --no-run`, which builds the same profile).
-$CARGO build --release -p cardline
+# The release binary. `make test` builds it together with the benches (one cargo invocation,
+# one feature resolution) and passes the same arguments here, so this build is a no-op then.
+# shellcheck disable=SC2086
+$CARGO build --release ${DEB_CARGO_ARGS:--p cardline}
 bin=$target/release/cardline
 version=$("$bin" --version | awk '{print $2}')
 

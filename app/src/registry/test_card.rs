@@ -108,7 +108,8 @@ pub struct TestCardOptions {
     pub face: Option<String>,
     /// Black only: no colour, no overlay, no back.
     pub mono: bool,
-    /// Print the back side too (the front's image when the template has no back).
+    /// Print the back side too: the template's back, as `face preview --back` shows it (a
+    /// template without a back is refused, as there); the test pattern's back is its front.
     pub back: bool,
 }
 
@@ -121,6 +122,11 @@ pub enum TestCardError {
     /// The face cannot be rendered.
     #[error(transparent)]
     Face(#[from] FaceError),
+    /// `--back` with a face template that has no back side.
+    #[error(
+        "template `{0}` has no back side; add a [back] section or use --face temporary-duplex"
+    )]
+    NoBack(String),
 }
 
 /// The image of a test card for a printer of `family`, numbered `label`.
@@ -147,7 +153,48 @@ pub fn test_card_image(
         image.back = None;
     }
     if options.back && image.back.is_none() {
-        image.back = Some(image.front.clone());
+        match &options.face {
+            // The same answer as `cardline face preview --back` for this template.
+            Some(name) => return Err(TestCardError::NoBack(name.clone())),
+            None => image.back = Some(image.front.clone()),
+        }
     }
     Ok(image)
+}
+
+#[cfg(test)]
+mod back_tests {
+    use super::*;
+
+    #[test]
+    fn the_back_is_the_templates_back_or_refused_like_face_preview() {
+        let family = &super::super::FAMILIES[0];
+        let home = std::path::Path::new(".");
+        let duplex = TestCardOptions {
+            face: Some("temporary-duplex".into()),
+            back: true,
+            ..Default::default()
+        };
+        let image = test_card_image(family, home, &duplex, "TEST-0001").unwrap();
+        let template = load_template(home, "temporary-duplex").unwrap();
+        let preview = PreparedFace::new(&template)
+            .unwrap()
+            .render(&CardFields::for_number("TEST-0001"))
+            .unwrap();
+        assert_eq!(image.back, preview.back, "what face preview --back shows");
+        assert_ne!(image.back.as_ref(), Some(&image.front));
+        let single = TestCardOptions {
+            face: Some("temporary".into()),
+            back: true,
+            ..Default::default()
+        };
+        let e = test_card_image(family, home, &single, "TEST-0001").unwrap_err();
+        assert!(e.to_string().contains("has no back side"), "{e}");
+        let pattern = TestCardOptions {
+            back: true,
+            ..Default::default()
+        };
+        let image = test_card_image(family, home, &pattern, "TEST-0001").unwrap();
+        assert_eq!(image.back.as_ref(), Some(&image.front));
+    }
 }

@@ -191,6 +191,44 @@ fn prefix_is_valid(prefix: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// A numbering scheme in use: its prefix and the length of its card numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemeInUse {
+    /// The prefix.
+    pub prefix: String,
+    /// The length of its card numbers (prefix, sequence digits, check digit).
+    pub number_len: usize,
+}
+
+impl Numbering {
+    /// The length of this scheme's card numbers.
+    pub fn number_len(&self) -> usize {
+        self.prefix.len() + usize::from(self.digits) + 1
+    }
+
+    /// Whether this scheme could make a number another scheme in use already made: the same
+    /// number length and one prefix the start of the other (in any case), the rest of the
+    /// longer prefix digits — then `T1` + 8 digits and `T` + 9 digits write the same numbers.
+    /// The same prefix with the same length is the same scheme (its sequence goes on).
+    /// Returns what collides, for the message.
+    pub fn collides_with<'a>(&self, in_use: &'a [SchemeInUse]) -> Option<&'a SchemeInUse> {
+        let mine = self.prefix.to_ascii_uppercase();
+        in_use.iter().find(|other| {
+            let theirs = other.prefix.to_ascii_uppercase();
+            if other.number_len != self.number_len() || theirs == mine {
+                return false;
+            }
+            let (short, long) = if mine.len() <= theirs.len() {
+                (&mine, &theirs)
+            } else {
+                (&theirs, &mine)
+            };
+            long.starts_with(short.as_str())
+                && long[short.len()..].bytes().all(|b| b.is_ascii_digit())
+        })
+    }
+}
+
 /// The Luhn check digit of ASCII decimal digits: double every second digit from the right
 /// (starting with the rightmost), sum the digits, and take what makes the sum a multiple of 10.
 pub fn luhn_check_digit(digits: &[u8]) -> u8 {
@@ -277,6 +315,51 @@ mod tests {
             n.validate("TMP000000017"),
             Err(NumberingError::CheckDigit { expected: 8, .. })
         ));
+    }
+
+    #[test]
+    fn prefixes_that_would_write_the_same_numbers_collide() {
+        let t9 = SchemeInUse {
+            prefix: "T".into(),
+            number_len: 11,
+        };
+        let t1 = Numbering::new("T1", 8).unwrap();
+        assert_eq!(t1.number_len(), 11);
+        assert_eq!(t1.collides_with(std::slice::from_ref(&t9)), Some(&t9));
+        assert_eq!(
+            Numbering::new("t1", 8)
+                .unwrap()
+                .collides_with(std::slice::from_ref(&t9)),
+            Some(&t9),
+            "any case"
+        );
+        assert_eq!(
+            Numbering::new("T1", 7)
+                .unwrap()
+                .collides_with(std::slice::from_ref(&t9)),
+            None,
+            "other length"
+        );
+        assert_eq!(
+            Numbering::new("TX", 8)
+                .unwrap()
+                .collides_with(std::slice::from_ref(&t9)),
+            None,
+            "a letter after the prefix"
+        );
+        assert_eq!(
+            Numbering::new("T", 9)
+                .unwrap()
+                .collides_with(std::slice::from_ref(&t9)),
+            None,
+            "the same scheme"
+        );
+        assert_eq!(
+            Numbering::new("U1", 8)
+                .unwrap()
+                .collides_with(std::slice::from_ref(&t9)),
+            None
+        );
     }
 
     #[test]

@@ -123,9 +123,7 @@ pub enum TestCardError {
     #[error(transparent)]
     Face(#[from] FaceError),
     /// `--back` with a face template that has no back side.
-    #[error(
-        "template `{0}` has no back side; add a [back] section or use --face temporary-duplex"
-    )]
+    #[error("template `{0}` has no back side; add a [back] section or use --face temporary-duplex")]
     NoBack(String),
 }
 

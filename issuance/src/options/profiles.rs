@@ -87,9 +87,39 @@ pub enum ProfileError {
     /// The change would leave the profile invalid: nothing was saved.
     #[error("the change was not saved: {0}")]
     Invalid(#[from] OptionsError),
+    /// The numbering would write numbers cards of another prefix already carry.
+    #[error(
+        "numbering.prefix `{prefix}` with {digits} digits writes numbers of {len} characters \
+         like those of the prefix `{existing}` already in use, so a number could be issued twice: \
+         choose a prefix that neither starts nor is the start of `{existing}`"
+    )]
+    NumberingCollision {
+        /// The new prefix.
+        prefix: String,
+        /// Its digits.
+        digits: u8,
+        /// The number length.
+        len: usize,
+        /// The prefix in use it collides with.
+        existing: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Refuses options whose numbering could issue a number cards of another scheme carry.
+pub fn check_numbering(store: &dyn Store, options: &Options) -> Result<(), ProfileError> {
+    let in_use = store.numbering_schemes()?;
+    if let Some(other) = options.numbering.collides_with(&in_use) {
+        return Err(ProfileError::NumberingCollision {
+            prefix: options.numbering.prefix.clone(),
+            digits: options.numbering.digits,
+            len: options.numbering.number_len(),
+            existing: other.prefix.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// Checks a profile name.
@@ -164,7 +194,8 @@ pub fn import_text(
     if store.option_profile(name)?.is_some() {
         return Err(ProfileError::Exists(name.to_string()));
     }
-    Options::from_toml(text, &format!("options profile `{name}`"))?;
+    let options = Options::from_toml(text, &format!("options profile `{name}`"))?;
+    check_numbering(store, &options)?;
     let first = store.option_profiles()?.is_empty();
     let change: Change = ("profile".into(), None, Some("created".into()));
     Ok(store.save_option_profile(name, text, first, &[change], actor)?)
@@ -206,6 +237,7 @@ pub fn replace(
         .option_profile(name)?
         .ok_or_else(|| unknown(store, name))?;
     let new_options = Options::from_toml(text, &format!("options profile `{name}`"))?;
+    check_numbering(store, &new_options)?;
     let old_options = old.options()?;
     let changes = diff(&old_options, &new_options);
     if changes.is_empty() && old.toml == text {

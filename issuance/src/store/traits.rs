@@ -30,6 +30,8 @@ pub trait CardStore: Send + Sync {
     fn card(&self, number: &str) -> Result<Card, StoreError>;
     /// Cards matching a filter, oldest first.
     fn list_cards(&self, filter: &CardFilter) -> Result<Vec<Card>, StoreError>;
+    /// The numbering schemes cards were made with: each prefix and its numbers' length.
+    fn numbering_schemes(&self) -> Result<Vec<crate::numbering::SchemeInUse>, StoreError>;
     /// One page of the cards matching `query`, with the total count and the next page's
     /// cursor ([`crate::search`]).
     fn search_cards(

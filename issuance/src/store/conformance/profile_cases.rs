@@ -66,6 +66,31 @@ pub fn option_profiles_are_validated_logged_and_audited(db: &dyn TestDatabase) {
             .iter()
             .any(|e| e.reason.as_deref() == Some("profile contractor-piv: pin_length 6 → 8"))
     );
+    // A numbering that would write numbers another prefix already wrote is refused.
+    store
+        .request_cards(
+            1,
+            &crate::numbering::Numbering::new("T", 9).unwrap(),
+            &admin,
+        )
+        .unwrap();
+    let schemes = store.numbering_schemes().unwrap();
+    assert!(
+        schemes
+            .iter()
+            .any(|s| s.prefix == "T" && s.number_len == 11),
+        "{schemes:?}"
+    );
+    let text = "[numbering]\nprefix = \"T1\"\ndigits = 8\n";
+    let e = profiles::import_text(&*store, "clash", text, &admin).unwrap_err();
+    assert!(matches!(e, ProfileError::NumberingCollision { .. }), "{e}");
+    assert!(e.to_string().contains("prefix `T` already in use"), "{e}");
+    let e = profiles::set(&*store, "contractor-piv", "numbering.prefix", "T1", &admin).unwrap_err();
+    assert!(
+        matches!(e, ProfileError::NumberingCollision { .. })
+            || matches!(e, ProfileError::Invalid(_)),
+        "{e}"
+    );
     // Unknown profiles and bad names say what exists.
     let e = profiles::options(&*store, Some("nope"), &admin)
         .unwrap_err()

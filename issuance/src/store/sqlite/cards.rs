@@ -281,3 +281,29 @@ pub fn id_of(conn: &Connection, number: &str) -> Result<Option<CardId>, StoreErr
         .and_then(|mut st| st.query_row([number], |r| r.get(0)).optional())
         .map_err(backend("reading a card"))
 }
+
+/// Each prefix of the numbering sequences with the length of its latest card's number.
+pub fn schemes(conn: &Connection) -> Result<Vec<crate::numbering::SchemeInUse>, StoreError> {
+    conn.prepare(
+        "SELECT s.prefix, (SELECT length(c.number) FROM cards c \
+           WHERE substr(c.number, 1, length(s.prefix)) = s.prefix ORDER BY c.id DESC LIMIT 1) \
+         FROM numbering_sequence s ORDER BY s.prefix",
+    )
+    .and_then(|mut st| {
+        st.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .map(|rows| {
+        rows.into_iter()
+            .filter_map(|(prefix, len)| {
+                Some(crate::numbering::SchemeInUse {
+                    prefix,
+                    number_len: usize::try_from(len?).ok()?,
+                })
+            })
+            .collect()
+    })
+    .map_err(backend("reading the numbering schemes"))
+}

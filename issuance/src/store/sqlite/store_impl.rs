@@ -32,6 +32,10 @@ impl CardStore for SqliteStore {
         self.read("listing cards", |c| cards::list(c, filter))
     }
 
+    fn numbering_schemes(&self) -> Result<Vec<crate::numbering::SchemeInUse>, StoreError> {
+        self.read("reading the numbering schemes", cards::schemes)
+    }
+
     fn search_cards(
         &self,
         query: &crate::search::CardQuery,

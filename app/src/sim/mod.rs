@@ -4,7 +4,7 @@
 //!
 //! | key | value | default |
 //! |---|---|---|
-//! | `faults` | scripted printer faults, comma separated: `jam@N:PHASE`, `cover-opens@N[:POLLS]`, `ribbon-ends-after=N`, `feeder-empty-after=N`, `reject-box-full[-after=N]`, `head-temp@N`, `no-ribbon`, `mute@N`, `rrt-spurious-ok=N` (at most 100) | none |
+//! | `faults` | scripted printer faults, comma separated: `jam@N:PHASE`, `cover-opens@N[:POLLS]`, `ribbon-ends-after=N`, `feeder-empty-after=N`, `reject-box-full[-after=N]`, `head-temp@N`, `no-ribbon`, `mute@N`, `silent@CARD:N`, `rrt-spurious-ok=N` (at most 100) | none |
 //! | `mute_chips` | card numbers (1 = first card fed) whose chip is mute, comma separated (at most 1000) | none |
 //! | `time_scale` | device delays relative to a real printer, 0–10 (0 = instant, 0.01 = a hundred times faster) | 0 |
 //! | `feeder` | blank cards in the feeder, 0–10000000 | 100000 |
@@ -15,6 +15,7 @@
 //! | `keep` | printed cards and chips kept in memory for inspection, 0–256 | 16 cards, 64 chips |
 //! | `keygen_ms` | simulated on-card key generation time in ms, 0–60000 | 0 |
 //! | `poll_ms` | the driver's poll interval while waiting for the card, 1–10000 ms | the driver's (100) |
+//! | `reply_timeout_ms` | caps the driver's reply timeouts, 50–600000 ms (a silent printer times out that fast; with `link=inproc` a missing reply is seen at once anyway) | the driver's (5 s queries, 30 s downloads, 120 s mechanics) |
 //!
 //! Unknown or repeated keys, and values out of range, are refused with a message naming the
 //! key, the value and what is allowed.
@@ -51,6 +52,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "keep",
     "keygen_ms",
     "poll_ms",
+    "reply_timeout_ms",
 ];
 
 /// How the driver reaches a simulated printer.
@@ -90,6 +92,9 @@ pub struct SimParams {
     pub keygen_ms: Option<u64>,
     /// The driver's poll interval in ms (`None`: the caller's or the driver's default).
     pub poll_ms: Option<u64>,
+    /// Caps the driver's reply timeouts, in ms (`None`: the caller's cap or the driver's
+    /// timeouts).
+    pub reply_timeout_ms: Option<u64>,
 }
 
 /// Blank cards and ribbon prints of a simulated station unless its URI says otherwise.
@@ -111,6 +116,7 @@ impl SimParams {
             keep: None,
             keygen_ms: None,
             poll_ms: None,
+            reply_timeout_ms: None,
         }
     }
 
@@ -165,6 +171,7 @@ impl SimParams {
             ("keep", self.keep.map(|n| n as u64)),
             ("keygen_ms", self.keygen_ms),
             ("poll_ms", self.poll_ms),
+            ("reply_timeout_ms", self.reply_timeout_ms),
         ];
         for (key, value) in numbers {
             if let Some(v) = value {

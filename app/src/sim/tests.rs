@@ -40,9 +40,8 @@ fn defaults_and_seeds() {
         (p.feeder, p.ribbon, p.link),
         (100_000, 100_000, SimLink::InProcess)
     );
-    assert_ne!(p.chip_seed(), SimParams::new("b").chip_seed());
     let seeded = SimParams::parse("sim://a?seed=7").unwrap();
-    assert_eq!(seeded.chip_seed(), 7);
+    assert_eq!(seeded.seed, Some(7));
     assert_eq!(SimParams::parse("sim://a?faults=&mute_chips=").unwrap(), p);
     assert_eq!(SimParams::parse("sim://a?link=inproc").unwrap(), p);
 }

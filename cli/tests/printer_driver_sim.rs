@@ -56,6 +56,7 @@ fn colour_card() -> CardImage {
             overlay: Overlay::Full,
         },
         back: None,
+        label: None,
     }
 }
 

@@ -225,6 +225,7 @@ fn black_card() -> CardImage {
             overlay: Overlay::None,
         },
         back: None,
+        label: None,
     }
 }
 

@@ -63,6 +63,16 @@ pub enum ScriptedFault {
         /// Command counter.
         command: u64,
     },
+    /// The printer stops answering in the middle of card `card`'s print (`silent@3:4`): its
+    /// first panel download (`Db`, `Dbc`, `Dbp`, `Dbpc`) and the `commands − 1` commands after
+    /// it, whatever they are (status queries, `Pem`, `Srs` …), get no reply and do nothing;
+    /// then it answers again. The card stays where it is (at the print position).
+    Silent {
+        /// Card number, counted from the first feed.
+        card: u32,
+        /// Commands left unanswered, the download included (at least 1).
+        commands: u32,
+    },
     /// The next `replies` ribbon queries (`Rrt;*`) answer a spurious `OK`, the firmware quirk
     /// seen right after cover events (spec §1.4) (`rrt-spurious-ok=2`).
     SpuriousRibbonOk {
@@ -99,6 +109,7 @@ impl fmt::Display for ScriptedFault {
             Self::RejectBoxFullAfter { rejects } => write!(f, "reject-box-full-after={rejects}"),
             Self::HeadTemp { card } => write!(f, "head-temp@{card}"),
             Self::NoReply { command } => write!(f, "mute@{command}"),
+            Self::Silent { card, commands } => write!(f, "silent@{card}:{commands}"),
             Self::SpuriousRibbonOk { replies } => write!(f, "rrt-spurious-ok={replies}"),
         }
     }
@@ -108,7 +119,7 @@ impl fmt::Display for ScriptedFault {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "bad fault `{text}`: expected jam@N:PHASE, ribbon-ends-after=N, no-ribbon, cover-opens@N[:POLLS], \
-     feeder-empty-after=N, reject-box-full[-after=N], head-temp@N, mute@N or rrt-spurious-ok=N"
+     feeder-empty-after=N, reject-box-full[-after=N], head-temp@N, mute@N, silent@CARD:N (N ≥ 1) or rrt-spurious-ok=N"
 )]
 pub struct FaultSyntaxError {
     /// The text given.
@@ -158,6 +169,13 @@ impl FromStr for ScriptedFault {
             ("reject-box-full-after", Some(a)) => Self::RejectBoxFullAfter { rejects: num(a)? },
             ("head-temp", Some(a)) => Self::HeadTemp { card: num(a)? },
             ("rrt-spurious-ok", Some(a)) => Self::SpuriousRibbonOk { replies: num(a)? },
+            ("silent", Some(a)) => {
+                let (card, commands) = a.split_once(':').ok_or_else(err)?;
+                Self::Silent {
+                    card: num(card)?,
+                    commands: Some(num(commands)?).filter(|n| *n >= 1).ok_or_else(err)?,
+                }
+            }
             ("mute", Some(a)) => Self::NoReply {
                 command: a.trim().parse().map_err(|_| err())?,
             },
@@ -289,6 +307,10 @@ mod tests {
             ScriptedFault::HeadTemp { card: 1 },
             ScriptedFault::NoReply { command: 12 },
             ScriptedFault::SpuriousRibbonOk { replies: 2 },
+            ScriptedFault::Silent {
+                card: 2,
+                commands: 5,
+            },
         ];
         for f in all {
             assert_eq!(f.to_string().parse::<ScriptedFault>(), Ok(f.clone()));
@@ -299,6 +321,11 @@ mod tests {
         );
         assert!("jam@x:printing".parse::<ScriptedFault>().is_err());
         assert!("jam@1:flying".parse::<ScriptedFault>().is_err());
+        for bad in ["silent@1", "silent@1:0", "silent@x:2", "silent@1:-1"] {
+            let e = bad.parse::<ScriptedFault>().unwrap_err();
+            assert_eq!(e.text, bad);
+            assert!(e.to_string().contains("silent@CARD:N"), "{e}");
+        }
     }
 
     #[test]

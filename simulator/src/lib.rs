@@ -6,6 +6,7 @@ mod device_thread;
 pub mod endpoint;
 pub mod faults;
 pub mod magicard;
+mod png_files;
 pub mod printer;
 pub mod station;
 pub mod vpcd;

@@ -52,7 +52,8 @@ impl SecretSealer for StationSealer {
 }
 
 /// The card face prepared once per order, with the issue date and the expiry printed on a
-/// card in stock (not yet assigned: its chip's certificates end then).
+/// card in stock (not yet assigned: its chip's certificates end then). Each image is labelled
+/// with its card number ([`CardImage::label`]), so a simulated printer names its PNG after it.
 pub struct KitFace {
     face: PreparedFace,
     issued: String,
@@ -85,10 +86,12 @@ impl FaceRenderer for KitFace {
         if fields.valid_until.is_empty() {
             fields.valid_until = self.card_expiry.clone();
         }
-        self.face.render(&fields).map_err(|e| FaceError {
+        let mut image = self.face.render(&fields).map_err(|e| FaceError {
             card: card.number.clone(),
             detail: e.to_string(),
-        })
+        })?;
+        image.label = Some(card.number.clone());
+        Ok(image)
     }
 }
 

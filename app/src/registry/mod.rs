@@ -15,6 +15,7 @@
 mod counting;
 mod evolis;
 mod reconnect;
+mod sim_printer;
 mod simulated;
 mod test_card;
 

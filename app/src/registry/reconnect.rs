@@ -1,7 +1,7 @@
 //! [`Reconnecting`]: a printer that reconnects its link after a disconnect (cable pulled,
 //! printer switched off and on, a pseudo-terminal reopened). `status` is asked again at once;
 //! other operations report the (transient) error, so the orchestrator retries the step on the
-//! reconnected link.
+//! reconnected link. `resync` is the driver's own (Evolis: link reset, `Pem;2`, status).
 
 use cardline_device::{
     CardImage, CardPrinter, LinkError, PrinterCapabilities, PrinterError, PrinterLink,
@@ -70,5 +70,8 @@ impl<P: Reconnect> CardPrinter for Reconnecting<P> {
     }
     fn describe(&self) -> String {
         self.0.describe()
+    }
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        self.0.resync()
     }
 }

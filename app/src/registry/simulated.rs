@@ -1,6 +1,7 @@
 //! The `sim://` family: a simulated station in this process — a SimPrinter driven by the real
 //! Evolis driver (in-process link, or a pseudo-terminal through the serial link with
-//! `link=pty`) and its own contact reader. Parameters: [`crate::sim`].
+//! `link=pty`) and its own contact reader. Parameters: [`crate::sim`]. The PNG of each print is
+//! named after the card ([`NamingPngs`]).
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use cardline_device::PrinterLink;
 use cardline_evolis::ribbon_for;
 use cardline_sim::printer::{PtyEndpoint, SimPrinter, SimPrinterHandle};
 
+use super::sim_printer::NamingPngs;
 use super::{CR80_TEST_CARD, OpenedPrinter, PrinterFamily, PrinterOpenError, PrinterOptions};
 use crate::sim::{SimDevice, SimLink, SimParams};
 
@@ -53,8 +55,17 @@ fn open(uri: &str, options: &PrinterOptions) -> Result<OpenedPrinter, PrinterOpe
             (link, Some(pty))
         }
     };
-    let config = super::evolis::config(options, params.poll_ms.map(Duration::from_millis));
+    let mut config = super::evolis::config(options, params.poll_ms.map(Duration::from_millis));
+    if let Some(ms) = params.reply_timeout_ms {
+        // the stricter cap wins: a quick probe's stays quick
+        let cap = Duration::from_millis(ms);
+        config.reply_timeout_cap = Some(config.reply_timeout_cap.map_or(cap, |c| c.min(cap)));
+    }
     let mut opened = super::evolis::connect(link, config, FAMILY.name, uri)?;
+    opened.printer = Box::new(NamingPngs {
+        inner: opened.printer,
+        device: handle.clone(),
+    });
     opened.own_reader = Some(Box::new(params.contact_reader(handle.clone())));
     opened.device = Some(SimDevice {
         name: params.name.clone(),

@@ -145,6 +145,7 @@ pub fn test_card_image(
     };
     let prepared = PreparedFace::new(&template)?;
     let mut image = prepared.render(&CardFields::for_number(label))?;
+    image.label = Some(label.to_string());
     if options.mono {
         image.front.color = None;
         image.front.overlay = cardline_device::Overlay::None;

@@ -3,6 +3,7 @@ use super::*;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
 
 use cardline_device::{LinkError, PrinterLink};
 use cardline_evolis::{EvolisConfig, EvolisPrinter};
@@ -113,11 +114,82 @@ fn a_sim_uri_opens_a_printer_with_its_own_reader_and_png_dir() {
     opened.printer.print(&image).unwrap();
     opened.printer.eject().unwrap();
     assert!(opened.bytes_sent() > sent_before + 100_000);
-    let pngs = std::fs::read_dir(dir.path().join("s1")).unwrap().count();
-    assert!(
-        pngs > 0,
-        "the simulated printer wrote PNGs where the options said"
+    let pngs: Vec<String> = std::fs::read_dir(dir.path().join("s1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        pngs,
+        ["T-1.png"],
+        "the simulated printer wrote the PNG where the options said, named after the card"
     );
+}
+
+#[test]
+fn resync_reaches_the_driver_through_the_wrappers() {
+    let mut opened = open_printer("sim://r", &PrinterOptions::default()).unwrap();
+    let device = opened.device.take().unwrap();
+    // the printer lost its session settings (as after a power cycle)
+    assert_eq!(device.printer.feed(b"\x1bPem;0\r"), b"OK\r");
+    assert_eq!(device.printer.state().error_mode, 0);
+    assert!(opened.printer.status().unwrap().is_ready());
+    assert_eq!(
+        device.printer.state().error_mode,
+        0,
+        "status alone does not restore it"
+    );
+    let status = opened.printer.resync().unwrap();
+    assert_eq!(status.position, Some(cardline_device::CardPosition::NoCard));
+    assert_eq!(
+        device.printer.state().error_mode,
+        2,
+        "the Evolis resync (reset, Pem;2, status) ran"
+    );
+}
+
+/// The reply timeout the driver reports when the printer at `uri` is silent.
+fn silent_timeout(uri: &str, cap: Option<Duration>) -> Duration {
+    let options = PrinterOptions {
+        reply_timeout_cap: cap,
+        ..PrinterOptions::default()
+    };
+    let mut opened = open_printer(uri, &options).unwrap();
+    let device = opened.device.take().unwrap();
+    device.printer.set_silent(true);
+    let e = opened.printer.status().unwrap_err();
+    device.printer.set_silent(false);
+    assert!(
+        opened.printer.resync().unwrap().is_ready(),
+        "it answers again"
+    );
+    match e {
+        PrinterError::Link(LinkError::Timeout { after, .. }) => after,
+        other => panic!("{uri}: expected a link timeout, got {other:?}"),
+    }
+}
+
+#[test]
+fn reply_timeout_ms_caps_the_drivers_wait_for_a_silent_printer() {
+    // The link reports the wait left when it gave up, at most the cap (the driver's own
+    // timeout for a status query is 5 s).
+    let ms = Duration::from_millis;
+    let uri = "sim://t?link=pty&reply_timeout_ms=50";
+    for (uri, cap, most) in [
+        (uri, None, ms(50)),
+        (uri, Some(ms(60_000)), ms(50)),
+        // a caller's stricter cap (a quick probe) wins
+        (
+            "sim://t?link=pty&reply_timeout_ms=600000",
+            Some(ms(70)),
+            ms(70),
+        ),
+    ] {
+        let after = silent_timeout(uri, cap);
+        assert!(
+            after > Duration::ZERO && after <= most,
+            "{uri} {cap:?}: {after:?}"
+        );
+    }
 }
 
 /// Bytes sent for one test card with these options.

@@ -10,7 +10,7 @@ use cardline_sim::faults::PrinterFaultPlan;
 use cardline_sim::printer::{PtyEndpoint, RibbonLoad, SimPrinterConfig, SimPrinterHandle};
 use cardline_sim::station::SimStation;
 
-use super::SimParams;
+use super::{ChipSerials, SimParams};
 
 /// A simulated station's device side, kept alive while the station is used (its
 /// pseudo-terminal serves the printer only as long as it lives).
@@ -53,10 +53,11 @@ impl SimParams {
         config
     }
 
-    /// A fresh chip for card number `card` (1 = first card fed): seeded `chip_seed + card`,
-    /// mute when listed in `mute_chips`, generating keys in `keygen_ms`.
+    /// A fresh chip for card number `card` (1 = first card fed): seeded `seed + card` with
+    /// `seed=`, otherwise with the next serial of this process ([`ChipSerials`]); mute when
+    /// listed in `mute_chips`, generating keys in `keygen_ms`.
     pub fn chip(&self, card: u32) -> SimCard {
-        chip(self.chip_seed(), &self.mute_chips, self.keygen(), card)
+        chip(self.seed, &self.mute_chips, self.keygen(), card)
     }
 
     fn keygen(&self) -> Option<Duration> {
@@ -68,7 +69,7 @@ impl SimParams {
     /// The contact reader of the station around `printer`: a fresh [`chip`](Self::chip) per
     /// card fed, keeping `keep` chips when given.
     pub fn contact_reader(&self, printer: SimPrinterHandle) -> SimStation {
-        let (seed, mute, keygen) = (self.chip_seed(), self.mute_chips.clone(), self.keygen());
+        let (seed, mute, keygen) = (self.seed, self.mute_chips.clone(), self.keygen());
         let reader = SimStation::new(printer, move |n: u32| chip(seed, &mute, keygen, n));
         match self.keep {
             Some(n) => reader.keeping_chips(n),
@@ -77,8 +78,15 @@ impl SimParams {
     }
 }
 
-fn chip(seed: u64, mute: &[u32], keygen: Option<Duration>, card: u32) -> SimCard {
-    let mut chip = SimCard::new(SimCardConfig::from_seed(seed.wrapping_add(u64::from(card))));
+fn chip(seed: Option<u64>, mute: &[u32], keygen: Option<Duration>, card: u32) -> SimCard {
+    let config = match seed {
+        Some(seed) => SimCardConfig::from_seed(seed.wrapping_add(u64::from(card))),
+        None => SimCardConfig {
+            serial: ChipSerials::of_this_process().next_serial(),
+            ..SimCardConfig::default()
+        },
+    };
+    let mut chip = SimCard::new(config);
     chip.faults_mut().mute = mute.contains(&card);
     chip.faults_mut().slow_key_generation = keygen;
     chip

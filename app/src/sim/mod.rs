@@ -4,17 +4,18 @@
 //!
 //! | key | value | default |
 //! |---|---|---|
-//! | `faults` | scripted printer faults, comma separated: `jam@N:PHASE`, `cover-opens@N[:POLLS]`, `ribbon-ends-after=N`, `feeder-empty-after=N`, `reject-box-full[-after=N]`, `head-temp@N`, `no-ribbon`, `mute@N`, `rrt-spurious-ok=N` (at most 100) | none |
+//! | `faults` | scripted printer faults, comma separated: `jam@N:PHASE`, `cover-opens@N[:POLLS]`, `ribbon-ends-after=N`, `feeder-empty-after=N`, `reject-box-full[-after=N]`, `head-temp@N`, `no-ribbon`, `mute@N`, `silent@CARD:N`, `rrt-spurious-ok=N` (at most 100) | none |
 //! | `mute_chips` | card numbers (1 = first card fed) whose chip is mute, comma separated (at most 1000) | none |
 //! | `time_scale` | device delays relative to a real printer, 0–10 (0 = instant, 0.01 = a hundred times faster) | 0 |
 //! | `feeder` | blank cards in the feeder, 0–10000000 | 100000 |
 //! | `ribbon` | prints left on the YMCKO ribbon, 0–10000000 | 100000 |
-//! | `seed` | chip serials: card N gets a chip seeded `seed + N` (any u64) | from the name |
+//! | `seed` | chip serials: card N gets a chip seeded `seed + N` (any u64), the same at every opening | unique: a per-process sequence from a random start ([`ChipSerials`]) |
 //! | `png_dir` | where PNGs of printed sides go | `<home>/printed/<station>` for `order produce` |
 //! | `link` | `inproc` (in-process link) or `pty` (a pseudo-terminal, through the serial link) | `inproc` |
 //! | `keep` | printed cards and chips kept in memory for inspection, 0–256 | 16 cards, 64 chips |
 //! | `keygen_ms` | simulated on-card key generation time in ms, 0–60000 | 0 |
 //! | `poll_ms` | the driver's poll interval while waiting for the card, 1–10000 ms | the driver's (100) |
+//! | `reply_timeout_ms` | caps the driver's reply timeouts, 50–600000 ms (a silent printer times out that fast; with `link=inproc` a missing reply is seen at once anyway) | the driver's (5 s queries, 30 s downloads, 120 s mechanics) |
 //!
 //! Unknown or repeated keys, and values out of range, are refused with a message naming the
 //! key, the value and what is allowed.
@@ -30,6 +31,7 @@
 
 mod device;
 mod parse;
+mod serials;
 
 use std::path::PathBuf;
 
@@ -37,6 +39,7 @@ use cardline_sim::faults::ScriptedFault;
 
 pub use device::SimDevice;
 pub use parse::SimUriError;
+pub use serials::ChipSerials;
 
 /// The `sim://` parameter keys, in the order [`SimParams::to_uri`] writes them.
 pub const KNOWN_KEYS: &[&str] = &[
@@ -51,6 +54,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "keep",
     "keygen_ms",
     "poll_ms",
+    "reply_timeout_ms",
 ];
 
 /// How the driver reaches a simulated printer.
@@ -66,7 +70,7 @@ pub enum SimLink {
 /// A parsed `sim://NAME?…` URI.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimParams {
-    /// The simulated station's name (printer serial `SIM-<name>`, default chip seed).
+    /// The simulated station's name (printer serial `SIM-<name>`).
     pub name: String,
     /// Scripted printer faults.
     pub faults: Vec<ScriptedFault>,
@@ -78,7 +82,7 @@ pub struct SimParams {
     pub feeder: u32,
     /// Prints left on the ribbon.
     pub ribbon: u32,
-    /// Chip seed (`None`: derived from the name).
+    /// Chip seed (`None`: serials from [`ChipSerials::of_this_process`], unique).
     pub seed: Option<u64>,
     /// Where PNGs of printed sides go (`None`: the caller's default).
     pub png_dir: Option<PathBuf>,
@@ -90,6 +94,9 @@ pub struct SimParams {
     pub keygen_ms: Option<u64>,
     /// The driver's poll interval in ms (`None`: the caller's or the driver's default).
     pub poll_ms: Option<u64>,
+    /// Caps the driver's reply timeouts, in ms (`None`: the caller's cap or the driver's
+    /// timeouts).
+    pub reply_timeout_ms: Option<u64>,
 }
 
 /// Blank cards and ribbon prints of a simulated station unless its URI says otherwise.
@@ -111,6 +118,7 @@ impl SimParams {
             keep: None,
             keygen_ms: None,
             poll_ms: None,
+            reply_timeout_ms: None,
         }
     }
 
@@ -122,11 +130,6 @@ impl SimParams {
     /// Checks a time scale as the `time_scale` key does (finite, 0–10).
     pub fn check_time_scale(scale: f64) -> Result<f64, SimUriError> {
         parse::time_scale(&scale.to_string())
-    }
-
-    /// The chip seed: the URI's, or one derived from the name so stations differ.
-    pub fn chip_seed(&self) -> u64 {
-        self.seed.unwrap_or_else(|| seed_from_name(&self.name))
     }
 
     /// The URI that parses back into these parameters (default values left out).
@@ -165,6 +168,7 @@ impl SimParams {
             ("keep", self.keep.map(|n| n as u64)),
             ("keygen_ms", self.keygen_ms),
             ("poll_ms", self.poll_ms),
+            ("reply_timeout_ms", self.reply_timeout_ms),
         ];
         for (key, value) in numbers {
             if let Some(v) = value {
@@ -178,13 +182,6 @@ impl SimParams {
         }
         uri
     }
-}
-
-/// A stable seed from a station name (FNV-1a), so chips differ between stations.
-fn seed_from_name(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ const SUPPLY: RangeInclusive<u64> = 0..=10_000_000;
 const KEEP: RangeInclusive<u64> = 0..=256;
 const KEYGEN_MS: RangeInclusive<u64> = 0..=60_000;
 const POLL_MS: RangeInclusive<u64> = 1..=10_000;
+const REPLY_TIMEOUT_MS: RangeInclusive<u64> = 50..=600_000;
 
 /// A `sim://` URI that is not valid; each variant names what is wrong and what is allowed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -232,6 +233,9 @@ pub(super) fn parse(uri: &str) -> Result<SimParams, SimUriError> {
             "keep" => p.keep = Some(whole(key, value, KEEP)? as usize),
             "keygen_ms" => p.keygen_ms = Some(whole(key, value, KEYGEN_MS)?),
             "poll_ms" => p.poll_ms = Some(whole(key, value, POLL_MS)?),
+            "reply_timeout_ms" => {
+                p.reply_timeout_ms = Some(whole(key, value, REPLY_TIMEOUT_MS)?);
+            }
             other => {
                 return Err(SimUriError::UnknownKey {
                     key: other.to_string(),

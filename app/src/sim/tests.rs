@@ -9,7 +9,7 @@ fn every_key_parses_into_its_typed_field() {
     let p = SimParams::parse(
         "sim://desk-1?faults=jam@3:printing,cover-opens@4:4&mute_chips=2,9&time_scale=0.01\
          &feeder=20&ribbon=30&seed=18446744073709551615&png_dir=/tmp/p&link=pty&keep=0\
-         &keygen_ms=200&poll_ms=5",
+         &keygen_ms=200&poll_ms=5&reply_timeout_ms=50",
     )
     .unwrap();
     assert_eq!(p.name, "desk-1");
@@ -27,6 +27,7 @@ fn every_key_parses_into_its_typed_field() {
         (p.keep, p.keygen_ms, p.poll_ms),
         (Some(0), Some(200), Some(5))
     );
+    assert_eq!(p.reply_timeout_ms, Some(50));
     assert_eq!(SimParams::parse(&p.to_uri()).unwrap(), p);
 }
 
@@ -39,9 +40,8 @@ fn defaults_and_seeds() {
         (p.feeder, p.ribbon, p.link),
         (100_000, 100_000, SimLink::InProcess)
     );
-    assert_ne!(p.chip_seed(), SimParams::new("b").chip_seed());
     let seeded = SimParams::parse("sim://a?seed=7").unwrap();
-    assert_eq!(seeded.chip_seed(), 7);
+    assert_eq!(seeded.seed, Some(7));
     assert_eq!(SimParams::parse("sim://a?faults=&mute_chips=").unwrap(), p);
     assert_eq!(SimParams::parse("sim://a?link=inproc").unwrap(), p);
 }
@@ -93,6 +93,18 @@ fn numbers_out_of_range_name_key_value_and_range() {
         ("keep=257", "keep", "257", "from 0 to 256"),
         ("keygen_ms=60001", "keygen_ms", "60001", "from 0 to 60000"),
         ("poll_ms=0", "poll_ms", "0", "from 1 to 10000"),
+        (
+            "reply_timeout_ms=49",
+            "reply_timeout_ms",
+            "49",
+            "from 50 to 600000",
+        ),
+        (
+            "reply_timeout_ms=600001",
+            "reply_timeout_ms",
+            "600001",
+            "from 50 to 600000",
+        ),
         ("mute_chips=0", "mute_chips", "0", "from 1 to 4294967295"),
         ("mute_chips=2,x", "mute_chips", "x", "card numbers"),
         ("link=usb", "link", "usb", "pty or inproc"),
@@ -157,6 +169,7 @@ const PIECES: &[&str] = &[
     "keep",
     "keygen_ms",
     "poll_ms",
+    "reply_timeout_ms",
     "png-dir",
     "pty",
     "inproc",
@@ -169,6 +182,8 @@ const PIECES: &[&str] = &[
     "-0",
     "0.01",
     "10",
+    "50",
+    "600000",
     "10.0000001",
     "4294967295",
     "4294967296",
@@ -207,6 +222,7 @@ fn random_uris_never_panic_and_what_parses_round_trips() {
             assert_eq!(SimParams::parse(&p.to_uri()).as_ref(), Ok(&p), "{uri}");
             assert!((0.0..=10.0).contains(&p.time_scale), "{uri}");
             assert!(p.poll_ms.is_none_or(|ms| ms >= 1), "{uri}");
+            assert!(p.reply_timeout_ms.is_none_or(|ms| ms >= 50), "{uri}");
         }
     }
     assert!(

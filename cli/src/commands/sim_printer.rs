@@ -41,7 +41,7 @@ pub struct SimPrinterArgs {
     pub time_scale: f64,
     /// A scripted fault (repeatable): jam@N:PHASE, ribbon-ends-after=N, no-ribbon,
     /// cover-opens@N[:POLLS], feeder-empty-after=N, reject-box-full[-after=N], head-temp@N,
-    /// mute@N, rrt-spurious-ok=N.
+    /// mute@N, silent@CARD:N, rrt-spurious-ok=N.
     #[arg(long = "fault", value_name = "FAULT")]
     pub faults: Vec<ScriptedFault>,
     /// Random jam probability per card.

@@ -158,6 +158,10 @@ pub struct CardImage {
     pub front: CardSide,
     /// The back side, for duplex printers.
     pub back: Option<CardSide>,
+    /// What the card is (the production card number, `TMP000000018`), for logs and
+    /// simulators (a simulated printer names its PNG after it); printers ignore it. Not a
+    /// secret: it is printed on the card.
+    pub label: Option<String>,
 }
 
 #[cfg(test)]

@@ -66,6 +66,7 @@ fn mono_card() -> CardImage {
             overlay: Overlay::Full,
         },
         back: None,
+        label: None,
     }
 }
 
@@ -153,6 +154,7 @@ fn colour_duplex_sends_ymc_then_k_then_o_per_side() {
     let r = p.print(&CardImage {
         front,
         back: Some(back),
+        label: None,
     });
     assert!(r.is_ok(), "{r:?} {:?}", p.link().mismatch());
     finish(p);
@@ -200,6 +202,7 @@ fn jams_carry_the_phase_of_the_failing_step() {
             ..CardSide::default()
         },
         back: None,
+        label: None,
     };
     let link = session("Zenius")
         .command("Pneab;E", "OK")

@@ -138,6 +138,7 @@ fn colour_run_length_is_opt_in_and_used_when_smaller() {
             overlay: Overlay::None,
         },
         back: None,
+        label: None,
     };
     let frame_len = |p: &str, n: usize| format!("\x1bDbc;{p};64;{n};").len() + n + 1;
     let link = session("Zenius")

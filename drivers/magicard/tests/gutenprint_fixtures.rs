@@ -56,6 +56,7 @@ fn card_from_png(img: &image::RgbImage, k_from_black: bool) -> CardImage {
             overlay: Overlay::None,
         },
         back: None,
+        label: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn default_card() -> CardImage {
             overlay: Overlay::Masked(overlay),
         },
         back: None,
+        label: None,
     }
 }
 
@@ -96,6 +97,7 @@ fn colour_only_black_only_and_bare_sides_choose_their_format() {
             overlay: Overlay::None,
         },
         back: None,
+        label: None,
     };
     let p = &parse_stream(
         PrintJob::build(&color_only, &settings(false))
@@ -114,6 +116,7 @@ fn colour_only_black_only_and_bare_sides_choose_their_format() {
             overlay: Overlay::Full,
         },
         back: None,
+        label: None,
     };
     let p = &parse_stream(
         PrintJob::build(&black_only, &settings(false))

@@ -22,6 +22,7 @@ fn card() -> CardImage {
             overlay: Overlay::Full,
         },
         back: None,
+        label: None,
     }
 }
 

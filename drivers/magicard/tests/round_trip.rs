@@ -47,6 +47,7 @@ fn random_card(seed: u64) -> (CardImage, Vec<[u8; 3]>, Vec<bool>) {
             overlay: Overlay::Full,
         },
         back: None,
+        label: None,
     };
     (card, rgb_of, k_of)
 }

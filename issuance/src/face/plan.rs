@@ -85,7 +85,11 @@ pub fn render_full(template: &FaceTemplate, fields: &CardFields) -> Result<CardI
         Some(b) => Some(render_design(b, fields)?.to_side(b.overlay)),
         None => None,
     };
-    Ok(CardImage { front, back })
+    Ok(CardImage {
+        front,
+        back,
+        label: None,
+    })
 }
 
 struct PreparedSide {
@@ -157,6 +161,7 @@ impl PreparedFace {
         Ok(CardImage {
             front: self.front.render(fields)?,
             back: self.back.as_ref().map(|b| b.render(fields)).transpose()?,
+            label: None,
         })
     }
 }

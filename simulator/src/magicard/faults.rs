@@ -119,7 +119,8 @@ impl MagicardFault {
 impl TryFrom<ScriptedFault> for MagicardFault {
     type Error = FaultSyntaxError;
 
-    /// The Magicard reading of an Evolis fault; the Evolis-only quirk (`rrt-spurious-ok`) has none.
+    /// The Magicard reading of an Evolis fault; the Evolis-only ones (`rrt-spurious-ok`,
+    /// `silent@CARD:N`) have none.
     fn try_from(f: ScriptedFault) -> Result<Self, Self::Error> {
         Ok(match f {
             ScriptedFault::Jam { card, phase } => Self::Jam { card, phase },
@@ -136,7 +137,7 @@ impl TryFrom<ScriptedFault> for MagicardFault {
             ScriptedFault::RejectBoxFullAfter { rejects } => Self::RejectBoxFullAfter { rejects },
             ScriptedFault::HeadTemp { card } => Self::HeadTemp { card },
             ScriptedFault::NoReply { command } => Self::NoReply { frame: command },
-            other @ ScriptedFault::SpuriousRibbonOk { .. } => {
+            other @ (ScriptedFault::SpuriousRibbonOk { .. } | ScriptedFault::Silent { .. }) => {
                 return Err(FaultSyntaxError {
                     text: format!("{other} (an Evolis-only fault)"),
                 });

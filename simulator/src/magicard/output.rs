@@ -151,8 +151,14 @@ pub struct MagicardPrintedCard {
 }
 
 impl MagicardPrintedCard {
-    /// The PNG file name of one side: `card-00001-front.png`.
+    /// The PNG file name of one side: `card-00001-front.png`. When it is taken the file gets
+    /// `-2`, `-3` … before `.png` (files are never overwritten).
     pub fn png_name(job: u32, back: bool) -> String {
-        format!("card-{job:05}-{}.png", if back { "back" } else { "front" })
+        format!("{}.png", Self::png_stem(job, back))
+    }
+
+    /// The PNG file name of one side without `.png`: `card-00001-front`.
+    pub fn png_stem(job: u32, back: bool) -> String {
+        format!("card-{job:05}-{}", if back { "back" } else { "front" })
     }
 }

@@ -6,11 +6,12 @@
 use cardline_device::JobPhase;
 
 use super::mechanics::{Jam, MagicardPosition};
-use super::output::{MagicardPrintedCard, MagicardSide};
+use super::output::{CARD_HEIGHT, CARD_WIDTH, MagicardPrintedCard, MagicardSide};
 use super::planes::{InkPlane, PlaneLetter};
 use super::replies::{ErrorCode, PRINTED};
 use super::stream::ReceivedJob;
 use super::{MagicardFault, SimMagicard};
+use crate::png_files::{create_unique, write_rgb_png};
 
 impl SimMagicard {
     /// Prints a received job; returns the reply text.
@@ -103,11 +104,12 @@ impl SimMagicard {
             self.counters.cards_printed
         };
         let png = self.config.png_dir.as_ref().map(|dir| {
-            let path = dir.join(MagicardPrintedCard::png_name(job, back));
-            match side.write_png(&path) {
-                Ok(()) => Ok(path),
-                Err(e) => Err(format!("{}: {e}", path.display())),
-            }
+            let stems = [MagicardPrintedCard::png_stem(job, back)];
+            create_unique(dir, &stems, |_, path| {
+                write_rgb_png(path, CARD_WIDTH, CARD_HEIGHT, side.to_rgb())
+            })
+            .map(|mut files| files.remove(0))
+            .map_err(|e| format!("{}: {e}", dir.join(&stems[0]).display()))
         });
         let png_file = match png {
             Some(Ok(path)) => Some(path),

@@ -38,7 +38,8 @@ fn r(s: &str) -> Reply {
 }
 
 impl SimPrinter {
-    /// Handles one command; `None` means no reply at all (a scripted mute fault).
+    /// Handles one command; `None` means no reply at all (a scripted mute fault, a silent
+    /// printer).
     pub(super) fn handle(&mut self, f: &Frame) -> Option<Reply> {
         self.commands += 1;
         let mute = ScriptedFault::NoReply {
@@ -47,6 +48,10 @@ impl SimPrinter {
         if let Some(i) = self.scripted.iter().position(|x| *x == mute) {
             self.scripted.remove(i);
             tracing::debug!("scripted: no reply to command {}", self.commands);
+            return None;
+        }
+        if self.swallowed(Some(f)) {
+            tracing::debug!("silent: no reply to {}", f.display());
             return None;
         }
         let reply = match f.name.as_bytes().first() {

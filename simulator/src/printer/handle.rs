@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::SimPrinterLink;
 use super::mechanics::RibbonLoad;
-use super::output::PrintedCard;
+use super::output::{PrintedCard, WrittenPngs};
 use super::{SimPrinter, SimPrinterState};
 use crate::endpoint::SimulatedPrinter;
 use crate::faults::ScriptedFault;
@@ -58,6 +58,40 @@ impl SimPrinterHandle {
     /// The number of the card parked at the contact station, if any.
     pub fn card_at_contact_station(&self) -> Option<u32> {
         self.lock().card_at_contact_station()
+    }
+
+    /// Cards taken from the feeder since power-on (`Rco;c`), so a test can check that no
+    /// other card was fed.
+    pub fn cards_fed(&self) -> u32 {
+        self.lock().state().counters.cards_fed
+    }
+
+    /// Print jobs finished since power-on (read it before a print to name that print's PNGs
+    /// with [`label_pngs_since`](Self::label_pngs_since)).
+    pub fn jobs(&self) -> u32 {
+        self.lock().state().counters.jobs
+    }
+
+    /// Makes the printer stop answering (`true`) or answer again (`false`); see
+    /// [`SimPrinter::set_silent`].
+    pub fn set_silent(&self, silent: bool) {
+        self.lock().set_silent(silent);
+    }
+
+    /// The PNG files written for the last print job that wrote any.
+    pub fn last_pngs(&self) -> Option<WrittenPngs> {
+        self.lock().last_pngs().cloned()
+    }
+
+    /// Names the last print job's PNGs after `label` if that job came after job `job`; see
+    /// [`SimPrinter::label_pngs_since`].
+    pub fn label_pngs_since(&self, job: u32, label: &str) -> Option<Vec<std::path::PathBuf>> {
+        self.lock().label_pngs_since(job, label)
+    }
+
+    /// PNG files that could not be written or named (path and reason).
+    pub fn png_errors(&self) -> Vec<String> {
+        self.lock().png_errors().to_vec()
     }
 
     /// Opens the cover.

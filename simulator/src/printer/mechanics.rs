@@ -332,17 +332,7 @@ impl SimPrinter {
 
     fn record_printed(&mut self, card_number: u32, front: PrintedSide, back: Option<PrintedSide>) {
         let job = self.counters.jobs;
-        let mut png_files = Vec::new();
-        if let Some(dir) = self.config.png_dir.clone() {
-            let sides = std::iter::once((&front, false)).chain(back.iter().map(|b| (b, true)));
-            for (side, is_back) in sides {
-                let path = dir.join(PrintedCard::png_name(job, is_back));
-                match side.write_png(&path, self.config.tint_overlay) {
-                    Ok(()) => png_files.push(path),
-                    Err(e) => self.png_errors.push(format!("{}: {e}", path.display())),
-                }
-            }
-        }
+        let png_files = self.write_pngs(job, card_number, &front, back.as_ref());
         let keep = self.config.keep_printed;
         if keep == 0 {
             self.printed.clear();

@@ -25,7 +25,9 @@ mod handle;
 mod mechanics;
 pub mod output;
 pub mod panels;
+mod png_out;
 pub mod replies;
+mod silence;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -35,7 +37,7 @@ use std::time::Duration;
 pub use crate::endpoint::{EndpointError, PtyEndpoint, TcpEndpoint};
 pub use handle::SimPrinterHandle;
 pub use mechanics::{Counters, RibbonLoad, SimCardPosition};
-pub use output::{PrintedCard, PrintedSide};
+pub use output::{PrintedCard, PrintedSide, WrittenPngs};
 
 /// The in-process [`PrinterLink`](cardline_device::PrinterLink) to a simulated Evolis printer.
 pub type SimPrinterLink = crate::endpoint::SimLink<SimPrinterHandle>;
@@ -123,6 +125,8 @@ pub struct SimPrinterState {
     pub commands: u64,
     /// Error-management mode (`Pem`).
     pub error_mode: u32,
+    /// True while the printer does not answer ([`SimPrinter::set_silent`], `silent@CARD:N`).
+    pub silent: bool,
 }
 
 /// The simulated printer. Feed it bytes with [`feed`](Self::feed); it returns its replies.
@@ -150,6 +154,9 @@ pub struct SimPrinter {
     commands: u64,
     printed: Vec<PrintedCard>,
     png_errors: Vec<String>,
+    last_pngs: Option<WrittenPngs>,
+    silent_on_demand: bool,
+    silent_left: u32,
 }
 
 impl std::fmt::Debug for SimPrinter {
@@ -190,6 +197,9 @@ impl SimPrinter {
             commands: 0,
             printed: Vec::new(),
             png_errors: Vec::new(),
+            last_pngs: None,
+            silent_on_demand: false,
+            silent_left: 0,
             parser: FrameParser::new(),
             clock,
             config,
@@ -220,14 +230,14 @@ impl SimPrinter {
                 FrameEvent::Malformed(problem) => {
                     tracing::debug!("malformed input: {problem}");
                     self.commands += 1;
-                    Some(
+                    (!self.swallowed(None)).then(|| {
                         if problem.is_parameter_error() {
                             replies::ERROR_PARAMETERS
                         } else {
                             replies::ERROR_CDE
                         }
-                        .to_string(),
-                    )
+                        .to_string()
+                    })
                 }
             };
             if let Some(r) = reply {
@@ -261,6 +271,7 @@ impl SimPrinter {
             simulated_time: self.simulated_time,
             commands: self.commands,
             error_mode: self.error_mode.0,
+            silent: self.is_silent(),
         }
     }
 

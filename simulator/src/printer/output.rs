@@ -146,8 +146,29 @@ pub struct PrintedCard {
 }
 
 impl PrintedCard {
-    /// The PNG file name of one side: `card-00001-front.png`, named by job counter.
+    /// The PNG file name of one side: `card-00001-front.png`, named by job counter. When it is
+    /// taken the file gets `-2`, `-3` … before `.png` (files are never overwritten).
     pub fn png_name(job: u32, back: bool) -> String {
-        format!("card-{job:05}-{}.png", if back { "back" } else { "front" })
+        format!("{}.png", Self::png_stem(job, back))
     }
+
+    /// The PNG file name of one side without `.png`: `card-00001-front`.
+    pub fn png_stem(job: u32, back: bool) -> String {
+        format!("card-{job:05}-{}", if back { "back" } else { "front" })
+    }
+}
+
+/// The PNG files the printer wrote for one print job (front, then back), see
+/// [`SimPrinter::last_pngs`](super::SimPrinter::last_pngs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenPngs {
+    /// The print job (1 = first job since power-on).
+    pub job: u32,
+    /// Which card from the feeder it was (1 = first card fed).
+    pub card_number: u32,
+    /// The files, front then back.
+    pub files: Vec<PathBuf>,
+    /// The label they were renamed after, once
+    /// [`label_pngs_since`](super::SimPrinter::label_pngs_since) named them.
+    pub label: Option<String>,
 }

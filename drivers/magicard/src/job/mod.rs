@@ -230,6 +230,7 @@ mod tests {
                 black: None,
                 overlay: Overlay::None,
             }),
+            label: None,
         };
         let e = PrintJob::build(&card, &settings(false)).unwrap_err();
         assert!(matches!(e, PrinterError::Unsupported { .. }), "{e:?}");

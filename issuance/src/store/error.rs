@@ -111,6 +111,15 @@ pub enum StoreError {
         /// What was being done.
         operation: String,
     },
+    /// The database cannot be reached now (connection refused or lost, server restarting).
+    /// Nothing is known to be written; try again when it is back.
+    #[error("the database is unavailable while {operation}: {detail}")]
+    Unavailable {
+        /// What was being done.
+        operation: String,
+        /// What the connection said.
+        detail: String,
+    },
     /// Another writer changed what this operation relied on (a uniqueness or state race).
     /// Nothing was written; read again and decide.
     #[error("conflict while {operation}: {detail}")]
@@ -180,8 +189,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when trying the same operation again later may succeed (the database was busy).
+    /// True when trying the same operation again later may succeed (the database was busy,
+    /// or could not be reached).
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Busy { .. })
+        matches!(
+            self,
+            StoreError::Busy { .. } | StoreError::Unavailable { .. }
+        )
     }
 }

@@ -30,6 +30,7 @@ use super::*;
 
 mod cards;
 mod certs;
+mod desks;
 mod file;
 mod journal;
 mod order_tx;

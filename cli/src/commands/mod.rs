@@ -11,6 +11,7 @@ mod ca;
 mod cards;
 mod completions;
 mod demo;
+mod desk;
 mod dist;
 mod encode;
 mod face;
@@ -53,6 +54,11 @@ pub enum Command {
     Stations(stations::StationsCommand),
     /// Settle production attempts a crash left in flight.
     Recover(recover::RecoverArgs),
+    /// A desk daemon: this PC's stations producing every order released to the desks.
+    #[command(subcommand)]
+    Desk(desk::DeskCommand),
+    /// Desks and production runs with their stations: producing, paused (why), idle, gone.
+    Desks(desk::DesksArgs),
     /// A whole batch order on three simulated stations, in a fresh temporary home.
     Demo(demo::DemoArgs),
     /// Print a shell completion script.
@@ -96,6 +102,8 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(ctx, args),
         Command::Stations(cmd) => stations::run(ctx, cmd),
         Command::Recover(args) => recover::run(ctx, args),
+        Command::Desk(cmd) => desk::run(ctx, cmd),
+        Command::Desks(args) => desk::list(ctx, args),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Sim(cmd) => sim::run(ctx, cmd),

@@ -31,6 +31,12 @@ pub enum OrderCommand {
         /// The order id.
         id: OrderId,
     },
+    /// Release the order to the desk daemons (`cardline desk run`): every desk takes part
+    /// in producing it. The "Next" step of a badge office with several desks.
+    Release {
+        /// The order id.
+        id: OrderId,
+    },
     /// Produce the order on every station of the stations file (the "Next" step).
     Produce(super::produce::ProduceArgs),
     /// Select failed (and misprinted) cards of an open order for another production run.
@@ -100,6 +106,10 @@ pub fn run(ctx: &Context, cmd: OrderCommand) -> anyhow::Result<()> {
         }
         OrderCommand::List => list(ctx, store.as_ref()),
         OrderCommand::Produce(args) => super::produce::run(ctx, args),
+        OrderCommand::Release { id } => {
+            let order = store.release_order(id, &actor)?;
+            emit_order(ctx, store.as_ref(), &order, "released to the desks")
+        }
         OrderCommand::Cancel { id } => {
             let order = store.cancel_order(id, &actor)?;
             emit_order(ctx, store.as_ref(), &order, "cancelled")

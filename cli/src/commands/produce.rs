@@ -20,7 +20,7 @@ use cardline_issuance::store::{ProductionJournal, Store, StoreError};
 use crate::context::Context;
 use progress::Progress;
 
-mod progress;
+pub(crate) mod progress;
 
 /// `order produce` arguments.
 #[derive(Debug, clap::Args)]
@@ -133,8 +133,26 @@ pub(crate) fn claim_and_open(
     json_lines: bool,
     need_one: bool,
 ) -> anyhow::Result<(OpenedLine, Vec<LeftOut>)> {
-    let path = ctx.home.stations_file();
-    let mut file = load_stations(&path)?;
+    claim_and_open_from(
+        ctx,
+        &ctx.home.stations_file(),
+        run,
+        only,
+        json_lines,
+        need_one,
+    )
+}
+
+/// Like [`claim_and_open`], from the stations file at `path`.
+pub(crate) fn claim_and_open_from(
+    ctx: &Context,
+    path: &std::path::Path,
+    run: &RunGuard,
+    only: &[String],
+    json_lines: bool,
+    need_one: bool,
+) -> anyhow::Result<(OpenedLine, Vec<LeftOut>)> {
+    let mut file = load_stations(path)?;
     if file.stations.is_empty() {
         anyhow::bail!(
             "no station is configured: declare printers in {} (see docs/production.md, or try `cardline demo`)",
@@ -247,7 +265,7 @@ pub(crate) fn run_production(
 }
 
 /// The process-wide cancellation flag, set by Ctrl-C (the handler is installed once).
-fn cancel_flag() -> &'static AtomicBool {
+pub(crate) fn cancel_flag() -> &'static AtomicBool {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
@@ -316,7 +334,7 @@ pub(crate) fn summary_text(s: &ProductionSummary, left_out: &[LeftOut]) -> Strin
 }
 
 /// How the home's stations are opened: simulated printers' PNGs under `<home>/printed/`.
-fn home_line_options(ctx: &Context, only: &[String]) -> LineOptions {
+pub(crate) fn home_line_options(ctx: &Context, only: &[String]) -> LineOptions {
     LineOptions {
         png_root: Some(ctx.home.path("printed")),
         only: only.to_vec(),
@@ -331,13 +349,19 @@ pub(crate) fn load_kit(
     store: &std::sync::Arc<dyn Store>,
 ) -> anyhow::Result<ProductionKit> {
     let mut kit = ProductionKit::load(&ctx.home, &ctx.options()?, ctx.actor(), store.clone())?;
+    tune_settings(&mut kit.settings);
+    Ok(kit)
+}
+
+/// `CARDLINE_RETRY_DELAY_MS` and `CARDLINE_OPERATOR_POLL_MS` shorten the orchestrator's
+/// waits (tests, demos).
+pub(crate) fn tune_settings(settings: &mut cardline_issuance::production::ProductionSettings) {
     if let Ok(v) = std::env::var("CARDLINE_RETRY_DELAY_MS") {
-        kit.settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
+        settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
     }
     if let Ok(v) = std::env::var("CARDLINE_OPERATOR_POLL_MS") {
-        kit.settings.operator_poll = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
+        settings.operator_poll = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
     }
-    Ok(kit)
 }
 
 /// Flushes stdout (JSON lines must reach a reading parent process at once).

@@ -28,6 +28,7 @@
 mod breaker;
 mod card_run;
 mod desk;
+mod desks;
 mod events;
 mod guard;
 mod pause;
@@ -38,6 +39,7 @@ mod settings;
 mod station_loop;
 
 pub use desk::{Desk, DeskSummary, KitSource, OrderKit, run_desk};
+pub use desks::{DeskState, DeskStation, DeskView, desks};
 pub use events::{PauseUntil, ProductionEvent, ProductionSummary, StationSummary};
 pub use guard::{ClaimRefusal, RunGuard};
 pub use policy::{Disposition, StepError};

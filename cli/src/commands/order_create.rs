@@ -55,17 +55,20 @@ impl CreateArgs {
     /// The selection these arguments say.
     fn selection(&self) -> anyhow::Result<OrderSelection> {
         let numbers = !self.cards.is_empty() || self.from_file.is_some();
+        if self.allow_fewer && self.first.is_none() {
+            usage("--allow-fewer goes with --first N");
+        }
         if numbers && (self.first.is_some() || !self.filters.is_empty()) {
-            anyhow::bail!(
+            usage(
                 "card numbers select exactly those cards: give numbers, or filters with \
-                 --all / --first N, not both"
+                 --all / --first N, not both",
             );
         }
         if let Some(bad) = self.filters.states.iter().find(|s| **s != CardState::Requested) {
-            anyhow::bail!(
+            usage(&format!(
                 "an order takes `requested` cards only, not `{bad}`: drop --state (failed \
                  cards go again with `cardline order repeat`)"
-            );
+            ));
         }
         if numbers {
             let mut list = self.cards.clone();
@@ -82,9 +85,9 @@ impl CreateArgs {
                 Some(n) if self.allow_fewer => OrderSelection::AtMost(n),
                 Some(n) => OrderSelection::First(n),
                 None if self.all => OrderSelection::All,
-                None => anyhow::bail!(
+                None => usage(
                     "say which cards: --all, --first N, filters (--requester, --desk, --from, \
-                     --to, --number-prefix ...; see --help), card numbers or --from-file FILE"
+                     --to, --number-prefix ...; see --help), card numbers or --from-file FILE",
                 ),
             });
         }
@@ -94,6 +97,11 @@ impl CreateArgs {
             allow_fewer: self.allow_fewer,
         })
     }
+}
+
+/// A usage error: printed like clap's own, exit code 2.
+fn usage(message: &str) -> ! {
+    clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, format!("{message}\n")).exit()
 }
 
 /// Reads card numbers, one per line (`#` comments, blank lines ignored), at most

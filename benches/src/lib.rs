@@ -2,6 +2,8 @@
 //! zero-latency simulated stations through the real drivers (Evolis over in-process links,
 //! PIV with one P-256 key and certificate, CHUID, CCC, read-back, SQLite journal, card face).
 
+pub mod batch;
+
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 

@@ -13,7 +13,7 @@ use crate::output::{Table, cards_table, or_dash, plural};
 #[derive(Debug, clap::Subcommand)]
 pub enum OrderCommand {
     /// Create an order from requested cards (all, the first N, a search, or numbers).
-    Create(super::order_create::CreateArgs),
+    Create(Box<super::order_create::CreateArgs>),
     /// One order: its profile, its cards, how they ended, and why the failed ones failed.
     Show {
         /// The order id.
@@ -76,7 +76,7 @@ struct OrderReport<'a> {
 /// Runs a `cardline order` subcommand.
 pub fn run(ctx: &Context, cmd: OrderCommand) -> anyhow::Result<()> {
     let cmd = match cmd {
-        OrderCommand::Create(args) => return super::order_create::run(ctx, args),
+        OrderCommand::Create(args) => return super::order_create::run(ctx, *args),
         OrderCommand::Produce(args) => return super::produce::run(ctx, args),
         other => other,
     };

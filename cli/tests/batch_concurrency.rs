@@ -14,7 +14,13 @@ fn cardline(home: &std::path::Path) -> Command {
 #[test]
 fn two_operators_with_overlapping_filters_never_share_a_card() {
     let home = tempfile::tempdir().unwrap();
-    assert!(cardline(home.path()).arg("init").status().unwrap().success());
+    assert!(
+        cardline(home.path())
+            .arg("init")
+            .status()
+            .unwrap()
+            .success()
+    );
     // 120 cards match both filters, 80 only Ada's, 80 only the front desk's, 40 neither.
     for (n, who, desk) in [
         ("120", "Ada", "Front"),
@@ -37,7 +43,10 @@ fn two_operators_with_overlapping_filters_never_share_a_card() {
             out = home.path().join(format!("{op}.jsonl")).display(),
         )
     };
-    let runs = [("ada-desk", "--requester ada"), ("front-desk", "--desk front")];
+    let runs = [
+        ("ada-desk", "--requester ada"),
+        ("front-desk", "--desk front"),
+    ];
     let children: Vec<_> = runs
         .iter()
         .map(|(op, filter)| {

@@ -44,7 +44,10 @@ fn a_change_is_logged_and_audited_with_its_old_and_new_value() {
     assert_eq!(last["operator"], "admin");
     let text = ok(&home, &["options", "log", "--limit", "1"]);
     assert_eq!(text.lines().count(), 2, "{text}");
-    assert!(text.contains("admin") && text.contains("pin_length"), "{text}");
+    assert!(
+        text.contains("admin") && text.contains("pin_length"),
+        "{text}"
+    );
 
     let audit = json(&home, &["audit", "--action", "options.change"]);
     let entry = audit.as_array().unwrap().last().unwrap();
@@ -60,7 +63,10 @@ fn a_change_is_logged_and_audited_with_its_old_and_new_value() {
     );
     let err = fail(&home, &["options", "set", "colour", "blue"]);
     assert!(err.contains("colour"), "{err}");
-    assert_eq!(json(&home, &["options", "log"]).as_array().unwrap().len(), before);
+    assert_eq!(
+        json(&home, &["options", "log"]).as_array().unwrap().len(),
+        before
+    );
     assert_eq!(value(&home, "default", "pin_length")["value"], 8);
     // Setting the same value again changes nothing.
     let same = ok(&home, &["options", "set", "pin_length", "8"]);
@@ -91,9 +97,19 @@ fn named_profiles_one_default_and_encode_false_alone_means_no_certificates() {
         .iter()
         .map(|c| c["key"].as_str().unwrap())
         .collect();
-    assert!(keys.contains(&"encode") && keys.contains(&"certificates"), "{set}");
-    assert_eq!(value(&home, "visitor-print-only", "certificates")["value"], serde_json::json!([]));
-    assert_eq!(value(&home, "default", "encode")["value"], true, "other profiles unchanged");
+    assert!(
+        keys.contains(&"encode") && keys.contains(&"certificates"),
+        "{set}"
+    );
+    assert_eq!(
+        value(&home, "visitor-print-only", "certificates")["value"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        value(&home, "default", "encode")["value"],
+        true,
+        "other profiles unchanged"
+    );
     let err = fail(
         &home,
         &[
@@ -105,7 +121,10 @@ fn named_profiles_one_default_and_encode_false_alone_means_no_certificates() {
             "[\"piv-auth\"]",
         ],
     );
-    assert!(err.contains("set `encode = true` or `certificates = []`"), "{err}");
+    assert!(
+        err.contains("set `encode = true` or `certificates = []`"),
+        "{err}"
+    );
 
     ok(
         &home,
@@ -127,7 +146,12 @@ fn named_profiles_one_default_and_encode_false_alone_means_no_certificates() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["name"].as_str().unwrap(), p["is_default"].as_bool().unwrap()))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["is_default"].as_bool().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         names,
@@ -139,17 +163,20 @@ fn named_profiles_one_default_and_encode_false_alone_means_no_certificates() {
     );
     ok(&home, &["options", "profile", "default", "contractor-piv"]);
     let text = ok(&home, &["options", "profiles"]);
-    let line = text.lines().find(|l| l.starts_with("contractor-piv")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("contractor-piv"))
+        .unwrap();
     assert!(line.contains('*'), "{text}");
     let shown = json(&home, &["options", "show"]);
     assert_eq!(shown["profile"], "contractor-piv");
     let err = fail(&home, &["options", "show", "--profile", "nope"]);
-    assert!(err.contains("known: contractor-piv, default, visitor-print-only"), "{err}");
-    // The default profile's numbering is the one requests use.
-    ok(
-        &home,
-        &["options", "set", "numbering.prefix", "CON"],
+    assert!(
+        err.contains("known: contractor-piv, default, visitor-print-only"),
+        "{err}"
     );
+    // The default profile's numbering is the one requests use.
+    ok(&home, &["options", "set", "numbering.prefix", "CON"]);
     let made = json(&home, &["request", "--count", "1"]);
     assert!(made["first"].as_str().unwrap().starts_with("CON"), "{made}");
 }
@@ -179,9 +206,17 @@ fn edit(home: &tempfile::TempDir, editor: &str) -> std::process::Output {
 #[test]
 fn edit_validates_before_saving_in_an_editor_or_from_a_file() {
     let home = home();
-    let good = editor(&home, "good.sh", "s/^# validity_days = 14/validity_days = 30/");
+    let good = editor(
+        &home,
+        "good.sh",
+        "s/^# validity_days = 14/validity_days = 30/",
+    );
     let out = edit(&home, &good);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("validity_days: 14 → 30"), "{text}");
     assert_eq!(value(&home, "default", "validity_days")["value"], 30);
@@ -189,7 +224,11 @@ fn edit_validates_before_saving_in_an_editor_or_from_a_file() {
     assert_eq!(log.as_array().unwrap().last().unwrap()["new_value"], "30");
 
     // An invalid result: the problems are shown, nothing is saved (no terminal to ask on).
-    let bad = editor(&home, "bad.sh", "s/^validity_days = 30/validity_days = 400/");
+    let bad = editor(
+        &home,
+        "bad.sh",
+        "s/^validity_days = 30/validity_days = 400/",
+    );
     let out = edit(&home, &bad);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -217,11 +256,16 @@ fn edit_validates_before_saving_in_an_editor_or_from_a_file() {
         "{replaced}"
     );
     assert!(
-        changes.iter().any(|c| c["key"] == "validity_days" && c["new"] == "14"),
+        changes
+            .iter()
+            .any(|c| c["key"] == "validity_days" && c["new"] == "14"),
         "removing a key returns it to its default: {replaced}"
     );
     std::fs::write(&file, "pin_length = 9\n").unwrap();
-    let err = fail(&home, &["options", "edit", "--file", file.to_str().unwrap()]);
+    let err = fail(
+        &home,
+        &["options", "edit", "--file", file.to_str().unwrap()],
+    );
     assert!(err.contains("not saved") && err.contains(":1:"), "{err}");
     assert_eq!(value(&home, "default", "pin_length")["value"], 7);
 }

@@ -17,7 +17,15 @@ fn home() -> tempfile::TempDir {
     for (who, desk) in [("Ada", "Front"), ("Bob", "Back"), ("Ada", "Back")] {
         ok(
             &home,
-            &["request", "--count", "10", "--requester", who, "--desk", desk],
+            &[
+                "request",
+                "--count",
+                "10",
+                "--requester",
+                who,
+                "--desk",
+                desk,
+            ],
         );
     }
     home
@@ -101,7 +109,11 @@ fn numbers_come_from_the_command_line_a_file_or_stdin() {
         .write_stdin("TMP000000034\nTMP000000042\n")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(numbers(&v["cards"]), ["TMP000000034", "TMP000000042"]);
     let order = json(&home, &["order", "create", "TMP000000059"]);
@@ -150,11 +162,17 @@ fn a_profile_must_exist_and_is_recorded_on_the_order() {
     );
     assert_eq!(order["profile"], "contractor-piv");
     let shown = ok(&home, &["order", "show", "1"]);
-    assert!(shown.contains("produced with profile contractor-piv"), "{shown}");
+    assert!(
+        shown.contains("produced with profile contractor-piv"),
+        "{shown}"
+    );
     let other = json(&home, &["order", "create", "--first", "5"]);
     assert!(other["profile"].is_null());
     let shown = ok(&home, &["order", "show", "2"]);
-    assert!(shown.contains("produced with the default profile"), "{shown}");
+    assert!(
+        shown.contains("produced with the default profile"),
+        "{shown}"
+    );
     let list = json(&home, &["order", "list"]);
     assert_eq!(list[1]["profile"], "contractor-piv");
 }
@@ -168,7 +186,9 @@ fn a_dry_run_shows_what_would_be_taken_and_changes_nothing() {
         &["order", "create", "--requester", "ada", "--dry-run"],
     );
     assert!(
-        text.starts_with("dry run: the order would take 20 cards (profile default); nothing changed"),
+        text.starts_with(
+            "dry run: the order would take 20 cards (profile default); nothing changed"
+        ),
         "{text}"
     );
     assert_eq!(
@@ -182,7 +202,11 @@ fn a_dry_run_shows_what_would_be_taken_and_changes_nothing() {
     let preview = json(&home, &["order", "create", "--all", "--dry-run"]);
     assert_eq!(preview["dry_run"], true);
     assert_eq!(preview["count"], 30);
-    assert_eq!(preview["cards"].as_array().unwrap().len(), 30, "all in JSON");
+    assert_eq!(
+        preview["cards"].as_array().unwrap().len(),
+        30,
+        "all in JSON"
+    );
     let err = fail(&home, &["order", "create", "--first", "40", "--dry-run"]);
     assert!(err.contains("only 30"), "{err}");
     assert_eq!((audit_len(&home), states(&home)), before);
@@ -202,7 +226,10 @@ fn order_show_gives_failure_reasons_and_order_list_each_orders_own_outcome() {
     ok(&home, &["order", "create", "--first", "4"]);
     produce(&home, 1, &["TMP000000026", "TMP000000034"]);
     let shown = ok(&home, &["order", "show", "1"]);
-    assert!(shown.contains("2 produced, 2 failed in this order"), "{shown}");
+    assert!(
+        shown.contains("2 produced, 2 failed in this order"),
+        "{shown}"
+    );
     let failure = shown
         .lines()
         .find(|l| l.starts_with("TMP000000026") && l.contains("sim-1"))
@@ -250,7 +277,13 @@ fn dry_runs_of_expire_complete_and_repeat_change_nothing() {
 
     let expire = json(
         &home,
-        &["cards", "expire", "--now", "2099-01-01T00:00:00Z", "--dry-run"],
+        &[
+            "cards",
+            "expire",
+            "--now",
+            "2099-01-01T00:00:00Z",
+            "--dry-run",
+        ],
     );
     assert_eq!(expire["dry_run"], true);
     assert_eq!(expire["changes"][0]["number"], "TMP000000018");
@@ -258,14 +291,23 @@ fn dry_runs_of_expire_complete_and_repeat_change_nothing() {
     assert_eq!(expire["changes"][0]["to"], "expired");
     let text = ok(
         &home,
-        &["cards", "expire", "--now", "2099-01-01T00:00:00Z", "--dry-run"],
+        &[
+            "cards",
+            "expire",
+            "--now",
+            "2099-01-01T00:00:00Z",
+            "--dry-run",
+        ],
     );
     assert!(
         text.contains("1 card would change; nothing changed") && text.contains("expired"),
         "{text}"
     );
     let none = ok(&home, &["cards", "expire", "--dry-run"]);
-    assert!(none.contains("no assigned card is past its validity"), "{none}");
+    assert!(
+        none.contains("no assigned card is past its validity"),
+        "{none}"
+    );
 
     let complete = json(&home, &["order", "complete", "1", "--dry-run"]);
     assert_eq!(complete["order_state_after"], "completed");
@@ -297,7 +339,14 @@ fn dry_runs_of_expire_complete_and_repeat_change_nothing() {
     );
     let err = fail(
         &home,
-        &["order", "repeat", "1", "--misprinted", "TMP000000075", "--dry-run"],
+        &[
+            "order",
+            "repeat",
+            "1",
+            "--misprinted",
+            "TMP000000075",
+            "--dry-run",
+        ],
     );
     assert!(err.contains("TMP000000075"), "{err}");
 

@@ -143,7 +143,10 @@ fn request_list_order_cancel_and_complete() {
         &["cards", "list", "--state", "requested", "--limit", "2"],
     );
     assert!(text.starts_with("NUMBER"), "{text}");
-    assert!(text.contains("showing 2 of 10 — next page: --after "), "{text}");
+    assert!(
+        text.contains("showing 2 of 10 — next page: --after "),
+        "{text}"
+    );
 
     let order = json(&home, &["order", "create", "--first", "3"]);
     let id = order["id"].as_i64().unwrap();

@@ -26,7 +26,14 @@ fn produced_home() -> tempfile::TempDir {
     ok(&home, &["options", "profile", "create", "contractor-piv"]);
     ok(
         &home,
-        &["options", "set", "--profile", "contractor-piv", "pin_length", "8"],
+        &[
+            "options",
+            "set",
+            "--profile",
+            "contractor-piv",
+            "pin_length",
+            "8",
+        ],
     );
     ok(&home, &["options", "profile", "create", "visitor"]);
     ok(
@@ -59,7 +66,14 @@ fn produced_home() -> tempfile::TempDir {
     ok(&home, &["request", "--count", "4", "--requester", "Bob"]);
     ok(
         &home,
-        &["order", "create", "--first", "3", "--profile", "contractor-piv"],
+        &[
+            "order",
+            "create",
+            "--first",
+            "3",
+            "--profile",
+            "contractor-piv",
+        ],
     );
     ok(&home, &["order", "create", "--first", "2"]);
     ok(
@@ -99,7 +113,11 @@ fn an_order_of_a_non_default_profile_reveals_pins_of_its_length() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let cards: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
-    assert_eq!(cards, ["TMP000000018", "TMP000000034"], "the failed card has no letter");
+    assert_eq!(
+        cards,
+        ["TMP000000018", "TMP000000034"],
+        "the failed card has no letter"
+    );
     for r in &rows {
         assert_eq!(&r[1], "Lovelace, Ada");
         assert_eq!(&r[2], "Front");
@@ -112,7 +130,11 @@ fn an_order_of_a_non_default_profile_reveals_pins_of_its_length() {
     let reveals = json(&home, &["audit", "--action", "secrets.reveal"]);
     let reveals = reveals.as_array().unwrap();
     assert_eq!(reveals.len(), 2);
-    assert!(reveals.iter().all(|e| e["order_id"] == 1 && e["operator"] == "tester"));
+    assert!(
+        reveals
+            .iter()
+            .all(|e| e["order_id"] == 1 && e["operator"] == "tester")
+    );
     assert_eq!(reveals[0]["card_number"], "TMP000000018");
     assert_eq!(reveals[0]["reason"], "PIN letters, csv");
     assert_eq!(audit_len(&home), before + 2);
@@ -134,14 +156,16 @@ fn an_order_of_a_non_default_profile_reveals_pins_of_its_length() {
         &home,
         &["cards", "secrets", "--order", "3", "--reveal", "--yes"],
     );
-    assert!(visitor.starts_with("card,requester,desk,pin\n"), "{visitor}");
+    assert!(
+        visitor.starts_with("card,requester,desk,pin\n"),
+        "{visitor}"
+    );
     let pin = visitor.lines().nth(1).unwrap().rsplit(',').next().unwrap();
     assert_eq!(pin.len(), 7, "{visitor}");
     let no_puk = json(
         &home,
         &[
-            "cards", "secrets", "--order", "2", "--reveal", "--yes", "--no-puk", "--format",
-            "json",
+            "cards", "secrets", "--order", "2", "--reveal", "--yes", "--no-puk", "--format", "json",
         ],
     );
     assert!(no_puk["cards"][0].get("puk").is_none(), "{no_puk}");
@@ -159,7 +183,10 @@ fn nothing_is_revealed_without_reveal_or_confirmation() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "nothing printed");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("without confirmation") && err.contains("--yes"), "{err}");
+    assert!(
+        err.contains("without confirmation") && err.contains("--yes"),
+        "{err}"
+    );
     let err = fail(
         &home,
         &["cards", "secrets", "--order", "9", "--reveal", "--yes"],
@@ -167,7 +194,14 @@ fn nothing_is_revealed_without_reveal_or_confirmation() {
     assert!(err.contains("no order 9"), "{err}");
     let err = fail(
         &home,
-        &["cards", "secrets", "TMP000000018", "--reveal", "--format", "csv"],
+        &[
+            "cards",
+            "secrets",
+            "TMP000000018",
+            "--reveal",
+            "--format",
+            "csv",
+        ],
     );
     assert!(err.contains("--order"), "{err}");
     assert_eq!(audit_len(&home), before, "no reveal recorded, none made");
@@ -202,14 +236,23 @@ fn an_encrypted_export_decrypts_to_the_pins_that_open_the_sealed_secrets() {
     let meta = std::fs::metadata(&out).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let armored = std::fs::read_to_string(&out).unwrap();
-    assert!(armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"), "{armored}");
+    assert!(
+        armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{armored}"
+    );
     let (pin, puk) = sealed(&home, "TMP000000018");
-    assert!(!armored.contains(&pin) && !armored.contains("Lovelace"), "no clear text");
+    assert!(
+        !armored.contains(&pin) && !armored.contains("Lovelace"),
+        "no clear text"
+    );
 
     let clear = age::decrypt(&identity, armored.as_bytes()).unwrap();
     let clear = String::from_utf8(clear).unwrap();
     let first = clear.lines().nth(1).unwrap();
-    assert_eq!(first, format!("TMP000000018,\"Lovelace, Ada\",Front,{pin},{puk}"));
+    assert_eq!(
+        first,
+        format!("TMP000000018,\"Lovelace, Ada\",Front,{pin},{puk}")
+    );
     let second = clear.lines().nth(2).unwrap();
     let (pin2, puk2) = sealed(&home, "TMP000000034");
     assert!(second.ends_with(&format!(",{pin2},{puk2}")), "{second}");
@@ -248,15 +291,33 @@ fn an_encrypted_export_decrypts_to_the_pins_that_open_the_sealed_secrets() {
     let stdout = ok(
         &home,
         &[
-            "cards", "secrets", "--order", "2", "--reveal", "--yes", "--encrypt-to", &recipient,
+            "cards",
+            "secrets",
+            "--order",
+            "2",
+            "--reveal",
+            "--yes",
+            "--encrypt-to",
+            &recipient,
         ],
     );
     let clear = age::decrypt(&identity, stdout.as_bytes()).unwrap();
-    assert!(String::from_utf8(clear).unwrap().starts_with("card,requester"));
+    assert!(
+        String::from_utf8(clear)
+            .unwrap()
+            .starts_with("card,requester")
+    );
     let err = fail(
         &home,
         &[
-            "cards", "secrets", "--order", "2", "--reveal", "--yes", "--encrypt-to", "age1nope",
+            "cards",
+            "secrets",
+            "--order",
+            "2",
+            "--reveal",
+            "--yes",
+            "--encrypt-to",
+            "age1nope",
         ],
     );
     assert!(err.contains("not an age X25519 recipient"), "{err}");

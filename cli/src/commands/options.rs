@@ -131,7 +131,11 @@ fn show(ctx: &Context, name: Option<&str>) -> anyhow::Result<()> {
         let head = match (&report.profile, &report.updated_by, &report.updated_at) {
             (Some(p), Some(by), Some(at)) => format!(
                 "option profile {p}{}, last changed by {by} at {at}",
-                if report.is_default { " (the default)" } else { "" }
+                if report.is_default {
+                    " (the default)"
+                } else {
+                    ""
+                }
             ),
             _ => format!(
                 "no cardline home at {}: built-in defaults",

@@ -64,7 +64,12 @@ impl CreateArgs {
                  --all / --first N, not both",
             );
         }
-        if let Some(bad) = self.filters.states.iter().find(|s| **s != CardState::Requested) {
+        if let Some(bad) = self
+            .filters
+            .states
+            .iter()
+            .find(|s| **s != CardState::Requested)
+        {
             usage(&format!(
                 "an order takes `requested` cards only, not `{bad}`: drop --state (failed \
                  cards go again with `cardline order repeat`)"
@@ -101,7 +106,11 @@ impl CreateArgs {
 
 /// A usage error: printed like clap's own, exit code 2.
 fn usage(message: &str) -> ! {
-    clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, format!("{message}\n")).exit()
+    clap::Error::raw(
+        clap::error::ErrorKind::ArgumentConflict,
+        format!("{message}\n"),
+    )
+    .exit()
 }
 
 /// Reads card numbers, one per line (`#` comments, blank lines ignored), at most
@@ -109,9 +118,8 @@ fn usage(message: &str) -> ! {
 fn read_numbers(file: &Path) -> anyhow::Result<Vec<String>> {
     let shown = file.display().to_string();
     let mut bytes = Vec::new();
-    let limited = |r: &mut dyn Read, bytes: &mut Vec<u8>| {
-        r.take(MAX_NUMBERS_FILE + 1).read_to_end(bytes)
-    };
+    let limited =
+        |r: &mut dyn Read, bytes: &mut Vec<u8>| r.take(MAX_NUMBERS_FILE + 1).read_to_end(bytes);
     if file.as_os_str() == "-" {
         limited(&mut std::io::stdin().lock(), &mut bytes)
     } else {
@@ -125,8 +133,12 @@ fn read_numbers(file: &Path) -> anyhow::Result<Vec<String>> {
             MAX_NUMBERS_FILE / (1024 * 1024)
         );
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|e| anyhow::anyhow!("{shown} is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{shown} is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     let mut numbers = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let number = line.split('#').next().unwrap_or("").trim();
@@ -191,9 +203,14 @@ fn preview(
             "dry run: the order would take {} (profile {profile}); nothing changed\n",
             plural_count(cards.len())
         );
-        out.push_str(&super::search::cards_table(&cards[..cards.len().min(SHOWN)]));
+        out.push_str(&super::search::cards_table(
+            &cards[..cards.len().min(SHOWN)],
+        ));
         if cards.len() > SHOWN {
-            out.push_str(&format!("… {} more\n", thousands((cards.len() - SHOWN) as u64)));
+            out.push_str(&format!(
+                "… {} more\n",
+                thousands((cards.len() - SHOWN) as u64)
+            ));
         }
         out
     })

@@ -209,7 +209,11 @@ pub fn run(
         (LetterFormat::Json, None) => "PIN letters, json".to_string(),
         (f, Some(r)) => format!(
             "PIN letters, {}, encrypted to {}",
-            if f == LetterFormat::Csv { "csv" } else { "json" },
+            if f == LetterFormat::Csv {
+                "csv"
+            } else {
+                "json"
+            },
             r.trim()
         ),
     };
@@ -389,12 +393,11 @@ fn write_out(
     match recipient {
         None => sink.write_all(&plain)?,
         Some(r) => {
-            let encryptor = age::Encryptor::with_recipients(std::iter::once(r as &dyn age::Recipient))
-                .context("cannot encrypt to the recipient")?;
-            let armor = age::armor::ArmoredWriter::wrap_output(
-                &mut sink,
-                age::armor::Format::AsciiArmor,
-            )?;
+            let encryptor =
+                age::Encryptor::with_recipients(std::iter::once(r as &dyn age::Recipient))
+                    .context("cannot encrypt to the recipient")?;
+            let armor =
+                age::armor::ArmoredWriter::wrap_output(&mut sink, age::armor::Format::AsciiArmor)?;
             let mut writer = encryptor.wrap_output(armor)?;
             writer.write_all(&plain)?;
             writer.finish()?.finish()?;

@@ -40,7 +40,8 @@ pub struct SearchArgs {
 
 /// Parses a sort key for clap.
 fn parse_sort(s: &str) -> Result<CardSort, String> {
-    CardSort::parse(s).ok_or_else(|| format!("unknown sort `{s}`: allowed requested, number, updated"))
+    CardSort::parse(s)
+        .ok_or_else(|| format!("unknown sort `{s}`: allowed requested, number, updated"))
 }
 
 /// Runs the search.

@@ -76,7 +76,10 @@ pub fn audit_len(home: &tempfile::TempDir) -> usize {
 
 /// Every card's number and state, in number order.
 pub fn states(home: &tempfile::TempDir) -> Vec<(String, String)> {
-    let all = json(home, &["cards", "search", "--all-pages", "--sort", "number"]);
+    let all = json(
+        home,
+        &["cards", "search", "--all-pages", "--sort", "number"],
+    );
     all["cards"]
         .as_array()
         .unwrap()

@@ -217,7 +217,7 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;",
     )
-        .map_err(backend(OP))?;
+    .map_err(backend(OP))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup demo test lint unit bench bench-scale bench-busy pcscd deb
+.PHONY: setup demo test lint unit bench bench-scale bench-busy bench-batch pcscd deb
 
 ## setup: installs the Debian packages cardline needs (apt-get as root, else prints the command)
 setup:
@@ -40,6 +40,11 @@ bench: setup
 bench-scale: setup
 	$(CARGO) build --release -p cardline-benches --bin bench-scale
 	./target/release/bench-scale 1000 100000
+
+## bench-batch: request --from-csv and order create of 100,000 cards (issue 11 targets)
+bench-batch: setup
+	$(CARGO) build --release -p cardline-benches --bin bench-batch
+	./target/release/bench-batch 100000
 
 ## bench-busy: achieved vs ideal throughput of 1, 4, 16 and 64 simulated stations (timings ÷10)
 bench-busy: setup

@@ -83,7 +83,8 @@ fn produce_an_order_on_simulated_stations_with_json_events() {
         &["--json", "cards", "list", "--state", "unassigned"],
     ))
     .unwrap();
-    assert_eq!(cards.as_array().unwrap().len(), 5);
+    assert_eq!(cards["cards"].as_array().unwrap().len(), 5);
+    assert_eq!(cards["total"], 5);
 }
 
 #[test]

@@ -69,6 +69,8 @@ fn run_daemon(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
         name.escape_debug()
     );
     let store = ctx.store()?;
+    // The default profile must load (this also imports a legacy options.toml once).
+    ctx.options()?;
     let journal: Arc<dyn ProductionJournal> = store.clone();
     let run = RunGuard::start_with(journal, &RunStart::desk(&name), &ctx.actor())?;
     let path = args

@@ -2,6 +2,8 @@
 //! then produces the order on every station of the stations file, with live progress.
 
 use std::io::{IsTerminal, Write};
+
+use anyhow::Context as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -48,13 +50,14 @@ pub(crate) struct LeftOut {
 pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     // The order first: `order produce 99` says there is no order 99, whatever the stations.
-    store.order(args.id)?;
+    let order = store.order_header(args.id)?;
     let journal: Arc<dyn ProductionJournal> = store.clone();
     let run = RunGuard::start(journal, "produce", &ctx.actor())?;
     // Claim before opening: a station another live run drives is never opened, so that run
     // is never disturbed.
     let (mut line, left_out) = claim_and_open(ctx, &run, &args.stations, ctx.json, true)?;
-    let kit = load_kit(ctx, &store)?;
+    // The order's own option profile decides encoding, PIN/PUK lengths, certificates, face.
+    let kit = load_kit(ctx, &store, order.profile.as_deref())?;
     let summary = run_production(
         ctx,
         &store,
@@ -342,13 +345,20 @@ pub(crate) fn home_line_options(ctx: &Context, only: &[String]) -> LineOptions {
     }
 }
 
-/// Loads the production kit of the home; `CARDLINE_RETRY_DELAY_MS` and
-/// `CARDLINE_OPERATOR_POLL_MS` shorten the orchestrator's waits (tests, demos).
+/// Loads the production kit of the home for option profile `profile` (`None`: the default
+/// profile); `CARDLINE_RETRY_DELAY_MS` and `CARDLINE_OPERATOR_POLL_MS` shorten the
+/// orchestrator's waits (tests, demos).
 pub(crate) fn load_kit(
     ctx: &Context,
     store: &std::sync::Arc<dyn Store>,
+    profile: Option<&str>,
 ) -> anyhow::Result<ProductionKit> {
-    let mut kit = ProductionKit::load(&ctx.home, &ctx.options()?, ctx.actor(), store.clone())?;
+    let options = ctx.options_for(profile)?;
+    let mut kit = ProductionKit::load(&ctx.home, &options, ctx.actor(), store.clone())
+        .with_context(|| match profile {
+            Some(p) => format!("the production kit of option profile `{p}`"),
+            None => "the production kit of the default option profile".to_string(),
+        })?;
     tune_settings(&mut kit.settings);
     Ok(kit)
 }

@@ -196,11 +196,7 @@ fn print_only_production_needs_no_station_key() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     ok(home, &["init"]);
-    std::fs::write(
-        home.join("options.toml"),
-        "encode = false\ncertificates = []\n",
-    )
-    .unwrap();
+    ok(home, &["options", "set", "encode", "false"]);
     std::fs::write(
         home.join("stations.toml"),
         "[[station]]\nname = \"p\"\nprinter = \"sim://p\"\nencode = false\n",

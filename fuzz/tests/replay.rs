@@ -29,7 +29,10 @@ fn replay_one_file_from_the_environment() {
         println!("skipped: set CARDLINE_FUZZ_REPLAY=<file> to replay one input");
         return;
     };
-    let path = Path::new(&file);
+    // cargo runs tests in the crate's folder: a path relative to the repository root works too
+    let given = Path::new(&file);
+    let from_root = cardline_fuzz::target::crate_dir().join("..").join(given);
+    let path = if given.exists() { given } else { from_root.as_path() };
     // failures/<target>/<hash>.bin or regressions/<target>/<name>
     let name = path
         .parent()

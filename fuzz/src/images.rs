@@ -4,7 +4,9 @@
 
 use arbitrary::{Result, Unstructured};
 use cardline_device::image::MONO_STRIDE;
-use cardline_device::{CardImage, CardSide, ColorPanel, MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH};
+use cardline_device::{
+    CardImage, CardSide, ColorPanel, MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH,
+};
 
 /// A rectangle in panel dots, clipped to the panel.
 fn rect(u: &mut Unstructured<'_>) -> Result<(usize, usize, usize, usize)> {
@@ -61,7 +63,7 @@ fn mono_panel(u: &mut Unstructured<'_>) -> Result<MonoPanel> {
         let mut dots = noise(u.arbitrary()?);
         for yy in y..y + h {
             for xx in x..x + w {
-                if !sparse || dots.next().unwrap_or(0) % 3 == 0 {
+                if !sparse || dots.next().unwrap_or(0).is_multiple_of(3) {
                     set(xx, yy);
                 }
             }

@@ -193,7 +193,10 @@ mod tests {
     fn segments_become_readable_one_per_send_in_varying_chunks() {
         let (mut link, counters) = HostileLink::new(b"OK\r\xffSMART CARD\r");
         let mut buf = [0u8; 64];
-        assert!(link.recv(&mut buf, Duration::ZERO).is_err(), "nothing before a command");
+        assert!(
+            link.recv(&mut buf, Duration::ZERO).is_err(),
+            "nothing before a command"
+        );
         link.send(b"\x1bSs\r", Duration::ZERO).unwrap();
         assert_eq!(link.recv(&mut buf, Duration::ZERO).unwrap(), 1);
         assert_eq!(link.recv(&mut buf, Duration::ZERO).unwrap(), 2);
@@ -208,7 +211,11 @@ mod tests {
             recv_timeouts: 9,
             ..c
         };
-        assert!(HostileLink::check_budget(&looping, 10).unwrap_err().starts_with("hang"));
+        assert!(
+            HostileLink::check_budget(&looping, 10)
+                .unwrap_err()
+                .starts_with("hang")
+        );
     }
 
     #[test]

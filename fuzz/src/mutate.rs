@@ -11,8 +11,22 @@ use proptest::sample::Index;
 
 /// Integers that often sit on a boundary (lengths, counts, sizes).
 const INTERESTING: [u32; 16] = [
-    0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x3FF, 0x400, 0x7FFF, 0x8000, 0xFFFF, 0x1_0000, 0x7FFF_FFFF,
-    0x8000_0000, 0xFFFF_FFFF,
+    0,
+    1,
+    2,
+    0x7F,
+    0x80,
+    0xFF,
+    0x100,
+    0x3FF,
+    0x400,
+    0x7FFF,
+    0x8000,
+    0xFFFF,
+    0x1_0000,
+    0x7FFF_FFFF,
+    0x8000_0000,
+    0xFFFF_FFFF,
 ];
 
 /// One change to a seed.
@@ -180,7 +194,10 @@ mod tests {
             }
         };
         let base = b"abcd";
-        assert_eq!(apply(base, &[Mutation::Set(idx(0), b'X')], &[], &[]), b"Xbcd");
+        assert_eq!(
+            apply(base, &[Mutation::Set(idx(0), b'X')], &[], &[]),
+            b"Xbcd"
+        );
         assert_eq!(apply(base, &[Mutation::Truncate(idx(2))], &[], &[]), b"ab");
         assert_eq!(
             apply(base, &[Mutation::Token(idx(4), idx(0))], &[b"\r"], &[]),
@@ -188,7 +205,10 @@ mod tests {
         );
         assert_eq!(apply(base, &[Mutation::Delete(idx(1), 2)], &[], &[]), b"ad");
         let decimal = apply(base, &[Mutation::Decimal(idx(0), idx(0))], &[], &[]);
-        assert!(decimal.ends_with(b"abcd") && decimal[0].is_ascii_digit(), "{decimal:?}");
+        assert!(
+            decimal.ends_with(b"abcd") && decimal[0].is_ascii_digit(),
+            "{decimal:?}"
+        );
     }
 
     #[test]
@@ -201,7 +221,11 @@ mod tests {
             .collect();
         assert!(values.iter().any(|v| v == b"SEED-ONE" || v == b"SEED-TWO"));
         assert!(values.iter().any(|v| v.windows(5).any(|w| w == b"TOKEN")));
-        assert!(values.iter().any(|v| v.starts_with(b"SEED") && v.len() != 8));
+        assert!(
+            values
+                .iter()
+                .any(|v| v.starts_with(b"SEED") && v.len() != 8)
+        );
         assert!(values.iter().any(|v| !v.starts_with(b"SEED")));
     }
 }

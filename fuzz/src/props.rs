@@ -51,7 +51,10 @@ pub fn split_once(input: &[u8], sep: u8) -> (&[u8], &[u8]) {
 
 /// The chunk sizes a stream is fed in, varied by the input so that split points move.
 pub fn chunk_sizes(input: &[u8]) -> impl Iterator<Item = usize> {
-    let salt = input.iter().take(16).fold(7usize, |h, b| h.wrapping_mul(31) ^ *b as usize);
+    let salt = input
+        .iter()
+        .take(16)
+        .fold(7usize, |h, b| h.wrapping_mul(31) ^ *b as usize);
     (0usize..).map(move |i| 1 + (salt.wrapping_add(i.wrapping_mul(2_654_435_761)) >> 3) % 509)
 }
 

@@ -16,9 +16,7 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use proptest::strategy::Strategy;
-use proptest::test_runner::{
-    Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
-};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
 use crate::alloc_meter::Usage;
 use crate::mutate::inputs;
@@ -61,6 +59,9 @@ impl Budget {
 fn env_number(name: &str) -> Option<u64> {
     let text = std::env::var(name).ok()?;
     let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
     let parsed = match text.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16),
         None => text.parse(),
@@ -183,7 +184,12 @@ pub fn save_failure(target: &str, input: &[u8]) -> std::io::Result<PathBuf> {
 
 /// The first bytes of an input, escaped, for a message.
 pub fn preview(input: &[u8]) -> String {
-    let shown: String = input.iter().take(96).flat_map(|b| b.escape_ascii()).map(char::from).collect();
+    let shown: String = input
+        .iter()
+        .take(96)
+        .flat_map(|b| b.escape_ascii())
+        .map(char::from)
+        .collect();
     if input.len() > 96 {
         format!("\"{shown}\"… ({} bytes)", input.len())
     } else {

@@ -26,8 +26,13 @@ const MIB: u64 = 1024 * 1024;
 fn evolis_driver_refuses_an_endless_reply_and_a_flood() {
     // One reply without CR: refused once it passes MAX_REPLY.
     let (link, _) = HostileLink::new(&vec![b'A'; MAX_REPLY + 100]);
-    let e = EvolisPrinter::connect(link, EvolisConfig::default()).err().expect("refused");
-    assert!(matches!(e, PrinterError::ReplyOverflow { limit, .. } if limit == MAX_REPLY), "{e:?}");
+    let e = EvolisPrinter::connect(link, EvolisConfig::default())
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(e, PrinterError::ReplyOverflow { limit, .. } if limit == MAX_REPLY),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("Pem;2"), "{e}");
     // Bytes that never form a reply (empty lines): refused past MAX_READ, memory bounded.
     let (result, usage) = measure(|| {
@@ -35,7 +40,10 @@ fn evolis_driver_refuses_an_endless_reply_and_a_flood() {
         EvolisPrinter::connect(link, EvolisConfig::default()).err()
     });
     let e = result.expect("refused");
-    assert!(matches!(e, PrinterError::ReplyOverflow { limit, .. } if limit == MAX_READ), "{e:?}");
+    assert!(
+        matches!(e, PrinterError::ReplyOverflow { limit, .. } if limit == MAX_READ),
+        "{e:?}"
+    );
     assert!(usage.peak_bytes < 2 * MIB, "{usage:?}");
 }
 
@@ -65,7 +73,10 @@ fn magicard_driver_refuses_a_reply_past_the_limit() {
     .err()
     .expect("refused");
     assert!(matches!(e, PrinterError::Protocol { .. }), "{e:?}");
-    assert!(e.to_string().contains(&format!("{MAX_REPLY_BYTES} bytes")), "{e}");
+    assert!(
+        e.to_string().contains(&format!("{MAX_REPLY_BYTES} bytes")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -75,18 +86,27 @@ fn magicard_simulator_refuses_an_overlong_header() {
     stream.extend(vec![b'x'; 3 * cardline_sim::magicard::stream::MAX_HEADER]);
     let (replies, usage) = measure(|| p.feed(&stream));
     assert_eq!(replies, b"\x01ERR,FRAME,\x03");
-    assert!(p.last_stream_error().unwrap().contains("longer than 4096 bytes"));
+    assert!(
+        p.last_stream_error()
+            .unwrap()
+            .contains("longer than 4096 bytes")
+    );
     assert!(usage.peak_bytes < MIB, "{usage:?}");
 }
 
 #[test]
 fn a_card_answering_61xx_forever_is_cut_off() {
-    let endless: Vec<u8> = std::iter::repeat_n([2u8, 0x61, 0x10], 500).flatten().collect();
+    let endless: Vec<u8> = std::iter::repeat_n([2u8, 0x61, 0x10], 500)
+        .flatten()
+        .collect();
     let mut card = HostileCard::new(&endless);
     let e = CardChannel::new(&mut card)
         .transmit(&Command::new(0, 0xCB, 0x3F, 0xFF).with_le(256))
         .unwrap_err();
-    assert!(matches!(e, ExchangeError::EndlessResponse { blocks: 64 }), "{e:?}");
+    assert!(
+        matches!(e, ExchangeError::EndlessResponse { blocks: 64 }),
+        "{e:?}"
+    );
     assert!(card.commands.len() <= 66, "{}", card.commands.len());
 }
 
@@ -100,7 +120,11 @@ fn the_simulated_card_bounds_chained_data() {
         other => panic!("{other:?}"),
     };
     assert_eq!(sw(card.process(&block)), [0x90, 0x00]);
-    assert_eq!(sw(card.process(&block)), [0x6A, 0x84], "over 64 KiB chained: not enough memory");
+    assert_eq!(
+        sw(card.process(&block)),
+        [0x6A, 0x84],
+        "over 64 KiB chained: not enough memory"
+    );
 }
 
 fn too_large(kind: &str) -> tempfile::TempDir {
@@ -114,18 +138,26 @@ fn too_large(kind: &str) -> tempfile::TempDir {
 #[test]
 fn toml_files_over_one_mib_are_refused_unread() {
     let dir = too_large("options.toml");
-    let e = Options::load(&dir.path().join("options.toml")).unwrap_err().to_string();
+    let e = Options::load(&dir.path().join("options.toml"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("larger than 1 MiB"), "{e}");
     let dir = too_large("stations.toml");
     let e = cardline_app::stations::load_stations(&dir.path().join("stations.toml"))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("larger than 1 MiB") && e.contains("stations.toml"), "{e}");
+    assert!(
+        e.contains("larger than 1 MiB") && e.contains("stations.toml"),
+        "{e}"
+    );
     let dir = too_large("face.toml");
     let e = cardline_issuance::face::parse_template_file(&dir.path().join("face.toml"))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("larger than 1 MiB") && e.contains("face.toml"), "{e}");
+    assert!(
+        e.contains("larger than 1 MiB") && e.contains("face.toml"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -134,7 +166,11 @@ fn a_face_image_over_the_limits_is_refused() {
     let template = "[front]\nbackground_image = \"bg.png\"\n";
     std::fs::write(dir.path().join("t.toml"), template).unwrap();
     // Bigger than the file limit.
-    std::fs::write(dir.path().join("bg.png"), vec![0u8; IMAGE_FILE_LIMIT as usize + 1]).unwrap();
+    std::fs::write(
+        dir.path().join("bg.png"),
+        vec![0u8; IMAGE_FILE_LIMIT as usize + 1],
+    )
+    .unwrap();
     let e = cardline_issuance::face::parse_template_file(&dir.path().join("t.toml"))
         .unwrap_err()
         .to_string();
@@ -142,7 +178,8 @@ fn a_face_image_over_the_limits_is_refused() {
     // A small file announcing more pixels than allowed: refused before decoding.
     let wide = image::RgbImage::new(cardline_issuance::face::MAX_IMAGE_SIDE + 1, 1);
     wide.save(dir.path().join("bg.png")).unwrap();
-    let (e, usage) = measure(|| cardline_issuance::face::parse_template_file(&dir.path().join("t.toml")));
+    let (e, usage) =
+        measure(|| cardline_issuance::face::parse_template_file(&dir.path().join("t.toml")));
     let e = e.unwrap_err().to_string();
     assert!(e.contains("more than 4064 pixels a side"), "{e}");
     assert!(usage.peak_bytes < 4 * MIB, "{usage:?}");
@@ -174,5 +211,9 @@ fn a_csv_over_256_mib_is_refused_after_the_limit() {
     let e = read_requests(input, "huge.csv").unwrap_err();
     assert!(matches!(e, CsvError::TooLarge { .. }), "{e}");
     assert!(e.to_string().contains("huge.csv"), "{e}");
-    assert!(pulled.get() <= MAX_CSV_BYTES + 1 + 64 * 1024, "pulled {}", pulled.get());
+    assert!(
+        pulled.get() <= MAX_CSV_BYTES + 1 + 64 * 1024,
+        "pulled {}",
+        pulled.get()
+    );
 }

@@ -18,9 +18,16 @@ fn regressions_and_seeds_pass() {
             Err(f) => failures.extend(f),
         }
     }
-    assert!(failures.is_empty(), "saved inputs fail:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "saved inputs fail:\n{}",
+        failures.join("\n")
+    );
     println!("{checked} saved inputs pass");
-    assert!(checked > 0, "no saved input found under fuzz/regressions or fuzz/corpus");
+    assert!(
+        checked > 0,
+        "no saved input found under fuzz/regressions or fuzz/corpus"
+    );
 }
 
 #[test]
@@ -32,7 +39,11 @@ fn replay_one_file_from_the_environment() {
     // cargo runs tests in the crate's folder: a path relative to the repository root works too
     let given = Path::new(&file);
     let from_root = cardline_fuzz::target::crate_dir().join("..").join(given);
-    let path = if given.exists() { given } else { from_root.as_path() };
+    let path = if given.exists() {
+        given
+    } else {
+        from_root.as_path()
+    };
     // failures/<target>/<hash>.bin or regressions/<target>/<name>
     let name = path
         .parent()
@@ -43,7 +54,11 @@ fn replay_one_file_from_the_environment() {
         panic!("{file}: its folder `{name}` names no target (expected failures/<target>/…)")
     });
     let input = std::fs::read(path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    println!("replaying {} on {name}: {}", path.display(), preview(&input));
+    println!(
+        "replaying {} on {name}: {}",
+        path.display(),
+        preview(&input)
+    );
     match replay(target, &input) {
         Ok(usage) => println!("passes ({usage:?})"),
         Err(why) => panic!("{name}: {why}"),

@@ -325,7 +325,13 @@ mod tests {
             let back = parse_one(&bytes).unwrap();
             assert_eq!((back.tag(), back.value_len()), (0x53, len));
         }
-        assert_eq!(&encode(0x53, &vec![0; 0x100_0000])[..6], &hex("53 84 01 00 00 00")[..]);
-        assert_eq!(parse(&hex("53 85 00 00 00 00 01 00")).unwrap_err().fault, TlvFault::BadLength);
+        assert_eq!(
+            &encode(0x53, &vec![0; 0x100_0000])[..6],
+            &hex("53 84 01 00 00 00")[..]
+        );
+        assert_eq!(
+            parse(&hex("53 85 00 00 00 00 01 00")).unwrap_err().fault,
+            TlvFault::BadLength
+        );
     }
 }

@@ -18,8 +18,16 @@ pub static RESPONSES: Target = Target {
     entry: "cardline_apdu::CardChannel::transmit over a CardTransport (chaining, 61xx GET RESPONSE, 6Cxx), Response::from_bytes, StatusWord",
     extra_seeds: response_seeds,
     dictionary: &[
-        b"\x02\x90\x00", b"\x02\x61\x00", b"\x02\x61\x10", b"\x02\x6c\x05", b"\x02\x6c\x00",
-        b"\x02\x63\xc2", b"\x02\x6a\x82", b"\x01\x90", b"\x00", b"\xff",
+        b"\x02\x90\x00",
+        b"\x02\x61\x00",
+        b"\x02\x61\x10",
+        b"\x02\x6c\x05",
+        b"\x02\x6c\x00",
+        b"\x02\x63\xc2",
+        b"\x02\x6a\x82",
+        b"\x01\x90",
+        b"\x00",
+        b"\xff",
     ],
     max_len: 1200,
     memory_limit: 4 * MIB,
@@ -34,8 +42,20 @@ pub static BER_TLV: Target = Target {
     entry: "cardline_apdu::tlv::parse / parse_one / Tlv::children, and tlv::encode → parse",
     extra_seeds: tlv_seeds,
     dictionary: &[
-        b"\x53", b"\x5c\x03\x5f\xc1\x02", b"\x7f\x49", b"\x5f\xc1", b"\x81", b"\x82", b"\x83",
-        b"\x84", b"\x80", b"\x00", b"\xff", b"\x1f", b"\x9f\xff\x7f", b"\x70\x82\x01\x00",
+        b"\x53",
+        b"\x5c\x03\x5f\xc1\x02",
+        b"\x7f\x49",
+        b"\x5f\xc1",
+        b"\x81",
+        b"\x82",
+        b"\x83",
+        b"\x84",
+        b"\x80",
+        b"\x00",
+        b"\xff",
+        b"\x1f",
+        b"\x9f\xff\x7f",
+        b"\x70\x82\x01\x00",
     ],
     max_len: 1024,
     memory_limit: 80 * MIB,
@@ -60,13 +80,32 @@ pub static COMMAND_ROUND_TRIP: Target = Target {
 fn response_seeds() -> Vec<Vec<u8>> {
     vec![
         // case 2, data then 9000
-        [&[0x00, 0xCB, 0x3F, 0xFF, 0x00, 0, 0][..], &[6, 1, 2, 3, 4, 0x90, 0x00]].concat(),
+        [
+            &[0x00, 0xCB, 0x3F, 0xFF, 0x00, 0, 0][..],
+            &[6, 1, 2, 3, 4, 0x90, 0x00],
+        ]
+        .concat(),
         // 61xx twice then 9000
-        [&[0x00, 0xC0, 0x00, 0x00, 0x00, 0, 0][..], &[4, 0xAA, 0xBB, 0x61, 0x02], &[4, 0xCC, 0xDD, 0x61, 0x00], &[2, 0x90, 0x00]].concat(),
+        [
+            &[0x00, 0xC0, 0x00, 0x00, 0x00, 0, 0][..],
+            &[4, 0xAA, 0xBB, 0x61, 0x02],
+            &[4, 0xCC, 0xDD, 0x61, 0x00],
+            &[2, 0x90, 0x00],
+        ]
+        .concat(),
         // 6Cxx then the data
-        [&[0x00, 0xB0, 0x00, 0x00, 0x01, 0, 0][..], &[2, 0x6C, 0x03], &[5, 1, 2, 3, 0x90, 0x00]].concat(),
+        [
+            &[0x00, 0xB0, 0x00, 0x00, 0x01, 0, 0][..],
+            &[2, 0x6C, 0x03],
+            &[5, 1, 2, 3, 0x90, 0x00],
+        ]
+        .concat(),
         // a chained command of 600 bytes, every block answered 9000
-        [&[0x00, 0xDB, 0x3F, 0xFF, 0x00, 0x02, 0x58][..], &[2, 0x90, 0x00, 2, 0x90, 0x00, 2, 0x90, 0x00]].concat(),
+        [
+            &[0x00, 0xDB, 0x3F, 0xFF, 0x00, 0x02, 0x58][..],
+            &[2, 0x90, 0x00, 2, 0x90, 0x00, 2, 0x90, 0x00],
+        ]
+        .concat(),
     ]
 }
 
@@ -110,9 +149,12 @@ fn check_responses(input: &[u8]) -> Result<(), String> {
     }
     // The transmit path against a card answering with the rest of the input.
     let header = input.len().min(7);
-    let (c, encoding) = command(&mut Unstructured::new(&input[..header])).map_err(|e| e.to_string())?;
+    let (c, encoding) =
+        command(&mut Unstructured::new(&input[..header])).map_err(|e| e.to_string())?;
     let mut card = HostileCard::new(&input[header..]);
-    let outcome = CardChannel::new(&mut card).with_encoding(encoding).transmit(&c);
+    let outcome = CardChannel::new(&mut card)
+        .with_encoding(encoding)
+        .transmit(&c);
     let blocks = if encoding == LengthEncoding::Short {
         c.data.len().div_ceil(255).max(1)
     } else {
@@ -129,7 +171,11 @@ fn check_responses(input: &[u8]) -> Result<(), String> {
     match outcome {
         Ok(r) => {
             if r.data.len() > input.len() {
-                return Err(format!("{} response bytes from {} input bytes", r.data.len(), input.len()));
+                return Err(format!(
+                    "{} response bytes from {} input bytes",
+                    r.data.len(),
+                    input.len()
+                ));
             }
         }
         Err(e) => clear_message("ExchangeError", &e.to_string(), None)?,
@@ -144,7 +190,10 @@ fn check_responses(input: &[u8]) -> Result<(), String> {
             }
         }
         if sent.len() == blocks {
-            let data: Vec<u8> = sent.iter().flat_map(|a| a[5..5 + a[4] as usize].to_vec()).collect();
+            let data: Vec<u8> = sent
+                .iter()
+                .flat_map(|a| a[5..5 + a[4] as usize].to_vec())
+                .collect();
             if data != c.data {
                 return Err("chained blocks do not add up to the command's data".into());
             }
@@ -156,7 +205,10 @@ fn check_responses(input: &[u8]) -> Result<(), String> {
 fn tlv_seeds() -> Vec<Vec<u8>> {
     let hex = |s: &str| {
         let s: String = s.split_whitespace().collect();
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     };
     vec![
         hex("61 11 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08"),
@@ -165,7 +217,9 @@ fn tlv_seeds() -> Vec<Vec<u8>> {
         hex("7F49 04 86 41 04 AA"),
         hex("5C 03 5F C1 02 53 82 01 09"),
         hex("7C 0A 80 08 01 02 03 04 05 06 07 08"),
-        hex("53 3B 30 19 D4 E7 39 DA 73 9C ED 39 CE 73 9D 83 68 58 21 08 42 10 84 21 C8 42 10 C3 EB 34 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 35 08 32 30 33 30 30 31 30 31 FE 00"),
+        hex(
+            "53 3B 30 19 D4 E7 39 DA 73 9C ED 39 CE 73 9D 83 68 58 21 08 42 10 84 21 C8 42 10 C3 EB 34 10 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 35 08 32 30 33 30 30 31 30 31 FE 00",
+        ),
     ]
 }
 
@@ -191,7 +245,8 @@ fn check_tlv(input: &[u8]) -> Result<(), String> {
             walk(&objects, 6)?;
             // Canonical round trip: encoding what was parsed parses back to the same objects.
             let encoded: Vec<u8> = objects.iter().flat_map(Tlv::to_bytes).collect();
-            let again = tlv::parse(&encoded).map_err(|e| format!("re-encoded objects do not parse: {e}"))?;
+            let again = tlv::parse(&encoded)
+                .map_err(|e| format!("re-encoded objects do not parse: {e}"))?;
             if again != objects {
                 return Err("parse(encode(parse(x))) differs from parse(x)".into());
             }
@@ -203,7 +258,10 @@ fn check_tlv(input: &[u8]) -> Result<(), String> {
     let mut u = Unstructured::new(input);
     let tag_bytes: Vec<u8> = match u.int_in_range(1..=3usize).unwrap_or(1) {
         1 => vec![u.arbitrary::<u8>().unwrap_or(0x53)],
-        2 => vec![u.arbitrary::<u8>().unwrap_or(0) | 0x1F, u.arbitrary::<u8>().unwrap_or(0x49) & 0x7F],
+        2 => vec![
+            u.arbitrary::<u8>().unwrap_or(0) | 0x1F,
+            u.arbitrary::<u8>().unwrap_or(0x49) & 0x7F,
+        ],
         _ => vec![
             u.arbitrary::<u8>().unwrap_or(0) | 0x1F,
             u.arbitrary::<u8>().unwrap_or(0x81) | 0x80,
@@ -215,7 +273,9 @@ fn check_tlv(input: &[u8]) -> Result<(), String> {
     let probe = [&tag_bytes[..], &[0]].concat();
     let valid = matches!(tlv::parse(&probe).as_deref(), Ok([one]) if one.tag() == tag);
     if valid && !matches!(tag_bytes[0], 0x00 | 0xFF) {
-        const BOUNDARIES: [usize; 9] = [0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x1_0000, 0xFF_FFFF, 0x100_0000, 0x100_0001];
+        const BOUNDARIES: [usize; 9] = [
+            0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x1_0000, 0xFF_FFFF, 0x100_0000, 0x100_0001,
+        ];
         let len = if u.ratio(1, 32).unwrap_or(false) {
             BOUNDARIES[u.choose_index(BOUNDARIES.len()).unwrap_or(0)]
         } else {
@@ -284,10 +344,16 @@ fn check_command_round_trip(input: &[u8]) -> Result<(), String> {
         }
     };
     if len > max_data || le.is_some_and(|l| l == 0 || l > max_le) {
-        return Err(format!("{c:?} encoded under {encoding:?} although out of range"));
+        return Err(format!(
+            "{c:?} encoded under {encoding:?} although out of range"
+        ));
     }
-    let parsed = CardCommand::parse(&bytes)
-        .map_err(|sw| format!("the card refuses {:02X?} ({c:?}, {encoding:?}) with {sw:?}", &bytes[..bytes.len().min(12)]))?;
+    let parsed = CardCommand::parse(&bytes).map_err(|sw| {
+        format!(
+            "the card refuses {:02X?} ({c:?}, {encoding:?}) with {sw:?}",
+            &bytes[..bytes.len().min(12)]
+        )
+    })?;
     let extended = encoding == LengthEncoding::Extended && (len > 0 || le.is_some());
     let ne = match (le, extended) {
         (None, false) => 256,
@@ -296,7 +362,14 @@ fn check_command_round_trip(input: &[u8]) -> Result<(), String> {
         (Some(256 | 65_536), true) => 65_536,
         (Some(l), true) => l as usize,
     };
-    let got = (parsed.cla, parsed.ins, parsed.p1, parsed.p2, parsed.extended, parsed.ne);
+    let got = (
+        parsed.cla,
+        parsed.ins,
+        parsed.p1,
+        parsed.p2,
+        parsed.extended,
+        parsed.ne,
+    );
     let want = (cla, ins, p1, p2, extended, ne);
     if got != want || parsed.data != data {
         return Err(format!(

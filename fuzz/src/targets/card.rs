@@ -20,11 +20,26 @@ pub static APDU_COMMANDS: Target = Target {
     entry: "cardline_sim::card::SimCard::process (command parser, chaining, PIV and YubiKey instructions) and card::Command::parse",
     extra_seeds: command_seeds,
     dictionary: &[
-        b"\x00\xa4\x04\x00", b"\x05\xa0\x00\x00\x03\x08", b"\x00\xcb\x3f\xff", b"\x05\x5c\x03\x5f\xc1\x02",
-        b"\x00\x20\x00\x80", b"\x083132333435363\xff\xff", b"\x10\xdb\x3f\xff", b"\x00\xdb\x3f\xff",
-        b"\x00\x87\x03\x9b", b"\x04\x7c\x02\x80\x00", b"\x00\xc0\x00\x00", b"\x00\x47\x00\x9a",
-        b"\x00\xfd\x00\x00", b"\x00\xf8\x00\x00", b"\x00\xfb\x00\x00", b"\x00\xff\xff\xff",
-        b"\x00\x24\x00\x80", b"\x00\x2c\x00\x80", b"\x00\x00\x00", b"\xff\xff",
+        b"\x00\xa4\x04\x00",
+        b"\x05\xa0\x00\x00\x03\x08",
+        b"\x00\xcb\x3f\xff",
+        b"\x05\x5c\x03\x5f\xc1\x02",
+        b"\x00\x20\x00\x80",
+        b"\x083132333435363\xff\xff",
+        b"\x10\xdb\x3f\xff",
+        b"\x00\xdb\x3f\xff",
+        b"\x00\x87\x03\x9b",
+        b"\x04\x7c\x02\x80\x00",
+        b"\x00\xc0\x00\x00",
+        b"\x00\x47\x00\x9a",
+        b"\x00\xfd\x00\x00",
+        b"\x00\xf8\x00\x00",
+        b"\x00\xfb\x00\x00",
+        b"\x00\xff\xff\xff",
+        b"\x00\x24\x00\x80",
+        b"\x00\x2c\x00\x80",
+        b"\x00\x00\x00",
+        b"\xff\xff",
     ],
     max_len: 1500,
     memory_limit: 8 * MIB,
@@ -38,7 +53,15 @@ pub static VPCD_FRAMES: Target = Target {
     name: "vpcd_frames",
     entry: "cardline_sim::vpcd::VpcdCard (length-prefixed frames, control codes, APDUs) over a real TCP connection",
     extra_seeds: vpcd_seeds,
-    dictionary: &[b"\x04", b"\x00", b"\x01", b"\x02", b"\xff", b"\x00\xa4\x04\x00", b"\x00\xfd\x00\x00"],
+    dictionary: &[
+        b"\x04",
+        b"\x00",
+        b"\x01",
+        b"\x02",
+        b"\xff",
+        b"\x00\xa4\x04\x00",
+        b"\x00\xfd\x00\x00",
+    ],
     max_len: 600,
     memory_limit: 16 * MIB,
     work_limit: (50_000, 64),
@@ -53,7 +76,10 @@ pub fn apdus(input: &[u8]) -> Vec<&[u8]> {
     let mut at = 0;
     while at < input.len() {
         let (len, header) = match input[at] {
-            0 if at + 2 < input.len() => (usize::from(u16::from_be_bytes([input[at + 1], input[at + 2]])), 3),
+            0 if at + 2 < input.len() => (
+                usize::from(u16::from_be_bytes([input[at + 1], input[at + 2]])),
+                3,
+            ),
             n => (usize::from(n), 1),
         };
         let start = (at + header).min(input.len());
@@ -123,7 +149,10 @@ fn check_commands(input: &[u8]) -> Result<(), String> {
                     return Err(format!("a response of {} bytes, no status word", r.len()));
                 }
                 if r.len() > 65_538 {
-                    return Err(format!("a response of {} bytes, more than Ne can be", r.len()));
+                    return Err(format!(
+                        "a response of {} bytes, more than Ne can be",
+                        r.len()
+                    ));
                 }
                 if parsed.is_err() && r[r.len() - 2..] != [0x67, 0x00] {
                     return Err(format!(
@@ -238,14 +267,20 @@ fn check_vpcd(input: &[u8]) -> Result<(), String> {
                 let body = u.bytes(have.min(u.len())).unwrap_or_default().to_vec();
                 let mut frame = announced.to_be_bytes().to_vec();
                 frame.extend_from_slice(&body);
-                rig.stream.write_all(&frame).map_err(|e| format!("write: {e}"))?;
+                rig.stream
+                    .write_all(&frame)
+                    .map_err(|e| format!("write: {e}"))?;
                 cut = true;
                 break;
             }
             _ => {
                 let len = u.int_in_range(2..=300usize).unwrap_or(4);
                 let apdu = u.bytes(len.min(u.len())).unwrap_or_default().to_vec();
-                let apdu = if apdu.len() < 2 { vec![0x00, 0xFD] } else { apdu };
+                let apdu = if apdu.len() < 2 {
+                    vec![0x00, 0xFD]
+                } else {
+                    apdu
+                };
                 send_frame(&mut rig.stream, &apdu)?;
                 apdus_sent += 1;
                 let reply = read_frame(&mut rig.stream)?;
@@ -257,18 +292,23 @@ fn check_vpcd(input: &[u8]) -> Result<(), String> {
     }
     if cut {
         let _ = rig.stream.shutdown(std::net::Shutdown::Both);
-        rig.stream = accept(&rig.listener).map_err(|e| format!("the endpoint did not reconnect: {e}"))?;
+        rig.stream =
+            accept(&rig.listener).map_err(|e| format!("the endpoint did not reconnect: {e}"))?;
     }
     // The sentinel: the endpoint still serves, and no stray reply is waiting before its answer.
     send_frame(&mut rig.stream, &[0x00, 0xFD, 0x00, 0x00])?;
     apdus_sent += 1;
     let version = read_frame(&mut rig.stream)?;
     if version.len() != 5 || version[3..] != [0x90, 0x00] {
-        return Err(format!("the sentinel GET VERSION got {version:02X?}: a stray or missing reply"));
+        return Err(format!(
+            "the sentinel GET VERSION got {version:02X?}: a stray or missing reply"
+        ));
     }
     let counted = rig.endpoint.apdus() - apdus_before;
     if counted != apdus_sent {
-        return Err(format!("the endpoint counted {counted} APDUs, {apdus_sent} were sent"));
+        return Err(format!(
+            "the endpoint counted {counted} APDUs, {apdus_sent} were sent"
+        ));
     }
     Ok(())
 }

@@ -5,7 +5,9 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use arbitrary::Unstructured;
-use cardline_device::{CardImage, CardPrinter, CardSide, ColorPanel, MonoPanel, Overlay, PrinterLink};
+use cardline_device::{
+    CardImage, CardPrinter, CardSide, ColorPanel, MonoPanel, Overlay, PrinterLink,
+};
 use cardline_evolis::commands::{
     Answer, Command, Identity, ReadCardPosition, ReadCardsInserted, ReadIdentity, ReadRejectBox,
     ReadRibbon, ReadRibbonType, ReadSensor, RibbonQuantity, Sensor,
@@ -28,11 +30,31 @@ pub static REPLIES: Target = Target {
     entry: "cardline_evolis::EvolisPrinter over a PrinterLink (connect, status, park_for_encoding, print, eject, reject, resync); frame::ReplyAssembler, frame::Reply::classify, every status command's parse",
     extra_seeds: reply_seeds,
     dictionary: &[
-        b"OK\r", b"\r", b"\0\0\0", b"\n", b"\xff", b"ERR ", b"ERR COVER OPEN\r",
-        b"ERR FEEDER EMPTY\r", b"ERR RIBBON END\r", b"ERR RIB DETECTION\r", b"ERR CARD JAM\r",
-        b"ERR NEED CLEANING\r", b"ERROR CDE\r", b"ERROR PARAMETERS\r", b"SMART CARD\r",
-        b"NO CARD\r", b"CARD\r", b"5,00 Volts\r", b"0,17 Volts\r", b"-1\r", b"nan V\r",
-        b"1e309\r", b"18446744073709551616\r", b"ymcko\r", b"Primacy 2 Duplex\r",
+        b"OK\r",
+        b"\r",
+        b"\0\0\0",
+        b"\n",
+        b"\xff",
+        b"ERR ",
+        b"ERR COVER OPEN\r",
+        b"ERR FEEDER EMPTY\r",
+        b"ERR RIBBON END\r",
+        b"ERR RIB DETECTION\r",
+        b"ERR CARD JAM\r",
+        b"ERR NEED CLEANING\r",
+        b"ERROR CDE\r",
+        b"ERROR PARAMETERS\r",
+        b"SMART CARD\r",
+        b"NO CARD\r",
+        b"CARD\r",
+        b"5,00 Volts\r",
+        b"0,17 Volts\r",
+        b"-1\r",
+        b"nan V\r",
+        b"1e309\r",
+        b"18446744073709551616\r",
+        b"ymcko\r",
+        b"Primacy 2 Duplex\r",
     ],
     max_len: 600,
     memory_limit: 16 * MIB,
@@ -47,12 +69,41 @@ pub static STREAM: Target = Target {
     entry: "cardline_sim::printer::SimPrinter::feed (whole and in chunks) and frame::FrameParser::push",
     extra_seeds: stream_seeds,
     dictionary: &[
-        b"\x1b", b"\r", b";", b"\0\0", b"\x1bSs\r", b"\x1bSe\r", b"\x1bSr\r", b"\x1bSv\r",
-        b"\x1bSis\r", b"\x1bPr;ymcko\r", b"\x1bPr;k\r", b"\x1bDb;k;2;", b"\x1bDb;y;64;",
-        b"\x1bDbc;k;2;", b"\x1bDbc;c;64;", b"\x1bDbc;y;32;10;", b"\x1bDbp;k;2;0;", b"\x1bDbpc;",
-        b"\x1bDbmp;k;0;0;", b"BM", b"\x1bPsc;2;44;3\r", b"\x1bPsc\r", b"\x1bSrs\r",
-        b"\x1bPneab;A;1\r", b"\x1bSer\r", b"\x1bRlr;p\r", b"\x1bRse;o\r", b"\x1bRrt;count\r",
-        b"\x1bPem;2\r", b"4294967295", b"82296", b"83312", b"\x80\x00", b"\xff", b"\x51",
+        b"\x1b",
+        b"\r",
+        b";",
+        b"\0\0",
+        b"\x1bSs\r",
+        b"\x1bSe\r",
+        b"\x1bSr\r",
+        b"\x1bSv\r",
+        b"\x1bSis\r",
+        b"\x1bPr;ymcko\r",
+        b"\x1bPr;k\r",
+        b"\x1bDb;k;2;",
+        b"\x1bDb;y;64;",
+        b"\x1bDbc;k;2;",
+        b"\x1bDbc;c;64;",
+        b"\x1bDbc;y;32;10;",
+        b"\x1bDbp;k;2;0;",
+        b"\x1bDbpc;",
+        b"\x1bDbmp;k;0;0;",
+        b"BM",
+        b"\x1bPsc;2;44;3\r",
+        b"\x1bPsc\r",
+        b"\x1bSrs\r",
+        b"\x1bPneab;A;1\r",
+        b"\x1bSer\r",
+        b"\x1bRlr;p\r",
+        b"\x1bRse;o\r",
+        b"\x1bRrt;count\r",
+        b"\x1bPem;2\r",
+        b"4294967295",
+        b"82296",
+        b"83312",
+        b"\x80\x00",
+        b"\xff",
+        b"\x51",
     ],
     max_len: 4096,
     memory_limit: MAX_BMP as u64 + MAX_PAYLOAD as u64 + 48 * MIB,
@@ -116,7 +167,10 @@ fn check_replies(input: &[u8]) -> Result<(), String> {
             match reply {
                 Ok(text) => judge_reply(&text)?,
                 Err(long) if long.start.len() > 64 => {
-                    return Err(format!("overlong reply kept {} bytes of its start", long.start.len()));
+                    return Err(format!(
+                        "overlong reply kept {} bytes of its start",
+                        long.start.len()
+                    ));
                 }
                 Err(_) => {}
             }
@@ -126,7 +180,7 @@ fn check_replies(input: &[u8]) -> Result<(), String> {
     // The driver against a printer answering with the input.
     let (link, counters) = HostileLink::new(input);
     // Building a print job costs far more than parsing replies: one input in eight prints.
-    let outcome = drive(link, input.len() % 8 == 0);
+    let outcome = drive(link, input.len().is_multiple_of(8));
     let counters = counters.lock().unwrap_or_else(|e| e.into_inner()).clone();
     HostileLink::check_budget(&counters, 400)?;
     outcome
@@ -139,7 +193,10 @@ fn judge_reply(text: &str) -> Result<(), String> {
     if let Reply::Fault(f) = Reply::classify(text)
         && Fault::from_reply(f.reply()) != Some(f)
     {
-        return Err(format!("fault {f:?} does not round-trip through `{}`", f.reply()));
+        return Err(format!(
+            "fault {f:?} does not round-trip through `{}`",
+            f.reply()
+        ));
     }
     let trimmed = text.trim();
     let answers = [Answer::Ok, Answer::Value(trimmed)];
@@ -154,6 +211,9 @@ fn judge_reply(text: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// One driver operation of the hostile-printer session.
+type Step<P> = dyn Fn(&mut P) -> Result<(), cardline_device::PrinterError>;
 
 fn drive<L: PrinterLink>(link: L, with_print: bool) -> Result<(), String> {
     let mut printer = match EvolisPrinter::connect(link, quick_config()) {
@@ -177,7 +237,7 @@ fn drive<L: PrinterLink>(link: L, with_print: bool) -> Result<(), String> {
         }
         Err(e) => clear_printer_error(&e)?,
     }
-    let steps: [&dyn Fn(&mut EvolisPrinter<L>) -> Result<(), cardline_device::PrinterError>; 5] = [
+    let steps: [&Step<EvolisPrinter<L>>; 5] = [
         &|p| p.park_for_encoding(),
         &|p| p.print(&SMALL_CARD),
         &|p| p.eject(),
@@ -197,11 +257,36 @@ fn drive<L: PrinterLink>(link: L, with_print: bool) -> Result<(), String> {
 
 fn reply_seeds() -> Vec<Vec<u8>> {
     let session = [
-        "OK", "Primacy 2 Duplex", "P2D0000001", "1.2.3", // connect
-        "SMART CARD", "5,00 Volts", "4,90 Volts", "NO CARD", "ymcko", "187", "200", "1234", // status
-        "OK", "SMART CARD", // park
-        "OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", "OK", // print
-        "OK", "OK", "OK", "OK", "OK", // eject, reject
+        "OK",
+        "Primacy 2 Duplex",
+        "P2D0000001",
+        "1.2.3", // connect
+        "SMART CARD",
+        "5,00 Volts",
+        "4,90 Volts",
+        "NO CARD",
+        "ymcko",
+        "187",
+        "200",
+        "1234", // status
+        "OK",
+        "SMART CARD", // park
+        "OK",
+        "OK",
+        "OK",
+        "OK",
+        "OK",
+        "OK",
+        "OK",
+        "OK",
+        "OK",
+        "OK",
+        "OK", // print
+        "OK",
+        "OK",
+        "OK",
+        "OK",
+        "OK", // eject, reject
     ];
     let join = |replies: &[&str], pad: &[u8]| {
         replies
@@ -219,7 +304,17 @@ fn reply_seeds() -> Vec<Vec<u8>> {
         join(&session, b""),
         join(&session, b"\0\0\0\0\n"),
         join(&faults, b""),
-        join(&["OK", "ERROR CDE", "ERROR PARAMETERS", "ERR BUSY", "0,17 Volts", "ERR NEED CLEANING"], b""),
+        join(
+            &[
+                "OK",
+                "ERROR CDE",
+                "ERROR PARAMETERS",
+                "ERR BUSY",
+                "0,17 Volts",
+                "ERR NEED CLEANING",
+            ],
+            b"",
+        ),
     ]
 }
 
@@ -268,7 +363,11 @@ impl<L: PrinterLink> PrinterLink for Recording<L> {
         self.sent.extend_from_slice(bytes);
         self.inner.send(bytes, timeout)
     }
-    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, cardline_device::LinkError> {
+    fn recv(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, cardline_device::LinkError> {
         self.inner.recv(buf, timeout)
     }
     fn reset(&mut self) -> Result<(), cardline_device::LinkError> {
@@ -342,7 +441,10 @@ fn check_stream(input: &[u8]) -> Result<(), String> {
     }
     let s = whole.state();
     if s.reject_box > s.reject_box_capacity {
-        return Err(format!("reject box holds {} of {}", s.reject_box, s.reject_box_capacity));
+        return Err(format!(
+            "reject box holds {} of {}",
+            s.reject_box, s.reject_box_capacity
+        ));
     }
     if s.feeder > SimPrinterConfig::default().feeder_cards {
         return Err(format!("feeder grew to {}", s.feeder));
@@ -383,7 +485,9 @@ fn check_round_trip(input: &[u8]) -> Result<(), String> {
     compare_side("front", &image.front, &card.front.to_card_side(), tolerance)?;
     match (&image.back, &card.back) {
         (None, None) => Ok(()),
-        (Some(sent), Some(printed)) => compare_side("back", sent, &printed.to_card_side(), tolerance),
+        (Some(sent), Some(printed)) => {
+            compare_side("back", sent, &printed.to_card_side(), tolerance)
+        }
         (None, Some(_)) => Err("a back side was printed that was not sent".into()),
         (Some(sent), None) => {
             if sent.color.is_none() && sent.black.is_none() && sent.overlay == Overlay::None {

@@ -13,19 +13,48 @@ use crate::target::{Target, files_in};
 
 const MIB: u64 = 1024 * 1024;
 
-
 /// The options profile (TOML).
 pub static OPTIONS: Target = Target {
     name: "options_file",
     entry: "cardline_issuance::options::Options::from_toml (and Options::load through the size limit)",
     extra_seeds: options_seeds,
     dictionary: &[
-        b"pin_length = ", b"puk_length = ", b"card_profile = \"generic-6-8\"", b"encode = false",
-        b"certificates = [\"piv-auth\"]", b"validity_days = ", b"face_template = ",
-        b"[numbering]\n", b"prefix = ", b"digits = ", b"[certificate_profiles.x]\n",
-        b"slot = \"9c\"", b"algorithm = \"p384\"", b"subject = \"CN={card_number}\"",
-        b"key_usage = []", b"extended_key_usage = [\"1.2.3\"]", b"\n", b" = ", b"\"", b"[", b"]",
-        b"99999999999", b"-8", b"0", b"[[", b"]]", b"{", b"}", b"#", b"\"\"\"", b"'", b"\\u0000", b"1e400", b"nan", b"\xff", b"\r\n",
+        b"pin_length = ",
+        b"puk_length = ",
+        b"card_profile = \"generic-6-8\"",
+        b"encode = false",
+        b"certificates = [\"piv-auth\"]",
+        b"validity_days = ",
+        b"face_template = ",
+        b"[numbering]\n",
+        b"prefix = ",
+        b"digits = ",
+        b"[certificate_profiles.x]\n",
+        b"slot = \"9c\"",
+        b"algorithm = \"p384\"",
+        b"subject = \"CN={card_number}\"",
+        b"key_usage = []",
+        b"extended_key_usage = [\"1.2.3\"]",
+        b"\n",
+        b" = ",
+        b"\"",
+        b"[",
+        b"]",
+        b"99999999999",
+        b"-8",
+        b"0",
+        b"[[",
+        b"]]",
+        b"{",
+        b"}",
+        b"#",
+        b"\"\"\"",
+        b"'",
+        b"\\u0000",
+        b"1e400",
+        b"nan",
+        b"\xff",
+        b"\r\n",
     ],
     max_len: 2048,
     memory_limit: 16 * MIB,
@@ -40,10 +69,23 @@ pub static PROFILES: Target = Target {
     entry: "cardline_issuance::options::profiles::set_value (profile text, key, value) → Options::from_toml → effective value",
     extra_seeds: profile_seeds,
     dictionary: &[
-        b"\0", b"pin_length", b"puk_length", b"encode", b"validity_days", b"numbering.prefix",
-        b"numbering.digits", b"face_template", b"card_profile", b"certificates",
-        b"certificate_profiles.piv-auth.subject", b"a..b", b"[\"piv-auth\"]", b"\"text\"",
-        b"7", b"true", b"{ x = 1 }",
+        b"\0",
+        b"pin_length",
+        b"puk_length",
+        b"encode",
+        b"validity_days",
+        b"numbering.prefix",
+        b"numbering.digits",
+        b"face_template",
+        b"card_profile",
+        b"certificates",
+        b"certificate_profiles.piv-auth.subject",
+        b"a..b",
+        b"[\"piv-auth\"]",
+        b"\"text\"",
+        b"7",
+        b"true",
+        b"{ x = 1 }",
     ],
     max_len: 1024,
     memory_limit: 16 * MIB,
@@ -58,11 +100,43 @@ pub static STATIONS: Target = Target {
     entry: "cardline_app::stations::parse_stations (issuance StationsFile::parse with the app's Registries: printer URIs, readers, encoders)",
     extra_seeds: Vec::new,
     dictionary: &[
-        b"[[station]]\n", b"name = ", b"printer = ", b"reader = ", b"encode = false\n",
-        b"encoder = \"piv\"\n", b"compress_color = false\n", b"breaker = ", b"\"sim://a\"",
-        b"\"evolis+serial:///dev/ttyUSB0?baud=115200\"", b"\"evolis+tcp://127.0.0.1:9100\"",
-        b"\"evolis+usb://0f49:0a00\"", b"\"sim\"", b"?faults=jam@3:printing", b"&seed=7",
-        b"\"OMNIKEY\"", b"[[", b"]]", b"{", b"}", b"#", b"\"\"\"", b"'", b"\\u0000", b"1e400", b"nan", b"\xff", b"\r\n", b"://", b"?", b"&", b"=", b"%", b"@", b":", b"\n", b"\"",
+        b"[[station]]\n",
+        b"name = ",
+        b"printer = ",
+        b"reader = ",
+        b"encode = false\n",
+        b"encoder = \"piv\"\n",
+        b"compress_color = false\n",
+        b"breaker = ",
+        b"\"sim://a\"",
+        b"\"evolis+serial:///dev/ttyUSB0?baud=115200\"",
+        b"\"evolis+tcp://127.0.0.1:9100\"",
+        b"\"evolis+usb://0f49:0a00\"",
+        b"\"sim\"",
+        b"?faults=jam@3:printing",
+        b"&seed=7",
+        b"\"OMNIKEY\"",
+        b"[[",
+        b"]]",
+        b"{",
+        b"}",
+        b"#",
+        b"\"\"\"",
+        b"'",
+        b"\\u0000",
+        b"1e400",
+        b"nan",
+        b"\xff",
+        b"\r\n",
+        b"://",
+        b"?",
+        b"&",
+        b"=",
+        b"%",
+        b"@",
+        b":",
+        b"\n",
+        b"\"",
     ],
     max_len: 2048,
     memory_limit: 16 * MIB,
@@ -77,13 +151,50 @@ pub static FACE_TEMPLATE: Target = Target {
     entry: "cardline_issuance::face::parse_template_file (TOML and background image through the limits), then PreparedFace::new and render",
     extra_seeds: face_seeds,
     dictionary: &[
-        b"[front]\n", b"[back]\n", b"[[front.text]]\n", b"[[front.box]]\n", b"[front.qr]\n",
-        b"[front.barcode]\n", b"[front.overlay_hole]\n", b"background = \"#000000\"\n",
-        b"background_image = \"bg.png\"\n", b"overlay = \"none\"\n", b"text = \"{card_number}\"\n",
-        b"text = \"{valid_until} {issued} {order}\"\n", b"x = ", b"y = ", b"size = ", b"width = ",
-        b"height = ", b"max_width = ", b"color = \"#FF0000\"\n", b"align = \"right\"\n",
-        b"ecc = \"H\"\n", b"data = \"", b"bold = true\n", b"1016", b"648", b"-1", b"0", b"400.0",
-        b"\x89PNG\r\n\x1a\n", b"IHDR", b"IDAT", b"IEND", b"[[", b"]]", b"{", b"}", b"#", b"\"\"\"", b"'", b"\\u0000", b"1e400", b"nan", b"\xff", b"\r\n",
+        b"[front]\n",
+        b"[back]\n",
+        b"[[front.text]]\n",
+        b"[[front.box]]\n",
+        b"[front.qr]\n",
+        b"[front.barcode]\n",
+        b"[front.overlay_hole]\n",
+        b"background = \"#000000\"\n",
+        b"background_image = \"bg.png\"\n",
+        b"overlay = \"none\"\n",
+        b"text = \"{card_number}\"\n",
+        b"text = \"{valid_until} {issued} {order}\"\n",
+        b"x = ",
+        b"y = ",
+        b"size = ",
+        b"width = ",
+        b"height = ",
+        b"max_width = ",
+        b"color = \"#FF0000\"\n",
+        b"align = \"right\"\n",
+        b"ecc = \"H\"\n",
+        b"data = \"",
+        b"bold = true\n",
+        b"1016",
+        b"648",
+        b"-1",
+        b"0",
+        b"400.0",
+        b"\x89PNG\r\n\x1a\n",
+        b"IHDR",
+        b"IDAT",
+        b"IEND",
+        b"[[",
+        b"]]",
+        b"{",
+        b"}",
+        b"#",
+        b"\"\"\"",
+        b"'",
+        b"\\u0000",
+        b"1e400",
+        b"nan",
+        b"\xff",
+        b"\r\n",
     ],
     max_len: 2048,
     // The documented bound of the image decoder (4 × 1016 pixels a side, 16-bit RGBA) plus the
@@ -100,9 +211,26 @@ pub static REQUESTS_CSV: Target = Target {
     entry: "cardline_issuance::requests::csv::read_requests",
     extra_seeds: Vec::new,
     dictionary: &[
-        b"requester", b"desk", b"site", b"purpose", b"note", b"requested_at", b",", b"\n",
-        b"\r\n", b"\"", b"\"\"", b"\xef\xbb\xbf", b"2026-11-29", b"2026-11-29T09:30:00Z",
-        b"2026-02-30", b"\x1b[2J", b"\t", b" ", b"\xff", b"\0",
+        b"requester",
+        b"desk",
+        b"site",
+        b"purpose",
+        b"note",
+        b"requested_at",
+        b",",
+        b"\n",
+        b"\r\n",
+        b"\"",
+        b"\"\"",
+        b"\xef\xbb\xbf",
+        b"2026-11-29",
+        b"2026-11-29T09:30:00Z",
+        b"2026-02-30",
+        b"\x1b[2J",
+        b"\t",
+        b" ",
+        b"\xff",
+        b"\0",
     ],
     max_len: 2048,
     memory_limit: 16 * MIB,
@@ -112,7 +240,11 @@ pub static REQUESTS_CSV: Target = Target {
 };
 
 fn options_seeds() -> Vec<Vec<u8>> {
-    vec![cardline_issuance::options::DEFAULT_PROFILE_TEXT.as_bytes().to_vec()]
+    vec![
+        cardline_issuance::options::DEFAULT_PROFILE_TEXT
+            .as_bytes()
+            .to_vec(),
+    ]
 }
 
 fn text(input: &[u8]) -> Result<&str, String> {
@@ -135,7 +267,10 @@ fn check_options(input: &[u8]) -> Result<(), String> {
             clear_message("OptionsError", &e.to_string(), Some("fuzz-options.toml"))?;
             for p in e.problems() {
                 if p.line.is_some_and(|l| l == 0 || l > lines) {
-                    return Err(format!("a problem on line {:?} of a {lines}-line file: {p:?}", p.line));
+                    return Err(format!(
+                        "a problem on line {:?} of a {lines}-line file: {p:?}",
+                        p.line
+                    ));
                 }
                 if p.message.trim().is_empty() {
                     return Err(format!("a problem without message: {p:?}"));
@@ -181,7 +316,10 @@ fn check_profiles(input: &[u8]) -> Result<(), String> {
         .ok()
         .and_then(|t| t.get("v").cloned())
         .unwrap_or_else(|| toml::Value::String(v.to_string()));
-    if let Some(e) = options.effective_with_sources().into_iter().find(|e| e.key == k)
+    if let Some(e) = options
+        .effective_with_sources()
+        .into_iter()
+        .find(|e| e.key == k)
         && e.value != expected
     {
         return Err(format!(
@@ -191,7 +329,8 @@ fn check_profiles(input: &[u8]) -> Result<(), String> {
     }
     // Setting it again changes nothing.
     let again = set_value(&new_text, k, v).map_err(|e| format!("a second set failed: {e}"))?;
-    let reread = Options::from_toml(&again, "profile").map_err(|e| format!("a second set broke the profile: {e}"))?;
+    let reread = Options::from_toml(&again, "profile")
+        .map_err(|e| format!("a second set broke the profile: {e}"))?;
     if reread != options {
         return Err(format!("setting {k} twice gives other options than once"));
     }
@@ -219,7 +358,10 @@ fn check_stations(input: &[u8]) -> Result<(), String> {
                     return Err(format!("breaker {} accepted", s.breaker));
                 }
                 if s.scheme().is_none() {
-                    return Err(format!("printer URI {:?} without scheme accepted", s.printer_uri));
+                    return Err(format!(
+                        "printer URI {:?} without scheme accepted",
+                        s.printer_uri
+                    ));
                 }
             }
         }
@@ -272,7 +414,10 @@ fn check_face(input: &[u8]) -> Result<(), String> {
         Err(e) => return clear_message("FaceError", &e.to_string(), None),
     };
     let number: String = String::from_utf8_lossy(&image[..image.len().min(24)]).into_owned();
-    for fields in [CardFields::for_number("TMP000000042"), CardFields::for_number(number)] {
+    for fields in [
+        CardFields::for_number("TMP000000042"),
+        CardFields::for_number(number),
+    ] {
         match face.render(&fields) {
             Ok(card) => {
                 if card.back.is_some() != t.back.is_some() {
@@ -299,10 +444,13 @@ fn check_csv(input: &[u8]) -> Result<(), String> {
                     ("purpose", &r.purpose, MAX_FIELD_LEN),
                     ("note", &r.note, MAX_NOTE_LEN),
                 ] {
-                    if let Some(v) = value {
-                        if v.is_empty() || v.trim() != v || v.chars().count() > max || v.chars().any(char::is_control) {
-                            return Err(format!("row {i}: {name} {v:?} accepted"));
-                        }
+                    if let Some(v) = value
+                        && (v.is_empty()
+                            || v.trim() != v
+                            || v.chars().count() > max
+                            || v.chars().any(char::is_control))
+                    {
+                        return Err(format!("row {i}: {name} {v:?} accepted"));
                     }
                 }
                 if rows[..i].contains(r) {

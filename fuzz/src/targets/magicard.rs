@@ -5,10 +5,12 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use arbitrary::Unstructured;
-use cardline_device::{CardImage, CardPrinter, CardSide, ColorPanel, MonoPanel, Overlay, PrinterError, PrinterLink};
+use cardline_device::{
+    CardImage, CardPrinter, CardSide, ColorPanel, MonoPanel, Overlay, PrinterError, PrinterLink,
+};
 use cardline_magicard::commands::{
-    Answer, Command, CounterKey, IdentityKey, ReadCounter, ReadErrorCode, ReadHopper,
-    ReadIdentity, ReadLid, ReadPosition, ReadRejectBox, ReadRibbon,
+    Answer, Command, CounterKey, IdentityKey, ReadCounter, ReadErrorCode, ReadHopper, ReadIdentity,
+    ReadLid, ReadPosition, ReadRejectBox, ReadRibbon,
 };
 use cardline_magicard::frame::Reply;
 use cardline_magicard::reply_reader::ReplyReader;
@@ -30,11 +32,26 @@ pub static REPLIES: Target = Target {
     entry: "cardline_magicard::MagicardPrinter over a PrinterLink (connect, status, park_for_encoding, print, eject, reject); reply_reader::ReplyReader, frame::Reply::classify, every STA query's parse",
     extra_seeds: reply_seeds,
     dictionary: &[
-        b"\x01", b",\x03", b"\x01OK,\x03", b"\0\0", b"\xff", b"\x01STA,POS,CONTACTS,\x03",
-        b"\x01STA,POS,NONE,\x03", b"\x01STA,ERR,0,\x03", b"\x01STA,ERR,1026,\x03", b"\x01ERR,",
-        b"\x01ERR,UNKNOWN,\x03", b"\x01ERR,2048,\x03", b"\x01ERR,99999999999,\x03",
-        b"\x01STA,LID,OPEN,\x03", b"\x01STA,RIB,NONE,\x03", b"\x01STA,DFR,0,\x03",
-        b"\x01STA,TCQ,18446744073709551616,\x03", b"\x01PRT,OK,\x03", b"STA,", b"MDL,",
+        b"\x01",
+        b",\x03",
+        b"\x01OK,\x03",
+        b"\0\0",
+        b"\xff",
+        b"\x01STA,POS,CONTACTS,\x03",
+        b"\x01STA,POS,NONE,\x03",
+        b"\x01STA,ERR,0,\x03",
+        b"\x01STA,ERR,1026,\x03",
+        b"\x01ERR,",
+        b"\x01ERR,UNKNOWN,\x03",
+        b"\x01ERR,2048,\x03",
+        b"\x01ERR,99999999999,\x03",
+        b"\x01STA,LID,OPEN,\x03",
+        b"\x01STA,RIB,NONE,\x03",
+        b"\x01STA,DFR,0,\x03",
+        b"\x01STA,TCQ,18446744073709551616,\x03",
+        b"\x01PRT,OK,\x03",
+        b"STA,",
+        b"MDL,",
     ],
     max_len: 600,
     memory_limit: 24 * MIB,
@@ -49,11 +66,34 @@ pub static STREAM: Target = Target {
     entry: "cardline_sim::magicard::SimMagicard::feed (whole and in chunks), stream::StreamParser::push, header::JobHeader::parse",
     extra_seeds: stream_seeds,
     dictionary: &[
-        b"\x05\x05\x05\x05\x05\x05\x05\x05\x05\x01", b"\x01", b"\x1c\x03", b"\x03", b",",
-        b"REQ,", b"REQ,STA,POS,\x1c\x03", b"REQ,CHPDOWN,\x1c\x03", b"REQ,EJT,\x1c\x03",
-        b"REQ,RST,\x1c\x03", b"\x1cB:", b"\x1cG:", b"\x1cR:", b"\x1cK:", b",IMFBGR", b",IMFK",
-        b",IMFBGRK", b",X-GP-8", b",SZB682752", b",SZK85344", b",SZB512064", b",PAG2",
-        b",DPXON", b",OVRON", b",NCT90,295,260,450", b",NCT", b",SZK", b"4294967295",
+        b"\x05\x05\x05\x05\x05\x05\x05\x05\x05\x01",
+        b"\x01",
+        b"\x1c\x03",
+        b"\x03",
+        b",",
+        b"REQ,",
+        b"REQ,STA,POS,\x1c\x03",
+        b"REQ,CHPDOWN,\x1c\x03",
+        b"REQ,EJT,\x1c\x03",
+        b"REQ,RST,\x1c\x03",
+        b"\x1cB:",
+        b"\x1cG:",
+        b"\x1cR:",
+        b"\x1cK:",
+        b",IMFBGR",
+        b",IMFK",
+        b",IMFBGRK",
+        b",X-GP-8",
+        b",SZB682752",
+        b",SZK85344",
+        b",SZB512064",
+        b",PAG2",
+        b",DPXON",
+        b",OVRON",
+        b",NCT90,295,260,450",
+        b",NCT",
+        b",SZK",
+        b"4294967295",
     ],
     max_len: 4096,
     memory_limit: 160 * MIB,
@@ -122,7 +162,7 @@ fn check_replies(input: &[u8]) -> Result<(), String> {
     reader.discard();
     let (link, counters) = HostileLink::new(input);
     // Building a print job costs far more than parsing replies: one input in eight prints.
-    let outcome = drive(link, input.len() % 8 == 0);
+    let outcome = drive(link, input.len().is_multiple_of(8));
     let counters = counters.lock().unwrap_or_else(|e| e.into_inner()).clone();
     HostileLink::check_budget(&counters, 400)?;
     outcome
@@ -146,6 +186,9 @@ fn judge_reply(text: &str) {
     }
 }
 
+/// One driver operation of the hostile-printer session.
+type Step<P> = dyn Fn(&mut P) -> Result<(), cardline_device::PrinterError>;
+
 fn drive<L: PrinterLink>(link: L, with_print: bool) -> Result<(), String> {
     let mut printer = match MagicardPrinter::connect(link, quick_config()) {
         Ok(p) => p,
@@ -162,7 +205,7 @@ fn drive<L: PrinterLink>(link: L, with_print: bool) -> Result<(), String> {
         }
         Err(e) => clear_printer_error(&e)?,
     }
-    let steps: [&dyn Fn(&mut MagicardPrinter<L>) -> Result<(), PrinterError>; 4] = [
+    let steps: [&Step<MagicardPrinter<L>>; 4] = [
         &|p| p.park_for_encoding(),
         &|p| p.print(&SMALL_CARD),
         &|p| p.eject(),
@@ -185,12 +228,24 @@ fn frame(text: &str) -> Vec<u8> {
 
 fn reply_seeds() -> Vec<Vec<u8>> {
     let session = [
-        "STA,MDL,Rio Pro 360", "STA,MSR,MC0000001", "STA,VRS,V2.1.0", // connect
-        "STA,POS,NONE", "STA,ERR,0", "STA,LID,CLOSED", "STA,HOP,OK", "STA,RJB,OK",
-        "STA,RIB,YMCKO", "STA,DFR,300", "STA,TCQ,12", // status
-        "OK", "STA,POS,CONTACTS", // park
-        "STA,POS,CONTACTS", "OK", "PRT,OK", // print
-        "OK", "OK", // eject, reject
+        "STA,MDL,Rio Pro 360",
+        "STA,MSR,MC0000001",
+        "STA,VRS,V2.1.0", // connect
+        "STA,POS,NONE",
+        "STA,ERR,0",
+        "STA,LID,CLOSED",
+        "STA,HOP,OK",
+        "STA,RJB,OK",
+        "STA,RIB,YMCKO",
+        "STA,DFR,300",
+        "STA,TCQ,12", // status
+        "OK",
+        "STA,POS,CONTACTS", // park
+        "STA,POS,CONTACTS",
+        "OK",
+        "PRT,OK", // print
+        "OK",
+        "OK", // eject, reject
     ];
     let join = |replies: &[&str], pad: &[u8]| {
         replies
@@ -207,7 +262,16 @@ fn reply_seeds() -> Vec<Vec<u8>> {
         join(&session, b""),
         join(&session, b"\0\0\0"),
         join(&faults, b""),
-        join(&["STA,MDL,", "ERR,UNKNOWN", "ERR,2048", "ERR,JAM", "STA,POS,FLIPPER"], b"noise"),
+        join(
+            &[
+                "STA,MDL,",
+                "ERR,UNKNOWN",
+                "ERR,2048",
+                "ERR,JAM",
+                "STA,POS,FLIPPER",
+            ],
+            b"noise",
+        ),
     ]
 }
 
@@ -244,7 +308,11 @@ impl<L: PrinterLink> PrinterLink for Recording<L> {
         self.sent.extend_from_slice(bytes);
         self.inner.send(bytes, timeout)
     }
-    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, cardline_device::LinkError> {
+    fn recv(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, cardline_device::LinkError> {
         self.inner.recv(buf, timeout)
     }
     fn reset(&mut self) -> Result<(), cardline_device::LinkError> {
@@ -293,7 +361,10 @@ fn check_stream(input: &[u8]) -> Result<(), String> {
     }
     // A header parsed on its own: errors name the token.
     if let Some(end) = input.iter().position(|b| *b == 0x1C) {
-        let start = input[..end].iter().rposition(|b| *b == 0x01).map_or(0, |i| i + 1);
+        let start = input[..end]
+            .iter()
+            .rposition(|b| *b == 0x01)
+            .map_or(0, |i| i + 1);
         if let Err(e) = JobHeader::parse(&input[start..end]) {
             clear_message("HeaderError", &e.to_string(), None)?;
         }
@@ -317,7 +388,10 @@ fn check_stream(input: &[u8]) -> Result<(), String> {
     }
     let s = whole.state();
     if s.reject_box > s.reject_box_capacity {
-        return Err(format!("reject box holds {} of {}", s.reject_box, s.reject_box_capacity));
+        return Err(format!(
+            "reject box holds {} of {}",
+            s.reject_box, s.reject_box_capacity
+        ));
     }
     if whole.state() != pieces.state() {
         return Err("the printer's state differs when the stream is fed in pieces".into());
@@ -338,13 +412,16 @@ fn check_round_trip(input: &[u8]) -> Result<(), String> {
     let mut printer = MagicardPrinter::connect(handle.link(), quick_config())
         .map_err(|e| format!("connect to the simulator: {e}"))?;
     let duplex = printer.capabilities().duplex;
-    let image = card_image(&mut Unstructured::new(input), duplex, false).map_err(|e| e.to_string())?;
+    let image =
+        card_image(&mut Unstructured::new(input), duplex, false).map_err(|e| e.to_string())?;
     match printer.print(&image) {
         Ok(()) => {}
         Err(e @ PrinterError::Unsupported { .. }) => return clear_printer_error(&e),
         Err(e) => return Err(format!("print on the simulator: {e}")),
     }
-    let card = handle.last_printed().ok_or("the simulator printed nothing")?;
+    let card = handle
+        .last_printed()
+        .ok_or("the simulator printed nothing")?;
     let front = card.front.as_ref().ok_or("no front printed")?;
     compare_side("front", &image.front, &front.to_card_side())?;
     if let (Some(sent), Some(printed)) = (&image.back, &card.back) {

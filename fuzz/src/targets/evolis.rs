@@ -401,7 +401,8 @@ fn check_stream(input: &[u8]) -> Result<(), String> {
             events += 1;
             match e {
                 FrameEvent::Command(f) => {
-                    if f.name.len() > MAX_HEADER {
+                    // at most MAX_HEADER bytes, each invalid UTF-8 byte shown as U+FFFD (3 bytes)
+                    if f.name.len() > 3 * MAX_HEADER {
                         problem = Err(format!("a command name of {} bytes", f.name.len()));
                     }
                 }

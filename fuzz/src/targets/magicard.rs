@@ -344,7 +344,8 @@ fn check_stream(input: &[u8]) -> Result<(), String> {
         parser.push(piece, &mut |e| {
             events += 1;
             let verdict = match &e {
-                StreamEvent::Command(text) if text.len() > MAX_HEADER => {
+                // at most MAX_HEADER bytes, each invalid UTF-8 byte shown as U+FFFD (3 bytes)
+                StreamEvent::Command(text) if text.len() > 3 * MAX_HEADER => {
                     Err(format!("a command of {} bytes", text.len()))
                 }
                 StreamEvent::Malformed(m) => clear_message("StreamError", &m.to_string(), None),

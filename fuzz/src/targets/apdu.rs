@@ -32,7 +32,7 @@ pub static RESPONSES: Target = Target {
     max_len: 1200,
     memory_limit: 4 * MIB,
     work_limit: (2_000, 16),
-    bounded_cases: 400,
+    bounded_cases: 2000,
     check: check_responses,
 };
 
@@ -60,7 +60,7 @@ pub static BER_TLV: Target = Target {
     max_len: 1024,
     memory_limit: 80 * MIB,
     work_limit: (4_000, 8),
-    bounded_cases: 600,
+    bounded_cases: 1000,
     check: check_tlv,
 };
 
@@ -73,7 +73,7 @@ pub static COMMAND_ROUND_TRIP: Target = Target {
     max_len: 64,
     memory_limit: 2 * MIB,
     work_limit: (64, 0),
-    bounded_cases: 1000,
+    bounded_cases: 5000,
     check: check_command_round_trip,
 };
 

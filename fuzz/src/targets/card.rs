@@ -44,7 +44,7 @@ pub static APDU_COMMANDS: Target = Target {
     max_len: 1500,
     memory_limit: 8 * MIB,
     work_limit: (20_000, 64),
-    bounded_cases: 300,
+    bounded_cases: 2000,
     check: check_commands,
 };
 
@@ -65,7 +65,7 @@ pub static VPCD_FRAMES: Target = Target {
     max_len: 600,
     memory_limit: 16 * MIB,
     work_limit: (50_000, 64),
-    bounded_cases: 80,
+    bounded_cases: 500,
     check: check_vpcd,
 };
 

@@ -59,7 +59,7 @@ pub static REPLIES: Target = Target {
     max_len: 600,
     memory_limit: 16 * MIB,
     work_limit: (60_000, 64),
-    bounded_cases: 200,
+    bounded_cases: 1000,
     check: check_replies,
 };
 
@@ -108,7 +108,7 @@ pub static STREAM: Target = Target {
     max_len: 4096,
     memory_limit: MAX_BMP as u64 + MAX_PAYLOAD as u64 + 48 * MIB,
     work_limit: (20_000, 48),
-    bounded_cases: 150,
+    bounded_cases: 1000,
     check: check_stream,
 };
 
@@ -121,7 +121,7 @@ pub static ROUND_TRIP: Target = Target {
     max_len: 256,
     memory_limit: 96 * MIB,
     work_limit: (400_000, 0),
-    bounded_cases: 12,
+    bounded_cases: 40,
     check: check_round_trip,
 };
 

@@ -59,7 +59,7 @@ pub static OPTIONS: Target = Target {
     max_len: 2048,
     memory_limit: 16 * MIB,
     work_limit: (40_000, 128),
-    bounded_cases: 400,
+    bounded_cases: 2000,
     check: check_options,
 };
 
@@ -90,7 +90,7 @@ pub static PROFILES: Target = Target {
     max_len: 1024,
     memory_limit: 16 * MIB,
     work_limit: (60_000, 160),
-    bounded_cases: 300,
+    bounded_cases: 1500,
     check: check_profiles,
 };
 
@@ -141,7 +141,7 @@ pub static STATIONS: Target = Target {
     max_len: 2048,
     memory_limit: 16 * MIB,
     work_limit: (40_000, 128),
-    bounded_cases: 400,
+    bounded_cases: 2000,
     check: check_stations,
 };
 
@@ -201,7 +201,7 @@ pub static FACE_TEMPLATE: Target = Target {
     // canvases of one rendered card.
     memory_limit: 4064 * 4064 * 8 + 96 * MIB,
     work_limit: (2_000_000, 256),
-    bounded_cases: 40,
+    bounded_cases: 200,
     check: check_face,
 };
 
@@ -235,7 +235,7 @@ pub static REQUESTS_CSV: Target = Target {
     max_len: 2048,
     memory_limit: 16 * MIB,
     work_limit: (20_000, 64),
-    bounded_cases: 400,
+    bounded_cases: 2000,
     check: check_csv,
 };
 

@@ -56,7 +56,7 @@ pub static REPLIES: Target = Target {
     max_len: 600,
     memory_limit: 24 * MIB,
     work_limit: (60_000, 64),
-    bounded_cases: 200,
+    bounded_cases: 600,
     check: check_replies,
 };
 
@@ -98,7 +98,7 @@ pub static STREAM: Target = Target {
     max_len: 4096,
     memory_limit: 160 * MIB,
     work_limit: (20_000, 48),
-    bounded_cases: 60,
+    bounded_cases: 300,
     check: check_stream,
 };
 
@@ -111,7 +111,7 @@ pub static ROUND_TRIP: Target = Target {
     max_len: 256,
     memory_limit: 160 * MIB,
     work_limit: (400_000, 0),
-    bounded_cases: 8,
+    bounded_cases: 20,
     check: check_round_trip,
 };
 

@@ -153,25 +153,34 @@ fn stations_snippet(served: &[ServedStation]) -> String {
     s
 }
 
+/// How long a vpcd slot stays empty between two cards. pcscd looks at a reader every 400 ms
+/// (pcsc-lite's status poll rate): a chip swapped faster than that is never seen leaving, and
+/// pcscd then talks to the new chip as if it were the old, powered one, which answers nothing.
+/// A time-scaled printer can reject a card and park the next within a few milliseconds, which
+/// no real printer does; the slot waits this long so pcscd sees every card go and come.
+const VPCD_EMPTY_AT_LEAST: Duration = Duration::from_millis(600);
+
 /// Keeps the chip of the card parked at the printer's contact station plugged into the vpcd
-/// slot on `port`: a fresh chip per card, unplugged when the card moves away.
+/// slot on `port`: a fresh chip per card, unplugged when the card moves away, the slot empty
+/// for at least [`VPCD_EMPTY_AT_LEAST`] between two cards.
 fn couple(printer: SimPrinterHandle, port: u16, params: &SimParams, stop: &AtomicBool) {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let mut plugged: Option<(u32, VpcdHandle)> = None;
+    let mut unplugged_at: Option<std::time::Instant> = None;
     while !stop.load(Ordering::SeqCst) {
         let parked = printer.card_at_contact_station();
         match (&plugged, parked) {
             (Some((n, _)), Some(p)) if *n == p => {}
-            (_, Some(p)) => {
+            (Some(_), _) => {
                 if let Some((_, h)) = plugged.take() {
                     h.stop();
                 }
-                let chip = params.chip(p);
-                plugged = Some((p, VpcdCard::spawn(SimCardTransport::share(chip), addr)));
+                unplugged_at = Some(std::time::Instant::now());
             }
-            (Some(_), None) => {
-                if let Some((_, h)) = plugged.take() {
-                    h.stop();
+            (None, Some(p)) => {
+                if unplugged_at.is_none_or(|t| t.elapsed() >= VPCD_EMPTY_AT_LEAST) {
+                    let chip = params.chip(p);
+                    plugged = Some((p, VpcdCard::spawn(SimCardTransport::share(chip), addr)));
                 }
             }
             (None, None) => {}

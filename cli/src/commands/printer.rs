@@ -121,7 +121,8 @@ fn render_status(r: &StatusReport<'_>) -> String {
         if s.faults.is_empty() {
             "none".into()
         } else {
-            s.faults.join(", ")
+            let names: Vec<String> = s.faults.iter().map(|f| f.to_string()).collect();
+            names.join(", ")
         },
     )
 }

@@ -28,11 +28,11 @@ pub enum PrintersCommand {
 #[derive(serde::Serialize)]
 #[serde(tag = "reachable", rename_all = "snake_case")]
 enum Reach {
-    /// Answered: ready or not, with its faults.
+    /// Answered: ready or not, with its faults (the cover, feeder and reject box flags too).
     Yes {
         ready: bool,
         model: Option<String>,
-        faults: Vec<String>,
+        faults: Vec<cardline_device::PrinterFault>,
     },
     /// Could not be opened or did not answer.
     No { error: String },
@@ -149,7 +149,7 @@ fn probe(uri: &str) -> Reach {
         Ok(s) => Reach::Yes {
             ready: s.is_ready(),
             model: s.model.clone(),
-            faults: s.faults.clone(),
+            faults: s.all_faults(),
         },
         Err(e) => Reach::No {
             error: error_chain(&e),
@@ -162,7 +162,10 @@ fn reach_text(r: &Option<Reach>) -> String {
         None => String::new(),
         Some(Reach::Yes { ready: true, .. }) => "ready".into(),
         Some(Reach::Yes { faults, .. }) if faults.is_empty() => "not ready".into(),
-        Some(Reach::Yes { faults, .. }) => format!("not ready: {}", faults.join(", ")),
+        Some(Reach::Yes { faults, .. }) => {
+            let names: Vec<String> = faults.iter().map(|f| f.to_string()).collect();
+            format!("not ready: {}", names.join(", "))
+        }
         Some(Reach::No { error }) => format!("unreachable: {error}"),
         Some(Reach::Skipped { why }) => format!("skipped: {why}"),
     }

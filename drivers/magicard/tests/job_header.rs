@@ -39,7 +39,7 @@ fn default_card() -> CardImage {
 #[test]
 fn default_card_header_is_the_expected_token_list() {
     let job = PrintJob::build(&default_card(), &settings(false)).unwrap();
-    let pages = parse_stream(job.bytes());
+    let pages = parse_stream(&job.bytes());
     assert_eq!(pages.len(), 1);
     let expected = [
         "NOC1",
@@ -100,7 +100,7 @@ fn colour_only_black_only_and_bare_sides_choose_their_format() {
         label: None,
     };
     let p = &parse_stream(
-        PrintJob::build(&color_only, &settings(false))
+        &PrintJob::build(&color_only, &settings(false))
             .unwrap()
             .bytes(),
     )[0];
@@ -119,7 +119,7 @@ fn colour_only_black_only_and_bare_sides_choose_their_format() {
         label: None,
     };
     let p = &parse_stream(
-        PrintJob::build(&black_only, &settings(false))
+        &PrintJob::build(&black_only, &settings(false))
             .unwrap()
             .bytes(),
     )[0];
@@ -138,7 +138,7 @@ fn duplex_card_is_front_page_then_back_page() {
         overlay: Overlay::None,
     });
     let job = PrintJob::build(&card, &settings(true)).unwrap();
-    let pages = parse_stream(job.bytes());
+    let pages = parse_stream(&job.bytes());
     assert_eq!(pages.len(), 2);
     assert_eq!(pages[0].token("DPX"), Some("ON"));
     assert_eq!(pages[0].token("BAC"), Some("K"));

@@ -10,7 +10,7 @@
 //! \[CL\] — not verified on a printer.
 
 use super::geometry::{PRINTED_ROWS, panel_to_landscape};
-use cardline_device::{MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH, PrinterError};
+use cardline_device::{MonoPanel, Overlay, PrinterError};
 
 /// Rows of the overcoat frame (`HGT642`).
 const FRAME_ROWS: usize = 642;
@@ -64,9 +64,10 @@ fn hole_of(mask: &MonoPanel) -> Result<Option<OvercoatHole>, PrinterError> {
     // Bounding box of the clear dots, in landscape coordinates.
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     let mut clear = 0usize;
-    for py in 0..PANEL_HEIGHT {
-        for px in 0..PANEL_WIDTH {
-            let (x, y) = panel_to_landscape(px, py);
+    let g = mask.geometry();
+    for py in 0..g.lines {
+        for px in 0..g.dots {
+            let (x, y) = panel_to_landscape(px, py, g.dots);
             if y >= PRINTED_ROWS || mask.get(px, py) {
                 continue;
             }
@@ -116,6 +117,27 @@ mod tests {
         let o = Overcoat::for_overlay(&Overlay::Masked(mask_with_hole(94, 200, 260, 366)));
         assert_eq!(
             o.unwrap(),
+            Overcoat::WithHole(OvercoatHole {
+                x1: 94,
+                y1: 276,
+                x2: 260,
+                y2: 442
+            })
+        );
+    }
+
+    #[test]
+    fn a_native_mask_gives_the_same_hole() {
+        use crate::job::geometry::NATIVE;
+        let mut m = MonoPanel::full_at(NATIVE);
+        for y in 200..366 {
+            for x in 94..260 {
+                m.set(NATIVE.dots - 1 - y, x, false);
+            }
+        }
+        let o = Overcoat::for_overlay(&Overlay::Masked(m)).unwrap();
+        assert_eq!(
+            o,
             Overcoat::WithHole(OvercoatHole {
                 x1: 94,
                 y1: 276,

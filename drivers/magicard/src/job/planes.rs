@@ -47,25 +47,28 @@ fn set_dot(stripe: &mut [u8], dot: usize) {
     stripe[dot / 8] |= 0x80 >> (dot % 8);
 }
 
-/// The panel dots of plane line `line`: `(plane dot, panel x, panel y)` for every printed dot.
-fn line_dots(line: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+/// The panel dots of plane line `line` for a panel `dots` wide: `(plane dot, panel x,
+/// panel y)` for every printed dot.
+fn line_dots(line: usize, dots: usize) -> impl Iterator<Item = (usize, usize, usize)> {
     (FIRST_DOT..FIRST_DOT + PRINTED_ROWS).filter_map(move |dot| {
-        let (px, py) = plane_to_panel(line, dot)?;
+        let (px, py) = plane_to_panel(line, dot, dots)?;
         Some((dot, px, py))
     })
 }
 
 /// Encodes a colour panel into the native yellow, magenta and cyan planes, rotated (§3) and
-/// converted to ink levels ([`super::ink`]).
+/// converted to ink levels ([`super::ink`]). The panel is 641 dots wide (every dot printed)
+/// or 648 (rows 641‥647 cropped), as [`super::geometry::check_image`] allows.
 pub fn encode_color(panel: &ColorPanel) -> [Vec<u8>; 3] {
     let mut planes = [
         vec![0u8; COLOR_PLANE_BYTES],
         vec![0u8; COLOR_PLANE_BYTES],
         vec![0u8; COLOR_PLANE_BYTES],
     ];
+    let dots = panel.geometry().dots;
     for line in 0..LINES {
         let at = line * COLOR_LINE_BYTES;
-        for (dot, px, py) in line_dots(line) {
+        for (dot, px, py) in line_dots(line, dots) {
             let levels = ymc_levels(panel.get(px, py));
             for (plane, level) in planes.iter_mut().zip(levels) {
                 if level == 0 {
@@ -86,9 +89,10 @@ pub fn encode_color(panel: &ColorPanel) -> [Vec<u8>; 3] {
 /// Encodes a resin black panel into the native black plane (1 bit per dot, rotated as §3).
 pub fn encode_black(panel: &MonoPanel) -> Vec<u8> {
     let mut plane = vec![0u8; BLACK_PLANE_BYTES];
+    let dots = panel.geometry().dots;
     for line in 0..LINES {
         let out = &mut plane[line * STRIPE_BYTES..(line + 1) * STRIPE_BYTES];
-        for (dot, px, py) in line_dots(line) {
+        for (dot, px, py) in line_dots(line, dots) {
             if panel.get(px, py) {
                 set_dot(out, dot);
             }
@@ -134,6 +138,19 @@ mod tests {
         assert_eq!(y.iter().map(|b| b.count_ones()).sum::<u32>(), 5);
         assert_eq!(m.iter().map(|b| b.count_ones()).sum::<u32>(), 6);
         assert!(cyan.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_native_panel_prints_its_first_and_last_dot() {
+        use crate::job::geometry::NATIVE;
+        let mut k = MonoPanel::blank_at(NATIVE);
+        k.set(0, 0, true); // landscape (0, 640): the last printed row, plane dot 655
+        k.set(640, 1015, true); // landscape (1015, 0): plane line 0, dot 15
+        let plane = encode_black(&k);
+        let set: Vec<usize> = (0..plane.len() * 8)
+            .filter(|i| plane[i / 8] & (0x80 >> (i % 8)) != 0)
+            .collect();
+        assert_eq!(set, vec![15, 1015 * 672 + 655]);
     }
 
     #[test]

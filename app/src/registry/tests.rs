@@ -9,6 +9,8 @@ use cardline_device::{LinkError, PrinterLink};
 use cardline_evolis::{EvolisConfig, EvolisPrinter};
 use cardline_sim::printer::{SimPrinter, SimPrinterConfig, SimPrinterHandle, TcpEndpoint};
 
+const ID1: cardline_device::PanelGeometry = cardline_device::PanelGeometry::ID1_300_DPI;
+
 fn why(uri: &str) -> String {
     validate_printer(uri).map(|f| f.name).unwrap_err()
 }
@@ -79,7 +81,8 @@ fn no_two_families_own_a_scheme_and_every_family_has_a_test_card() {
                 .iter()
                 .all(|s| family_of(&format!("{s}://x")).unwrap().name == f.name)
         );
-        let image = test_card_image(f, Path::new("."), &TestCardOptions::default(), "T-1").unwrap();
+        let image =
+            test_card_image(f, Path::new("."), &TestCardOptions::default(), "T-1", ID1).unwrap();
         assert!(
             image.front.color.is_some(),
             "{}: a colour test card",
@@ -109,6 +112,7 @@ fn a_sim_uri_opens_a_printer_with_its_own_reader_and_png_dir() {
         Path::new("."),
         &TestCardOptions::default(),
         "T-1",
+        ID1,
     )
     .unwrap();
     opened.printer.print(&image).unwrap();
@@ -196,7 +200,14 @@ fn reply_timeout_ms_caps_the_drivers_wait_for_a_silent_printer() {
 fn bytes_for(options: &PrinterOptions) -> u64 {
     let mut opened = open_printer("sim://bytes", options).unwrap();
     let family = validate_printer("sim://bytes").unwrap();
-    let image = test_card_image(family, Path::new("."), &TestCardOptions::default(), "T").unwrap();
+    let image = test_card_image(
+        family,
+        Path::new("."),
+        &TestCardOptions::default(),
+        "T",
+        ID1,
+    )
+    .unwrap();
     let before = opened.bytes_sent();
     opened.printer.print(&image).unwrap();
     opened.bytes_sent() - before

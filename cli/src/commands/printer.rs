@@ -135,8 +135,16 @@ fn test_card(
 ) -> anyhow::Result<()> {
     let family = validate_printer(uri)
         .map_err(|why| anyhow::anyhow!("invalid printer URI `{uri}`: {why}"))?;
-    let image = test_card_image(family, ctx.home_dir(), card, "TEST-0001")?;
+    // Rendered once before connecting, so a bad face template fails without touching the
+    // printer; again at the printer's panel geometry when it differs (a Magicard's 641 rows).
+    let label = "TEST-0001";
+    let default = cardline_device::PanelGeometry::ID1_300_DPI;
+    let mut image = test_card_image(family, ctx.home_dir(), card, label, default)?;
     let mut opened = open_printer(uri, options)?;
+    let geometry = opened.printer.capabilities().geometry;
+    if geometry != default {
+        image = test_card_image(family, ctx.home_dir(), card, label, geometry)?;
+    }
     let started = Instant::now();
     let before = opened.bytes_sent();
     let describe = opened.printer.describe();

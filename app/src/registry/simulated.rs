@@ -19,6 +19,7 @@ pub(super) static FAMILY: PrinterFamily = PrinterFamily {
     label: "simulated",
     schemes: &["sim"],
     usb_vendor_ids: &[],
+    usb_model: |_| None,
     own_reader: true,
     simulated: true,
     validate,

@@ -45,7 +45,10 @@ fn bad_uris_say_what_is_wrong_and_what_is_known() {
         ("zebra://x", &["unknown printer scheme `zebra`"]),
         (
             "zebra+tcp://127.0.0.1:1",
-            &["unknown printer family `zebra`", "known: evolis, sim"],
+            &[
+                "unknown printer family `zebra`",
+                "known: evolis, magicard, sim",
+            ],
         ),
         (
             "evolis+lp:///dev/usb/lp0",

@@ -227,4 +227,12 @@ impl<L: PrinterLink> CardPrinter for MagicardPrinter<L> {
         let model = self.identity.model.as_deref().unwrap_or("printer");
         format!("Magicard {model} on {}", self.channel.link().describe())
     }
+
+    /// Drops half-read replies, resets the link, sends `RST` (the error is cleared, a partial
+    /// job dropped, a card inside stays where it is) and reads the status, card position
+    /// included.
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        self.reconnect()?;
+        self.status()
+    }
 }

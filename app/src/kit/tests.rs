@@ -93,7 +93,7 @@ fn print_only_production_needs_no_station_key_and_no_ca() {
     let summary = produce_order(&p, order.id, &mut line.stations).unwrap();
     run.end().unwrap();
     assert_eq!((summary.produced, summary.failed), (3, 0), "{summary:?}");
-    assert_eq!(line.sims[0].printer.state().counters.cards_fed, 3);
+    assert_eq!(line.sims[0].printer.cards_fed(), 3);
 }
 
 #[test]

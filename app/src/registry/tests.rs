@@ -107,7 +107,7 @@ fn a_sim_uri_opens_a_printer_with_its_own_reader_and_png_dir() {
     assert!(status.is_ready(), "{status:?}");
     assert!(opened.own_reader.is_some());
     let device = opened.device.take().unwrap();
-    assert_eq!(device.printer.state().feeder, 5);
+    assert_eq!(device.printer.evolis().unwrap().state().feeder, 5);
     let sent_before = opened.bytes_sent();
     assert!(sent_before > 0, "the session start was counted");
     let image = test_card_image(
@@ -137,18 +137,21 @@ fn resync_reaches_the_driver_through_the_wrappers() {
     let mut opened = open_printer("sim://r", &PrinterOptions::default()).unwrap();
     let device = opened.device.take().unwrap();
     // the printer lost its session settings (as after a power cycle)
-    assert_eq!(device.printer.feed(b"\x1bPem;0\r"), b"OK\r");
-    assert_eq!(device.printer.state().error_mode, 0);
+    assert_eq!(
+        device.printer.evolis().unwrap().feed(b"\x1bPem;0\r"),
+        b"OK\r"
+    );
+    assert_eq!(device.printer.evolis().unwrap().state().error_mode, 0);
     assert!(opened.printer.status().unwrap().is_ready());
     assert_eq!(
-        device.printer.state().error_mode,
+        device.printer.evolis().unwrap().state().error_mode,
         0,
         "status alone does not restore it"
     );
     let status = opened.printer.resync().unwrap();
     assert_eq!(status.position, Some(cardline_device::CardPosition::NoCard));
     assert_eq!(
-        device.printer.state().error_mode,
+        device.printer.evolis().unwrap().state().error_mode,
         2,
         "the Evolis resync (reset, Pem;2, status) ran"
     );
@@ -162,9 +165,9 @@ fn silent_timeout(uri: &str, cap: Option<Duration>) -> Duration {
     };
     let mut opened = open_printer(uri, &options).unwrap();
     let device = opened.device.take().unwrap();
-    device.printer.set_silent(true);
+    device.printer.evolis().unwrap().set_silent(true);
     let e = opened.printer.status().unwrap_err();
-    device.printer.set_silent(false);
+    device.printer.evolis().unwrap().set_silent(false);
     assert!(
         opened.printer.resync().unwrap().is_ready(),
         "it answers again"

@@ -26,6 +26,7 @@ mod request;
 mod secrets;
 mod sim;
 mod sim_card;
+mod sim_magicard;
 mod sim_printer;
 mod sim_serve;
 mod stations;

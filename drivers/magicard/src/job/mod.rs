@@ -12,7 +12,8 @@
 //! | resin black only, or nothing | `K` | K (blank when nothing) |
 //!
 //! Black text and codes of the card ([`CardSide::black`]) go to the resin K plane; the colour
-//! panel goes to Y/M/C by [`ink`]; the overlay becomes `OVR`/`NCT` by [`overcoat`].
+//! panel goes to Y/M/C by [`ink`]; the overlay becomes `OVR`/`NCT` by [`overcoat`]. The back
+//! page of a duplex card is turned by 180° ([`planes::Turn`]), as Gutenprint sends it.
 
 pub mod geometry;
 pub mod header;
@@ -25,7 +26,7 @@ use crate::frame::{ETX, FS, GUARD, JOB_GUARDS, SOH};
 use cardline_device::{CardImage, CardSide, MonoPanel, PrinterError};
 use header::{BackFormat, ImageFormat, PageHeader};
 use overcoat::Overcoat;
-use planes::{Plane, encode_black, encode_color};
+use planes::{Plane, Turn, encode_black, encode_color};
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -64,16 +65,16 @@ fn format_of(side: &CardSide) -> ImageFormat {
     }
 }
 
-/// The planes of a side, in sending order, with their letters.
-fn side_planes(side: &CardSide) -> Vec<(Plane, Vec<u8>)> {
+/// The planes of a side, in sending order, with their letters, laid `turn`.
+fn side_planes(side: &CardSide, turn: Turn) -> Vec<(Plane, Vec<u8>)> {
     let mut out = Vec::with_capacity(4);
     if let Some(color) = &side.color {
-        let [y, m, c] = encode_color(color);
+        let [y, m, c] = encode_color(color, turn);
         out.extend([(Plane::Yellow, y), (Plane::Magenta, m), (Plane::Cyan, c)]);
     }
     let black = match &side.black {
-        Some(k) => encode_black(k),
-        None if side.color.is_none() => encode_black(&MonoPanel::blank()),
+        Some(k) => encode_black(k, turn),
+        None if side.color.is_none() => encode_black(&MonoPanel::blank(), turn),
         None => return out,
     };
     out.push((Plane::Black, black));
@@ -158,7 +159,7 @@ impl PrintJob {
         let back_format = match &image.back {
             Some(back) => Some(BackFormat {
                 format: format_of(back),
-                overcoat: Overcoat::for_overlay(&back.overlay)?.is_on(),
+                overcoat: Overcoat::for_overlay(&back.overlay, Turn::Turned)?.is_on(),
                 blank: back.color.is_none() && back.black.is_none(),
             }),
             None => None,
@@ -210,7 +211,8 @@ fn page(
     })
 }
 
-/// Appends one page: guards, `01`, header, `1C`, planes with terminators, `03`.
+/// Appends one page: guards, `01`, header, `1C`, planes with terminators, `03`. The back page
+/// (`PAG2`) is turned by 180°, as Gutenprint sends it.
 fn write_page(
     out: &mut Vec<u8>,
     side: &CardSide,
@@ -219,8 +221,13 @@ fn write_page(
     back: Option<BackFormat>,
     page: u8,
 ) -> Result<(), PrinterError> {
-    let overcoat = Overcoat::for_overlay(&side.overlay)?;
-    let planes = side_planes(side);
+    let turn = if page == 2 {
+        Turn::Turned
+    } else {
+        Turn::Upright
+    };
+    let overcoat = Overcoat::for_overlay(&side.overlay, turn)?;
+    let planes = side_planes(side, turn);
     let header = PageHeader {
         driver_version: settings.driver_version.clone(),
         timestamp: settings.timestamp,

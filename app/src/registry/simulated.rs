@@ -68,6 +68,15 @@ fn link_to<P: SimulatedPrinter>(
     }
 }
 
+/// A simulated station's printer, started: the driver, and the parts the station keeps.
+struct Started {
+    opened: OpenedPrinter,
+    naming: Box<dyn PngNaming>,
+    reader: Box<dyn CardReader>,
+    printer: SimPrinterDevice,
+    pty: Option<PtyEndpoint>,
+}
+
 fn open(uri: &str, options: &PrinterOptions) -> Result<OpenedPrinter, PrinterOpenError> {
     let params = SimParams::parse(uri).map_err(|e| PrinterOpenError::Invalid {
         uri: uri.to_string(),
@@ -88,27 +97,20 @@ fn open(uri: &str, options: &PrinterOptions) -> Result<OpenedPrinter, PrinterOpe
         Some(ms) => Some(c.map_or(ms, |c| c.min(ms))),
         None => c,
     };
-    let (mut opened, naming, reader, printer, pty): (
-        OpenedPrinter,
-        Box<dyn PngNaming>,
-        Box<dyn CardReader>,
-        SimPrinterDevice,
-        Option<PtyEndpoint>,
-    ) = match params.family {
+    let started = match params.family {
         SimFamily::Evolis => {
             let handle =
                 SimPrinterHandle::new(SimPrinter::new(params.printer_config(png_dir.clone())));
             let d = link_to(handle, params.link, |h| Box::new(h.link())).map_err(setup)?;
             let mut config = super::evolis::config(options, poll);
             config.reply_timeout_cap = cap(config.reply_timeout_cap);
-            let opened = super::evolis::connect(d.link, config, FAMILY.name, uri)?;
-            (
-                opened,
-                Box::new(d.handle.clone()),
-                Box::new(params.contact_reader(d.handle.clone())),
-                SimPrinterDevice::Evolis(d.handle),
-                d.pty,
-            )
+            Started {
+                opened: super::evolis::connect(d.link, config, FAMILY.name, uri)?,
+                naming: Box::new(d.handle.clone()),
+                reader: Box::new(params.contact_reader(d.handle.clone())),
+                printer: SimPrinterDevice::Evolis(d.handle),
+                pty: d.pty,
+            }
         }
         SimFamily::Magicard => {
             let handle =
@@ -116,16 +118,22 @@ fn open(uri: &str, options: &PrinterOptions) -> Result<OpenedPrinter, PrinterOpe
             let d = link_to(handle, params.link, |h| Box::new(h.link())).map_err(setup)?;
             let mut config = super::magicard::config(options, poll);
             config.reply_timeout_cap = cap(config.reply_timeout_cap);
-            let opened = super::magicard::connect(d.link, config, FAMILY.name, uri)?;
-            (
-                opened,
-                Box::new(d.handle.clone()),
-                Box::new(params.contact_reader(d.handle.clone())),
-                SimPrinterDevice::Magicard(d.handle),
-                d.pty,
-            )
+            Started {
+                opened: super::magicard::connect(d.link, config, FAMILY.name, uri)?,
+                naming: Box::new(d.handle.clone()),
+                reader: Box::new(params.contact_reader(d.handle.clone())),
+                printer: SimPrinterDevice::Magicard(d.handle),
+                pty: d.pty,
+            }
         }
     };
+    let Started {
+        mut opened,
+        naming,
+        reader,
+        printer,
+        pty,
+    } = started;
     opened.printer = Box::new(NamingPngs {
         inner: opened.printer,
         device: naming,

@@ -107,7 +107,7 @@ impl MonoPanel {
         let mut p = Self::blank_at(geometry);
         let stride = geometry.mono_stride();
         let mut line = vec![0xFF; stride];
-        if geometry.dots % 8 != 0 {
+        if !geometry.dots.is_multiple_of(8) {
             line[stride - 1] = 0xFF << (8 - geometry.dots % 8);
         }
         for y in 0..geometry.lines {

@@ -4,7 +4,7 @@ use super::JobPhase;
 use crate::fault::{FaultClass, PrinterFault};
 use crate::link::LinkError;
 
-/// Errors of a [`CardPrinter`]. Each variant says what the operator should do; the orchestrator
+/// Errors of a [`CardPrinter`](super::CardPrinter). Each variant says what the operator should do; the orchestrator
 /// decides with [`is_transient`](Self::is_transient), [`needs_operator`](Self::needs_operator)
 /// and [`is_card_fault`](Self::is_card_fault), never by matching text.
 #[derive(Debug, thiserror::Error)]

@@ -231,7 +231,9 @@ fn drive<L: PrinterLink>(link: L, with_print: bool) -> Result<(), String> {
             if names.len() != s.faults.len() {
                 return Err(format!("a fault is listed twice: {:?}", s.faults));
             }
-            if s.ribbon.remaining == Some(0) && !s.faults.contains(&cardline_device::PrinterFault::RibbonOut) {
+            if s.ribbon.remaining == Some(0)
+                && !s.faults.contains(&cardline_device::PrinterFault::RibbonOut)
+            {
                 return Err("ribbon at 0 prints without ribbon_out".into());
             }
         }

@@ -38,6 +38,10 @@ impl Cardline {
             .env("CARDLINE_RETRY_DELAY_MS", "10")
             .env("CARDLINE_DESK_RETRY_MS", "100")
             .env_remove("RUST_LOG");
+        // `FAULTS_LOG=cardline_pcsc=trace` (say) logs the children while a fault test is studied.
+        if let Ok(filter) = std::env::var("FAULTS_LOG") {
+            c.env("RUST_LOG", filter);
+        }
         if let Some(socket) = &self.pcscd_socket {
             c.env("PCSCLITE_CSOCK_NAME", socket);
         }

@@ -91,6 +91,7 @@ fn pcscd_killed_mid_encoding_and_restarted_ends_with_every_card_produced_once() 
 
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut resumed = 0;
+    let mut reasons = Vec::new();
     let code = loop {
         if let Some(status) = run.child.try_wait().unwrap() {
             break status.code();
@@ -105,6 +106,7 @@ fn pcscd_killed_mid_encoding_and_restarted_ends_with_every_card_produced_once() 
             && e["until"] == "operator_resumes"
         {
             println!("pcscd restart: paused: {}", e["reason"]);
+            reasons.push(e["reason"].to_string());
             resumed += 1;
             cli.ok(&["stations", "resume", "desk-1"]);
         }
@@ -121,6 +123,11 @@ fn pcscd_killed_mid_encoding_and_restarted_ends_with_every_card_produced_once() 
     assert!(
         matches!(code, Some(0 | 3)),
         "produce exited {code:?}: {err}"
+    );
+    // The station paused for the operator, saying what to fix (not stopped as a broken reader).
+    assert!(
+        reasons.iter().any(|r| r.contains("pcscd")),
+        "no pause naming pcscd: {reasons:?}"
     );
     let failed = count_state(dir.path(), 1, CardState::Failed);
     println!("pcscd restart: {failed} card(s) failed, {resumed} operator resume(s)");

@@ -31,7 +31,13 @@ impl Tmpfs {
         let dir = parent.path().join("disk");
         std::fs::create_dir(&dir).map_err(|e| e.to_string())?;
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(&dir)
             .output()
             .map_err(|e| format!("mount: {e}"))?;
@@ -138,7 +144,11 @@ fn a_full_disk_stops_production_naming_the_disk_and_a_rerun_finishes_the_order()
         produced < CARDS,
         "production finished the order on a full disk: nothing was written to it?"
     );
-    assert_ne!(code, Some(0), "a run that could not journal must not report success");
+    assert_ne!(
+        code,
+        Some(0),
+        "a run that could not journal must not report success"
+    );
     // The operator is told the disk is full and which one; no stack of unrelated errors.
     let told = stopped
         .iter()
@@ -147,7 +157,9 @@ fn a_full_disk_stops_production_naming_the_disk_and_a_rerun_finishes_the_order()
         .collect::<Vec<_>>()
         .join("\n");
     assert!(
-        told.contains("disk") && told.contains("full") && told.contains(&home.display().to_string()),
+        told.contains("disk")
+            && told.contains("full")
+            && told.contains(&home.display().to_string()),
         "the error must say the disk holding {} is full: {told}",
         home.display()
     );

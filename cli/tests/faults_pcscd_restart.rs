@@ -87,7 +87,10 @@ fn pcscd_killed_mid_encoding_and_restarted_ends_with_every_card_produced_once() 
     );
     std::thread::sleep(OUTAGE);
     pcscd.restart().expect("pcscd starts again");
-    println!("pcscd restart: pcscd running again (start {})", pcscd.starts);
+    println!(
+        "pcscd restart: pcscd running again (start {})",
+        pcscd.starts
+    );
 
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut resumed = 0;

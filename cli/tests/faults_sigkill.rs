@@ -161,5 +161,9 @@ fn assert_invariants(cli: &Cardline, order: i64, what: &str) {
     let mut keys: Vec<_> = issued.iter().map(|r| r.spki_sha256.clone()).collect();
     keys.sort();
     keys.dedup();
-    assert_eq!(keys.len(), issued.len(), "{what}: a key was certified twice");
+    assert_eq!(
+        keys.len(),
+        issued.len(),
+        "{what}: a key was certified twice"
+    );
 }

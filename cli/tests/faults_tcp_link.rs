@@ -102,7 +102,11 @@ fn a_printer_link_cut_mid_job_and_restored_ends_with_every_card_produced_once() 
         if let Some(status) = run.child.try_wait().unwrap() {
             break status.code();
         }
-        assert!(Instant::now() < deadline, "production did not end: {:?}", run.seen);
+        assert!(
+            Instant::now() < deadline,
+            "production did not end: {:?}",
+            run.seen
+        );
         if let Some(e) = run.next_event(Duration::from_millis(200))
             && e["event"] == "station_paused"
             && e["until"] == "operator_resumes"

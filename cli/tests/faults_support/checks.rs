@@ -98,7 +98,11 @@ pub fn assert_settled(home: &Path, order: i64, cards: usize, what: &str) -> Sett
     }
     let issued = store.issued_certificates().expect("issued certificates");
     let keys: BTreeSet<&str> = issued.iter().map(|r| r.spki_sha256.as_str()).collect();
-    assert_eq!(keys.len(), issued.len(), "{what}: a key was certified twice");
+    assert_eq!(
+        keys.len(),
+        issued.len(),
+        "{what}: a key was certified twice"
+    );
     settled
 }
 

@@ -144,11 +144,19 @@ impl Running {
     }
 
     /// Waits (at most `within`) for an event matching `pred`; panics naming `what` otherwise.
-    pub fn wait_for(&mut self, what: &str, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+    pub fn wait_for(
+        &mut self,
+        what: &str,
+        within: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left.min(Duration::from_millis(200))) {
+            match self
+                .events
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
                 Ok(v) => {
                     self.seen.push(v.clone());
                     if pred(&v) {
@@ -178,7 +186,10 @@ impl Running {
             }
             if Instant::now() > deadline {
                 self.kill();
-                panic!("the process did not end within {within:?}; seen: {:?}", self.seen);
+                panic!(
+                    "the process did not end within {within:?}; seen: {:?}",
+                    self.seen
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         };

@@ -191,14 +191,16 @@ impl SqliteStore {
     /// is full.
     fn locate(&self, e: StoreError) -> StoreError {
         match (e, &self.path) {
-            (StoreError::DiskFull { operation, database }, Some(path))
-                if database == UNKNOWN_DATABASE =>
-            {
+            (
                 StoreError::DiskFull {
                     operation,
-                    database: path.display().to_string(),
-                }
-            }
+                    database,
+                },
+                Some(path),
+            ) if database == UNKNOWN_DATABASE => StoreError::DiskFull {
+                operation,
+                database: path.display().to_string(),
+            },
             (e, _) => e,
         }
     }

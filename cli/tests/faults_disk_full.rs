@@ -4,8 +4,9 @@
 //! prints `skipped: ...` otherwise). `order produce` runs on two simulated stations; after a few
 //! cards a ballast file fills the tmpfs to the last byte. Production must stop cleanly with an
 //! error that names the full disk and the database on it, leaving nothing half-written: every
-//! card already produced stays produced, the card in hand is settled by `cardline recover`
-//! once space is freed, and a rerun finishes the order with every card produced exactly once.
+//! card already produced stays produced, reading still works on the full disk, the card in hand
+//! is settled by `cardline recover`, and once space is freed a rerun finishes the order with
+//! every card produced exactly once.
 
 mod faults_support;
 
@@ -162,6 +163,17 @@ fn a_full_disk_stops_production_naming_the_disk_and_a_rerun_finishes_the_order()
             && told.contains(&home.display().to_string()),
         "the error must say the disk holding {} is full: {told}",
         home.display()
+    );
+
+    // While the disk is still full, reading works, and recovery either fits in the space SQLite
+    // already holds (its write-ahead log is reused) or says the disk is full; never worse.
+    let (code, out, err) = cli.run(&["order", "show", "1"]);
+    assert_eq!(code, Some(0), "order show on the full disk: {out}{err}");
+    let (code, out, err) = cli.run(&["recover"]);
+    println!("disk full: recover on the full disk exited {code:?}: {out}{err}");
+    assert!(
+        code == Some(0) || err.contains("is full"),
+        "recover on the full disk: {out}{err}"
     );
 
     // Space freed: recovery settles the card that was in hand, a rerun finishes the order.

@@ -259,3 +259,38 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 mod store_impl;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_disk_full_naming_the_database_file() {
+        let full = || {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            )
+        };
+        let e = backend("journaling a step")(full());
+        assert!(matches!(e, StoreError::DiskFull { .. }), "{e:?}");
+        assert!(!e.is_transient());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cardline.db");
+        let store = SqliteStore::create(&path).unwrap();
+        let msg = store.locate(e).to_string();
+        assert!(
+            msg.contains(&format!(
+                "the disk holding the database {} is full",
+                path.display()
+            )) && msg.contains("journaling a step was not written")
+                && msg.contains("cardline recover"),
+            "{msg}"
+        );
+        // Other errors pass through untouched.
+        let busy = StoreError::Busy {
+            operation: "x".into(),
+        };
+        assert!(matches!(store.locate(busy), StoreError::Busy { .. }));
+    }
+}

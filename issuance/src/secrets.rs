@@ -377,7 +377,7 @@ fn fill_random(buf: &mut [u8]) -> Result<(), SecretsError> {
     })
 }
 
-fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
+pub(crate) fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     fill_random(key.as_mut_slice())?;
     Ok(key)
@@ -460,13 +460,13 @@ pub(crate) fn read_private_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Secre
         })
 }
 
-fn write_key_file(path: &Path, key: &[u8; KEY_LEN]) -> Result<(), SecretsError> {
+pub(crate) fn write_key_file(path: &Path, key: &[u8; KEY_LEN]) -> Result<(), SecretsError> {
     let mut text = Zeroizing::new(hex::encode(key));
     text.push('\n');
     write_private_file(path, text.as_bytes())
 }
 
-fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
+pub(crate) fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
     let text = read_private_file(path)?;
     let malformed = || SecretsError::MalformedKey {
         path: path.to_path_buf(),

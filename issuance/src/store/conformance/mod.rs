@@ -21,6 +21,7 @@ use crate::model::*;
 use crate::numbering::Numbering;
 use crate::store::*;
 
+pub mod audit_cases;
 pub mod cards;
 pub mod concurrency;
 pub mod desk_cases;
@@ -88,6 +89,10 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "expiry_sweep_moves_only_assigned_cards_past_their_validity",
         cards::expiry_sweep_moves_only_assigned_cards_past_their_validity,
+    ),
+    (
+        "audit_entries_chain_per_writer_and_verify",
+        audit_cases::audit_entries_chain_per_writer_and_verify,
     ),
     (
         "audit_notes_filters_and_limits",

@@ -204,6 +204,25 @@ ALTER TABLE orders ADD COLUMN released_by TEXT;
 CREATE INDEX orders_released ON orders (id) WHERE state = 'open' AND released_at IS NOT NULL;
 ALTER TABLE runs ADD COLUMN desk TEXT;
 "#,
+    // 5: the tamper-evident audit chain (docs/audit.md): per-writer sequence numbers, the hash
+    // of the writer's previous entry, the entry's hash and MAC under the audit key (kept out of
+    // the database), the key's id; the OS user when the operator named someone else; each
+    // writer's newest entry. Rows written before v5 keep NULL chain fields (reported as legacy).
+    r#"
+ALTER TABLE audit ADD COLUMN os_user TEXT;
+ALTER TABLE audit ADD COLUMN writer TEXT;
+ALTER TABLE audit ADD COLUMN seq INTEGER;
+ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+ALTER TABLE audit ADD COLUMN entry_hash TEXT;
+ALTER TABLE audit ADD COLUMN mac TEXT;
+ALTER TABLE audit ADD COLUMN key_id TEXT;
+CREATE UNIQUE INDEX audit_by_writer_seq ON audit (writer, seq) WHERE writer IS NOT NULL;
+CREATE TABLE audit_heads (
+    writer TEXT PRIMARY KEY,
+    seq    INTEGER NOT NULL,
+    hash   TEXT NOT NULL
+);
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

@@ -203,8 +203,9 @@ impl KeyFiles {
         self.dir.join(MASTER_KEY_FILE)
     }
 
-    /// Creates the directory (0700) and both keys (0600). Refuses, without writing anything,
-    /// when either file exists. Returns the station key id.
+    /// Creates the directory (0700) and both keys (0600), and the audit key unless an earlier
+    /// command created it already. Refuses, without writing anything, when the station or
+    /// master key exists. Returns the station key id.
     pub fn init(&self) -> Result<String, SecretsError> {
         for path in [self.station_key_path(), self.master_key_path()] {
             if path.exists() {
@@ -215,7 +216,18 @@ impl KeyFiles {
         let station = StationKey::create(&self.station_key_path())?;
         let master = random_key()?;
         write_key_file(&self.master_key_path(), &master)?;
+        crate::audit::AuditKey::load_or_create(&self.dir)?;
         Ok(station.key_id())
+    }
+
+    /// Path of the audit key.
+    pub fn audit_key_path(&self) -> PathBuf {
+        crate::audit::AuditKey::path_in(&self.dir)
+    }
+
+    /// Loads the audit key, creating it on first use.
+    pub fn audit_key(&self) -> Result<crate::audit::AuditKey, SecretsError> {
+        Ok(crate::audit::AuditKey::load_or_create(&self.dir)?.0)
     }
 
     /// Loads the station key.

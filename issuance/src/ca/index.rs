@@ -36,6 +36,12 @@ pub struct IssuedRecord {
     pub not_after: String,
     /// The certificate DER, hex.
     pub der: String,
+    /// When it was revoked (`None`: not revoked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Why ([`super::revocation::RevocationReason`] name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
 }
 
 /// The legacy index file name inside a CA directory.

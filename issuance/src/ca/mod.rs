@@ -30,13 +30,16 @@
 //! println!("{}", ca.certificate_pem());
 //! ```
 
+mod crl;
 mod index;
 mod issuer;
 mod key_file;
 pub mod limits;
 mod local;
 mod profile;
+pub mod revocation;
 
+pub use crl::Crl;
 pub use index::{IssuedRecord, LEGACY_INDEX_FILE};
 pub use issuer::ProfileIssuer;
 pub use local::{CA_CERT_FILE, CA_KEY_FILE, CaKeyAlgorithm, CaSummary, LocalCa};

@@ -312,6 +312,9 @@ pub trait CertificateIndex: Send + Sync {
     fn issued_certificates(&self) -> Result<Vec<IssuedRecord>, StoreError>;
     /// How many certificates were issued.
     fn issued_count(&self) -> Result<u64, StoreError>;
+    /// The certificates issued for one card (every chip it had), oldest first, with their
+    /// revocation status.
+    fn certificates_of_card(&self, card_number: &str) -> Result<Vec<IssuedRecord>, StoreError>;
 }
 
 /// Named option profiles and their change log ([`crate::options::profiles`] holds the rules).

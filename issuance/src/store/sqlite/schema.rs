@@ -222,6 +222,29 @@ CREATE TABLE audit_heads (
     seq    INTEGER NOT NULL,
     hash   TEXT NOT NULL
 );
+-- Revocation (docs/revocation.md): certificates of spoiled chips and of cards whose life
+-- ended. Certificates issued before v5 to chips that never became a good card (no succeeded
+-- attempt records them, no attempt of the card is in flight), or to cards already locked or
+-- expired, are revoked now.
+ALTER TABLE issued_certificates ADD COLUMN revoked_at TEXT;
+ALTER TABLE issued_certificates ADD COLUMN revocation_reason TEXT;
+UPDATE issued_certificates
+   SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+       revocation_reason = 'cessation_of_operation'
+ WHERE fingerprint NOT IN (SELECT ac.fingerprint FROM attempt_certificates ac
+                             JOIN attempts a ON a.id = ac.attempt_id
+                            WHERE a.status = 'succeeded')
+   AND card_number NOT IN (SELECT c.number FROM cards c JOIN attempts a ON a.card_id = c.id
+                            WHERE a.status = 'in_flight');
+UPDATE issued_certificates
+   SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+       revocation_reason = CASE (SELECT state FROM cards WHERE number = card_number)
+                           WHEN 'locked' THEN 'privilege_withdrawn'
+                           ELSE 'cessation_of_operation' END
+ WHERE revoked_at IS NULL
+   AND card_number IN (SELECT number FROM cards WHERE state IN ('locked', 'expired'));
+CREATE INDEX issued_certificates_revoked ON issued_certificates (revoked_at)
+    WHERE revoked_at IS NOT NULL;
 "#,
 ];
 

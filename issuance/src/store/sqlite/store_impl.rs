@@ -410,6 +410,12 @@ impl CertificateIndex for SqliteStore {
     fn issued_count(&self) -> Result<u64, StoreError> {
         self.read("counting issued certificates", certs::count)
     }
+
+    fn certificates_of_card(&self, card_number: &str) -> Result<Vec<IssuedRecord>, StoreError> {
+        self.read("reading a card's certificates", |c| {
+            certs::of_card(c, card_number)
+        })
+    }
 }
 
 impl OptionProfileStore for SqliteStore {

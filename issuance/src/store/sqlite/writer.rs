@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{backend, rows, timestamp};
 use crate::audit::{AuditSealer, ChainFields, EntryContent, StoredEntry, WriterHead};
+use crate::ca::revocation::revocation_for_event;
 use crate::lifecycle::next_state;
 use crate::model::*;
 use crate::store::{AuditFilter, StoreError};
@@ -159,6 +160,9 @@ impl<'t> Writer<'t> {
             Some(to),
             reason,
         )?;
+        if let Some(why) = revocation_for_event(event) {
+            super::certs::revoke_card(self, &card.number, why, false, &action)?;
+        }
         Ok(to)
     }
 

@@ -21,6 +21,8 @@ type HmacSha256 = hmac::Hmac<Sha256>;
 #[derive(Clone)]
 pub struct AuditKey {
     key: Zeroizing<[u8; 32]>,
+    /// The HMAC subkey, derived once.
+    mac_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for AuditKey {
@@ -32,16 +34,17 @@ impl std::fmt::Debug for AuditKey {
 impl AuditKey {
     /// A fresh random key (not stored).
     pub fn generate() -> Result<Self, SecretsError> {
-        Ok(Self {
-            key: secrets::random_key()?,
-        })
+        Ok(Self::from_secret(secrets::random_key()?))
     }
 
     /// Wraps existing key bytes (tests).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self {
-            key: Zeroizing::new(bytes),
-        }
+        Self::from_secret(Zeroizing::new(bytes))
+    }
+
+    fn from_secret(key: Zeroizing<[u8; 32]>) -> Self {
+        let mac_key = derive(&key, "cardline/audit-mac/v1");
+        Self { key, mac_key }
     }
 
     /// The path of the audit key in the keys directory `keys_dir`.
@@ -52,9 +55,7 @@ impl AuditKey {
     /// Loads the key from `path` (refuses a file readable by group or others, with the
     /// `chmod 600` fix in the message).
     pub fn load(path: &Path) -> Result<Self, SecretsError> {
-        Ok(Self {
-            key: secrets::read_key_file(path)?,
-        })
+        Ok(Self::from_secret(secrets::read_key_file(path)?))
     }
 
     /// Loads `<keys_dir>/audit.key`, creating it (directory 0700, file 0600) on first use.
@@ -102,15 +103,11 @@ impl AuditKey {
     }
 
     fn subkey(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
-        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"cardline audit key"), self.key.as_slice());
-        let mut okm = Zeroizing::new([0u8; 32]);
-        hk.expand(purpose.as_bytes(), okm.as_mut_slice())
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
-        okm
+        derive(&self.key, purpose)
     }
 
-    fn mac_subkey(&self) -> Zeroizing<[u8; 32]> {
-        self.subkey("cardline/audit-mac/v1")
+    fn mac_subkey(&self) -> &Zeroizing<[u8; 32]> {
+        &self.mac_key
     }
 
     /// The P-256 key that signs checkpoints, derived from the audit key.
@@ -137,6 +134,15 @@ impl AuditKey {
         let sig: Signature = self.signing_key().sign(message);
         hex::encode(sig.to_der().as_bytes())
     }
+}
+
+/// A 32-byte subkey of `key` for one purpose (HKDF-SHA256, the purpose as `info`).
+fn derive(key: &[u8; 32], purpose: &str) -> Zeroizing<[u8; 32]> {
+    let hk = hkdf::Hkdf::<Sha256>::new(Some(b"cardline audit key"), key.as_slice());
+    let mut okm = Zeroizing::new([0u8; 32]);
+    hk.expand(purpose.as_bytes(), okm.as_mut_slice())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    okm
 }
 
 /// True when `signature_hex` (DER ECDSA P-256 SHA-256) signs `message` under `public_key_pem`.

@@ -95,6 +95,15 @@ impl IssuedIndex {
                 }
             }
         };
+        if earlier.revoked_at.is_some() {
+            return Err(CaError::KeyRevoked {
+                spki_fingerprint: earlier.spki_sha256,
+                serial: earlier.serial,
+                reason: earlier
+                    .revocation_reason
+                    .unwrap_or_else(|| "no reason recorded".into()),
+            });
+        }
         if earlier.card_number == card_number && earlier.profile == profile {
             return record_to_issued(&earlier, true);
         }

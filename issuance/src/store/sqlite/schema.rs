@@ -323,3 +323,7 @@ pub fn migrate(conn: &mut Connection, new: bool, shown: &str) -> Result<i64, Sto
     tx.commit().map_err(backend(OP))?;
     Ok(found)
 }
+
+#[cfg(test)]
+#[path = "schema_tests.rs"]
+mod tests;

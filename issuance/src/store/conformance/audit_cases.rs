@@ -56,7 +56,12 @@ pub fn audit_entries_chain_per_writer_and_verify(db: &dyn TestDatabase) {
         Some(key.key_id().as_str())
     );
     assert_eq!(records.heads.len(), 2);
-    let report = verify(&records.entries, &[key.clone()], &records.heads, None);
+    let report = verify(
+        &records.entries,
+        std::slice::from_ref(&key),
+        &records.heads,
+        None,
+    );
     assert!(report.is_clean(), "{:?}", report.findings);
     assert_eq!(report.writers.get("host-a"), Some(&4));
 

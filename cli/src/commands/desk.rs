@@ -13,7 +13,7 @@ use cardline_issuance::production::{
     Desk, DeskState, DeskSummary, DeskView, ProductionEvent, RunGuard, desks, recover, run_desk,
 };
 use cardline_issuance::store::ownership::{RunStart, host_name, is_gone};
-use cardline_issuance::store::{ProductionJournal, Store};
+use cardline_issuance::store::{AuditLog, ProductionJournal, Store};
 
 use crate::commands::produce::progress::line;
 use crate::commands::produce::{
@@ -69,6 +69,10 @@ fn run_daemon(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
         name.escape_debug()
     );
     let store = ctx.store()?;
+    // A desk daemon's audit entries form their own chain, `host/desk`.
+    let mut sealer = ctx.audit_sealer()?;
+    sealer.writer = format!("{}/{name}", host_name());
+    store.set_audit_sealer(sealer);
     // The default profile must load (this also imports a legacy options.toml once).
     ctx.options()?;
     let journal: Arc<dyn ProductionJournal> = store.clone();

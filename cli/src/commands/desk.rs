@@ -13,7 +13,7 @@ use cardline_issuance::production::{
     Desk, DeskState, DeskSummary, DeskView, ProductionEvent, RunGuard, desks, recover, run_desk,
 };
 use cardline_issuance::store::ownership::{RunStart, host_name, is_gone};
-use cardline_issuance::store::{AuditLog, ProductionJournal, Store};
+use cardline_issuance::store::{ProductionJournal, Store};
 
 use crate::commands::produce::progress::line;
 use crate::commands::produce::{

@@ -6,11 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use cardline_issuance::audit::{AuditKey, AuditSealer};
 use cardline_issuance::home::Home;
 use cardline_issuance::options::Options;
 use cardline_issuance::options::profiles::{self, ProfileError, ProfileRecord};
+use cardline_issuance::store::ownership::host_name;
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{Actor, Store};
+use cardline_issuance::store::{Actor, AuditLog, Store};
 
 /// The environment of one `cardline` invocation.
 #[derive(Debug)]
@@ -77,7 +79,25 @@ impl Context {
         let path = self.home.database();
         let store = SqliteStore::open(&path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
+        store.set_audit_sealer(self.audit_sealer()?);
         Ok(Arc::new(store))
+    }
+
+    /// The home's audit key (`keys/audit.key`), created on first use (mode 0600).
+    pub fn audit_key(&self) -> anyhow::Result<AuditKey> {
+        let dir = self.home.keys_dir();
+        let (key, created) = AuditKey::load_or_create(&dir)
+            .context("the audit key protects every audit entry; it cannot be used")?;
+        if created {
+            tracing::info!(key_id = %key.key_id(), "created the audit key {}", AuditKey::path_in(&dir).display());
+        }
+        Ok(key)
+    }
+
+    /// What seals this process's audit entries: this host's chain, the home's audit key, and
+    /// the OS user (recorded beside the operator when `--operator` names someone else).
+    pub fn audit_sealer(&self) -> anyhow::Result<AuditSealer> {
+        Ok(AuditSealer::new(host_name(), Some(self.audit_key()?)).with_os_user(os_user()))
     }
 
     /// The options of the home's default profile (built-in defaults when the home has no

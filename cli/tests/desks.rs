@@ -292,6 +292,16 @@ fn a_desk_killed_mid_run_and_restarted_leaves_every_card_produced_once() {
     assert_eq!((code_a, code_b), (Some(0), Some(0)));
     let order = json(home, &["order", "complete", "1"]);
     assert_eq!(order["state"], "completed");
+    // Each desk wrote its own audit chain; the kill broke none of them.
+    let report = json(home, &["audit", "verify"]);
+    assert!(
+        report["findings"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    let writers = report["writers"].as_object().unwrap();
+    for desk in ["/desk-a", "/desk-b"] {
+        assert!(writers.keys().any(|w| w.ends_with(desk)), "{report}");
+    }
 }
 
 #[test]

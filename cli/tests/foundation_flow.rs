@@ -90,7 +90,16 @@ fn init_is_idempotent_and_keeps_the_default_profile_in_the_database() {
         .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
         .collect();
     entries.sort();
-    assert_eq!(entries, ["cardline.db"], "the options live in the database");
+    assert_eq!(
+        entries,
+        ["cardline.db", "keys"],
+        "the options live in the database; keys/ holds only the audit key"
+    );
+    let keys: Vec<_> = std::fs::read_dir(home.path().join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(keys, ["audit.key"]);
 }
 
 #[test]

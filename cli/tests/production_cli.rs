@@ -231,8 +231,8 @@ fn print_only_production_needs_no_station_key() {
     let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(last["summary"]["produced"], 2, "{out}");
     assert!(
-        !home.join("keys").exists(),
-        "no station key was created or needed"
+        !home.join("keys/station.key").exists(),
+        "no station key was created or needed (keys/ holds only the audit key)"
     );
 }
 

@@ -5,6 +5,7 @@
 //! This crate knows hardware only through the seams of `cardline-device`; the CLI wires
 //! concrete drivers or simulated devices into it.
 
+pub mod audit;
 pub mod ca;
 pub mod escrow;
 pub mod face;

@@ -348,6 +348,16 @@ pub struct AuditEntry {
     pub to_state: Option<String>,
     /// Why (operator text, failure reason).
     pub reason: Option<String>,
+    /// The OS user of the process, recorded when the operator named someone else
+    /// (`--operator`); `None` when they are the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_user: Option<String>,
+    /// The writer (host, or host/desk) whose audit chain holds the entry (`None` before v5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<String>,
+    /// The entry's sequence number in its writer's chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
 }
 
 /// One production run: a process driving stations (`order produce`, `encode`, a desk).

@@ -227,8 +227,9 @@ impl KeyFiles {
         crate::escrow::EscrowRecipient::load(&path).map(Some)
     }
 
-    /// Creates the directory (0700) and both keys (0600). Refuses, without writing anything,
-    /// when either file exists. Returns the station key id.
+    /// Creates the directory (0700) and both keys (0600), and the audit key unless an earlier
+    /// command created it already. Refuses, without writing anything, when the station or
+    /// master key exists. Returns the station key id.
     pub fn init(&self) -> Result<String, SecretsError> {
         for path in [self.station_key_path(), self.master_key_path()] {
             if path.exists() {
@@ -239,7 +240,18 @@ impl KeyFiles {
         let station = StationKey::create(&self.station_key_path())?;
         let master = random_key()?;
         write_key_file(&self.master_key_path(), &master)?;
+        crate::audit::AuditKey::load_or_create(&self.dir)?;
         Ok(station.key_id())
+    }
+
+    /// Path of the audit key.
+    pub fn audit_key_path(&self) -> PathBuf {
+        crate::audit::AuditKey::path_in(&self.dir)
+    }
+
+    /// Loads the audit key, creating it on first use.
+    pub fn audit_key(&self) -> Result<crate::audit::AuditKey, SecretsError> {
+        Ok(crate::audit::AuditKey::load_or_create(&self.dir)?.0)
     }
 
     /// Loads the station key.
@@ -401,7 +413,7 @@ fn fill_random(buf: &mut [u8]) -> Result<(), SecretsError> {
     })
 }
 
-fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
+pub(crate) fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     fill_random(key.as_mut_slice())?;
     Ok(key)
@@ -489,13 +501,13 @@ pub(crate) fn read_private_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, Secre
         })
 }
 
-fn write_key_file(path: &Path, key: &[u8; KEY_LEN]) -> Result<(), SecretsError> {
+pub(crate) fn write_key_file(path: &Path, key: &[u8; KEY_LEN]) -> Result<(), SecretsError> {
     let mut text = Zeroizing::new(hex::encode(key));
     text.push('\n');
     write_private_file(path, text.as_bytes())
 }
 
-fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
+pub(crate) fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
     let text = read_private_file(path)?;
     let malformed = || SecretsError::MalformedKey {
         path: path.to_path_buf(),

@@ -398,6 +398,23 @@ fn a_key_is_certified_once() {
         .unwrap();
     assert_ne!(second.serial, first.serial);
     assert_eq!(ca.issued().unwrap().len(), 2);
+
+    // Once revoked (here directly in the index, as a spoiled chip's would be), the key is
+    // never certified again, not even recalled for the same card.
+    let db = rusqlite::Connection::open(tmp.path().join("cardline.db")).unwrap();
+    db.execute(
+        "UPDATE issued_certificates SET revoked_at = '2026-11-29T00:00:00Z', \
+         revocation_reason = 'cessation_of_operation' WHERE serial = ?1",
+        [&first.serial],
+    )
+    .unwrap();
+    match ca.issue(&request("TMP-1")) {
+        Err(CaError::KeyRevoked { serial, reason, .. }) => {
+            assert_eq!(serial, first.serial);
+            assert_eq!(reason, "cessation_of_operation");
+        }
+        other => panic!("expected KeyRevoked, got {other:?}"),
+    }
 }
 
 #[test]

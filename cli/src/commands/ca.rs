@@ -55,6 +55,16 @@ pub enum CaCommand {
         #[arg(long)]
         pem: bool,
     },
+    /// Write the CA's signed CRL (PEM): every certificate of a spoiled chip (attempt voided,
+    /// lost or failed) or of a card repeated, locked or expired (docs/revocation.md).
+    Crl {
+        /// Where to write the CRL (replaced if it exists: publish the newest).
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// Days until the CRL's nextUpdate (1..=365).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=365))]
+        days: u16,
+    },
 }
 
 fn parse_algorithm(s: &str) -> Result<CaKeyAlgorithm, String> {
@@ -200,6 +210,42 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                     dir.display(),
                     shown.fingerprint,
                     shown.root
+                )
+            })
+        }
+        CaCommand::Crl { out, days } => {
+            let station = KeyFiles::in_home(ctx.home_dir())
+                .station_key()
+                .context("the CA key that signs the CRL is sealed under the station key")?;
+            let store = ctx.store()?;
+            let ca = LocalCa::load(&dir, &station, store.clone())?;
+            let crl = ca.crl(
+                time::OffsetDateTime::now_utc(),
+                time::Duration::days(i64::from(days)),
+            )?;
+            let tmp = out.with_extension("crl-partial");
+            std::fs::write(&tmp, &crl.pem)
+                .and_then(|()| std::fs::rename(&tmp, &out))
+                .with_context(|| format!("writing the CRL {}", out.display()))?;
+            store.audit_note(
+                "ca.crl",
+                None,
+                None,
+                Some(&format!(
+                    "CRL number {} with {} revoked certificate(s), next update {}",
+                    crl.crl_number,
+                    crl.revoked_serials.len(),
+                    crl.next_update
+                )),
+                &ctx.actor(),
+            )?;
+            ctx.emit(&crl, || {
+                format!(
+                    "wrote {} (CRL number {}, {} revoked certificate(s), next update {})",
+                    out.display(),
+                    crl.crl_number,
+                    crl.revoked_serials.len(),
+                    crl.next_update
                 )
             })
         }

@@ -1,6 +1,7 @@
 //! `cardline cards ...`: search (list), show, assign, withdraw, lock, secrets, expire.
 
 use anyhow::Context as _;
+use cardline_issuance::ca::revocation::CertificateStatus;
 use cardline_issuance::model::{Attempt, AuditEntry, Card, CardEvent};
 use cardline_issuance::store::sqlite::timestamp;
 use cardline_issuance::store::{AuditFilter, EventDetail, Store, StoreError};
@@ -154,6 +155,7 @@ struct CardReport {
     card: Card,
     history: Vec<AuditEntry>,
     attempts: Vec<Attempt>,
+    certificates: Vec<CertificateStatus>,
 }
 
 fn show(ctx: &Context, store: &dyn Store, number: &str) -> anyhow::Result<()> {
@@ -165,10 +167,31 @@ fn show(ctx: &Context, store: &dyn Store, number: &str) -> anyhow::Result<()> {
     let attempts = store
         .attempts_of_card(&card.number)
         .context("reading the card's production attempts")?;
+    let certificates = store
+        .certificates_of_card(&card.number)
+        .context("reading the card's certificates")?
+        .into_iter()
+        .map(|r| CertificateStatus {
+            status: if r.revoked_at.is_some() {
+                "revoked"
+            } else {
+                "valid"
+            }
+            .into(),
+            serial: r.serial,
+            fingerprint: r.fingerprint,
+            chip_id: r.chip_id,
+            issued_at: r.issued_at,
+            not_after: r.not_after,
+            revoked_at: r.revoked_at,
+            revocation_reason: r.revocation_reason,
+        })
+        .collect();
     let report = CardReport {
         card,
         history,
         attempts,
+        certificates,
     };
     ctx.emit(&report, || render_card(&report))
 }
@@ -238,6 +261,31 @@ fn render_card(r: &CardReport) -> String {
             ]);
         }
         out.push_str(&a.render());
+    }
+    out.push_str("\nCertificates\n");
+    if r.certificates.is_empty() {
+        out.push_str("none\n");
+    } else {
+        let mut t = Table::new(["SERIAL", "CHIP", "ISSUED", "NOT AFTER", "STATUS"]);
+        for c in &r.certificates {
+            let status = match (&c.revoked_at, &c.revocation_reason) {
+                (Some(at), reason) => {
+                    format!(
+                        "revoked {at} ({})",
+                        reason.as_deref().unwrap_or("unspecified")
+                    )
+                }
+                (None, _) => "valid".into(),
+            };
+            t.row([
+                c.serial.clone(),
+                or_dash(c.chip_id.as_deref()),
+                c.issued_at.clone(),
+                c.not_after.clone(),
+                status,
+            ]);
+        }
+        out.push_str(&t.render());
     }
     out
 }

@@ -119,6 +119,13 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     let store = std::sync::Arc::new(SqliteStore::create(&demo.home.database())?);
     let keys = KeyFiles::in_home(&dir);
     keys.init()?;
+    cardline_issuance::store::AuditLog::set_audit_sealer(
+        store.as_ref(),
+        cardline_issuance::audit::AuditSealer::new(
+            cardline_issuance::store::ownership::host_name(),
+            Some(keys.audit_key()?),
+        ),
+    );
     let ca = LocalCa::init(
         &demo.home.ca_dir(),
         "cardline demo temporary card CA",

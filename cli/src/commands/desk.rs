@@ -69,6 +69,10 @@ fn run_daemon(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
         name.escape_debug()
     );
     let store = ctx.store()?;
+    // A desk daemon's audit entries form their own chain, `host/desk`.
+    let mut sealer = ctx.audit_sealer()?;
+    sealer.writer = format!("{}/{name}", host_name());
+    store.set_audit_sealer(sealer);
     // The default profile must load (this also imports a legacy options.toml once).
     ctx.options()?;
     let journal: Arc<dyn ProductionJournal> = store.clone();

@@ -32,6 +32,7 @@ pub fn run(ctx: &Context, _args: InitArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot create the home {}: {e}", home.root().display()))?;
     let db = home.database();
     let store = SqliteStore::create(&db)?;
+    store.set_audit_sealer(ctx.audit_sealer()?);
     if store.migrated_from() == 0 {
         store.audit_note(
             "home.init",

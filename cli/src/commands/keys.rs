@@ -9,8 +9,9 @@ use crate::context::Context;
 /// Subcommands of `cardline keys`.
 #[derive(Debug, clap::Subcommand)]
 pub enum KeysCommand {
-    /// Create `keys/station.key` (seals PIN/PUK and the CA key) and
-    /// `keys/management-master.key` (per-card management keys), mode 0600. Never overwrites.
+    /// Create `keys/station.key` (seals PIN/PUK and the CA key),
+    /// `keys/management-master.key` (per-card management keys) and, unless it exists,
+    /// `keys/audit.key` (MACs the audit log, signs checkpoints), mode 0600. Never overwrites.
     Init,
     /// Create the office's escrow key pair (administrator): `keys/escrow.key` (private, 0600:
     /// reveals the PIN/PUK of every card sealed to it — keep it off the desks) and
@@ -38,6 +39,8 @@ struct KeysCreated {
     station_key: String,
     station_key_id: String,
     management_master_key: String,
+    audit_key: String,
+    audit_key_id: String,
 }
 
 /// Runs a `cardline keys` subcommand.
@@ -59,13 +62,20 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<()> {
                 station_key: files.station_key_path().display().to_string(),
                 station_key_id: key_id,
                 management_master_key: files.master_key_path().display().to_string(),
+                audit_key: files.audit_key_path().display().to_string(),
+                audit_key_id: files.audit_key()?.key_id(),
             };
             ctx.emit(&created, || {
                 format!(
-                    "created {} (key id {})\ncreated {}\nBack both up: without the station key no \
-                     sealed PIN/PUK and no CA key can be opened; without the master key no issued \
-                     card can be managed.",
-                    created.station_key, created.station_key_id, created.management_master_key
+                    "created {} (key id {})\ncreated {}\naudit key {} (key id {})\nBack them up: \
+                     without the station key no sealed PIN/PUK and no CA key can be opened; \
+                     without the master key no issued card can be managed; without the audit key \
+                     the audit log cannot be verified.",
+                    created.station_key,
+                    created.station_key_id,
+                    created.management_master_key,
+                    created.audit_key,
+                    created.audit_key_id
                 )
             })
         }

@@ -7,6 +7,7 @@
 use crate::context::Context;
 
 mod audit;
+mod audit_verify;
 mod ca;
 mod card_filters;
 mod cards;
@@ -55,7 +56,7 @@ pub enum Command {
     /// The administrator's option profiles: show, set, edit, log, profiles.
     #[command(subcommand)]
     Options(options::OptionsCommand),
-    /// Read the audit log.
+    /// Read the audit log; `audit verify` and `audit checkpoint` check its chain.
     Audit(audit::AuditArgs),
     /// Production stations: list and check them.
     #[command(subcommand)]

@@ -12,7 +12,7 @@ use super::temp_home::{cardline, json, ok};
 /// get a mute chip and are rejected at the encode step. The order's own option profile
 /// decides the PIN and PUK lengths.
 pub fn produce(home: &tempfile::TempDir, order: i64, fail: &[&str]) {
-    if !home.path().join("keys").exists() {
+    if !home.path().join("keys/station.key").exists() {
         ok(home, &["keys", "init"]);
     }
     if !home.path().join("ca").exists() {

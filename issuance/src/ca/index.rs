@@ -36,6 +36,12 @@ pub struct IssuedRecord {
     pub not_after: String,
     /// The certificate DER, hex.
     pub der: String,
+    /// When it was revoked (`None`: not revoked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Why ([`super::revocation::RevocationReason`] name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
 }
 
 /// The legacy index file name inside a CA directory.
@@ -89,6 +95,15 @@ impl IssuedIndex {
                 }
             }
         };
+        if earlier.revoked_at.is_some() {
+            return Err(CaError::KeyRevoked {
+                spki_fingerprint: earlier.spki_sha256,
+                serial: earlier.serial,
+                reason: earlier
+                    .revocation_reason
+                    .unwrap_or_else(|| "no reason recorded".into()),
+            });
+        }
         if earlier.card_number == card_number && earlier.profile == profile {
             return record_to_issued(&earlier, true);
         }

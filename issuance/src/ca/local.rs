@@ -68,12 +68,12 @@ impl CaKeyAlgorithm {
 /// A local issuing CA kept in one directory (see the [module docs](super)).
 pub struct LocalCa {
     dir: PathBuf,
-    cert_der: Vec<u8>,
+    pub(super) cert_der: Vec<u8>,
     cert_pem: String,
     subject: String,
     algorithm: CaKeyAlgorithm,
     not_after: OffsetDateTime,
-    issuer: Issuer<'static, KeyPair>,
+    pub(super) issuer: Issuer<'static, KeyPair>,
     index: IssuedIndex,
 }
 
@@ -375,6 +375,8 @@ impl LocalCa {
             issued_at: rfc3339(now),
             not_after: rfc3339(request.not_after),
             der: hex::encode(&der),
+            revoked_at: None,
+            revocation_reason: None,
         })
     }
 }

@@ -30,6 +30,7 @@
 //! println!("{}", ca.certificate_pem());
 //! ```
 
+mod crl;
 mod desk;
 mod index;
 mod issuer;
@@ -37,7 +38,9 @@ mod key_file;
 pub mod limits;
 mod local;
 mod profile;
+pub mod revocation;
 
+pub use crl::Crl;
 pub use desk::{
     DESK_CA_VALIDITY, DeskCaBundle, MIN_PASSPHRASE_CHARS, ROOT_CERT_FILE, check_desk_name,
     check_passphrase,
@@ -146,6 +149,19 @@ pub enum CaError {
         profile: String,
         /// The earlier certificate's serial.
         serial: String,
+    },
+    /// The key was certified before and that certificate was revoked (its chip was spoiled or
+    /// its card ended): a revoked key is never certified again; the card needs a new blank.
+    #[error(
+        "this public key (SPKI SHA-256 {spki_fingerprint}) was certified before (serial {serial}) and that certificate is revoked ({reason}); a revoked key is never certified again: produce the card on a new blank"
+    )]
+    KeyRevoked {
+        /// SHA-256 of the SPKI, hex.
+        spki_fingerprint: String,
+        /// The revoked certificate's serial.
+        serial: String,
+        /// Why it was revoked.
+        reason: String,
     },
     /// The issued-certificates index in the store failed.
     #[error("the issued-certificates index: {detail}")]

@@ -21,7 +21,8 @@ mod traits;
 
 pub use error::StoreError;
 pub use traits::{
-    AuditLog, CardStore, CertificateIndex, OptionProfileStore, OrderStore, ProductionJournal, Store,
+    AuditLog, AuditRecords, CardStore, CertificateIndex, OptionProfileStore, OrderStore,
+    ProductionJournal, Store,
 };
 
 /// One record of an attempt's production journal (see [`ProductionJournal::journal`]).

@@ -22,11 +22,13 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use super::*;
+use crate::audit::AuditSealer;
 
 mod cards;
 mod certs;
@@ -58,6 +60,12 @@ pub struct SqliteStore {
     pool: Pool,
     path: Option<PathBuf>,
     migrated_from: i64,
+    sealer: RwLock<Arc<AuditSealer>>,
+}
+
+/// The sealer of a store nobody gave a key: this host's chain, no MAC.
+fn keyless_sealer() -> RwLock<Arc<AuditSealer>> {
+    RwLock::new(Arc::new(AuditSealer::new(ownership::host_name(), None)))
 }
 
 /// What [`backend`] puts in [`StoreError::DiskFull`] before the store names its file.
@@ -132,6 +140,7 @@ impl SqliteStore {
             pool: Pool::new(first, Box::new(open), MAX_CONNECTIONS),
             path: Some(path.to_path_buf()),
             migrated_from,
+            sealer: keyless_sealer(),
         })
     }
 
@@ -150,6 +159,7 @@ impl SqliteStore {
             pool: Pool::new(conn, refuse, 1),
             path: None,
             migrated_from,
+            sealer: keyless_sealer(),
         })
     }
 
@@ -168,6 +178,13 @@ impl SqliteStore {
         self.migrated_from
     }
 
+    fn current_sealer(&self) -> Arc<AuditSealer> {
+        self.sealer
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits it; rolls back on error.
     fn write<T>(
         &self,
@@ -180,7 +197,7 @@ impl SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend(operation))?;
-            let value = f(&Writer::new(&tx, &actor.0))?;
+            let value = f(&Writer::new(&tx, &actor.0, self.current_sealer()))?;
             tx.commit().map_err(backend(operation))?;
             Ok(value)
         };
@@ -218,7 +235,7 @@ impl SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend(operation))?;
-            let value = f(&Writer::new(&tx, &actor.0));
+            let value = f(&Writer::new(&tx, &actor.0, self.current_sealer()));
             tx.rollback().map_err(backend(operation))?;
             value
         };

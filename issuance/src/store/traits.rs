@@ -283,6 +283,21 @@ pub trait AuditLog: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Reads the audit log.
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Seals every audit entry this handle writes from now on with `sealer` (its writer name,
+    /// audit key and OS user). Without one, entries are chained but carry no MAC.
+    fn set_audit_sealer(&self, sealer: crate::audit::AuditSealer);
+    /// Every audit row with its chain fields, oldest first, and every writer's recorded head:
+    /// what [`crate::audit::verify::verify`] checks and a checkpoint signs.
+    fn audit_records(&self) -> Result<AuditRecords, StoreError>;
+}
+
+/// The raw audit chain of a store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditRecords {
+    /// Every row, in row-id order.
+    pub entries: Vec<crate::audit::StoredEntry>,
+    /// The head each writer recorded.
+    pub heads: Vec<crate::audit::WriterHead>,
 }
 
 /// The CA's issued-certificates index: a key is certified once, across every process and
@@ -297,6 +312,9 @@ pub trait CertificateIndex: Send + Sync {
     fn issued_certificates(&self) -> Result<Vec<IssuedRecord>, StoreError>;
     /// How many certificates were issued.
     fn issued_count(&self) -> Result<u64, StoreError>;
+    /// The certificates issued for one card (every chip it had), oldest first, with their
+    /// revocation status.
+    fn certificates_of_card(&self, card_number: &str) -> Result<Vec<IssuedRecord>, StoreError>;
 }
 
 /// Named option profiles and their change log ([`crate::options::profiles`] holds the rules).

@@ -21,6 +21,7 @@ use crate::model::*;
 use crate::numbering::Numbering;
 use crate::store::*;
 
+pub mod audit_cases;
 pub mod cards;
 pub mod concurrency;
 pub mod desk_cases;
@@ -28,6 +29,7 @@ pub mod journal;
 pub mod orders;
 pub mod ownership_cases;
 pub mod profile_cases;
+pub mod revocation_cases;
 pub mod search_cases;
 
 /// One empty database of the backend under test.
@@ -88,6 +90,14 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "expiry_sweep_moves_only_assigned_cards_past_their_validity",
         cards::expiry_sweep_moves_only_assigned_cards_past_their_validity,
+    ),
+    (
+        "spoiled_chips_and_ended_cards_are_revoked",
+        revocation_cases::spoiled_chips_and_ended_cards_are_revoked,
+    ),
+    (
+        "audit_entries_chain_per_writer_and_verify",
+        audit_cases::audit_entries_chain_per_writer_and_verify,
     ),
     (
         "audit_notes_filters_and_limits",

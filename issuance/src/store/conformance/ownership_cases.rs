@@ -226,6 +226,8 @@ fn record(spki: &str, card: &str) -> IssuedRecord {
         issued_at: "2026-11-29T10:00:00Z".into(),
         not_after: "2026-12-29T10:00:00Z".into(),
         der: "3082".into(),
+        revoked_at: None,
+        revocation_reason: None,
     }
 }
 

@@ -48,13 +48,6 @@ pub fn request(
              note, requested_at) VALUES (?1, 'requested', ?2, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .map_err(backend(OP))?;
-    let mut insert_audit = conn
-        .prepare_cached(
-            "INSERT INTO audit (at, operator, action, card_number, to_state, reason) \
-             VALUES (?1, ?2, 'card.request', ?3, 'requested', ?4)",
-        )
-        .map_err(backend(OP))?;
-    let operator = w.operator();
     let mut created = Vec::with_capacity(rows.len());
     for (seq, row) in (last + 1..=last + count).zip(rows) {
         let number = numbering.format(seq);
@@ -72,9 +65,14 @@ pub fn request(
             .map_err(backend(OP))?;
         let id = conn.last_insert_rowid();
         let reason = request_reason(&info);
-        insert_audit
-            .execute(params![w.now, operator, number, reason])
-            .map_err(backend(OP))?;
+        w.audit(
+            "card.request",
+            Some(&number),
+            None,
+            None,
+            Some(CardState::Requested),
+            reason.as_deref(),
+        )?;
         created.push(Card {
             id,
             number,

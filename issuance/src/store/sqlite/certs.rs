@@ -5,10 +5,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::backend;
 use super::writer::Writer;
 use crate::ca::IssuedRecord;
+use crate::ca::revocation::RevocationReason;
 use crate::store::StoreError;
 
 const SELECT: &str = "SELECT spki_sha256, card_number, profile, chip_id, serial, fingerprint, \
-     issued_at, not_after, der FROM issued_certificates";
+     issued_at, not_after, der, revoked_at, revocation_reason FROM issued_certificates";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssuedRecord> {
     let der: Vec<u8> = r.get(8)?;
@@ -22,6 +23,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssuedRecord> {
         issued_at: r.get(6)?,
         not_after: r.get(7)?,
         der: hex::encode(der),
+        revoked_at: r.get(9)?,
+        revocation_reason: r.get(10)?,
     })
 }
 
@@ -78,4 +81,57 @@ pub fn count(conn: &Connection) -> Result<u64, StoreError> {
     })
     .map(|n| u64::try_from(n).unwrap_or(0))
     .map_err(backend("counting issued certificates"))
+}
+
+/// Certificates of `card_number`, oldest first.
+pub fn of_card(conn: &Connection, card_number: &str) -> Result<Vec<IssuedRecord>, StoreError> {
+    conn.prepare_cached(&format!("{SELECT} WHERE card_number = ?1 ORDER BY id"))
+        .and_then(|mut st| st.query_map([card_number], from_row)?.collect())
+        .map_err(backend("reading the issued-certificates index"))
+}
+
+/// Revokes the certificates of `card_number` not yet revoked (with `spoiled_only`, only those
+/// not recorded on a succeeded attempt of the card) and audits it as `ca.revoke`. Returns how
+/// many were revoked.
+pub fn revoke_card(
+    w: &Writer<'_>,
+    card_number: &str,
+    reason: RevocationReason,
+    spoiled_only: bool,
+    why: &str,
+) -> Result<usize, StoreError> {
+    const OP: &str = "revoking certificates";
+    let keep = if spoiled_only {
+        " AND fingerprint NOT IN (SELECT ac.fingerprint FROM attempt_certificates ac \
+         JOIN attempts a ON a.id = ac.attempt_id JOIN cards c ON c.id = a.card_id \
+         WHERE c.number = ?1 AND a.status = 'succeeded')"
+    } else {
+        ""
+    };
+    let serials: Vec<String> = w
+        .conn
+        .prepare_cached(&format!(
+            "UPDATE issued_certificates SET revoked_at = ?2, revocation_reason = ?3 \
+             WHERE card_number = ?1 AND revoked_at IS NULL{keep} RETURNING serial"
+        ))
+        .and_then(|mut st| {
+            st.query_map(params![card_number, w.now, reason.as_str()], |r| r.get(0))?
+                .collect()
+        })
+        .map_err(backend(OP))?;
+    if !serials.is_empty() {
+        w.audit(
+            "ca.revoke",
+            Some(card_number),
+            None,
+            None,
+            None,
+            Some(&format!(
+                "{} ({why}): serial {}",
+                reason.as_str(),
+                serials.join(", ")
+            )),
+        )?;
+    }
+    Ok(serials.len())
 }

@@ -363,6 +363,13 @@ pub fn voided(
         None,
         Some(reason),
     )?;
+    super::certs::revoke_card(
+        w,
+        &card.number,
+        crate::ca::revocation::SPOILED_ATTEMPT,
+        true,
+        &format!("{action} of attempt {attempt}"),
+    )?;
     Ok(card)
 }
 

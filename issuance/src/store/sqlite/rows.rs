@@ -116,7 +116,7 @@ pub fn parse_step(s: &str) -> Option<ProductionStep> {
 }
 
 /// Maps a row of `SELECT id, at, operator, action, card_number, order_id, from_state,
-/// to_state, reason FROM audit`.
+/// to_state, reason, os_user, writer, seq FROM audit`.
 pub fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.get(0)?,
@@ -128,6 +128,9 @@ pub fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
         from_state: r.get(6)?,
         to_state: r.get(7)?,
         reason: r.get(8)?,
+        os_user: r.get(9)?,
+        writer: r.get(10)?,
+        seq: r.get(11)?,
     })
 }
 

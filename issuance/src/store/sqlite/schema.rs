@@ -204,6 +204,48 @@ ALTER TABLE orders ADD COLUMN released_by TEXT;
 CREATE INDEX orders_released ON orders (id) WHERE state = 'open' AND released_at IS NOT NULL;
 ALTER TABLE runs ADD COLUMN desk TEXT;
 "#,
+    // 5: the tamper-evident audit chain (docs/audit.md): per-writer sequence numbers, the hash
+    // of the writer's previous entry, the entry's hash and MAC under the audit key (kept out of
+    // the database), the key's id; the OS user when the operator named someone else; each
+    // writer's newest entry. Rows written before v5 keep NULL chain fields (reported as legacy).
+    r#"
+ALTER TABLE audit ADD COLUMN os_user TEXT;
+ALTER TABLE audit ADD COLUMN writer TEXT;
+ALTER TABLE audit ADD COLUMN seq INTEGER;
+ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+ALTER TABLE audit ADD COLUMN entry_hash TEXT;
+ALTER TABLE audit ADD COLUMN mac TEXT;
+ALTER TABLE audit ADD COLUMN key_id TEXT;
+CREATE UNIQUE INDEX audit_by_writer_seq ON audit (writer, seq) WHERE writer IS NOT NULL;
+CREATE TABLE audit_heads (
+    writer TEXT PRIMARY KEY,
+    seq    INTEGER NOT NULL,
+    hash   TEXT NOT NULL
+);
+-- Revocation (docs/revocation.md): certificates of spoiled chips and of cards whose life
+-- ended. Certificates issued before v5 to chips that never became a good card (no succeeded
+-- attempt records them, no attempt of the card is in flight), or to cards already locked or
+-- expired, are revoked now.
+ALTER TABLE issued_certificates ADD COLUMN revoked_at TEXT;
+ALTER TABLE issued_certificates ADD COLUMN revocation_reason TEXT;
+UPDATE issued_certificates
+   SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+       revocation_reason = 'cessation_of_operation'
+ WHERE fingerprint NOT IN (SELECT ac.fingerprint FROM attempt_certificates ac
+                             JOIN attempts a ON a.id = ac.attempt_id
+                            WHERE a.status = 'succeeded')
+   AND card_number NOT IN (SELECT c.number FROM cards c JOIN attempts a ON a.card_id = c.id
+                            WHERE a.status = 'in_flight');
+UPDATE issued_certificates
+   SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+       revocation_reason = CASE (SELECT state FROM cards WHERE number = card_number)
+                           WHEN 'locked' THEN 'privilege_withdrawn'
+                           ELSE 'cessation_of_operation' END
+ WHERE revoked_at IS NULL
+   AND card_number IN (SELECT number FROM cards WHERE state IN ('locked', 'expired'));
+CREATE INDEX issued_certificates_revoked ON issued_certificates (revoked_at)
+    WHERE revoked_at IS NOT NULL;
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".
@@ -281,3 +323,7 @@ pub fn migrate(conn: &mut Connection, new: bool, shown: &str) -> Result<i64, Sto
     tx.commit().map_err(backend(OP))?;
     Ok(found)
 }
+
+#[cfg(test)]
+#[path = "schema_tests.rs"]
+mod tests;

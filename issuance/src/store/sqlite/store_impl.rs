@@ -1,5 +1,6 @@
 //! The store interfaces implemented over the SQLite modules, one transaction per call.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
@@ -376,6 +377,17 @@ impl AuditLog for SqliteStore {
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         self.read("reading the audit log", |c| writer::read_audit(c, filter))
     }
+
+    fn set_audit_sealer(&self, sealer: crate::audit::AuditSealer) {
+        *self
+            .sealer
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(sealer);
+    }
+
+    fn audit_records(&self) -> Result<AuditRecords, StoreError> {
+        self.read("reading the audit chain", writer::audit_records)
+    }
 }
 
 impl CertificateIndex for SqliteStore {
@@ -397,6 +409,12 @@ impl CertificateIndex for SqliteStore {
 
     fn issued_count(&self) -> Result<u64, StoreError> {
         self.read("counting issued certificates", certs::count)
+    }
+
+    fn certificates_of_card(&self, card_number: &str) -> Result<Vec<IssuedRecord>, StoreError> {
+        self.read("reading a card's certificates", |c| {
+            certs::of_card(c, card_number)
+        })
     }
 }
 

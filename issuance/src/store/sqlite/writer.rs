@@ -1,20 +1,28 @@
 //! [`Writer`]: the context of one write transaction: the only place that changes a card's
 //! state (through [`crate::lifecycle::next_state`]) and appends to the audit log.
 
-use rusqlite::{Connection, params};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{backend, rows, timestamp};
+use crate::audit::{AuditSealer, ChainFields, EntryContent, StoredEntry, WriterHead};
+use crate::ca::revocation::revocation_for_event;
 use crate::lifecycle::next_state;
 use crate::model::*;
 use crate::store::{AuditFilter, StoreError};
 
-/// One write transaction: the connection, its timestamp and its operator.
+/// One write transaction: the connection, its timestamp, its operator and the audit sealer.
 pub struct Writer<'t> {
     /// The open `BEGIN IMMEDIATE` transaction.
     pub conn: &'t Connection,
     /// The time every row written in this transaction carries.
     pub now: String,
     operator: &'t str,
+    sealer: Arc<AuditSealer>,
+    /// The writer's audit head once read in this transaction (`Some(None)`: no entry yet).
+    head: RefCell<Option<Option<WriterHead>>>,
 }
 
 /// The stable name of an event, used in audit actions (`card.assign`).
@@ -34,16 +42,20 @@ pub fn event_name(e: CardEvent) -> &'static str {
 }
 
 impl<'t> Writer<'t> {
-    /// A writer for the transaction `conn`, acting as `operator`.
-    pub fn new(conn: &'t Connection, operator: &'t str) -> Writer<'t> {
+    /// A writer for the transaction `conn`, acting as `operator`, sealing audit entries with
+    /// `sealer`.
+    pub fn new(conn: &'t Connection, operator: &'t str, sealer: Arc<AuditSealer>) -> Writer<'t> {
         Writer {
             conn,
             now: timestamp::now(),
             operator,
+            sealer,
+            head: RefCell::new(None),
         }
     }
 
-    /// Appends an audit entry.
+    /// Appends an audit entry, chained after this writer's head (read once per transaction;
+    /// the transaction's write lock keeps it current) and MACed by the store's sealer.
     pub fn audit(
         &self,
         action: &str,
@@ -53,24 +65,63 @@ impl<'t> Writer<'t> {
         to: Option<CardState>,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
+        const OP: &str = "writing the audit log";
+        let content = EntryContent {
+            at: self.now.clone(),
+            operator: self.operator.to_string(),
+            os_user: self.sealer.os_user_for(self.operator),
+            action: action.to_string(),
+            card_number: card_number.map(str::to_string),
+            order_id,
+            from_state: from.map(|s| s.as_str().to_string()),
+            to_state: to.map(|s| s.as_str().to_string()),
+            reason: reason.map(str::to_string),
+        };
+        let mut head = self.head.borrow_mut();
+        if head.is_none() {
+            *head = Some(audit_head(self.conn, &self.sealer.writer).map_err(backend(OP))?);
+        }
+        let chain = self
+            .sealer
+            .seal(&content, head.as_ref().and_then(Option::as_ref));
         self.conn
             .prepare_cached(
                 "INSERT INTO audit (at, operator, action, card_number, order_id, from_state, \
-                 to_state, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 to_state, reason, os_user, writer, seq, prev_hash, entry_hash, mac, key_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .and_then(|mut st| {
                 st.execute(params![
-                    self.now,
-                    self.operator,
-                    action,
-                    card_number,
-                    order_id,
-                    from.map(CardState::as_str),
-                    to.map(CardState::as_str),
-                    reason
+                    content.at,
+                    content.operator,
+                    content.action,
+                    content.card_number,
+                    content.order_id,
+                    content.from_state,
+                    content.to_state,
+                    content.reason,
+                    content.os_user,
+                    chain.writer,
+                    chain.seq,
+                    chain.prev_hash,
+                    chain.entry_hash,
+                    chain.mac,
+                    chain.key_id
                 ])
             })
-            .map_err(backend("writing the audit log"))?;
+            .map_err(backend(OP))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO audit_heads (writer, seq, hash) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (writer) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            )
+            .and_then(|mut st| st.execute(params![chain.writer, chain.seq, chain.entry_hash]))
+            .map_err(backend(OP))?;
+        *head = Some(Some(WriterHead {
+            writer: chain.writer,
+            seq: chain.seq,
+            hash: chain.entry_hash,
+        }));
         Ok(())
     }
 
@@ -109,6 +160,9 @@ impl<'t> Writer<'t> {
             Some(to),
             reason,
         )?;
+        if let Some(why) = revocation_for_event(event) {
+            super::certs::revoke_card(self, &card.number, why, false, &action)?;
+        }
         Ok(to)
     }
 
@@ -161,8 +215,8 @@ impl<'t> Writer<'t> {
 /// Reads the audit log (oldest first; with a limit, the newest `limit` entries).
 pub fn read_audit(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
     let mut sql = String::from(
-        "SELECT id, at, operator, action, card_number, order_id, from_state, to_state, reason \
-         FROM audit WHERE 1 = 1",
+        "SELECT id, at, operator, action, card_number, order_id, from_state, to_state, reason, \
+         os_user, writer, seq FROM audit WHERE 1 = 1",
     );
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(card) = &filter.card_number {
@@ -202,4 +256,80 @@ pub fn read_audit(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditEn
         .map_err(backend("reading the audit log"))?;
     entries.reverse();
     Ok(entries)
+}
+
+/// The newest entry of `writer` as recorded in `audit_heads`.
+fn audit_head(conn: &Connection, writer: &str) -> rusqlite::Result<Option<WriterHead>> {
+    conn.prepare_cached("SELECT seq, hash FROM audit_heads WHERE writer = ?1")?
+        .query_row([writer], |r| {
+            Ok(WriterHead {
+                writer: writer.to_string(),
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+            })
+        })
+        .optional()
+}
+
+/// Every audit row with its chain fields, in row-id order, and every writer's recorded head.
+pub fn audit_records(conn: &Connection) -> Result<crate::store::AuditRecords, StoreError> {
+    const OP: &str = "reading the audit chain";
+    let entries = conn
+        .prepare(
+            "SELECT id, at, operator, os_user, action, card_number, order_id, from_state, \
+             to_state, reason, writer, seq, prev_hash, entry_hash, mac, key_id FROM audit \
+             ORDER BY id",
+        )
+        .and_then(|mut st| {
+            st.query_map([], |r| {
+                let writer: Option<String> = r.get(10)?;
+                let seq: Option<i64> = r.get(11)?;
+                let prev_hash: Option<String> = r.get(12)?;
+                let entry_hash: Option<String> = r.get(13)?;
+                let chain = match (writer, seq, prev_hash, entry_hash) {
+                    (Some(writer), Some(seq), Some(prev_hash), Some(entry_hash)) => {
+                        Some(ChainFields {
+                            writer,
+                            seq,
+                            prev_hash,
+                            entry_hash,
+                            mac: r.get(14)?,
+                            key_id: r.get(15)?,
+                        })
+                    }
+                    _ => None,
+                };
+                Ok(StoredEntry {
+                    id: r.get(0)?,
+                    content: EntryContent {
+                        at: r.get(1)?,
+                        operator: r.get(2)?,
+                        os_user: r.get(3)?,
+                        action: r.get(4)?,
+                        card_number: r.get(5)?,
+                        order_id: r.get(6)?,
+                        from_state: r.get(7)?,
+                        to_state: r.get(8)?,
+                        reason: r.get(9)?,
+                    },
+                    chain,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(backend(OP))?;
+    let heads = conn
+        .prepare("SELECT writer, seq, hash FROM audit_heads ORDER BY writer")
+        .and_then(|mut st| {
+            st.query_map([], |r| {
+                Ok(WriterHead {
+                    writer: r.get(0)?,
+                    seq: r.get(1)?,
+                    hash: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(backend(OP))?;
+    Ok(crate::store::AuditRecords { entries, heads })
 }

@@ -1,0 +1,98 @@
+//! The CRL of a [`LocalCa`]: every certificate it issued that the store marks revoked
+//! (docs/revocation.md), signed with the CA key (rcgen).
+
+use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
+use serde::Serialize;
+use time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use super::revocation::RevocationReason;
+use super::{CaError, LocalCa};
+
+/// A signed CRL.
+#[derive(Clone, Debug, Serialize)]
+pub struct Crl {
+    /// PEM (`-----BEGIN X509 CRL-----`).
+    pub pem: String,
+    /// The CRL number (the issue time in Unix seconds, so later CRLs have larger numbers).
+    pub crl_number: u64,
+    /// Issue time, RFC 3339.
+    pub this_update: String,
+    /// When the next CRL is due, RFC 3339.
+    pub next_update: String,
+    /// Serials (hex) listed.
+    pub revoked_serials: Vec<String>,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl LocalCa {
+    /// Signs a CRL listing every revoked certificate this CA issued (certificates of other
+    /// issuers sharing the store are left to their own CRL), valid from `now` for `validity`.
+    pub fn crl(&self, now: OffsetDateTime, validity: time::Duration) -> Result<Crl, CaError> {
+        let corrupt = |why: String| CaError::Corrupt {
+            path: self.dir().join(super::CA_CERT_FILE),
+            why,
+        };
+        let (_, ca) =
+            X509Certificate::from_der(&self.cert_der).map_err(|e| corrupt(e.to_string()))?;
+        let ours = ca.subject().as_raw().to_vec();
+        let mut revoked_certs = Vec::new();
+        let mut revoked_serials = Vec::new();
+        for record in self.issued()? {
+            let Some(at) = record.revoked_at.as_deref() else {
+                continue;
+            };
+            let index_error = |why: &str| CaError::Index {
+                detail: format!("certificate {} in the index: {why}", record.serial),
+            };
+            let der = hex::decode(&record.der).map_err(|_| index_error("DER is not hex"))?;
+            let (_, cert) =
+                X509Certificate::from_der(&der).map_err(|_| index_error("DER does not parse"))?;
+            if cert.issuer().as_raw() != ours.as_slice() {
+                continue;
+            }
+            let revocation_time =
+                OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| index_error("revocation time is not RFC 3339"))?;
+            revoked_certs.push(RevokedCertParams {
+                serial_number: SerialNumber::from_slice(cert.raw_serial()),
+                revocation_time,
+                reason_code: record
+                    .revocation_reason
+                    .as_deref()
+                    .and_then(RevocationReason::parse)
+                    .map(RevocationReason::rcgen),
+                invalidity_date: None,
+            });
+            revoked_serials.push(hex::encode(cert.raw_serial()));
+        }
+        let crl_number = now.unix_timestamp().max(1) as u64;
+        let next = now + validity;
+        let params = CertificateRevocationListParams {
+            this_update: now,
+            next_update: next,
+            crl_number: SerialNumber::from(crl_number),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        let crl = params
+            .signed_by(&self.issuer)
+            .map_err(|e| CaError::Signing {
+                detail: e.to_string(),
+            })?;
+        Ok(Crl {
+            pem: crl.pem().map_err(|e| CaError::Signing {
+                detail: e.to_string(),
+            })?,
+            crl_number,
+            this_update: rfc3339(now),
+            next_update: rfc3339(next),
+            revoked_serials,
+        })
+    }
+}

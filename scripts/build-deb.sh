@@ -58,7 +58,7 @@ readelf -d "$stage/usr/bin/cardline" | grep -q 'NEEDED.*libusb-1\.0\.so' ||
 d usr/lib/udev/rules.d
 "$bin" dist udev-rules >"$stage/usr/lib/udev/rules.d/60-cardline.rules"
 d usr/lib/systemd/system
-install -m 0644 "$pkg/cardline-desk.service" "$pkg/cardline-serve.service" "$stage/usr/lib/systemd/system/"
+install -m 0644 "$pkg/cardline-desk.service" "$pkg/cardline-console.service" "$stage/usr/lib/systemd/system/"
 d etc/default
 install -m 0644 "$pkg/cardline.default" "$stage/etc/default/cardline"
 

@@ -212,6 +212,26 @@ pub const APPLICATION_ID: i32 = 0x434C_4E31;
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
+/// The schema version recorded in a database, read only (0 when it has none yet).
+pub fn version_of(conn: &Connection) -> Result<i64, StoreError> {
+    const OP: &str = "reading the schema version";
+    let has_table: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend(OP))?;
+    if !has_table {
+        return Ok(0);
+    }
+    conn.query_row("SELECT MAX(version) FROM schema_version", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .map_err(backend(OP))
+    .map(Option::unwrap_or_default)
+}
+
 /// Brings the database up to [`LATEST`]; returns the version it was at before. A `new`
 /// database gets cardline's [`APPLICATION_ID`]; an existing one must carry it (or, made by a
 /// cardline older than the mark, hold cardline's tables), else it is refused as
@@ -280,4 +300,46 @@ pub fn migrate(conn: &mut Connection, new: bool, shown: &str) -> Result<i64, Sto
     }
     tx.commit().map_err(backend(OP))?;
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::CardStore;
+    use crate::store::sqlite::SqliteStore;
+
+    /// A database as the first released cardline left it: schema 1, one card.
+    fn schema_1_database(path: &std::path::Path) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
+            .unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version (version) VALUES (1);
+             INSERT INTO cards (number, state, created_at, updated_at)
+             VALUES ('TMP-000001', 'requested', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_old_database_migrates_on_first_open_and_keeps_its_cards() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cardline.db");
+        schema_1_database(&path);
+        // Inspecting reads the old version and changes nothing.
+        assert_eq!(SqliteStore::inspect(&path).unwrap().found, 1);
+        assert_eq!(SqliteStore::inspect(&path).unwrap().found, 1);
+        // The first open (a daemon starting, any command) migrates it.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.migrated_from(), 1);
+        assert!(LATEST > 1);
+        let cards = store.list_cards(&Default::default()).unwrap();
+        assert_eq!(cards.len(), 1);
+        assert_eq!(cards[0].number, "TMP-000001");
+        drop(store);
+        let info = SqliteStore::inspect(&path).unwrap();
+        assert_eq!((info.found, info.supported), (LATEST, LATEST));
+    }
 }

@@ -110,7 +110,11 @@ fn a_ready_home_on_a_simulated_station_is_ok_in_order_and_the_text_names_each_ch
         ("station", "s1 reader"),
         ("clock", "sync"),
     ] {
-        assert_eq!(level(&report, family, name), "ok", "{family}/{name}: {report:#}");
+        assert_eq!(
+            level(&report, family, name),
+            "ok",
+            "{family}/{name}: {report:#}"
+        );
     }
     assert!(
         check(&report, "station", "s1 printer")["detail"]
@@ -130,12 +134,16 @@ fn a_ready_home_on_a_simulated_station_is_ok_in_order_and_the_text_names_each_ch
     order.dedup();
     assert_eq!(
         order,
-        ["home", "keys", "ca", "options", "pcscd", "station", "usb", "clock"]
+        [
+            "home", "keys", "ca", "options", "pcscd", "station", "usb", "clock"
+        ]
     );
     // pcscd decides the exit code: without it running here, that is the one problem.
     let pcscd = level(&report, "pcscd", "service");
     if pcscd == "problem" {
-        cardline_device::skipped!("pcscd not running: the pcscd ok path is not checked here (run under scripts/with-pcscd.sh)");
+        cardline_device::skipped!(
+            "pcscd not running: the pcscd ok path is not checked here (run under scripts/with-pcscd.sh)"
+        );
         assert_eq!(code, Some(1), "{stderr}");
         assert!(stderr.contains("1 problem(s) stop production"), "{stderr}");
     } else {
@@ -162,7 +170,12 @@ fn a_missing_pcscd_is_a_problem_that_says_to_start_it() {
     let (report, code, stderr) = doctor(&home, "yes", &[("PCSCLITE_CSOCK_NAME", &sock)]);
     let c = check(&report, "pcscd", "service");
     assert_eq!(c["level"], "problem", "{report:#}");
-    assert!(c["detail"].as_str().unwrap().contains("pcscd is not running"));
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .contains("pcscd is not running")
+    );
     assert!(c["fix"].as_str().unwrap().contains("pcscd"));
     assert_eq!(code, Some(1), "{stderr}");
     // A simulated station does not need pcscd: it is still ok.
@@ -235,7 +248,11 @@ fn an_unreachable_database_is_a_problem_and_the_checks_that_need_it_say_so() {
     // A home whose database is not a database: refused, never recreated.
     let home = dir.path().join("garbage");
     std::fs::create_dir(&home).unwrap();
-    std::fs::write(home.join("cardline.db"), b"not a database at all, but long enough").unwrap();
+    std::fs::write(
+        home.join("cardline.db"),
+        b"not a database at all, but long enough",
+    )
+    .unwrap();
     let (report, code, _) = doctor(&home, "yes", &[]);
     let c = check(&report, "home", "database");
     assert_eq!(c["level"], "problem", "{c:#}");

@@ -53,7 +53,10 @@ fn the_file_persists_refuses_audit_rewrites_and_newer_schemas() {
     assert_eq!(store.list_cards(&CardFilter::default()).unwrap().len(), 2);
     drop(store);
     let info = SqliteStore::inspect(&path).unwrap();
-    assert_eq!((info.found, info.supported), (store_version(), store_version()));
+    assert_eq!(
+        (info.found, info.supported),
+        (store_version(), store_version())
+    );
 
     let raw = rusqlite::Connection::open(&path).unwrap();
     let mode: String = raw

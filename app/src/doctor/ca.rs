@@ -85,14 +85,20 @@ pub(crate) fn check(home: &Home, found: &Found, now: OffsetDateTime, out: &mut V
         out.push(Check::warning(
             FAMILY,
             "certificate",
-            format!("`{subject}` expires in {days_left} days ({})", summary.not_after),
+            format!(
+                "`{subject}` expires in {days_left} days ({})",
+                summary.not_after
+            ),
             "plan the new CA now: certificates cannot outlive it",
         ));
     } else {
         out.push(Check::ok(
             FAMILY,
             "certificate",
-            format!("`{subject}` valid until {} ({days_left} days left)", summary.not_after),
+            format!(
+                "`{subject}` valid until {} ({days_left} days left)",
+                summary.not_after
+            ),
         ));
     }
     match KeyFiles::in_home(home.root()).station_key() {

@@ -64,7 +64,10 @@ fn ask(program: &Path) -> Result<String, String> {
             Ok(None) if started.elapsed() > TIMEOUT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("{shown} did not answer within {} s", TIMEOUT.as_secs()));
+                return Err(format!(
+                    "{shown} did not answer within {} s",
+                    TIMEOUT.as_secs()
+                ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(format!("{shown}: {e}")),

@@ -30,9 +30,7 @@ pub(crate) fn check(home: &Home, out: &mut Vec<Check>) {
         ));
     }
     let station = files.station_key_path();
-    one(&station, out, || {
-        files.station_key().map(|k| k.key_id())
-    });
+    one(&station, out, || files.station_key().map(|k| k.key_id()));
     one(&files.master_key_path(), out, || files.master_key_id());
 }
 

@@ -50,7 +50,10 @@ pub(crate) fn check(home: &Home, found: &Found, out: &mut Vec<Check>) {
                     FAMILY,
                     "profile",
                     e.to_string(),
-                    format!("correct {} (docs/batch-orders.md lists every option)", legacy.display()),
+                    format!(
+                        "correct {} (docs/batch-orders.md lists every option)",
+                        legacy.display()
+                    ),
                 )),
             }
         } else {
@@ -71,7 +74,10 @@ pub(crate) fn check(home: &Home, found: &Found, out: &mut Vec<Check>) {
         Err(e) => out.push(Check::problem(
             FAMILY,
             "profile",
-            format!("the default profile `{}` does not validate: {e}", default.name),
+            format!(
+                "the default profile `{}` does not validate: {e}",
+                default.name
+            ),
             format!(
                 "correct it with `cardline options edit --profile {}` (or `cardline options set`)",
                 default.name

@@ -99,7 +99,10 @@ fn one(spec: &StationSpec, out: &mut Vec<Check>) {
         Err(e) => out.push(Check::problem(
             FAMILY,
             format!("{name} printer"),
-            format!("{} opens but its status cannot be read: {e}", spec.printer_uri),
+            format!(
+                "{} opens but its status cannot be read: {e}",
+                spec.printer_uri
+            ),
             "switch the printer off and on, then run `cardline doctor` again",
         )),
     }
@@ -146,7 +149,11 @@ pub(crate) fn printer_check(spec: &StationSpec, s: &PrinterStatus, contact_stati
         found.push((Level::Problem, "feeder empty".into(), "load blank cards"));
     }
     if s.reject_box_full {
-        found.push((Level::Problem, "reject box full".into(), "empty the reject box"));
+        found.push((
+            Level::Problem,
+            "reject box full".into(),
+            "empty the reject box",
+        ));
     }
     match (&s.ribbon.kind, s.ribbon.remaining) {
         (None, _) => found.push((Level::Problem, "no ribbon".into(), "install a ribbon")),
@@ -188,7 +195,10 @@ pub(crate) fn printer_check(spec: &StationSpec, s: &PrinterStatus, contact_stati
         return Check::ok(
             FAMILY,
             name,
-            format!("{model} at {}: ready, cover closed, feeder loaded, {ribbon}", spec.printer_uri),
+            format!(
+                "{model} at {}: ready, cover closed, feeder loaded, {ribbon}",
+                spec.printer_uri
+            ),
         );
     }
     let what: Vec<&str> = found.iter().map(|f| f.1.as_str()).collect();

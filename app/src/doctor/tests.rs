@@ -65,7 +65,10 @@ fn the_ca_near_its_end_warns_and_past_it_or_before_it_is_a_problem() {
     };
     let soon = at(not_after - Duration::days(10));
     assert_eq!(soon.level, Level::Warning, "{soon:?}");
-    assert!(soon.detail.contains("expires in 9 days") || soon.detail.contains("expires in 10 days"), "{soon:?}");
+    assert!(
+        soon.detail.contains("expires in 9 days") || soon.detail.contains("expires in 10 days"),
+        "{soon:?}"
+    );
     let late = at(not_after + Duration::days(1));
     assert_eq!(late.level, Level::Problem, "{late:?}");
     assert!(late.detail.contains("expired"), "{late:?}");
@@ -78,17 +81,29 @@ fn the_ca_near_its_end_warns_and_past_it_or_before_it_is_a_problem() {
 fn a_group_or_world_readable_key_and_a_missing_key_are_problems() {
     let (dir, _) = full_home();
     let files = KeyFiles::in_home(dir.path());
-    std::fs::set_permissions(files.station_key_path(), std::fs::Permissions::from_mode(0o640))
-        .unwrap();
+    std::fs::set_permissions(
+        files.station_key_path(),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
     std::fs::remove_file(files.master_key_path()).unwrap();
     let r = Doctor::new(dir.path()).run();
     let station = find(&r, "keys", "station.key");
     assert_eq!(station.level, Level::Problem);
-    assert!(station.detail.contains("mode 640: its group"), "{station:?}");
+    assert!(
+        station.detail.contains("mode 640: its group"),
+        "{station:?}"
+    );
     assert!(station.fix.as_deref().unwrap().starts_with("chmod 600 "));
     let master = find(&r, "keys", "management-master.key");
     assert_eq!(master.level, Level::Problem);
-    assert!(master.fix.as_deref().unwrap().contains("cardline keys init"));
+    assert!(
+        master
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("cardline keys init")
+    );
     // The CA key cannot be opened without a usable station key.
     assert_eq!(find(&r, "ca", "key").level, Level::Problem);
     assert!(r.blocks_production());
@@ -107,7 +122,10 @@ fn a_database_older_than_the_binary_warns_without_being_migrated() {
     let r = Doctor::new(dir.path()).run();
     let db = find(&r, "home", "database");
     assert_eq!(db.level, Level::Warning, "{db:?}");
-    assert!(db.detail.contains(&format!("schema version {raw}")), "{db:?}");
+    assert!(
+        db.detail.contains(&format!("schema version {raw}")),
+        "{db:?}"
+    );
     // Still at the old version: doctor did not migrate it.
     assert_eq!(SqliteStore::inspect(&home.database()).unwrap().found, raw);
 }
@@ -146,13 +164,23 @@ fn printer_findings_take_the_worst_level_and_name_each_fix() {
     bad.feeder_empty = true;
     let c = stations::printer_check(&spec(true), &bad, true);
     assert_eq!(c.level, Level::Problem);
-    assert!(c.detail.contains("cover open, feeder empty, ymcko ribbon: 5 prints left"), "{c:?}");
+    assert!(
+        c.detail
+            .contains("cover open, feeder empty, ymcko ribbon: 5 prints left"),
+        "{c:?}"
+    );
     let fix = c.fix.unwrap();
-    assert!(fix.contains("close the cover") && fix.contains("load blank cards"), "{fix}");
+    assert!(
+        fix.contains("close the cover") && fix.contains("load blank cards"),
+        "{fix}"
+    );
     let c = stations::printer_check(&spec(true), &ready(), false);
     assert_eq!(c.level, Level::Problem);
     assert!(c.detail.contains("no smart-card contact station"));
-    assert_eq!(stations::printer_check(&spec(false), &ready(), false).level, Level::Ok);
+    assert_eq!(
+        stations::printer_check(&spec(false), &ready(), false).level,
+        Level::Ok
+    );
 }
 
 #[test]
@@ -163,7 +191,10 @@ fn a_usb_node_that_cannot_be_opened_is_a_problem() {
     let node = dir.path().join("002");
     std::fs::write(&node, b"").unwrap();
     assert_eq!(usb::node_check("Evolis", &node).level, Level::Ok);
-    assert_eq!(usb::device_node(3, 17), std::path::Path::new("/dev/bus/usb/003/017"));
+    assert_eq!(
+        usb::device_node(3, 17),
+        std::path::Path::new("/dev/bus/usb/003/017")
+    );
 }
 
 #[test]

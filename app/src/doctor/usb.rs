@@ -59,7 +59,11 @@ pub fn device_node(bus: u8, address: u8) -> PathBuf {
 
 /// Whether this user can open `node` for reading and writing (what the USB link does).
 pub fn node_check(label: &str, node: &Path) -> Check {
-    match std::fs::OpenOptions::new().read(true).write(true).open(node) {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(node)
+    {
         Ok(_) => Check::ok(FAMILY, label, format!("{}: read/write", node.display())),
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Check::problem(
             FAMILY,

@@ -13,7 +13,12 @@ use crate::context::Context;
 pub struct DoctorArgs {
     /// The program asked whether the clock is synchronised (for systems where timedatectl is
     /// elsewhere, and tests).
-    #[arg(long, env = "CARDLINE_TIMEDATECTL", default_value = "timedatectl", hide = true)]
+    #[arg(
+        long,
+        env = "CARDLINE_TIMEDATECTL",
+        default_value = "timedatectl",
+        hide = true
+    )]
     timedatectl: PathBuf,
 }
 

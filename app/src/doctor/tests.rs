@@ -50,7 +50,20 @@ fn a_full_home_passes_home_keys_ca_and_options() {
     ] {
         assert_eq!(find(&r, family, name).level, Level::Ok, "{:#?}", r.checks);
     }
-    assert!(find(&r, "keys", "station.key").detail.contains("key id "));
+    let files = KeyFiles::in_home(dir.path());
+    let station_id = files.station_key().unwrap().key_id();
+    let master_id = files.master_key_id().unwrap();
+    assert_ne!(station_id, master_id);
+    let station = &find(&r, "keys", "station.key").detail;
+    assert!(
+        station.ends_with(&format!("mode 600, key id {station_id}")),
+        "{station}"
+    );
+    let master = &find(&r, "keys", "management-master.key").detail;
+    assert!(
+        master.ends_with(&format!("mode 600, key id {master_id}")),
+        "{master}"
+    );
     // The stations file is missing: a warning, not a problem.
     assert_eq!(find(&r, "station", "stations file").level, Level::Warning);
 }

@@ -4,8 +4,8 @@
 //! One file per check family, run in this order: [`home`] (the home and its database),
 //! [`keys`] (key files), [`ca`] (the issuing CA), [`options`] (the default option profile),
 //! [`pcscd`] (the PC/SC service and its readers), [`stations`] (each station of the stations
-//! file, opened through the registries), [`usb`] (permissions on the supported USB printers
-//! found), [`clock`] (time synchronisation). A family whose input is missing says so instead
+//! file, opened through the registries), [`usb`] (permissions on the USB printers of every
+//! family in the registry), [`clock`] (time synchronisation). A family whose input is missing says so instead
 //! of failing (no database: the CA's index and the options profile are not read).
 //!
 //! ```
@@ -33,8 +33,11 @@ use std::sync::Arc;
 
 use cardline_issuance::home::Home;
 use cardline_issuance::store::sqlite::SqliteStore;
+use cardline_link::UsbPrinterEntry;
 use serde::Serialize;
 use time::OffsetDateTime;
+
+use crate::discover::SystemUsb;
 
 /// How a check came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -136,22 +139,14 @@ impl Report {
     }
 }
 
-/// A USB printer family as the udev rules name it: its name and vendor id.
-#[derive(Clone, Debug)]
-pub struct UsbVendor {
-    /// The family's name (`Evolis`).
-    pub family: String,
-    /// The USB vendor id.
-    pub vendor_id: u16,
-}
-
 /// What the checks read, and the overrides tests and odd installs use.
 #[derive(Clone, Debug)]
 pub struct Doctor {
     /// The home checked.
     pub home: Home,
-    /// The printer families looked for on USB.
-    pub usb_vendors: Vec<UsbVendor>,
+    /// The USB devices to look at instead of this machine's (tests, a list recorded
+    /// elsewhere); `None`: this machine's USB, through libusb.
+    pub usb_devices: Option<Vec<UsbPrinterEntry>>,
     /// The program asked whether the clock is synchronised (`timedatectl`).
     pub timedatectl: PathBuf,
     /// Now (the CA's validity is measured against it).
@@ -167,15 +162,11 @@ pub(crate) struct Found {
 }
 
 impl Doctor {
-    /// The checks of the home at `home`, with the Evolis vendor id and `timedatectl` from
-    /// `PATH`.
+    /// The checks of the home at `home`, on this machine's USB, with `timedatectl` from `PATH`.
     pub fn new(home: &Path) -> Doctor {
         Doctor {
             home: Home::new(home),
-            usb_vendors: vec![UsbVendor {
-                family: "Evolis".into(),
-                vendor_id: cardline_link::EVOLIS_VENDOR_ID,
-            }],
+            usb_devices: None,
             timedatectl: PathBuf::from("timedatectl"),
             now: OffsetDateTime::now_utc(),
         }
@@ -190,7 +181,10 @@ impl Doctor {
         options::check(&self.home, &found, &mut checks);
         pcscd::check(&mut checks);
         stations::check(&self.home, &found, &mut checks);
-        usb::check(&self.usb_vendors, &mut checks);
+        match &self.usb_devices {
+            Some(devices) => usb::check(devices.as_slice(), &mut checks),
+            None => usb::check(&SystemUsb, &mut checks),
+        }
         clock::check(&self.timedatectl, &mut checks);
         Report {
             home: self.home.root().display().to_string(),

@@ -197,6 +197,38 @@ fn printer_findings_take_the_worst_level_and_name_each_fix() {
 }
 
 #[test]
+fn a_usb_printer_found_without_access_to_its_node_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doctor = Doctor::new(dir.path());
+    doctor.usb_devices = Some(Vec::new());
+    let r = doctor.run();
+    let none = find(&r, "usb", "printers");
+    assert_eq!(none.level, Level::Ok);
+    assert!(
+        none.detail.contains("Evolis (0f49)") && none.detail.contains("(0c1f)"),
+        "{none:?}"
+    );
+    // A Magicard on a bus no machine has: its node does not exist, so it cannot be opened.
+    doctor.usb_devices = Some(vec![cardline_link::UsbPrinterEntry {
+        bus: 255,
+        address: 254,
+        vendor_id: 0x0C1F,
+        product_id: 0x1800,
+        product: None,
+        serial: Some("MC1".into()),
+        uri: "usb://0c1f:1800?serial=MC1".into(),
+    }]);
+    let r = doctor.run();
+    let c = r.checks.iter().find(|c| c.family == "usb").unwrap();
+    assert_eq!(c.level, Level::Problem, "{c:?}");
+    assert!(
+        c.name.contains("0c1f:1800") && c.name.contains("serial MC1"),
+        "{c:?}"
+    );
+    assert!(c.detail.starts_with("/dev/bus/usb/255/254"), "{c:?}");
+}
+
+#[test]
 fn a_usb_node_that_cannot_be_opened_is_a_problem() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("001");

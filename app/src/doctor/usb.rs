@@ -1,55 +1,57 @@
-//! USB permissions: every supported printer found on USB (by the vendor ids the udev rules
-//! name) has a device node this user can open for reading and writing. Without the package's
-//! udev rules, or outside the `cardline` group, only root can.
+//! USB permissions: every supported printer found on USB (the vendor ids of every family in the
+//! registry, the ones the udev rules name) has a device node this user can open for reading and
+//! writing. Without the package's udev rules, or outside the `cardline` group, only root can.
 
 use std::path::{Path, PathBuf};
 
-use cardline_link::list_usb_printers;
+use crate::discover::{FoundUsbPrinter, UsbBus, usb_families, usb_printers};
 
-use super::{Check, UsbVendor};
+use super::Check;
 
 const FAMILY: &str = "usb";
 
-/// Checks the device node of every supported USB printer found.
-pub(crate) fn check(vendors: &[UsbVendor], out: &mut Vec<Check>) {
-    let mut any = false;
-    for v in vendors {
-        let (found, unavailable) = list_usb_printers(v.vendor_id);
-        if let Some(why) = unavailable {
-            out.push(Check::warning(
-                FAMILY,
-                format!("{} printers", v.family),
-                why,
-                "USB printers cannot be found here; serial and TCP printers are not affected",
-            ));
-            continue;
-        }
-        for p in found {
-            any = true;
-            let label = format!(
-                "{} {:04x}:{:04x}{}",
-                v.family,
-                p.vendor_id,
-                p.product_id,
-                p.serial
-                    .as_deref()
-                    .map(|s| format!(" serial {s}"))
-                    .unwrap_or_default()
-            );
-            out.push(node_check(&label, &device_node(p.bus, p.address)));
-        }
+/// Checks the device node of every supported USB printer on `bus`.
+pub(crate) fn check(bus: &(impl UsbBus + ?Sized), out: &mut Vec<Check>) {
+    let (found, unavailable) = usb_printers(bus);
+    if let Some(why) = unavailable {
+        out.push(Check::warning(
+            FAMILY,
+            "printers",
+            why,
+            "USB printers cannot be found here; serial and TCP printers are not affected",
+        ));
     }
-    if !any && !out.iter().any(|c| c.family == FAMILY) {
-        let names: Vec<String> = vendors
-            .iter()
-            .map(|v| format!("{} ({:04x})", v.family, v.vendor_id))
+    if found.is_empty() {
+        let families: Vec<String> = usb_families()
+            .map(|(f, v)| format!("{} ({v:04x})", f.label))
             .collect();
         out.push(Check::ok(
             FAMILY,
             "printers",
-            format!("no USB printer of {} connected", names.join(", ")),
+            format!("no USB printer of {} connected", families.join(", ")),
         ));
     }
+    for p in &found {
+        out.push(node_check(
+            &label(p),
+            &device_node(p.entry.bus, p.entry.address),
+        ));
+    }
+}
+
+fn label(p: &FoundUsbPrinter) -> String {
+    let e = &p.entry;
+    format!(
+        "{} {:04x}:{:04x}{}{}",
+        p.family.label,
+        e.vendor_id,
+        e.product_id,
+        p.model.map(|m| format!(" ({m})")).unwrap_or_default(),
+        e.serial
+            .as_deref()
+            .map(|s| format!(" serial {s}"))
+            .unwrap_or_default()
+    )
 }
 
 /// The usbfs node of a device: `/dev/bus/usb/BBB/DDD`.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use cardline_app::doctor::{Doctor, Level, Report, UsbVendor};
+use cardline_app::doctor::{Doctor, Level, Report};
 
 use crate::context::Context;
 
@@ -25,13 +25,6 @@ pub struct DoctorArgs {
 /// Runs the checks and prints the report.
 pub fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<()> {
     let mut doctor = Doctor::new(ctx.home_dir());
-    doctor.usb_vendors = super::dist::usb_printer_vendors()
-        .into_iter()
-        .map(|(family, vendor_id)| UsbVendor {
-            family: family.to_string(),
-            vendor_id,
-        })
-        .collect();
     doctor.timedatectl = args.timedatectl;
     let report = doctor.run();
     ctx.emit(&report, || text(&report))?;

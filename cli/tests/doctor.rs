@@ -188,7 +188,8 @@ fn printer_status_problems_name_what_to_fix_and_stop_production() {
                     [[station]]\nname = \"bare\"\nprinter = \"sim://bare?faults=no-ribbon\"\nreader = \"sim\"\n\
                     [[station]]\nname = \"full\"\nprinter = \"sim://full?faults=reject-box-full\"\nreader = \"sim\"\n\
                     [[station]]\nname = \"low\"\nprinter = \"sim://low?ribbon=5\"\nreader = \"sim\"\n\
-                    [[station]]\nname = \"gone\"\nprinter = \"evolis+tcp://127.0.0.1:1\"\nencode = false\n";
+                    [[station]]\nname = \"gone\"\nprinter = \"evolis+tcp://127.0.0.1:1\"\nencode = false\n\
+                    [[station]]\nname = \"mc\"\nprinter = \"sim://mc?family=magicard&feeder=0\"\nreader = \"sim\"\n";
     let dir = ready_home(stations);
     let home = dir.path().join("home");
     let (report, code, _) = doctor(&home, "yes", &[]);
@@ -203,6 +204,14 @@ fn printer_status_problems_name_what_to_fix_and_stop_production() {
     expect("full", "problem", "reject box full", "empty the reject box");
     expect("low", "warning", "ribbon: 5 prints left", "new ribbon");
     expect("gone", "problem", "does not open", "stations.toml");
+    // The other printer family, through its own driver.
+    expect(
+        "mc",
+        "problem",
+        "Rio Pro 360 at sim://mc",
+        "load blank cards",
+    );
+    assert_eq!(level(&report, "station", "mc reader"), "ok");
     assert_eq!(code, Some(1));
 }
 

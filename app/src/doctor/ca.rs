@@ -21,12 +21,25 @@ pub const WARN_DAYS: i64 = 30;
 pub(crate) fn check(home: &Home, found: &Found, now: OffsetDateTime, out: &mut Vec<Check>) {
     let dir = home.ca_dir();
     if !LocalCa::exists(&dir) {
-        out.push(Check::problem(
-            FAMILY,
-            "certificate",
-            format!("no CA in {}", dir.display()),
-            "create it with `cardline ca init` (after `cardline keys init`); print-only production (options encode = false) does not need it",
-        ));
+        let fix = "create it with `cardline ca init` (after `cardline keys init`)";
+        out.push(if found.print_only {
+            Check::warning(
+                FAMILY,
+                "certificate",
+                format!(
+                    "no CA in {} (the default profile is print-only: needed only to encode)",
+                    dir.display()
+                ),
+                fix,
+            )
+        } else {
+            Check::problem(
+                FAMILY,
+                "certificate",
+                format!("no CA in {}", dir.display()),
+                format!("{fix}; print-only production (options encode = false) does not need it"),
+            )
+        });
         return;
     }
     let Some(store) = &found.store else {

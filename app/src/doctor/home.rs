@@ -5,8 +5,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
 use cardline_issuance::home::Home;
-use cardline_issuance::store::StoreError;
+use cardline_issuance::options::Options;
 use cardline_issuance::store::sqlite::SqliteStore;
+use cardline_issuance::store::{OptionProfileStore, StoreError};
 
 use super::{Check, Found};
 
@@ -127,6 +128,7 @@ fn database(home: &Home, out: &mut Vec<Check>) -> Found {
                 ),
             ));
             Found {
+                print_only: print_only(home, &store),
                 store: Some(Arc::new(store)),
                 no_store: String::new(),
             }
@@ -162,6 +164,19 @@ impl Found {
         Found {
             store: None,
             no_store: why.to_string(),
+            print_only: false,
         }
     }
+}
+
+/// True when the default profile (or the legacy `options.toml` that becomes it) validly says
+/// `encode = false`; unknown or invalid counts as encoding (the stricter checks).
+fn print_only(home: &Home, store: &SqliteStore) -> bool {
+    let profiles = store.option_profiles().unwrap_or_default();
+    let options = match profiles.iter().find(|p| p.is_default) {
+        Some(p) => p.options().ok(),
+        None if home.options_file().is_file() => Options::load(&home.options_file()).ok(),
+        None => Some(Options::default()),
+    };
+    options.is_some_and(|o| !o.encode)
 }

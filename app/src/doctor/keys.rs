@@ -8,12 +8,12 @@ use std::path::Path;
 use cardline_issuance::home::Home;
 use cardline_issuance::secrets::{KeyFiles, SecretsError};
 
-use super::Check;
+use super::{Check, Found};
 
 const FAMILY: &str = "keys";
 
 /// Checks the keys directory and both key files.
-pub(crate) fn check(home: &Home, out: &mut Vec<Check>) {
+pub(crate) fn check(home: &Home, found: &Found, out: &mut Vec<Check>) {
     let files = KeyFiles::in_home(home.root());
     if let Ok(m) = std::fs::metadata(&files.dir)
         && m.permissions().mode() & 0o077 != 0
@@ -30,11 +30,20 @@ pub(crate) fn check(home: &Home, out: &mut Vec<Check>) {
         ));
     }
     let station = files.station_key_path();
-    one(&station, out, || files.station_key().map(|k| k.key_id()));
-    one(&files.master_key_path(), out, || files.master_key_id());
+    one(&station, found.print_only, out, || {
+        files.station_key().map(|k| k.key_id())
+    });
+    one(&files.master_key_path(), found.print_only, out, || {
+        files.master_key_id()
+    });
 }
 
-fn one(path: &Path, out: &mut Vec<Check>, key_id: impl FnOnce() -> Result<String, SecretsError>) {
+fn one(
+    path: &Path,
+    print_only: bool,
+    out: &mut Vec<Check>,
+    key_id: impl FnOnce() -> Result<String, SecretsError>,
+) {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -43,12 +52,17 @@ fn one(path: &Path, out: &mut Vec<Check>, key_id: impl FnOnce() -> Result<String
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            out.push(Check::problem(
-                FAMILY,
-                name,
-                format!("{shown} is missing"),
-                "create the station keys with `cardline keys init` (or restore them from the backup of this home)",
-            ));
+            let fix = "create the station keys with `cardline keys init` (or restore them from the backup of this home)";
+            out.push(if print_only {
+                Check::warning(
+                    FAMILY,
+                    name,
+                    format!("{shown} is missing (the default profile is print-only: needed only to encode)"),
+                    fix,
+                )
+            } else {
+                Check::problem(FAMILY, name, format!("{shown} is missing"), fix)
+            });
             return;
         }
         Err(e) => {

@@ -159,6 +159,9 @@ pub(crate) struct Found {
     pub store: Option<Arc<SqliteStore>>,
     /// Why there is no store (said by the checks that needed it).
     pub no_store: String,
+    /// The default option profile prints without encoding (`encode = false`): missing keys
+    /// and CA are then warnings, not problems (print-only production needs neither).
+    pub print_only: bool,
 }
 
 impl Doctor {
@@ -176,7 +179,7 @@ impl Doctor {
     pub fn run(&self) -> Report {
         let mut checks = Vec::new();
         let found = home::check(&self.home, &mut checks);
-        keys::check(&self.home, &mut checks);
+        keys::check(&self.home, &found, &mut checks);
         ca::check(&self.home, &found, self.now, &mut checks);
         options::check(&self.home, &found, &mut checks);
         pcscd::check(&mut checks);

@@ -262,3 +262,37 @@ fn the_clock_check_reads_timedatectl_and_warns_when_it_cannot() {
     assert_eq!(out[0].level, Level::Warning);
     assert!(out[0].detail.contains("cannot tell"), "{:?}", out[0]);
 }
+
+#[test]
+fn a_print_only_home_without_keys_or_ca_gets_warnings_not_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::new(dir.path());
+    let store = SqliteStore::create(&home.database()).unwrap();
+    let actor = cardline_issuance::store::Actor("tester".into());
+    cardline_issuance::options::profiles::import_text(
+        &store,
+        "default",
+        "encode = false\ncertificates = []\n",
+        &actor,
+    )
+    .unwrap();
+    drop(store);
+    let r = Doctor::new(dir.path()).run();
+    for (family, name) in [
+        ("keys", "station.key"),
+        ("keys", "management-master.key"),
+        ("ca", "certificate"),
+    ] {
+        let c = find(&r, family, name);
+        assert_eq!(c.level, Level::Warning, "{c:?}");
+        assert!(c.detail.contains("print-only"), "{c:?}");
+    }
+    assert!(find(&r, "options", "profile").detail.contains("print only"));
+
+    // A home whose default profile encodes (the built-in default): the same gaps stop production.
+    let encoding = tempfile::tempdir().unwrap();
+    drop(SqliteStore::create(&Home::new(encoding.path()).database()).unwrap());
+    let r = Doctor::new(encoding.path()).run();
+    assert_eq!(find(&r, "keys", "station.key").level, Level::Problem);
+    assert_eq!(find(&r, "ca", "certificate").level, Level::Problem);
+}

@@ -24,9 +24,17 @@ done
 
 # The release binary. `make test` builds it together with the benches (one cargo invocation,
 # one feature resolution) and passes the same arguments here, so this build is a no-op then.
-# shellcheck disable=SC2086
-$CARGO build --release ${DEB_CARGO_ARGS:--p cardline}
-bin=$target/release/cardline
+# DEB_BINARY=PATH packages a binary built already (e.g. target/debug/cardline, for a quick
+# `scripts/test-deb.sh` while developing) instead of building the release one: the package is
+# the same but for the binary's speed and size. `make deb` always packages the release build.
+if [ -n "${DEB_BINARY:-}" ]; then
+  bin=$DEB_BINARY
+  [ -x "$bin" ] || die "DEB_BINARY=$bin is not an executable file"
+else
+  # shellcheck disable=SC2086
+  $CARGO build --release ${DEB_CARGO_ARGS:--p cardline}
+  bin=$target/release/cardline
+fi
 version=$("$bin" --version | awk '{print $2}')
 
 # The package version comes from packaging/deb/changelog, whose newest entry must be for this
@@ -58,7 +66,7 @@ readelf -d "$stage/usr/bin/cardline" | grep -q 'NEEDED.*libusb-1\.0\.so' ||
 d usr/lib/udev/rules.d
 "$bin" dist udev-rules >"$stage/usr/lib/udev/rules.d/60-cardline.rules"
 d usr/lib/systemd/system
-install -m 0644 "$pkg/cardline-desk.service" "$pkg/cardline-serve.service" "$stage/usr/lib/systemd/system/"
+install -m 0644 "$pkg/cardline-desk.service" "$pkg/cardline-console.service" "$stage/usr/lib/systemd/system/"
 d etc/default
 install -m 0644 "$pkg/cardline.default" "$stage/etc/default/cardline"
 

@@ -91,7 +91,7 @@ expect upgrade "leaves the home alone (no install, chown, chmod, rm, mv)" \
   not_logged '^(install|chown|chmod|rm|mv) '
 expect upgrade "the home's files, modes and contents are unchanged" [ "$before" = "$after" ]
 expect upgrade "restarts the services that were running, only those" \
-  logged '^deb-systemd-invoke try-restart cardline-desk\.service cardline-serve\.service$'
+  logged '^deb-systemd-invoke try-restart cardline-desk\.service cardline-console\.service$'
 
 run_case container no no no postinst configure
 expect container "without systemd and udev running: exit 0, calls neither" \
@@ -101,7 +101,7 @@ run_case prerm-upgrade yes yes yes prerm upgrade 0.1.1-1
 expect prerm-upgrade "keeps the services running through an upgrade" not_logged 'stop'
 run_case prerm-remove yes yes yes prerm remove
 expect prerm-remove "stops the services on removal" \
-  logged '^deb-systemd-invoke stop cardline-desk\.service cardline-serve\.service$'
+  logged '^deb-systemd-invoke stop cardline-desk\.service cardline-console\.service$'
 
 run_case purge yes yes yes postrm purge
 expect purge "exit 0" [ "$rc" = 0 ]

@@ -30,10 +30,12 @@ finish() {
   exit
 }
 
+# Without the Debian tools there is nothing to test: said visibly, not failed (`make setup`
+# installs them, so `make test` always has them).
 for tool in dpkg-deb lintian; do
   if ! command -v "$tool" >/dev/null; then
-    fail "$tool is installed (run \`make setup\`)"
-    finish
+    skipped "$tool is not installed (Debian packages dpkg-dev, lintian: run \`make setup\`): the package is not tested"
+    exit 0
   fi
 done
 
@@ -57,6 +59,8 @@ check "usr/bin/cardline is an executable ELF file" \
 got=$("$tree/usr/bin/cardline" --version)
 check "the packaged cardline --version says \"$got\", the workspace version is $ws_version" \
   [ "$got" = "cardline $ws_version" ]
+check "the packaged \`cardline doctor\` finds no database in an empty home: a problem, exit 1" \
+  bash -c 'out=$("$1" --home "$2/no-home" doctor 2>&1); [ $? -eq 1 ] && grep -q "^problem  home     database: " <<<"$out"' _ "$tree/usr/bin/cardline" "$work"
 check "the binary is stripped (no .symtab)" \
   bash -c '! readelf -S "$1" | grep -q "\.symtab"' _ "$tree/usr/bin/cardline"
 check "the binary uses Debian's libusb, not a compiled-in copy" \
@@ -87,8 +91,8 @@ check "every udev rule gives the cardline group rw (0660) on the usb_device node
 
 # --- systemd units ------------------------------------------------------------------------
 units=$tree/usr/lib/systemd/system
-declare -A exec_of=([cardline-desk.service]="desk run" [cardline-serve.service]="serve")
-for unit in cardline-desk.service cardline-serve.service; do
+declare -A exec_of=([cardline-desk.service]="desk run" [cardline-console.service]="serve")
+for unit in cardline-desk.service cardline-console.service; do
   f=$units/$unit
   if [ ! -f "$f" ]; then
     fail "$unit is in the package"
@@ -107,10 +111,10 @@ for unit in cardline-desk.service cardline-serve.service; do
 done
 check "cardline-desk.service may open USB and serial printers and nothing else" \
   bash -c 'grep -qx "DevicePolicy=closed" "$1" && grep -qx "DeviceAllow=char-usb_device rw" "$1" && ! grep -q "^PrivateDevices=yes" "$1"' _ "$units/cardline-desk.service"
-check "cardline-serve.service sees no device" grep -qx "PrivateDevices=yes" "$units/cardline-serve.service"
+check "cardline-console.service sees no device" grep -qx "PrivateDevices=yes" "$units/cardline-console.service"
 check "the package enables no unit (no symlink under etc/systemd, no enable in a maintainer script)" \
   bash -c '[ ! -e "$1/etc/systemd" ] && ! grep -qw enable "$2"/postinst "$2"/prerm "$2"/postrm' _ "$tree" "$work/DEBIAN"
-for unit in cardline-desk.service cardline-serve.service; do
+for unit in cardline-desk.service cardline-console.service; do
   sub=${exec_of[$unit]}
   if "$tree/usr/bin/cardline" $sub --help >/dev/null 2>&1; then
     ok "\`cardline $sub\` (ExecStart of $unit) exists"
@@ -121,12 +125,12 @@ done
 if command -v systemd-analyze >/dev/null; then
   # Offline: the units point at the unpacked binary, man pages are not looked up.
   mkdir "$work/units"
-  for unit in cardline-desk.service cardline-serve.service; do
+  for unit in cardline-desk.service cardline-console.service; do
     sed "s#/usr/bin/cardline#$tree/usr/bin/cardline#" "$units/$unit" >"$work/units/$unit"
   done
   verify=$(systemd-analyze verify --man=no "$work"/units/*.service 2>&1)
   check "systemd-analyze verify finds nothing to say about the units${verify:+: $verify}" [ -z "$verify" ]
-  for unit in cardline-desk.service cardline-serve.service; do
+  for unit in cardline-desk.service cardline-console.service; do
     exposure=$(systemd-analyze security --offline=true --threshold=20 "$work/units/$unit" 2>&1)
     rc=$?
     check "$unit: $(grep -o 'Overall exposure level.*' <<<"$exposure") (at most 2.0)" [ $rc -eq 0 ]

@@ -259,6 +259,13 @@ impl KeyFiles {
         StationKey::load(&self.station_key_path())
     }
 
+    /// The key id of the management-key master (same derivation as
+    /// [`StationKey::key_id`]), for `cardline doctor`; the key itself is not returned.
+    pub fn master_key_id(&self) -> Result<String, SecretsError> {
+        let key = read_key_file(&self.master_key_path())?;
+        Ok(hex::encode(&Sha256::digest(key.as_slice())[..8]))
+    }
+
     /// Loads the management-key master.
     pub fn master_key(&self) -> Result<MasterKey, SecretsError> {
         let key = read_key_file(&self.master_key_path())?;

@@ -52,6 +52,11 @@ fn the_file_persists_refuses_audit_rewrites_and_newer_schemas() {
     assert_eq!(store.migrated_from(), store.schema_version());
     assert_eq!(store.list_cards(&CardFilter::default()).unwrap().len(), 2);
     drop(store);
+    let info = SqliteStore::inspect(&path).unwrap();
+    assert_eq!(
+        (info.found, info.supported),
+        (store_version(), store_version())
+    );
 
     let raw = rusqlite::Connection::open(&path).unwrap();
     let mode: String = raw
@@ -66,10 +71,15 @@ fn the_file_persists_refuses_audit_rewrites_and_newer_schemas() {
     raw.execute("UPDATE schema_version SET version = 99", [])
         .unwrap();
     drop(raw);
+    // Inspecting reads the version without refusing or changing the file.
+    let info = SqliteStore::inspect(&path).unwrap();
+    assert_eq!(info.found, 99);
+    assert!(info.supported < 99, "{info:?}");
     assert!(matches!(
         SqliteStore::open(&path),
         Err(StoreError::SchemaTooNew { found: 99, .. })
     ));
+    assert_eq!(SqliteStore::inspect(&path).unwrap().found, 99);
 }
 
 #[test]
@@ -162,4 +172,9 @@ fn a_database_made_before_the_mark_is_still_opened() {
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .unwrap();
     assert_eq!(app, 0x434C_4E31, "and gets the mark");
+}
+
+/// The schema version this build writes, from a fresh in-memory store.
+fn store_version() -> i64 {
+    SqliteStore::open_in_memory().unwrap().schema_version()
 }

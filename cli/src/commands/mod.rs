@@ -15,6 +15,7 @@ mod completions;
 mod demo;
 mod desk;
 mod dist;
+mod doctor;
 mod dry_run;
 mod encode;
 mod face;
@@ -68,6 +69,10 @@ pub enum Command {
     Desk(desk::DeskCommand),
     /// Desks and production runs with their stations: producing, paused (why), idle, gone.
     Desks(desk::DesksArgs),
+    /// Check what production on this PC needs (home, database, keys, CA, options, pcscd,
+    /// stations, USB permissions, clock): one line each with ok / warning / problem and the fix;
+    /// exits 1 when a problem stops production.
+    Doctor(doctor::DoctorArgs),
     /// A whole batch order on three simulated stations, in a fresh temporary home.
     Demo(demo::DemoArgs),
     /// Print a shell completion script.
@@ -113,6 +118,7 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Recover(args) => recover::run(ctx, args),
         Command::Desk(cmd) => desk::run(ctx, cmd),
         Command::Desks(args) => desk::list(ctx, args),
+        Command::Doctor(args) => doctor::run(ctx, args),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Sim(cmd) => sim::run(ctx, cmd),

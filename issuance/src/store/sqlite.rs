@@ -49,6 +49,16 @@ mod writer;
 use pool::Pool;
 use writer::Writer;
 
+/// The schema version of a database file and the one this build writes
+/// ([`SqliteStore::inspect`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SchemaInfo {
+    /// The version recorded in the file (0: no schema yet).
+    pub found: i64,
+    /// The version this build migrates to.
+    pub supported: i64,
+}
+
 /// How long a write waits for another process's write transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections a store opens at most (one per thread writing at the same moment).
@@ -141,6 +151,21 @@ impl SqliteStore {
             path: Some(path.to_path_buf()),
             migrated_from,
             sealer: keyless_sealer(),
+        })
+    }
+
+    /// Reads the schema version of the database at `path` without changing anything (opened
+    /// read-only, no migration): what `cardline doctor` reports before any command migrates
+    /// it. Refuses a missing, empty or foreign file like [`open`](Self::open).
+    pub fn inspect(path: &Path) -> Result<SchemaInfo, StoreError> {
+        file::check_existing(path)?;
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(backend("inspecting the database"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(backend("inspecting the database"))?;
+        Ok(SchemaInfo {
+            found: schema::version_of(&conn)?,
+            supported: schema::LATEST,
         })
     }
 

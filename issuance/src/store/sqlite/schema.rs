@@ -254,6 +254,26 @@ pub const APPLICATION_ID: i32 = 0x434C_4E31;
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
+/// The schema version recorded in a database, read only (0 when it has none yet).
+pub fn version_of(conn: &Connection) -> Result<i64, StoreError> {
+    const OP: &str = "reading the schema version";
+    let has_table: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend(OP))?;
+    if !has_table {
+        return Ok(0);
+    }
+    conn.query_row("SELECT MAX(version) FROM schema_version", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .map_err(backend(OP))
+    .map(Option::unwrap_or_default)
+}
+
 /// Brings the database up to [`LATEST`]; returns the version it was at before. A `new`
 /// database gets cardline's [`APPLICATION_ID`]; an existing one must carry it (or, made by a
 /// cardline older than the mark, hold cardline's tables), else it is refused as

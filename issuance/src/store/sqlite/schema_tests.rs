@@ -67,3 +67,44 @@ fn v5_revokes_what_v4_left_spoiled_and_keeps_old_audit_rows_as_legacy() {
     assert!(report.is_clean(), "{:?}", report.findings);
     assert_eq!(report.legacy, 2);
 }
+
+mod first_open {
+    use super::*;
+    use crate::store::CardStore;
+    use crate::store::sqlite::SqliteStore;
+
+    /// A database as the first released cardline left it: schema 1, one card.
+    fn schema_1_database(path: &std::path::Path) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
+            .unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version (version) VALUES (1);
+             INSERT INTO cards (number, state, created_at, updated_at)
+             VALUES ('TMP-000001', 'requested', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_old_database_migrates_on_first_open_and_keeps_its_cards() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cardline.db");
+        schema_1_database(&path);
+        // Inspecting reads the old version and changes nothing.
+        assert_eq!(SqliteStore::inspect(&path).unwrap().found, 1);
+        assert_eq!(SqliteStore::inspect(&path).unwrap().found, 1);
+        // The first open (a daemon starting, any command) migrates it.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.migrated_from(), 1);
+        const { assert!(LATEST > 1) };
+        let cards = store.list_cards(&Default::default()).unwrap();
+        assert_eq!(cards.len(), 1);
+        assert_eq!(cards[0].number, "TMP-000001");
+        drop(store);
+        let info = SqliteStore::inspect(&path).unwrap();
+        assert_eq!((info.found, info.supported), (LATEST, LATEST));
+    }
+}

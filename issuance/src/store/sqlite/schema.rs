@@ -204,6 +204,9 @@ ALTER TABLE orders ADD COLUMN released_by TEXT;
 CREATE INDEX orders_released ON orders (id) WHERE state = 'open' AND released_at IS NOT NULL;
 ALTER TABLE runs ADD COLUMN desk TEXT;
 "#,
+    // Console users and API tokens (issue 13). Self-contained: v6 once the audit chain's v5
+    // is merged before it.
+    super::users::MIGRATION,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

@@ -18,10 +18,14 @@ fn an_emptied_database_is_refused_and_never_recreated() {
     for args in [&["order", "list"][..], &["cards", "search"], &["init"]] {
         let err = fail(&home, args);
         assert!(
-            err.contains("is not a cardline database") && err.contains("the file is empty (0 bytes)"),
+            err.contains("is not a cardline database")
+                && err.contains("the file is empty (0 bytes)"),
             "{args:?}: {err}"
         );
-        assert!(err.contains("restore it from a backup"), "the fix is named: {err}");
+        assert!(
+            err.contains("restore it from a backup"),
+            "the fix is named: {err}"
+        );
         assert_eq!(
             std::fs::metadata(&db).unwrap().len(),
             0,
@@ -35,12 +39,18 @@ fn endless_files_are_refused_within_their_limits() {
     let home = tempfile::tempdir().unwrap();
     ok(&home, &["init"]);
     let cases: [(&[&str], &str); 3] = [
-        (&["options", "check", "/dev/zero"], "larger than 1 MiB (the limit for an options file)"),
+        (
+            &["options", "check", "/dev/zero"],
+            "larger than 1 MiB (the limit for an options file)",
+        ),
         (
             &["options", "edit", "--file", "/dev/zero"],
             "larger than 1 MiB (the limit for an options file)",
         ),
-        (&["request", "--from-csv", "/dev/zero"], "is larger than 268435456 bytes"),
+        (
+            &["request", "--from-csv", "/dev/zero"],
+            "is larger than 268435456 bytes",
+        ),
     ];
     for (args, want) in cases {
         let started = Instant::now();
@@ -49,7 +59,10 @@ fn endless_files_are_refused_within_their_limits() {
             started.elapsed() < Duration::from_secs(30),
             "{args:?} gave up reading quickly"
         );
-        assert!(err.contains("/dev/zero") && err.contains(want), "{args:?}: {err}");
+        assert!(
+            err.contains("/dev/zero") && err.contains(want),
+            "{args:?}: {err}"
+        );
         assert!(err.contains("is this the right file?"), "{args:?}: {err}");
         assert_eq!(
             err.matches(want).count(),
@@ -60,7 +73,8 @@ fn endless_files_are_refused_within_their_limits() {
     std::os::unix::fs::symlink("/dev/zero", home.path().join("stations.toml")).unwrap();
     let err = fail(&home, &["stations", "check"]);
     assert!(
-        err.contains("stations.toml") && err.contains("larger than 1 MiB (the limit for a stations file)"),
+        err.contains("stations.toml")
+            && err.contains("larger than 1 MiB (the limit for a stations file)"),
         "{err}"
     );
     // Nothing was requested or changed by the refused inputs.

@@ -32,11 +32,13 @@ mod recover;
 mod request;
 mod search;
 mod secrets;
+mod serve;
 mod sim;
 mod sim_card;
 mod sim_printer;
 mod sim_serve;
 mod stations;
+mod users;
 
 /// Every `cardline` command.
 #[derive(Debug, clap::Subcommand)]
@@ -90,6 +92,11 @@ pub enum Command {
     Keys(keys::KeysCommand),
     /// Encode-only station: personalise the PIV card in a PC/SC reader for a card record.
     Encode(encode::EncodeArgs),
+    /// The operator console and REST API (`serve --insecure-http` on loopback; TLS not yet).
+    Serve(serve::ServeArgs),
+    /// Console users: add, list, disable, enable, reset-password, API tokens.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Packaging files generated from the code: man pages, udev rules (for scripts/build-deb.sh).
     #[command(subcommand, hide = true)]
     Dist(dist::DistCommand),
@@ -117,6 +124,8 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Face(cmd) => face::run(ctx, cmd),
         Command::Printers(cmd) => printers::run(ctx, cmd),
         Command::Printer(cmd) => printer::run(ctx, cmd),
+        Command::Serve(args) => serve::run(ctx, args),
+        Command::Users(cmd) => users::run(ctx, cmd),
         Command::Dist(cmd) => dist::run(ctx, cmd),
     }
 }

@@ -1,0 +1,173 @@
+//! `cardline serve`: the operator console (server-rendered HTML) and the REST API (`/api/v1`)
+//! over the same store as the CLI.
+//!
+//! - [`password`] and [`secret`]: Argon2id password hashes, random session ids, CSRF and API
+//!   tokens (stored as SHA-256), none of them ever logged or printed by `Debug`.
+//! - [`users`]: what `cardline users ...` does (add, disable, reset a password, API tokens).
+//! - [`sessions`]: the in-memory session table with idle and absolute expiry.
+//! - [`auth`]: who is asking (session cookie or bearer token), roles, CSRF checks.
+//! - `pages` (login, batch orders, search, order page) and `api` (JSON, RFC 9457 problems).
+//!
+//! ```no_run
+//! # async fn run(store: std::sync::Arc<dyn cardline_issuance::store::Store>) {
+//! let config = cardline_server::ServeConfig::insecure_loopback("127.0.0.1:8443".parse().unwrap());
+//! cardline_server::serve(config, store).await.unwrap();
+//! # }
+//! ```
+//!
+//! The synchronous store runs off the async workers (`spawn_blocking`). Request bodies are
+//! bounded ([`MAX_BODY`]); every response carries a Content-Security-Policy without
+//! `unsafe-inline` ([`headers::CSP`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cardline_issuance::store::Store;
+
+mod api;
+pub mod auth;
+mod error;
+pub mod headers;
+mod pages;
+pub mod password;
+pub mod secret;
+pub mod sessions;
+pub mod users;
+
+pub use error::ServeError;
+pub use sessions::SessionRule;
+
+/// The largest request body accepted (forms and JSON): 64 KiB.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How `cardline serve` listens.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// Plain HTTP (only on a loopback address).
+    pub insecure_http: bool,
+    /// TLS certificate chain (PEM) — not supported yet.
+    pub cert: Option<PathBuf>,
+    /// TLS private key (PEM) — not supported yet.
+    pub key: Option<PathBuf>,
+    /// Session expiry.
+    pub sessions: SessionRule,
+}
+
+impl ServeConfig {
+    /// Plain HTTP on a loopback address with the default session rule.
+    pub fn insecure_loopback(listen: SocketAddr) -> ServeConfig {
+        ServeConfig {
+            listen,
+            insecure_http: true,
+            cert: None,
+            key: None,
+            sessions: SessionRule::default(),
+        }
+    }
+
+    /// Refuses what this version cannot serve safely: TLS is not built yet, so only plain HTTP
+    /// on loopback, and only when asked for with `--insecure-http`.
+    pub fn check(&self) -> Result<(), ServeError> {
+        if self.cert.is_some() || self.key.is_some() {
+            return Err(ServeError::TlsNotYet);
+        }
+        if !self.insecure_http {
+            return Err(ServeError::NeedsInsecureHttp);
+        }
+        if !self.listen.ip().is_loopback() {
+            return Err(ServeError::PlainHttpNotLoopback(self.listen));
+        }
+        Ok(())
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    sessions: sessions::Sessions,
+    secure_cookies: bool,
+}
+
+impl AppState {
+    /// State over `store` with the session rule `rule`.
+    pub fn new(store: Arc<dyn Store>, rule: SessionRule) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                sessions: sessions::Sessions::new(rule),
+                secure_cookies: false,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
+    }
+
+    /// The session table.
+    pub fn sessions(&self) -> &sessions::Sessions {
+        &self.inner.sessions
+    }
+
+    /// Cookies carry `Secure` (under TLS).
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
+    }
+
+    /// Runs `f` with the store on a blocking thread.
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> T + Send + 'static,
+    ) -> T {
+        let store = self.store();
+        match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
+/// The whole application: console pages, the API, security headers, the body limit.
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(headers::security_headers))
+        .with_state(state)
+}
+
+/// Serves on an already bound listener until `shutdown` resolves.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServeError::Io)
+}
+
+/// `cardline serve`: checks the configuration, binds, serves until Ctrl-C.
+pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), ServeError> {
+    config.check()?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Bind(config.listen, e))?;
+    tracing::info!(address = %config.listen, "console listening (plain HTTP, loopback only)");
+    let state = AppState::new(store, config.sessions);
+    serve_on(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}

@@ -1,0 +1,192 @@
+//! The operator's flow through the pages: search, tick, issue, the order page, Next,
+//! Complete (with its confirmation), Cancel — each audited as the logged-in user.
+
+use cardline_issuance::model::OrderId;
+use cardline_issuance::store::AuditFilter;
+
+use crate::common::*;
+
+fn order_id(location: &str) -> OrderId {
+    location.trim_start_matches("/orders/").parse().unwrap()
+}
+
+#[test]
+fn search_tick_issue_release_and_complete_as_the_logged_in_operator() {
+    let mut rows = requests(3, "Ada");
+    rows.extend(requests(2, "Bob"));
+    let c = Console::start(&rows);
+    let olga = c.login("olga");
+    let all = c.get("/search", Some(&olga.session));
+    assert_eq!(all.status, 200);
+    assert!(all.body.contains("5 requested cards match"), "{}", all.body);
+    let ada = c.get("/search?requester=ada", Some(&olga.session));
+    assert!(ada.body.contains("3 requested cards match"), "{}", ada.body);
+    // Tick two of Ada's cards.
+    let ada_cards: Vec<String> = ada
+        .body
+        .match_indices("name=\"card\" value=\"")
+        .map(|(i, m)| {
+            ada.body[i + m.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ada_cards.len(), 3);
+    let r = c.post_form(
+        "/orders",
+        Some(&olga.session),
+        &[
+            ("csrf", &olga.csrf),
+            ("select", "checked"),
+            ("card", &ada_cards[0]),
+            ("card", &ada_cards[2]),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = order_id(r.header("location").unwrap());
+    let order = c.store.order(id).unwrap();
+    let numbers: Vec<&str> = order.cards.iter().map(|c| c.number.as_str()).collect();
+    assert_eq!(numbers, [ada_cards[0].as_str(), ada_cards[2].as_str()]);
+    assert_eq!(order.created_by, "olga");
+    // The order page lists its cards and offers Next.
+    let page = c.get(&format!("/orders/{id}"), Some(&olga.session));
+    assert!(page.body.contains(&ada_cards[0]) && !page.body.contains(&ada_cards[1]));
+    assert!(page.body.contains("Next: release to the desks"));
+    // Next.
+    let r = c.post_form(
+        &format!("/orders/{id}/release"),
+        Some(&olga.session),
+        &[("csrf", &olga.csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let released = c.store.order_header(id).unwrap();
+    assert_eq!(released.released_by.as_deref(), Some("olga"));
+    let page = c.get(&format!("/orders/{id}"), Some(&olga.session));
+    assert!(!page.body.contains("Next: release"), "released once");
+    // Releasing again is refused with the store's reason.
+    let r = c.post_form(
+        &format!("/orders/{id}/release"),
+        Some(&olga.session),
+        &[("csrf", &olga.csrf)],
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    // The list shows it.
+    let list = c.get("/orders", Some(&olga.session));
+    assert!(list.body.contains(&format!("/orders/{id}")));
+    // Complete without the confirmation is refused; with it, the store decides (the cards
+    // were not produced, so it refuses to complete with cards still waiting).
+    let r = c.post_form(
+        &format!("/orders/{id}/complete"),
+        Some(&olga.session),
+        &[("csrf", &olga.csrf)],
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("All is well"));
+    let r = c.post_form(
+        &format!("/orders/{id}/complete"),
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("confirm", "yes")],
+    );
+    assert_eq!(
+        c.store.order_header(id).unwrap().state.as_str() == "completed",
+        r.status == 303,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    // Audited as olga.
+    let audit = c
+        .store
+        .audit(&AuditFilter {
+            order_id: Some(id),
+            ..AuditFilter::default()
+        })
+        .unwrap();
+    for action in ["order.create", "order.release"] {
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.action == action && e.operator == "olga"),
+            "{action}: {audit:?}"
+        );
+    }
+}
+
+#[test]
+fn issue_all_matching_then_cancel_returns_the_cards_to_the_search() {
+    let mut rows = requests(4, "Ada");
+    rows.extend(requests(2, "Bob"));
+    let c = Console::start(&rows);
+    let olga = c.login("olga");
+    let r = c.post_form(
+        "/orders",
+        Some(&olga.session),
+        &[
+            ("csrf", &olga.csrf),
+            ("select", "matching"),
+            ("requester", "bob"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = order_id(r.header("location").unwrap());
+    assert_eq!(c.store.order(id).unwrap().cards.len(), 2);
+    let left = c.get("/search", Some(&olga.session));
+    assert!(
+        left.body.contains("4 requested cards match"),
+        "{}",
+        left.body
+    );
+    // Nothing ticked: a clear refusal, no order.
+    let r = c.post_form(
+        "/orders",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("select", "checked")],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("No card is ticked"));
+    // A card already in an order cannot be ticked into another.
+    let taken = c.store.order(id).unwrap().cards[0].number.clone();
+    let r = c.post_form(
+        "/orders",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("card", &taken)],
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    // Cancel.
+    let r = c.post_form(
+        &format!("/orders/{id}/cancel"),
+        Some(&olga.session),
+        &[("csrf", &olga.csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        c.store.order_header(id).unwrap().state.as_str(),
+        "cancelled"
+    );
+    let back = c.get("/search", Some(&olga.session));
+    assert!(
+        back.body.contains("6 requested cards match"),
+        "{}",
+        back.body
+    );
+    // An auditor reads the order page without any action button.
+    let audrey = c.login("audrey");
+    let page = c.get(&format!("/orders/{id}"), Some(&audrey.session));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("cancelled") && !page.body.contains("Cancel order"));
+    let audit = c
+        .store
+        .audit(&AuditFilter {
+            order_id: Some(id),
+            ..AuditFilter::default()
+        })
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action.starts_with("order.cancel") && e.operator == "olga"),
+        "{audit:?}"
+    );
+}

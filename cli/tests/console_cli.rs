@@ -103,7 +103,22 @@ fn serve_refuses_unsafe_settings_with_the_fix() {
         "{e}"
     );
     let e = fail(&home, &["serve", "--cert", "c.pem", "--key", "k.pem"]);
-    assert!(e.contains("not built yet"), "{e}");
+    assert!(
+        e.contains("certificate chain c.pem"),
+        "the file is named: {e}"
+    );
+    let e = fail(
+        &home,
+        &[
+            "serve",
+            "--insecure-http",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+        ],
+    );
+    assert!(e.contains("exclude each other"), "{e}");
 }
 
 #[test]

@@ -8,18 +8,25 @@ use cardline_issuance::store::StoreError;
 /// Why `cardline serve` could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// TLS is not built yet.
+    /// Neither TLS files nor plain HTTP were given.
     #[error(
-        "TLS (--cert/--key) is not built yet in this version: serve plain HTTP on a loopback \
-         address with --insecure-http and put a TLS proxy in front for other hosts"
-    )]
-    TlsNotYet,
-    /// Plain HTTP needs to be asked for.
-    #[error(
-        "TLS is not built yet in this version: plain HTTP must be asked for with \
+        "give the TLS certificate and key (--cert FILE --key FILE), or ask for plain HTTP with \
          --insecure-http (loopback addresses only, e.g. --listen 127.0.0.1:8443)"
     )]
-    NeedsInsecureHttp,
+    NeedsTlsOrInsecureHttp,
+    /// Both TLS files and plain HTTP were given.
+    #[error("--insecure-http and --cert/--key exclude each other: choose one")]
+    TlsAndInsecureHttp,
+    /// A TLS file could not be used.
+    #[error("TLS {what} {path}: {why}")]
+    Tls {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What it should hold.
+        what: &'static str,
+        /// Why it cannot be used.
+        why: String,
+    },
     /// Plain HTTP on a non-loopback address.
     #[error(
         "plain HTTP is served only on a loopback address, not on {0}: listen on 127.0.0.1 \

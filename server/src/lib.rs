@@ -33,6 +33,7 @@ mod pages;
 pub mod password;
 pub mod secret;
 pub mod sessions;
+pub mod tls;
 pub mod users;
 
 pub use error::ServeError;
@@ -48,9 +49,9 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Plain HTTP (only on a loopback address).
     pub insecure_http: bool,
-    /// TLS certificate chain (PEM) — not supported yet.
+    /// TLS certificate chain (PEM): HTTPS on any address, with `key`.
     pub cert: Option<PathBuf>,
-    /// TLS private key (PEM) — not supported yet.
+    /// TLS private key (PEM).
     pub key: Option<PathBuf>,
     /// Session expiry.
     pub sessions: SessionRule,
@@ -68,19 +69,16 @@ impl ServeConfig {
         }
     }
 
-    /// Refuses what this version cannot serve safely: TLS is not built yet, so only plain HTTP
+    /// Refuses what cannot be served safely: HTTPS needs both files; plain HTTP is served only
     /// on loopback, and only when asked for with `--insecure-http`.
     pub fn check(&self) -> Result<(), ServeError> {
-        if self.cert.is_some() || self.key.is_some() {
-            return Err(ServeError::TlsNotYet);
+        match (&self.cert, &self.key, self.insecure_http) {
+            (Some(_), Some(_), false) => Ok(()),
+            (Some(_), _, true) | (_, Some(_), true) => Err(ServeError::TlsAndInsecureHttp),
+            (None, None, true) if self.listen.ip().is_loopback() => Ok(()),
+            (None, None, true) => Err(ServeError::PlainHttpNotLoopback(self.listen)),
+            _ => Err(ServeError::NeedsTlsOrInsecureHttp),
         }
-        if !self.insecure_http {
-            return Err(ServeError::NeedsInsecureHttp);
-        }
-        if !self.listen.ip().is_loopback() {
-            return Err(ServeError::PlainHttpNotLoopback(self.listen));
-        }
-        Ok(())
     }
 }
 
@@ -97,13 +95,14 @@ struct Inner {
 }
 
 impl AppState {
-    /// State over `store` with the session rule `rule`.
-    pub fn new(store: Arc<dyn Store>, rule: SessionRule) -> AppState {
+    /// State over `store` with the session rule `rule`; cookies carry `Secure` when
+    /// `secure_cookies` (served over TLS).
+    pub fn new(store: Arc<dyn Store>, rule: SessionRule, secure_cookies: bool) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 store,
                 sessions: sessions::Sessions::new(rule),
-                secure_cookies: false,
+                secure_cookies,
             }),
         }
     }
@@ -146,28 +145,47 @@ pub fn router(state: AppState) -> axum::Router {
         .with_state(state)
 }
 
-/// Serves on an already bound listener until `shutdown` resolves.
-pub async fn serve_on(
-    listener: tokio::net::TcpListener,
+/// Serves on an already bound listener (TCP, or [`tls::TlsListener`]) until `shutdown`
+/// resolves.
+pub async fn serve_on<L>(
+    listener: L,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), ServeError> {
+) -> Result<(), ServeError>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Io)
 }
 
-/// `cardline serve`: checks the configuration, binds, serves until Ctrl-C.
+/// `cardline serve`: checks the configuration (and loads the TLS files), binds, serves until
+/// Ctrl-C.
 pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), ServeError> {
     config.check()?;
+    let tls = match (&config.cert, &config.key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Bind(config.listen, e))?;
-    tracing::info!(address = %config.listen, "console listening (plain HTTP, loopback only)");
-    let state = AppState::new(store, config.sessions);
-    serve_on(listener, state, async {
+    let stop = async {
         let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    };
+    match tls {
+        Some(tls) => {
+            tracing::info!(address = %config.listen, "console listening (HTTPS)");
+            let state = AppState::new(store, config.sessions, true);
+            serve_on(tls::TlsListener::new(listener, tls), state, stop).await
+        }
+        None => {
+            tracing::info!(address = %config.listen, "console listening (plain HTTP, loopback only)");
+            let state = AppState::new(store, config.sessions, false);
+            serve_on(listener, state, stop).await
+        }
+    }
 }

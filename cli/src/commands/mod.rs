@@ -92,7 +92,7 @@ pub enum Command {
     Keys(keys::KeysCommand),
     /// Encode-only station: personalise the PIV card in a PC/SC reader for a card record.
     Encode(encode::EncodeArgs),
-    /// The operator console and REST API (`serve --insecure-http` on loopback; TLS not yet).
+    /// The operator console and REST API: HTTPS (`--cert/--key`) or plain HTTP on loopback.
     Serve(serve::ServeArgs),
     /// Console users: add, list, disable, enable, reset-password, API tokens.
     #[command(subcommand)]

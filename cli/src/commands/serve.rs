@@ -1,7 +1,6 @@
-//! `cardline serve --listen 127.0.0.1:8443 --insecure-http`: the operator console and the
-//! REST API over this home's store ([docs/console.md](../../../docs/console.md)). TLS
-//! (`--cert`/`--key`) is not built yet: plain HTTP is served on loopback addresses only, and
-//! only with `--insecure-http`.
+//! `cardline serve --cert FILE --key FILE [--listen ADDR]` (HTTPS) or `cardline serve
+//! --insecure-http --listen 127.0.0.1:8443` (plain HTTP, loopback only): the operator console
+//! and the REST API over this home's store ([docs/console.md](../../../docs/console.md)).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,13 +16,13 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub listen: SocketAddr,
-    /// Serve plain HTTP (loopback addresses only; TLS is not built yet).
+    /// Serve plain HTTP instead of HTTPS (loopback addresses only).
     #[arg(long)]
     pub insecure_http: bool,
-    /// TLS certificate chain (PEM). Not supported yet: refused with an explanation.
+    /// TLS certificate chain (PEM: the server certificate first).
     #[arg(long, requires = "key")]
     pub cert: Option<PathBuf>,
-    /// TLS private key (PEM). Not supported yet.
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, requires = "cert")]
     pub key: Option<PathBuf>,
     /// Minutes of inactivity that end a session.
@@ -48,14 +47,25 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         },
     };
     config.check()?;
+    if let (Some(cert), Some(key)) = (&config.cert, &config.key) {
+        // Refuse bad files before anything is printed (serve loads them again).
+        cardline_server::tls::server_config(cert, key)?;
+    }
     let store = ctx.store()?;
     if store.users()?.is_empty() {
         eprintln!("no console user yet: add one with `cardline users add NAME --role operator`");
     }
-    eprintln!(
-        "cardline console on http://{} (plain HTTP, loopback only); Ctrl-C stops it",
-        config.listen
-    );
+    if config.insecure_http {
+        eprintln!(
+            "cardline console on http://{} (plain HTTP, loopback only); Ctrl-C stops it",
+            config.listen
+        );
+    } else {
+        eprintln!(
+            "cardline console on https://{}; Ctrl-C stops it",
+            config.listen
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

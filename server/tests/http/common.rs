@@ -73,7 +73,7 @@ impl Console {
     fn serve(store: Arc<dyn Store>, home: tempfile::TempDir) -> Console {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), SessionRule::default());
+        let state = AppState::new(store.clone(), SessionRule::default(), false);
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)

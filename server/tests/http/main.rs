@@ -5,3 +5,4 @@ mod api;
 mod common;
 mod flow;
 mod security;
+mod tls;

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/complete", post(complete))
         .route("/orders/{id}/cancel", post(cancel))
         .route("/cards/requested", get(requested_cards))
+        .route("/audit", get(audit))
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -294,4 +295,17 @@ async fn requested_cards(
             .with_store(move |s| s.search_cards(&query, &page))
             .await?,
     ))
+}
+
+/// `GET /audit?card=&order=&user=&action=`: the newest 500 matching entries, oldest first.
+async fn audit(
+    State(state): State<AppState>,
+    who: ApiUser,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Vec<cardline_issuance::model::AuditEntry>> {
+    require(&who, crate::pages::audit::AUDITORS)?;
+    let form = crate::pages::pairs(raw.as_deref().unwrap_or(""));
+    let filter = crate::pages::audit::filter_from(&form)
+        .map_err(|m| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
+    Ok(Json(state.with_store(move |s| s.audit(&filter)).await?))
 }

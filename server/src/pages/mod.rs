@@ -12,6 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 use crate::AppState;
 use crate::auth::Authed;
 
+pub mod audit;
 mod login;
 mod order;
 mod orders;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/orders", get(orders::list).post(orders::create))
         .route("/search", get(search::page))
+        .route("/audit", get(audit::page))
         .route("/orders/{id}", get(order::page))
         .route("/orders/{id}/release", post(order::release))
         .route("/orders/{id}/complete", post(order::complete))
@@ -39,6 +41,7 @@ async fn home(who: Authed) -> Response {
         ul {
             @if who.has(READERS) { li { a href="/orders" { "Batch orders" } } }
             @if who.has(OPERATORS) { li { a href="/search" { "Issue multiple temporary cards" } } }
+            @if who.has(audit::AUDITORS) { li { a href="/audit" { "Audit" } } }
             @if who.role == Role::Admin {
                 li { "Users, options and stations are managed with the CLI for now (" code { "cardline users" } ", " code { "cardline options" } ")." }
             }
@@ -187,6 +190,9 @@ pub fn layout(title: &str, who: Option<&Authed>, content: Markup) -> Html<String
                             a href="/orders" { "Batch orders" }
                             @if who.has(OPERATORS) {
                                 a href="/search" { "Issue multiple temporary cards" }
+                            }
+                            @if who.has(audit::AUDITORS) {
+                                a href="/audit" { "Audit" }
                             }
                             span.user { (who.user) " (" (who.role) ")" }
                             form.inline method="post" action="/logout" {

@@ -189,6 +189,20 @@ fn an_integrator_searches_orders_releases_and_cancels() {
     let (status, list, _) = call(&c, "GET", "/api/v1/orders", Some(&t), None);
     assert_eq!(status, 200);
     assert_eq!(list.as_array().unwrap().len(), 2);
+    // The auditor reads the audit through the API; the operator may not.
+    let auditor = token(&c, "audrey");
+    let (status, entries, _) = call(
+        &c,
+        "GET",
+        &format!("/api/v1/audit?order={id}&action=order.release"),
+        Some(&auditor),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{entries}");
+    assert_eq!(entries[0]["operator"], "olga");
+    let (_, v, r) = call(&c, "GET", "/api/v1/audit", Some(&t), None);
+    assert_problem(&r, &v, 403);
     // Audited as the token's user.
     let audit = c.store.audit(&Default::default()).unwrap();
     assert!(

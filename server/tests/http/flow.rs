@@ -190,3 +190,50 @@ fn issue_all_matching_then_cancel_returns_the_cards_to_the_search() {
         "{audit:?}"
     );
 }
+
+#[test]
+fn the_auditor_finds_an_order_in_the_audit_by_user_order_and_action() {
+    let c = Console::start(&requests(2, "<b>Ada</b>"));
+    let olga = c.login("olga");
+    let r = c.post_form(
+        "/orders",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("select", "matching")],
+    );
+    let id = order_id(r.header("location").unwrap());
+    let r = c.post_form(
+        &format!("/orders/{id}/release"),
+        Some(&olga.session),
+        &[("csrf", &olga.csrf)],
+    );
+    assert_eq!(r.status, 303);
+    let audrey = c.login("audrey");
+    let page = c.get(
+        &format!("/audit?order={id}&user=olga&action=order."),
+        Some(&audrey.session),
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("order.create") && page.body.contains("order.release"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("login"),
+        "filtered by action: {}",
+        page.body
+    );
+    let logins = c.get("/audit?action=login", Some(&audrey.session));
+    assert!(
+        logins.body.contains(">olga<") && logins.body.contains(">audrey<"),
+        "{}",
+        logins.body
+    );
+    let bad = c.get("/audit?order=seven", Some(&audrey.session));
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("`seven` is not an order number"),
+        "{}",
+        bad.body
+    );
+}

@@ -6,18 +6,22 @@ use cardline_issuance::store::Actor;
 
 use crate::common::*;
 
-/// The console's routes: method, path, whether an auditor may use it.
-fn routes(order: i64) -> Vec<(&'static str, String, bool)> {
+/// The console's routes: method, path, the users (by role) who may use it.
+fn routes(order: i64) -> Vec<(&'static str, String, &'static [&'static str])> {
+    const ALL: &[&str] = &["olga", "audrey", "adam"];
+    const READERS: &[&str] = &["olga", "audrey"];
+    const OPERATOR: &[&str] = &["olga"];
     vec![
-        ("GET", "/".into(), true),
-        ("GET", "/orders".into(), true),
-        ("GET", format!("/orders/{order}"), true),
-        ("GET", "/search".into(), false),
-        ("POST", "/orders".into(), false),
-        ("POST", format!("/orders/{order}/release"), false),
-        ("POST", format!("/orders/{order}/complete"), false),
-        ("POST", format!("/orders/{order}/cancel"), false),
-        ("POST", "/logout".into(), true),
+        ("GET", "/".into(), ALL),
+        ("GET", "/orders".into(), READERS),
+        ("GET", format!("/orders/{order}"), READERS),
+        ("GET", "/search".into(), OPERATOR),
+        ("GET", "/audit".into(), &["audrey"]),
+        ("POST", "/orders".into(), OPERATOR),
+        ("POST", format!("/orders/{order}/release"), OPERATOR),
+        ("POST", format!("/orders/{order}/complete"), OPERATOR),
+        ("POST", format!("/orders/{order}/cancel"), OPERATOR),
+        ("POST", "/logout".into(), ALL),
     ]
 }
 
@@ -54,7 +58,7 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
         303
     );
 
-    for (method, path, auditor_may) in routes(order.id) {
+    for (method, path, allowed) in routes(order.id) {
         let what = format!("{method} {path}");
         let card = order.cards[0].number.clone();
         let valid = |b: &Browser| -> Vec<(String, String)> {
@@ -81,19 +85,20 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
             assert_eq!(r.header("location"), Some("/login"), "{what}");
         }
         // The wrong role.
-        let mut wrong = vec![&adam];
-        if !auditor_may {
-            wrong.push(&audrey);
-        }
-        for b in wrong {
-            if path == "/logout" || path == "/" {
-                continue; // every role may log out and see its home page
-            }
+        let users = [("olga", &olga), ("audrey", &audrey), ("adam", &adam)];
+        for (name, b) in users.iter().filter(|(n, _)| !allowed.contains(n)) {
             let form = valid(b);
             let f: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
             let r = send(&c, method, &path, Some(&b.session), &f);
-            assert_eq!(r.status, 403, "{what} by a wrong role: {}", r.body);
+            assert_eq!(r.status, 403, "{what} by {name}: {}", r.body);
             assert!(r.body.contains("may not do this"), "{what}: {}", r.body);
+        }
+        // The right roles read the pages.
+        if method == "GET" {
+            for (name, b) in users.iter().filter(|(n, _)| allowed.contains(n)) {
+                let r = c.get(&path, Some(&b.session));
+                assert_eq!(r.status, 200, "{what} by {name}: {}", r.body);
+            }
         }
         if method == "POST" {
             // No CSRF token, and the token of another session.

@@ -221,3 +221,100 @@ fn an_integrator_searches_orders_releases_and_cancels() {
         "stored hashed, not as is"
     );
 }
+
+#[test]
+fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role() {
+    let c = Console::start(&requests(2, "Ada"));
+    let order = c
+        .store
+        .create_order(
+            &cardline_issuance::model::OrderSelection::First(1),
+            &Actor("root".into()),
+        )
+        .unwrap();
+    let id = order.id;
+    let olga = token(&c, "olga");
+    let audrey = token(&c, "audrey");
+    let adam = token(&c, "adam");
+    let revoked = token(&c, "olga");
+    let revoked_id = c.store.api_tokens(Some("olga")).unwrap()[1].id;
+    c.store
+        .revoke_api_token(revoked_id, &Actor("root".into()))
+        .unwrap();
+    let body = r#"{"matching":{}}"#;
+    // method, path, body, the users allowed.
+    let routes: Vec<(&str, String, Option<&str>, &[&str])> = vec![
+        ("GET", "/api/v1/orders".into(), None, &["olga", "audrey"]),
+        (
+            "GET",
+            format!("/api/v1/orders/{id}"),
+            None,
+            &["olga", "audrey"],
+        ),
+        ("POST", "/api/v1/orders".into(), Some(body), &["olga"]),
+        (
+            "POST",
+            format!("/api/v1/orders/{id}/release"),
+            None,
+            &["olga"],
+        ),
+        (
+            "POST",
+            format!("/api/v1/orders/{id}/complete"),
+            None,
+            &["olga"],
+        ),
+        (
+            "POST",
+            format!("/api/v1/orders/{id}/cancel"),
+            None,
+            &["olga"],
+        ),
+        ("GET", "/api/v1/cards/requested".into(), None, &["olga"]),
+        ("GET", "/api/v1/audit".into(), None, &["audrey"]),
+    ];
+    for (method, path, json, allowed) in &routes {
+        for bad in [None, Some("cl_forged"), Some(revoked.as_str()), Some("")] {
+            let (_, v, r) = call(&c, method, path, bad, *json);
+            assert_problem(&r, &v, 401);
+        }
+        for (name, t) in [("olga", &olga), ("audrey", &audrey), ("adam", &adam)] {
+            if allowed.contains(&name) {
+                continue;
+            }
+            let (_, v, r) = call(&c, method, path, Some(t), *json);
+            assert_problem(&r, &v, 403);
+            assert!(
+                v["detail"].as_str().unwrap().contains("may not do this"),
+                "{method} {path}: {v}"
+            );
+        }
+        // A cookie session is no key to the API.
+        let b = c.login("olga");
+        let r = c.send(
+            method,
+            path,
+            &[("Cookie", &format!("cardline_session={}", b.session))],
+            b"",
+        );
+        assert_eq!(r.status, 401, "{method} {path}");
+    }
+    // Nothing changed.
+    let now = c.store.order_header(id).unwrap();
+    assert_eq!(now.state.as_str(), "open");
+    assert!(now.released_at.is_none());
+    assert_eq!(c.store.list_orders().unwrap().len(), 1);
+    // The allowed users get in.
+    for (method, path, json, allowed) in &routes {
+        if *method == "GET" {
+            for name in *allowed {
+                let t = if *name == "olga" { &olga } else { &audrey };
+                assert_eq!(
+                    call(&c, method, path, Some(t), *json).0,
+                    200,
+                    "{method} {path} by {name}"
+                );
+            }
+        }
+    }
+}

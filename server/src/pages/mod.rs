@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::auth::Authed;
 
 pub mod audit;
+mod live;
 mod login;
 mod order;
 mod orders;
@@ -29,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/search", get(search::page))
         .route("/audit", get(audit::page))
         .route("/orders/{id}", get(order::page))
+        .route("/orders/{id}/events", get(live::events))
+        .route("/static/order-live.js", get(script))
         .route("/orders/{id}/release", post(order::release))
         .route("/orders/{id}/complete", post(order::complete))
         .route("/orders/{id}/cancel", post(order::cancel))
@@ -48,6 +51,17 @@ async fn home(who: Authed) -> Response {
         }
     };
     layout("cardline console", Some(&who), body).into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/order-live.js"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

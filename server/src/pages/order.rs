@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::Authed;
 
 /// Cards listed on the page (the rest are counted).
-const SHOWN_CARDS: usize = 1000;
+pub const SHOWN_CARDS: usize = 1000;
 
 /// `GET /orders/{id}`.
 pub async fn page(State(state): State<AppState>, who: Authed, Path(id): Path<OrderId>) -> Response {
@@ -34,8 +34,9 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
         .await?;
     let open = order.state == OrderState::Open;
     let body = html! {
+        @if open { div hidden data-live={ "/orders/" (id) "/events" } {} script src="/static/order-live.js" defer {} }
         dl {
-            dt { "State" } dd { (order.state.as_str()) }
+            dt { "State" } dd #order-state { (order.state.as_str()) }
             dt { "Created" } dd { (order.created_at) " by " (order.created_by) }
             dt { "Profile" } dd { (order.profile.as_deref().unwrap_or("default")) }
             dt { "Released to the desks" } dd {
@@ -45,8 +46,9 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
                 }
             }
             dt { "Cards" } dd {
-                (outcome.total()) " in all: " (outcome.produced) " produced, " (outcome.failed) " failed, "
-                (outcome.waiting) " waiting, " (outcome.in_production) " in production"
+                span #out-total { (outcome.total()) } " in all: " span #out-produced { (outcome.produced) } " produced, "
+                span #out-failed { (outcome.failed) } " failed, " span #out-waiting { (outcome.waiting) } " waiting, "
+                span #out-in_production { (outcome.in_production) } " in production"
             }
         }
         @if open && who.has(OPERATORS) {
@@ -82,10 +84,10 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
                 @for card in order.cards.iter().take(SHOWN_CARDS) {
                     tr {
                         td { (card.number) }
-                        td { (card.state.as_str()) }
+                        td id={ "card-state-" (card.number) } { (card.state.as_str()) }
                         td { (card.request.requester.as_deref().unwrap_or("")) }
                         td { (card.request.desk.as_deref().unwrap_or("")) }
-                        td { (card.failure_reason.as_deref().unwrap_or("")) }
+                        td id={ "card-reason-" (card.number) } { (card.failure_reason.as_deref().unwrap_or("")) }
                     }
                 }
             }

@@ -4,5 +4,6 @@
 mod api;
 mod common;
 mod flow;
+mod live;
 mod security;
 mod tls;

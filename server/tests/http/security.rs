@@ -15,6 +15,7 @@ fn routes(order: i64) -> Vec<(&'static str, String, &'static [&'static str])> {
         ("GET", "/".into(), ALL),
         ("GET", "/orders".into(), READERS),
         ("GET", format!("/orders/{order}"), READERS),
+        ("GET", format!("/orders/{order}/events"), READERS),
         ("GET", "/search".into(), OPERATOR),
         ("GET", "/audit".into(), &["audrey"]),
         ("POST", "/orders".into(), OPERATOR),
@@ -93,8 +94,8 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
             assert_eq!(r.status, 403, "{what} by {name}: {}", r.body);
             assert!(r.body.contains("may not do this"), "{what}: {}", r.body);
         }
-        // The right roles read the pages.
-        if method == "GET" {
+        // The right roles read the pages (the event stream never ends: tests/http/live.rs).
+        if method == "GET" && !path.ends_with("/events") {
             for (name, b) in users.iter().filter(|(n, _)| allowed.contains(n)) {
                 let r = c.get(&path, Some(&b.session));
                 assert_eq!(r.status, 200, "{what} by {name}: {}", r.body);
@@ -345,4 +346,20 @@ fn the_login_form_needs_its_own_csrf_cookie_and_bodies_are_bounded() {
     let big = "x".repeat(200 * 1024);
     let r = c.post_form("/login", None, &[("user", &big)]);
     assert_eq!(r.status, 413, "{}", r.body);
+}
+
+/// True when `html` has an inline event handler attribute (` onclick=`, ` onload=` ...).
+fn has_event_handler(html: &str) -> bool {
+    html.match_indices(" on").any(|(i, _)| {
+        let rest = &html[i + 3..];
+        let name_len = rest.chars().take_while(|c| c.is_ascii_lowercase()).count();
+        name_len > 0 && rest[name_len..].starts_with('=')
+    })
+}
+
+#[test]
+fn the_event_handler_check_finds_handlers_and_only_them() {
+    assert!(has_event_handler("<body onload=x()>"));
+    assert!(has_event_handler("<a href=/ onclick=\"x\">"));
+    assert!(!has_event_handler("<p>only on the order page</p>"));
 }

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/release", post(release))
         .route("/orders/{id}/complete", post(complete))
         .route("/orders/{id}/cancel", post(cancel))
+        .route("/orders/{id}/repeat", post(repeat))
         .route("/cards/requested", get(requested_cards))
         .route("/audit", get(audit))
         .fallback(|| async {
@@ -308,4 +309,34 @@ async fn audit(
     let filter = crate::pages::audit::filter_from(&form)
         .map_err(|m| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
     Ok(Json(state.with_store(move |s| s.audit(&filter)).await?))
+}
+
+/// `POST /orders/{id}/repeat`: `{"misprinted": [...]}` (optional); the cards selected again.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Repeat {
+    #[serde(default)]
+    misprinted: Vec<String>,
+}
+
+async fn repeat(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path(id): Path<OrderId>,
+    body: Result<Json<Repeat>, JsonRejection>,
+) -> ApiResult<Vec<cardline_issuance::model::Card>> {
+    require(&who, crate::pages::OPERATORS)?;
+    let Json(r) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
+    if r.misprinted.len() > 10_000 {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "`misprinted` lists at most 10000 cards",
+        ));
+    }
+    let actor = who.actor();
+    Ok(Json(
+        state
+            .with_store(move |s| s.repeat_order(id, &r.misprinted, &actor))
+            .await?,
+    ))
 }

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/release", post(order::release))
         .route("/orders/{id}/complete", post(order::complete))
         .route("/orders/{id}/cancel", post(order::cancel))
+        .route("/orders/{id}/repeat", post(order::repeat))
 }
 
 /// `GET /`: what this user may do.

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use cardline_issuance::model::{OrderId, OrderState};
+use cardline_issuance::model::{CardState, OrderId, OrderState};
 use maud::html;
 
 use super::{OPERATORS, PageError, READERS, check_csrf, csrf_field, layout, pairs, require, value};
@@ -33,6 +33,14 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
         })
         .await?;
     let open = order.state == OrderState::Open;
+    // Cards produced in this order and not handed out yet: what may be reported misprinted.
+    let produced: Vec<&str> = order
+        .cards
+        .iter()
+        .filter(|c| c.state == CardState::Unassigned)
+        .take(SHOWN_CARDS)
+        .map(|c| c.number.as_str())
+        .collect();
     let body = html! {
         @if open { div hidden data-live={ "/orders/" (id) "/events" } {} script src="/static/order-live.js" defer {} }
         dl {
@@ -70,6 +78,22 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
                 }
             }
         }
+        @if open && who.has(OPERATORS) && (outcome.failed > 0 || !produced.is_empty()) {
+            h2 { "Repeat production" }
+            form method="post" action={ "/orders/" (id) "/repeat" } {
+                (csrf_field(&who))
+                p { "The failed cards are produced again on fresh blanks, with the produced cards ticked here as misprinted." }
+                @if !produced.is_empty() {
+                    fieldset {
+                        legend { "Misprinted" }
+                        @for number in &produced {
+                            label { input type="checkbox" name="misprinted" value=(number); " " (number) }
+                        }
+                    }
+                }
+                button type="submit" { "Repeat production" }
+            }
+        }
         @if !failures.is_empty() {
             h2 { "Failed cards" }
             table {
@@ -103,6 +127,7 @@ enum Action {
     Release,
     Complete,
     Cancel,
+    Repeat,
 }
 
 async fn act(state: AppState, who: Authed, id: OrderId, body: String, action: Action) -> Response {
@@ -115,12 +140,19 @@ async fn act(state: AppState, who: Authed, id: OrderId, body: String, action: Ac
                 "Completing an order needs the confirmation: tick \"All is well\".".into(),
             ));
         }
+        let misprinted: Vec<String> = form
+            .iter()
+            .filter(|(k, _)| k == "misprinted")
+            .map(|(_, v)| v.trim().to_string())
+            .take(SHOWN_CARDS + 1)
+            .collect();
         let actor = who.actor();
         state
             .with_store(move |s| match action {
-                Action::Release => s.release_order(id, &actor),
-                Action::Complete => s.complete_order(id, &actor),
-                Action::Cancel => s.cancel_order(id, &actor),
+                Action::Release => s.release_order(id, &actor).map(drop),
+                Action::Complete => s.complete_order(id, &actor).map(drop),
+                Action::Cancel => s.cancel_order(id, &actor).map(drop),
+                Action::Repeat => s.repeat_order(id, &misprinted, &actor).map(drop),
             })
             .await?;
         Ok::<_, PageError>(Redirect::to(&format!("/orders/{id}")).into_response())
@@ -156,4 +188,14 @@ pub async fn cancel(
     body: String,
 ) -> Response {
     act(s, who, id, body, Action::Cancel).await
+}
+
+/// `POST /orders/{id}/repeat`: the failed cards and the ticked misprinted ones again.
+pub async fn repeat(
+    State(s): State<AppState>,
+    who: Authed,
+    Path(id): Path<OrderId>,
+    body: String,
+) -> Response {
+    act(s, who, id, body, Action::Repeat).await
 }

@@ -237,3 +237,83 @@ fn the_auditor_finds_an_order_in_the_audit_by_user_order_and_action() {
         bad.body
     );
 }
+
+#[test]
+fn repeat_production_takes_the_failed_and_the_ticked_misprinted_cards() {
+    use cardline_issuance::store::conformance::begin_attempt;
+    use cardline_issuance::store::{Actor, AttemptSuccess};
+    let c = Console::start(&requests(3, "Ada"));
+    let desk = Actor("desk".into());
+    let olga = c.login("olga");
+    let r = c.post_form(
+        "/orders",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("select", "matching")],
+    );
+    let id = order_id(r.header("location").unwrap());
+    // A desk produces two cards: the first fails (a jam), the second comes out.
+    let (failed, a) = begin_attempt(&*c.store, id, "st-1", &desk)
+        .unwrap()
+        .unwrap();
+    c.store
+        .attempt_failed(a, "jam at the contact station", &desk)
+        .unwrap();
+    let (printed, b) = begin_attempt(&*c.store, id, "st-1", &desk)
+        .unwrap()
+        .unwrap();
+    c.store
+        .attempt_succeeded(b, &AttemptSuccess::default(), &desk)
+        .unwrap();
+    let page = c.get(&format!("/orders/{id}"), Some(&olga.session));
+    assert!(
+        page.body.contains("jam at the contact station"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("name=\"misprinted\" value=\"{}\"", printed.number)),
+        "{}",
+        page.body
+    );
+    // Repeat with the printed card ticked as misprinted.
+    let r = c.post_form(
+        &format!("/orders/{id}/repeat"),
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("misprinted", &printed.number)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    for number in [&failed.number, &printed.number] {
+        assert_eq!(
+            c.store.card(number).unwrap().state.as_str(),
+            "in_production",
+            "{number}"
+        );
+    }
+    assert_eq!(c.store.order_outcome(id).unwrap().waiting, 3);
+    // A card of another order cannot be named misprinted.
+    let r = c.post_form(
+        &format!("/orders/{id}/repeat"),
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("misprinted", "TMP999")],
+    );
+    assert!(
+        r.status == 404 || r.status == 409 || r.status == 422,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    let audit = c
+        .store
+        .audit(&AuditFilter {
+            order_id: Some(id),
+            ..AuditFilter::default()
+        })
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action.starts_with("order.repeat") && e.operator == "olga"),
+        "{audit:?}"
+    );
+}

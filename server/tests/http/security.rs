@@ -22,6 +22,7 @@ fn routes(order: i64) -> Vec<(&'static str, String, &'static [&'static str])> {
         ("POST", format!("/orders/{order}/release"), OPERATOR),
         ("POST", format!("/orders/{order}/complete"), OPERATOR),
         ("POST", format!("/orders/{order}/cancel"), OPERATOR),
+        ("POST", format!("/orders/{order}/repeat"), OPERATOR),
         ("POST", "/logout".into(), ALL),
     ]
 }

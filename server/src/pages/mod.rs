@@ -18,6 +18,7 @@ mod login;
 mod order;
 mod orders;
 mod search;
+mod stations;
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -29,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/orders", get(orders::list).post(orders::create))
         .route("/search", get(search::page))
         .route("/audit", get(audit::page))
+        .route("/stations", get(stations::page))
+        .route("/stations/{name}/resume", post(stations::resume))
         .route("/orders/{id}", get(order::page))
         .route("/orders/{id}/events", get(live::events))
         .route("/static/order-live.js", get(script))
@@ -45,6 +48,7 @@ async fn home(who: Authed) -> Response {
         ul {
             @if who.has(READERS) { li { a href="/orders" { "Batch orders" } } }
             @if who.has(OPERATORS) { li { a href="/search" { "Issue multiple temporary cards" } } }
+            li { a href="/stations" { "Desks and stations" } }
             @if who.has(audit::AUDITORS) { li { a href="/audit" { "Audit" } } }
             @if who.role == Role::Admin {
                 li { "Users, options and stations are managed with the CLI for now (" code { "cardline users" } ", " code { "cardline options" } ")." }
@@ -206,6 +210,7 @@ pub fn layout(title: &str, who: Option<&Authed>, content: Markup) -> Html<String
                             @if who.has(OPERATORS) {
                                 a href="/search" { "Issue multiple temporary cards" }
                             }
+                            a href="/stations" { "Desks and stations" }
                             @if who.has(audit::AUDITORS) {
                                 a href="/audit" { "Audit" }
                             }

@@ -317,3 +317,57 @@ fn repeat_production_takes_the_failed_and_the_ticked_misprinted_cards() {
         "{audit:?}"
     );
 }
+
+#[test]
+fn a_paused_station_is_shown_with_its_reason_and_resumed_as_the_user() {
+    use cardline_issuance::store::Actor;
+    let c = Console::start(&[]);
+    c.store
+        .pause_station(
+            "front-1",
+            "the cover is open: close it",
+            None,
+            &Actor("desk".into()),
+        )
+        .unwrap();
+    let audrey = c.login("audrey");
+    let page = c.get("/stations", Some(&audrey.session));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("front-1") && page.body.contains("the cover is open"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Resume"),
+        "an auditor gets no Resume button"
+    );
+    let olga = c.login("olga");
+    let page = c.get("/stations", Some(&olga.session));
+    assert!(page.body.contains("/stations/front-1/resume"));
+    let r = c.post_form(
+        "/stations/front-1/resume",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(c.store.station_pause("front-1").unwrap().is_none());
+    let r = c.post_form(
+        "/stations/front-1/resume",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf)],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("is not paused"));
+    let audit = c
+        .store
+        .audit(&AuditFilter {
+            operator: Some("olga".into()),
+            ..AuditFilter::default()
+        })
+        .unwrap();
+    assert!(
+        audit.iter().any(|e| e.action.starts_with("station.resume")),
+        "{audit:?}"
+    );
+}

@@ -18,6 +18,8 @@ fn routes(order: i64) -> Vec<(&'static str, String, &'static [&'static str])> {
         ("GET", format!("/orders/{order}/events"), READERS),
         ("GET", "/search".into(), OPERATOR),
         ("GET", "/audit".into(), &["audrey"]),
+        ("GET", "/stations".into(), ALL),
+        ("POST", "/stations/st-1/resume".into(), &["olga", "adam"]),
         ("POST", "/orders".into(), OPERATOR),
         ("POST", format!("/orders/{order}/release"), OPERATOR),
         ("POST", format!("/orders/{order}/complete"), OPERATOR),
@@ -47,6 +49,9 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
     let order = c
         .store
         .create_order(&OrderSelection::First(1), &Actor("root".into()))
+        .unwrap();
+    c.store
+        .pause_station("st-1", "ribbon out", None, &Actor("desk".into()))
         .unwrap();
     let other = c.second();
     let foreign = other.login("olga"); // a real session, of another server process
@@ -121,6 +126,10 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
     }
     // Nothing was done by any refused request: the order is open, not released, olga still
     // logged in, and no second order exists.
+    assert!(
+        c.store.station_pause("st-1").unwrap().is_some(),
+        "still paused"
+    );
     let now = c.store.order_header(order.id).unwrap();
     assert_eq!(now.state.as_str(), "open");
     assert!(now.released_at.is_none());

@@ -6,7 +6,10 @@
 //! - [`users`]: what `cardline users ...` does (add, disable, reset a password, API tokens).
 //! - [`sessions`]: the in-memory session table with idle and absolute expiry.
 //! - [`auth`]: who is asking (session cookie or bearer token), roles, CSRF checks.
-//! - `pages` (login, batch orders, search, order page) and `api` (JSON, RFC 9457 problems).
+//! - [`tls`]: HTTPS with rustls from PEM files; plain HTTP only on loopback when asked for.
+//! - `pages` (login, home, batch orders, search, order page with live progress over
+//!   server-sent events, desks and stations, audit) and `api` (`/api/v1`: JSON, API tokens,
+//!   RFC 9457 problems).
 //!
 //! ```no_run
 //! # async fn run(store: std::sync::Arc<dyn cardline_issuance::store::Store>) {

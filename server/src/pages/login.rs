@@ -19,6 +19,15 @@ use crate::auth::{Authed, LOGIN_COOKIE, SESSION_COOKIE, cookie, set_cookie};
 use crate::password::{self, Password};
 use crate::secret::{random_token, same};
 
+/// Password checks running at once at most: each Argon2id check takes 19 MiB and a CPU for a
+/// moment, so a flood of logins waits here instead of exhausting memory.
+pub const MAX_PASSWORD_CHECKS: usize = 4;
+
+fn password_checks() -> &'static tokio::sync::Semaphore {
+    static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_PASSWORD_CHECKS);
+    &CHECKS
+}
+
 /// The one message for every refused login: it does not tell which part was wrong.
 const REFUSED: &str =
     "Login refused: wrong name or password, or the account is locked or disabled.";
@@ -78,6 +87,13 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Str
             .unwrap_or_default(),
     );
     let checked_name = name.clone();
+    let Ok(_permit) = password_checks().acquire().await else {
+        return form_page(
+            &state,
+            Some(REFUSED),
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        );
+    };
     let outcome = state
         .with_store(
             move |s| -> Result<Option<_>, cardline_issuance::store::StoreError> {

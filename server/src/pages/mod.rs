@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::auth::Authed;
 
 pub mod audit;
+mod cards;
 mod live;
 mod login;
 mod order;
@@ -30,6 +31,8 @@ pub fn routes() -> Router<AppState> {
         .route("/orders", get(orders::list).post(orders::create))
         .route("/search", get(search::page))
         .route("/audit", get(audit::page))
+        .route("/cards", get(cards::list))
+        .route("/cards/{number}", get(cards::card))
         .route("/stations", get(stations::page))
         .route("/stations/{name}/resume", post(stations::resume))
         .route("/orders/{id}", get(order::page))
@@ -48,6 +51,7 @@ async fn home(who: Authed) -> Response {
         ul {
             @if who.has(READERS) { li { a href="/orders" { "Batch orders" } } }
             @if who.has(OPERATORS) { li { a href="/search" { "Issue multiple temporary cards" } } }
+            @if who.has(READERS) { li { a href="/cards" { "Cards" } } }
             li { a href="/stations" { "Desks and stations" } }
             @if who.has(audit::AUDITORS) { li { a href="/audit" { "Audit" } } }
             @if who.role == Role::Admin {
@@ -209,6 +213,9 @@ pub fn layout(title: &str, who: Option<&Authed>, content: Markup) -> Html<String
                             a href="/orders" { "Batch orders" }
                             @if who.has(OPERATORS) {
                                 a href="/search" { "Issue multiple temporary cards" }
+                            }
+                            @if who.has(READERS) {
+                                a href="/cards" { "Cards" }
                             }
                             a href="/stations" { "Desks and stations" }
                             @if who.has(audit::AUDITORS) {

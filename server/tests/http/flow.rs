@@ -371,3 +371,52 @@ fn a_paused_station_is_shown_with_its_reason_and_resumed_as_the_user() {
         "{audit:?}"
     );
 }
+
+#[test]
+fn a_card_shows_its_attempts_and_audit_trail_and_cards_are_searched_in_every_state() {
+    use cardline_issuance::store::Actor;
+    use cardline_issuance::store::conformance::begin_attempt;
+    let c = Console::start(&requests(3, "<i>Ada</i>"));
+    let desk = Actor("desk".into());
+    let olga = c.login("olga");
+    let r = c.post_form(
+        "/orders",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("select", "matching")],
+    );
+    let id = order_id(r.header("location").unwrap());
+    let (card, a) = begin_attempt(&*c.store, id, "st-1", &desk)
+        .unwrap()
+        .unwrap();
+    c.store.attempt_failed(a, "ribbon <torn>", &desk).unwrap();
+    let audrey = c.login("audrey");
+    let failed = c.get("/cards?state=failed", Some(&audrey.session));
+    assert_eq!(failed.status, 200, "{}", failed.body);
+    assert!(
+        failed.body.contains("1 cards match") && failed.body.contains(&card.number),
+        "{}",
+        failed.body
+    );
+    let all = c.get("/cards", Some(&audrey.session));
+    assert!(all.body.contains("3 cards match"), "{}", all.body);
+    let bad = c.get("/cards?state=lost", Some(&audrey.session));
+    assert_eq!(bad.status, 422);
+    let page = c.get(&format!("/cards/{}", card.number), Some(&audrey.session));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("st-1") && page.body.contains("ribbon &lt;torn&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("&lt;i&gt;Ada&lt;/i&gt;") && !page.body.contains("<i>Ada"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("card.add_to_order") || page.body.contains("order"),
+        "{}",
+        page.body
+    );
+    assert_eq!(c.get("/cards/TMP404", Some(&audrey.session)).status, 404);
+}

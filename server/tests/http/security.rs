@@ -7,7 +7,7 @@ use cardline_issuance::store::Actor;
 use crate::common::*;
 
 /// The console's routes: method, path, the users (by role) who may use it.
-fn routes(order: i64) -> Vec<(&'static str, String, &'static [&'static str])> {
+fn routes(order: i64, card: &str) -> Vec<(&'static str, String, &'static [&'static str])> {
     const ALL: &[&str] = &["olga", "audrey", "adam"];
     const READERS: &[&str] = &["olga", "audrey"];
     const OPERATOR: &[&str] = &["olga"];
@@ -19,6 +19,8 @@ fn routes(order: i64) -> Vec<(&'static str, String, &'static [&'static str])> {
         ("GET", "/search".into(), OPERATOR),
         ("GET", "/audit".into(), &["audrey"]),
         ("GET", "/stations".into(), ALL),
+        ("GET", "/cards".into(), READERS),
+        ("GET", format!("/cards/{card}"), READERS),
         ("POST", "/stations/st-1/resume".into(), &["olga", "adam"]),
         ("POST", "/orders".into(), OPERATOR),
         ("POST", format!("/orders/{order}/release"), OPERATOR),
@@ -65,7 +67,7 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
         303
     );
 
-    for (method, path, allowed) in routes(order.id) {
+    for (method, path, allowed) in routes(order.id, &order.cards[0].number) {
         let what = format!("{method} {path}");
         let card = order.cards[0].number.clone();
         let valid = |b: &Browser| -> Vec<(String, String)> {

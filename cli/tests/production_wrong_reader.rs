@@ -148,7 +148,19 @@ fn a_wrong_reader_pattern_pauses_the_station_at_once_and_the_order_completes_whe
     )
     .unwrap();
     ok(home, &["stations", "resume", "desk-1"]);
-    let status = run.wait().unwrap();
+    // At most two minutes: a hung run must fail the test, not hold the vpcd lock forever.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = run.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = run.kill();
+            let _ = serve.kill();
+            panic!("order produce did not finish within two minutes of the resume");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let mut err = String::new();
     run.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert_eq!(status.code(), Some(0), "{err}");

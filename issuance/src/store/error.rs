@@ -111,6 +111,18 @@ pub enum StoreError {
         /// What was being done.
         operation: String,
     },
+    /// The database server cannot be reached (connection refused, lost or timed out). Transient:
+    /// the operation can be tried again once the server is back.
+    #[error(
+        "the database is unreachable ({operation}): {detail}; check that the server runs and \
+         can be reached, then try again"
+    )]
+    Unavailable {
+        /// What was being done.
+        operation: String,
+        /// What the connection reported.
+        detail: String,
+    },
     /// Another writer changed what this operation relied on (a uniqueness or state race).
     /// Nothing was written; read again and decide.
     #[error("conflict while {operation}: {detail}")]
@@ -180,8 +192,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when trying the same operation again later may succeed (the database was busy).
+    /// True when trying the same operation again later may succeed (the database was busy or
+    /// unreachable).
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Busy { .. })
+        matches!(
+            self,
+            StoreError::Busy { .. } | StoreError::Unavailable { .. }
+        )
     }
 }

@@ -46,6 +46,12 @@ mod writer;
 use pool::Pool;
 use writer::Writer;
 
+// Names, audit texts and small rules every backend writes exactly as SQLite does (the
+// PostgreSQL backend uses them too, so the two cannot drift).
+pub use cards::{happens_through, request_reason};
+pub use rows::{attempt_status_name, parse_attempt_status, parse_order_state, parse_step};
+pub use writer::event_name;
+
 /// How long a write waits for another process's write transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections a store opens at most (one per thread writing at the same moment).

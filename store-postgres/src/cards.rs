@@ -13,6 +13,9 @@ use crate::rows::{CARD_SELECT, card, card_by_number, get};
 use crate::search::Args;
 use crate::tx::Tx;
 
+/// The advisory lock under which a request reserves its block of card ids ("CLN3").
+const CARD_IDS_LOCK: i64 = 0x434C_4E33;
+
 /// Creates one requested card per row, numbered after the prefix's last sequence (whose row
 /// stays locked until commit, so two requests never take the same numbers), one audit entry
 /// each, both written with binary COPY. The rows are normalised already.
@@ -43,18 +46,24 @@ pub fn request(
     )?;
     let last = u64::try_from(last).unwrap_or(0);
     numbering.check_room(last, count)?;
-    let ids: Vec<i64> = tx
-        .query(
+    // A block of ids: every insert into `cards` is a request and takes this lock first, so
+    // nobody draws from the sequence between the two calls.
+    tx.execute(OP, "SELECT pg_advisory_xact_lock($1)", &[&CARD_IDS_LOCK])?;
+    let first: i64 = get(
+        &tx.query_one(
             OP,
-            "SELECT nextval(pg_get_serial_sequence('cards', 'id')) \
-             FROM generate_series(1, $1::bigint)",
-            &[&(count as i64)],
-        )?
-        .iter()
-        .map(|r| get(r, 0))
-        .collect::<Result<_, _>>()?;
+            "SELECT nextval(pg_get_serial_sequence('cards', 'id'))",
+            &[],
+        )?,
+        0,
+    )?;
+    tx.execute(
+        OP,
+        "SELECT setval(pg_get_serial_sequence('cards', 'id'), $1)",
+        &[&(first + count as i64 - 1)],
+    )?;
     let mut created = Vec::with_capacity(rows.len());
-    for ((seq, row), id) in (last + 1..=last + count).zip(rows).zip(ids) {
+    for ((seq, row), id) in (last + 1..=last + count).zip(rows).zip(first..) {
         created.push(Card {
             id,
             number: numbering.format(seq),

@@ -15,7 +15,7 @@ use cardline_issuance::store::{CardFailure, OrderOutcome, StoreError};
 
 use crate::cards::card_for_update;
 use crate::rows::{CARD_SELECT, ORDER_SELECT, card, card_by_number, count, get, order};
-use crate::search::filter;
+use crate::search::{Args, filter};
 use crate::tx::Tx;
 
 /// How a selection is answered.
@@ -60,20 +60,23 @@ fn plan(selection: &OrderSelection) -> Result<Plan<'_>, StoreError> {
 }
 
 /// The SQL selecting `columns` of the requested cards a plan takes, with its parameters.
+/// The state is written out (not a parameter) so that the partial index of requested cards
+/// serves it.
 fn requested_sql(
     query: &CardQuery,
     limit: Option<u32>,
     columns: &str,
     lock: bool,
-) -> (String, crate::search::Args) {
+) -> (String, Args) {
     let query = CardQuery {
-        states: vec![CardState::Requested],
+        states: Vec::new(),
         ..query.clone()
     };
     let mut f = filter(&query);
     let limit = f.args.push(limit.map(i64::from));
     let sql = format!(
-        "SELECT {columns} FROM cards c{} WHERE {} ORDER BY c.requested_at, c.id LIMIT {limit}{}",
+        "SELECT {columns} FROM cards c{} WHERE c.state = 'requested' AND {} \
+         ORDER BY c.requested_at, c.id LIMIT {limit}{}",
         f.joins,
         f.conditions,
         if lock { " FOR UPDATE OF c" } else { "" }
@@ -180,21 +183,61 @@ fn take(tx: &Tx<'_>, selection: &OrderSelection) -> Result<Vec<CardId>, StoreErr
 
 /// Creates an order holding the selected requested cards, in selection order, produced with
 /// the option profile `profile` (the default profile when `None`).
+///
+/// Every requested card (`All`, a search without a count): one statement moves the cards as
+/// it finds them, writes their memberships and audit entries; a card another order takes at
+/// the same moment is skipped by the server's re-check of its state. A counted or named
+/// selection locks its cards first (exact counts, clear refusals), then the same statement
+/// moves exactly those.
 pub fn create(
     tx: &Tx<'_>,
     selection: &OrderSelection,
     profile: Option<&str>,
 ) -> Result<Order, StoreError> {
     const OP: &str = "creating an order";
-    let ids = take(tx, selection)?;
-    if ids.is_empty() {
-        return Err(StoreError::NothingToOrder);
-    }
     let event = CardEvent::AddToOrder;
     let (from, to) = (
         CardState::Requested,
         next_state(CardState::Requested, event)?,
     );
+    let (source, mut args, locked) = match plan(selection)? {
+        Plan::Nothing => return Err(StoreError::NothingToOrder),
+        Plan::Requested {
+            query, limit: None, ..
+        } => {
+            let (sql, args) = requested_sql(
+                &query,
+                None,
+                "c.id, row_number() OVER (ORDER BY c.requested_at, c.id) AS pos",
+                false,
+            );
+            (sql, args, None)
+        }
+        _ => {
+            let ids = take(tx, selection)?;
+            if ids.is_empty() {
+                return Err(StoreError::NothingToOrder);
+            }
+            let n = ids.len() as u64;
+            let mut args = Args::default();
+            let p = args.push(ids);
+            (
+                format!("SELECT id, pos FROM unnest({p}::bigint[]) WITH ORDINALITY AS t (id, pos)"),
+                args,
+                Some(n),
+            )
+        }
+    };
+    // The order's audit entry comes before its cards' entries: its id is taken now, the row
+    // written once the number of cards is known.
+    let order_entry: i64 = get(
+        &tx.query_one(
+            OP,
+            "SELECT nextval(pg_get_serial_sequence('audit', 'id'))",
+            &[],
+        )?,
+        0,
+    )?;
     let id: OrderId = get(
         &tx.query_one(
             OP,
@@ -204,52 +247,50 @@ pub fn create(
         )?,
         0,
     )?;
-    let reason = match profile {
-        Some(p) => format!("{} card(s), profile {p}", ids.len()),
-        None => format!("{} card(s)", ids.len()),
-    };
-    tx.audit("order.create", None, Some(id), None, None, Some(&reason))?;
-    let moved = tx.execute(
-        OP,
-        "UPDATE cards c SET state = $1, updated_at = $2, order_id = $3, order_position = t.pos \
-         FROM unnest($4::bigint[]) WITH ORDINALITY AS t (id, pos) \
-         WHERE c.id = t.id AND c.state = $5",
-        &[&to.as_str(), &tx.now, &id, &ids, &from.as_str()],
-    )?;
-    if moved != ids.len() as u64 {
+    let po = args.push(id);
+    let pnow = args.push(tx.now.clone());
+    let pop = args.push(tx.operator().to_string());
+    let paction = args.push(format!("card.{}", event_name(event)));
+    let pfrom = args.push(from.as_str().to_string());
+    let pto = args.push(to.as_str().to_string());
+    let sql = format!(
+        "WITH sel AS ({source}), \
+         moved AS (UPDATE cards c SET state = {pto}, updated_at = {pnow}, order_id = {po}, \
+             order_position = sel.pos FROM sel WHERE c.id = sel.id AND c.state = {pfrom} \
+             RETURNING c.id, c.number, sel.pos), \
+         members AS (INSERT INTO order_cards (order_id, card_id, position, open) \
+             SELECT {po}, id, pos, true FROM moved), \
+         logged AS (INSERT INTO audit (at, operator, action, card_number, order_id, \
+             from_state, to_state) SELECT {pnow}, {pop}, {paction}, number, {po}, {pfrom}, {pto} \
+             FROM moved ORDER BY pos) \
+         SELECT count(*) FROM moved"
+    );
+    let moved = count(&tx.query_one(OP, &sql, &args.refs())?, 0)?;
+    if moved == 0 {
+        return Err(StoreError::NothingToOrder);
+    }
+    if let Some(n) = locked
+        && n != moved
+    {
         return Err(StoreError::Backend {
             operation: OP.into(),
             detail: format!(
-                "{} of {} selected cards changed underneath this transaction",
-                ids.len() as u64 - moved,
-                ids.len()
+                "{} of {n} selected cards changed underneath this transaction",
+                n - moved
             ),
         });
     }
+    let reason = match profile {
+        Some(p) => format!("{moved} card(s), profile {p}"),
+        None => format!("{moved} card(s)"),
+    };
     tx.execute(
         OP,
-        "INSERT INTO order_cards (order_id, card_id, position, open) \
-         SELECT $1, t.id, t.pos, true FROM unnest($2::bigint[]) WITH ORDINALITY AS t (id, pos)",
-        &[&id, &ids],
+        "INSERT INTO audit (id, at, operator, action, order_id, reason) OVERRIDING SYSTEM VALUE \
+         VALUES ($1, $2, $3, 'order.create', $4, $5)",
+        &[&order_entry, &tx.now, &tx.operator(), &id, &reason],
     )?;
-    let action = format!("card.{}", event_name(event));
-    tx.execute(
-        OP,
-        "INSERT INTO audit (at, operator, action, card_number, order_id, from_state, to_state) \
-         SELECT $1, $2, $3, c.number, $4, $5, $6 \
-         FROM unnest($7::bigint[]) WITH ORDINALITY AS t (id, pos) JOIN cards c ON c.id = t.id \
-         ORDER BY t.pos",
-        &[
-            &tx.now,
-            &tx.operator(),
-            &action,
-            &id,
-            &from.as_str(),
-            &to.as_str(),
-            &ids,
-        ],
-    )?;
-    tracing::info!(order = id, cards = ids.len(), "order created");
+    tracing::info!(order = id, cards = moved, "order created");
     get_order(tx, id)
 }
 

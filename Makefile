@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup demo test lint unit bench bench-scale bench-busy pcscd deb
+.PHONY: setup demo test lint unit bench bench-scale bench-busy bench-batch pcscd deb fuzz
 
 ## setup: installs the Debian packages cardline needs (apt-get as root, else prints the command)
 setup:
@@ -42,7 +42,20 @@ bench-scale: setup
 	$(CARGO) build --release -p cardline-benches --bin bench-scale
 	./target/release/bench-scale 1000 100000
 
+## bench-batch: request --from-csv and order create of 100,000 cards (issue 11 targets)
+bench-batch: setup
+	$(CARGO) build --release -p cardline-benches --bin bench-batch
+	./target/release/bench-batch 100000
+
 ## bench-busy: achieved vs ideal throughput of 1, 4, 16 and 64 simulated stations (timings ÷10)
 bench-busy: setup
 	$(CARGO) build --release -p cardline-benches --bin bench-busy
 	./target/release/bench-busy 8
+
+## fuzz: the long fuzz run of every parser of outside bytes (docs/fuzzing.md): FUZZ_SECONDS per
+## target (default 60) in a release build, or FUZZ_CASES inputs per target; prints the inputs tried
+## per target and saves any failing input under fuzz/failures/. The bounded run is part of `make test`.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	CARDLINE_FUZZ_SECONDS=$(if $(FUZZ_CASES),,$(FUZZ_SECONDS)) CARDLINE_FUZZ_CASES=$(FUZZ_CASES) \
+		$(CARGO) test --release -p cardline-fuzz --test targets -- --nocapture --test-threads=2

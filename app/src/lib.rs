@@ -39,7 +39,7 @@ pub mod stations;
 
 pub use discover::discover;
 pub use handfed::{ENCODE_STATION_PREFIX, open_encode_station};
-pub use kit::{KitError, ProductionKit};
+pub use kit::{KitError, ProductionKit, ProfileKits};
 pub use line::{
     LineError, LineOptions, MissingStation, OpenError, OpenedLine, OpenedStation,
     StationsFileReopener, error_chain, open_line, open_station,

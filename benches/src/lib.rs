@@ -6,6 +6,8 @@
 //! opens them (registry, reconnecting printer, counted link), with `time_scale`, `keygen_ms`,
 //! `keep` and `poll_ms` parameters instead of a wiring of their own.
 
+pub mod batch;
+
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use cardline_issuance::home::Home;
 use cardline_issuance::options::Options;
+use cardline_issuance::options::profiles::{self, ProfileError, ProfileRecord};
 use cardline_issuance::store::sqlite::SqliteStore;
 use cardline_issuance::store::{Actor, Store};
 
@@ -79,13 +80,55 @@ impl Context {
         Ok(Arc::new(store))
     }
 
-    /// Loads the options profile of the home (defaults when the home has no options file).
+    /// The options of the home's default profile (built-in defaults when the home has no
+    /// database yet).
     pub fn options(&self) -> anyhow::Result<Options> {
-        let path = self.home.options_file();
-        if !path.exists() {
+        self.options_for(None)
+    }
+
+    /// The options of profile `name` (`None`: the default profile), read from the store. A
+    /// home made before profiles lived in the store has `options.toml`: it becomes the
+    /// `default` profile the first time (the file stays, and is not read again).
+    pub fn options_for(&self, name: Option<&str>) -> anyhow::Result<Options> {
+        if !self.home.is_initialised() {
+            if let Some(n) = name {
+                self.require_home()
+                    .with_context(|| format!("option profile `{n}` lives in the home's store"))?;
+            }
+            let path = self.home.options_file();
+            if path.is_file() {
+                return Options::load(&path)
+                    .context("the options profile of this home is not usable");
+            }
             return Ok(Options::default());
         }
-        Options::load(&path).context("the options profile of this home is not usable")
+        let store = self.store()?;
+        Ok(self.profile_options(store.as_ref(), name)?.1)
+    }
+
+    /// Profile `name` (`None`: the default one) and its options, importing the home's legacy
+    /// `options.toml` first when the store holds no profile yet.
+    pub fn profile_options(
+        &self,
+        store: &dyn Store,
+        name: Option<&str>,
+    ) -> anyhow::Result<(ProfileRecord, Options)> {
+        let actor = self.actor();
+        let legacy = self.home.options_file();
+        profiles::import_legacy_file(store, &legacy, &actor).with_context(|| {
+            format!(
+                "the home's options file {} could not become the default profile",
+                legacy.display()
+            )
+        })?;
+        match profiles::options(store, name, &actor) {
+            Ok(found) => Ok(found),
+            // Two processes creating the default profile of an old home at once: one wins.
+            Err(ProfileError::Store(_)) if name.is_none() => {
+                Ok(profiles::options(store, None, &actor)?)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Prints `value` as JSON with `--json`, else the text `human` renders.
@@ -103,9 +146,10 @@ impl Context {
 
     /// Prints `value` as pretty JSON on stdout, newline-terminated.
     pub fn print_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value)?;
-        writeln!(out)?;
+        // Serialised first, so a closed pipe is an I/O error main() recognises.
+        let mut text = serde_json::to_vec_pretty(value)?;
+        text.push(b'\n');
+        std::io::stdout().lock().write_all(&text)?;
         Ok(())
     }
 

@@ -60,9 +60,15 @@ fn main() -> ExitCode {
             ExitCode::from(exit.code)
         }
         Err(err) => {
-            eprintln!("error: {}", output::clean(&err.to_string()));
+            let mut shown = err.to_string();
+            eprintln!("error: {}", output::clean(&shown));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {}", output::clean(&cause.to_string()));
+                // A message that already ends with its cause's text is not repeated.
+                let text = cause.to_string();
+                if !shown.ends_with(&text) {
+                    eprintln!("  caused by: {}", output::clean(&text));
+                }
+                shown = text;
             }
             ExitCode::from(1)
         }

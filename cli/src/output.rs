@@ -172,6 +172,19 @@ pub fn plural(n: usize, one: &str) -> String {
     }
 }
 
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// The stable name of an attempt status (`in_flight`).
 pub fn attempt_status(s: cardline_issuance::model::AttemptStatus) -> &'static str {
     use cardline_issuance::model::AttemptStatus as A;
@@ -197,6 +210,15 @@ mod tests {
         assert_eq!(lines[0], "NUMBER        STATE");
         assert_eq!(lines[1], "TMP1          requested");
         assert_eq!(lines[2], "TMP000000017  in_production");
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(100_000), "100,000");
     }
 
     #[test]

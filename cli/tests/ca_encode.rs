@@ -20,7 +20,7 @@ fn home_with_cards(n: u32) -> (tempfile::TempDir, Vec<String>) {
     ok(&home, &["ca", "init", "--name", "Encode Test CA"]);
     ok(&home, &["request", "--count", &n.to_string()]);
     let cards = json(&home, &["cards", "list", "--state", "requested"]);
-    let numbers = cards
+    let numbers = cards["cards"]
         .as_array()
         .expect("cards list --json is an array")
         .iter()

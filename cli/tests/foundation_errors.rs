@@ -39,6 +39,13 @@ fn usage_errors_exit_2() {
         &["order", "create"],
         &["order", "create", "--all", "--first", "2"],
         &["order", "create", "--first", "0"],
+        &["order", "create", "--allow-fewer", "--all"],
+        &["order", "create", "--requester", "ada", "TMP000000018"],
+        &["order", "create", "--state", "failed", "--all"],
+        &["request", "--count", "2", "--from-csv", "x.csv"],
+        &["cards", "search", "--limit", "1001"],
+        &["cards", "search", "--sort", "colour"],
+        &["cards", "secrets"],
         &["order", "show", "seven"],
         &["cards", "list", "--state", "lost"],
         &["cards", "assign", "TMP000000018"],
@@ -205,12 +212,20 @@ fn syntax_errors_and_unknown_keys_have_lines_and_good_files_pass() {
 
 #[test]
 fn a_bad_profile_in_the_home_stops_requests_and_json_check_lists_problems() {
-    let home = initialised();
+    // A home made before profiles lived in the database keeps its options.toml: it becomes the
+    // default profile when it is read first, so a bad one stops init and every later command.
+    let home = tempfile::tempdir().unwrap();
     std::fs::write(
         home.path().join("options.toml"),
         "\n[numbering]\ndigits = 2\n",
     )
     .unwrap();
+    let (code, err) = code_and_stderr(home.path(), &["init"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("options.toml:3:") && err.contains("4–12"),
+        "{err}"
+    );
     let (code, err) = code_and_stderr(home.path(), &["request", "--count", "1"]);
     assert_eq!(code, Some(1));
     assert!(

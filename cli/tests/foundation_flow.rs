@@ -54,33 +54,78 @@ fn produce(home: &tempfile::TempDir, order: i64, fail: &[&str]) {
 }
 
 #[test]
-fn init_is_idempotent_and_writes_the_commented_profile() {
+fn init_is_idempotent_and_keeps_the_default_profile_in_the_database() {
     let home = tempfile::tempdir().unwrap();
     let first = ok(&home, &["init"]);
     assert!(first.contains("initialised cardline home"), "{first}");
-    let profile = std::fs::read_to_string(home.path().join("options.toml")).unwrap();
-    assert!(profile.contains("# pin_length = 6"));
-    std::fs::write(home.path().join("options.toml"), "validity_days = 30\n").unwrap();
+    assert!(first.contains("profile `default`"), "{first}");
+    let shown = json(&home, &["options", "show"]);
+    assert_eq!(shown["profile"], "default");
+    assert_eq!(shown["is_default"], true);
+    assert!(
+        shown["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["source"] == "default"),
+        "the commented template sets nothing: {shown}"
+    );
+    ok(&home, &["options", "set", "validity_days", "30"]);
     let second = ok(&home, &["init"]);
     assert!(second.contains("already initialised"), "{second}");
-    let kept = std::fs::read_to_string(home.path().join("options.toml")).unwrap();
-    assert_eq!(
-        kept, "validity_days = 30\n",
-        "init never overwrites the profile"
-    );
     let report = json(&home, &["init"]);
     assert_eq!(report["already_initialised"], true);
+    let kept = json(&home, &["options", "show"]);
+    let days = kept["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"] == "validity_days")
+        .unwrap()
+        .clone();
+    assert_eq!(days["value"], 30, "init never overwrites the profile");
     let mut entries: Vec<_> = std::fs::read_dir(home.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
         .collect();
     entries.sort();
-    assert_eq!(
-        entries,
-        ["cardline.db", "options.toml"],
-        "nothing else surprising"
+    assert_eq!(entries, ["cardline.db"], "the options live in the database");
+}
+
+#[test]
+fn an_old_homes_options_file_becomes_the_default_profile_once() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("options.toml"),
+        "# the office\nvalidity_days = 30\n",
+    )
+    .unwrap();
+    let report = json(&home, &["init"]);
+    assert!(
+        report["imported_from"]
+            .as_str()
+            .unwrap()
+            .ends_with("options.toml"),
+        "{report}"
     );
+    let value = |home: &tempfile::TempDir, key: &str| {
+        json(home, &["options", "show"])["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(value(&home, "validity_days")["value"], 30);
+    assert_eq!(value(&home, "validity_days")["source"], "profile");
+    // Read once: later edits of the file change nothing.
+    std::fs::write(home.path().join("options.toml"), "validity_days = 99\n").unwrap();
+    assert_eq!(value(&home, "validity_days")["value"], 30);
+    let log = json(&home, &["options", "log"]);
+    assert_eq!(log[0]["key"], "profile");
+    assert_eq!(log[0]["new_value"], "created");
 }
 
 #[test]
@@ -90,7 +135,7 @@ fn request_list_order_cancel_and_complete() {
     let req = json(&home, &["request", "--count", "10"]);
     assert_eq!(req["count"], 10);
     assert_eq!(req["first"], "TMP000000018");
-    let requested = json(&home, &["cards", "list", "--state", "requested"]);
+    let requested = json(&home, &["cards", "list", "--state", "requested"])["cards"].clone();
     assert_eq!(requested.as_array().unwrap().len(), 10);
     assert!(requested[0]["state"] == "requested");
     let text = ok(
@@ -98,7 +143,10 @@ fn request_list_order_cancel_and_complete() {
         &["cards", "list", "--state", "requested", "--limit", "2"],
     );
     assert!(text.starts_with("NUMBER"), "{text}");
-    assert!(text.contains("2 cards"), "{text}");
+    assert!(
+        text.contains("showing 2 of 10 — next page: --after "),
+        "{text}"
+    );
 
     let order = json(&home, &["order", "create", "--first", "3"]);
     let id = order["id"].as_i64().unwrap();
@@ -109,7 +157,7 @@ fn request_list_order_cancel_and_complete() {
         human.contains("order 2 created") && human.contains("TMP000000059"),
         "{human}"
     );
-    let in_order = json(&home, &["cards", "list", "--order", &id.to_string()]);
+    let in_order = json(&home, &["cards", "list", "--order", &id.to_string()])["cards"].clone();
     assert_eq!(numbers(&in_order), numbers(&order["cards"]));
 
     let list = json(&home, &["order", "list"]);
@@ -123,10 +171,7 @@ fn request_list_order_cancel_and_complete() {
     let cancelled = json(&home, &["order", "cancel", &id.to_string()]);
     assert_eq!(cancelled["state"], "cancelled");
     assert_eq!(
-        json(&home, &["cards", "list", "--state", "requested"])
-            .as_array()
-            .unwrap()
-            .len(),
+        json(&home, &["cards", "list", "--state", "requested"])["total"],
         8
     );
     let err = fail(&home, &["order", "cancel", &id.to_string()]);
@@ -156,7 +201,7 @@ fn request_list_order_cancel_and_complete() {
 fn a_produced_card_is_assigned_withdrawn_locked_and_expired() {
     let home = tempfile::tempdir().unwrap();
     ok(&home, &["init"]);
-    std::fs::write(home.path().join("options.toml"), "validity_days = 30\n").unwrap();
+    ok(&home, &["options", "set", "validity_days", "30"]);
     ok(&home, &["request", "--count", "3"]);
     ok(&home, &["order", "create", "--all"]);
     produce(&home, 1, &[]);
@@ -251,9 +296,9 @@ fn repeat_selects_failed_and_misprinted_cards() {
 fn options_show_says_where_each_value_comes_from() {
     let home = tempfile::tempdir().unwrap();
     let defaults = json(&home, &["options", "show"]);
-    assert!(defaults["file"].is_null());
+    assert!(defaults["profile"].is_null(), "no home: built-in defaults");
     ok(&home, &["init"]);
-    std::fs::write(home.path().join("options.toml"), "pin_length = 8\n").unwrap();
+    ok(&home, &["options", "set", "pin_length", "8"]);
     let shown = json(&home, &["options", "show"]);
     let entry = |k: &str| {
         shown["options"]
@@ -265,12 +310,12 @@ fn options_show_says_where_each_value_comes_from() {
             .clone()
     };
     assert_eq!(entry("pin_length")["value"], 8);
-    assert_eq!(entry("pin_length")["source"], "file");
+    assert_eq!(entry("pin_length")["source"], "profile");
     assert_eq!(entry("puk_length")["source"], "default");
     let text = ok(&home, &["options", "show"]);
     assert!(
         text.lines()
-            .any(|l| l.starts_with("pin_length") && l.ends_with("file")),
+            .any(|l| l.starts_with("pin_length") && l.ends_with("profile")),
         "{text}"
     );
 }

@@ -83,7 +83,8 @@ fn produce_an_order_on_simulated_stations_with_json_events() {
         &["--json", "cards", "list", "--state", "unassigned"],
     ))
     .unwrap();
-    assert_eq!(cards.as_array().unwrap().len(), 5);
+    assert_eq!(cards["cards"].as_array().unwrap().len(), 5);
+    assert_eq!(cards["total"], 5);
 }
 
 #[test]
@@ -195,11 +196,7 @@ fn print_only_production_needs_no_station_key() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
     ok(home, &["init"]);
-    std::fs::write(
-        home.join("options.toml"),
-        "encode = false\ncertificates = []\n",
-    )
-    .unwrap();
+    ok(home, &["options", "set", "encode", "false"]);
     std::fs::write(
         home.join("stations.toml"),
         "[[station]]\nname = \"p\"\nprinter = \"sim://p\"\nencode = false\n",

@@ -162,7 +162,7 @@ fn two_processes_share_an_order_a_third_is_refused_and_recover_leaves_live_runs_
     assert_eq!(code_a, Some(0), "{err_a}");
     assert_eq!(code_b, Some(0), "{err_b}");
     // Every card exactly once: 16 unassigned, 16 succeeded attempts, none voided.
-    let cards = json(home, &["cards", "list", "--order", "1"]);
+    let cards = json(home, &["cards", "list", "--order", "1"])["cards"].clone();
     let cards = cards.as_array().unwrap();
     assert_eq!(cards.len(), 16);
     let mut total_attempts = 0;
@@ -201,9 +201,9 @@ fn a_station_whose_cards_keep_failing_pauses_after_three_and_resumes_when_fixed(
     );
     assert!(reason.contains("reader pattern") && reason.contains("stations resume desk-1"));
     // Three blanks, not six: the others wait.
-    let failed = json(home, &["cards", "list", "--state", "failed"]);
+    let failed = json(home, &["cards", "list", "--state", "failed"])["cards"].clone();
     assert_eq!(failed.as_array().unwrap().len(), 3);
-    let waiting = json(home, &["cards", "list", "--state", "in_production"]);
+    let waiting = json(home, &["cards", "list", "--state", "in_production"])["cards"].clone();
     assert_eq!(waiting.as_array().unwrap().len(), 3);
     let listed = json(home, &["stations", "list"]);
     assert!(

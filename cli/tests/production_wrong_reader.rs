@@ -134,13 +134,13 @@ fn a_wrong_reader_pattern_pauses_the_station_at_once_and_the_order_completes_whe
     // Not a card fault: nothing failed, the card waits for a new blank, the rest wait too.
     let failed: Value =
         serde_json::from_str(&ok(home, &["--json", "cards", "list", "--state", "failed"])).unwrap();
-    assert!(failed.as_array().unwrap().is_empty(), "{failed}");
+    assert!(failed["cards"].as_array().unwrap().is_empty(), "{failed}");
     let waiting: Value = serde_json::from_str(&ok(
         home,
         &["--json", "cards", "list", "--state", "in_production"],
     ))
     .unwrap();
-    assert_eq!(waiting.as_array().unwrap().len(), 3);
+    assert_eq!(waiting["cards"].as_array().unwrap().len(), 3);
     // The operator fixes the pattern and resumes: the run re-opens the station and finishes.
     std::fs::write(
         home.join("stations.toml"),

@@ -206,6 +206,13 @@ pub struct Order {
     pub closed_at: Option<String>,
     /// The option profile it is produced with (`None`: the default profile).
     pub profile: Option<String>,
+    /// When it was released to the desks (`order release`), if it was: desk daemons produce
+    /// only released orders.
+    #[serde(default)]
+    pub released_at: Option<String>,
+    /// Who released it.
+    #[serde(default)]
+    pub released_by: Option<String>,
     /// The cards of the order, in production order.
     pub cards: Vec<Card>,
 }
@@ -362,12 +369,26 @@ pub struct Run {
     pub operator: String,
     /// When it started (RFC 3339).
     pub started_at: String,
+    /// The desk it is (`desk run --desk NAME`), for desk daemons.
+    #[serde(default)]
+    pub desk: Option<String>,
     /// Until when its lease holds unless renewed (RFC 3339, the store's clock).
     pub lease_until: String,
     /// True when the lease had run out when this record was read (the store's clock).
     pub lease_expired: bool,
     /// When it ended, if it did.
     pub ended_at: Option<String>,
+}
+
+/// A station held by a run (one run drives a station at a time).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationClaim {
+    /// The station.
+    pub station: String,
+    /// The run holding it.
+    pub run: RunId,
+    /// Since when (RFC 3339).
+    pub claimed_at: String,
 }
 
 /// A station paused until an operator resumes it (the breaker, or a setup problem).

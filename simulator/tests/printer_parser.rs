@@ -57,6 +57,23 @@ fn srs_restores_the_default_framing() {
 }
 
 #[test]
+fn a_psc_after_srs_in_the_same_chunk_stays_in_force() {
+    // Regression (fuzz target evolis_stream): the Srs handler restored the default framing
+    // after the whole chunk was parsed, undoing the Psc that followed it; the next chunk was
+    // then read with the wrong framing. Fed whole or byte by byte, the replies are the same.
+    let stream = b"\x1bSrs\r\x1bPsc;60;47;62\r<Rlr/p>";
+    let mut whole = printer();
+    let at_once = [whole.feed(stream), whole.feed(b"<Rtp>")].concat();
+    assert_eq!(replies(&at_once), ["OK", "OK", "OK", "Primacy 2 Duplex"]);
+    let mut bytewise = printer();
+    let mut out = Vec::new();
+    for b in stream.iter().chain(b"<Rtp>") {
+        out.extend(bytewise.feed(&[*b]));
+    }
+    assert_eq!(out, at_once);
+}
+
+#[test]
 fn dbc_payload_with_cr_bytes_is_read_by_length() {
     let mut p = printer();
     let mut k = MonoPanel::blank();

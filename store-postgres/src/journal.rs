@@ -54,7 +54,7 @@ pub fn begin(
         });
     }
     crate::runs::require_owner(tx, run, station)?;
-    let waiting = "c.order_id = $1 AND c.state = 'in_production' AND c.attempt_in_flight IS NULL";
+    let waiting = WAITING;
     let found = match only {
         None => tx.query_opt(
             OP,
@@ -73,7 +73,43 @@ pub fn begin(
     let Some(row) = found else {
         return Ok(None);
     };
-    let card = card(&row)?;
+    open_attempt(tx, run, card(&row)?, order_id, station).map(Some)
+}
+
+/// The condition of a card of order `$1` waiting for production.
+const WAITING: &str =
+    "c.order_id = $1 AND c.state = 'in_production' AND c.attempt_in_flight IS NULL";
+
+/// The next waiting card of an open order, its row locked (`SKIP LOCKED`: a card another
+/// desk is claiming right now is passed over). The order's row is share-locked first, so it
+/// cannot be closed before this transaction commits; `None` when the order is closed by now or
+/// no card waits.
+pub fn next_waiting(tx: &Tx<'_>, order_id: OrderId) -> Result<Option<Card>, StoreError> {
+    if order_state(tx, order_id, true)? != OrderState::Open {
+        return Ok(None);
+    }
+    tx.query_opt(
+        "starting a production attempt",
+        &format!(
+            "{CARD_SELECT} WHERE {WAITING} ORDER BY c.order_position LIMIT 1 \
+             FOR UPDATE SKIP LOCKED"
+        ),
+        &[&order_id],
+    )?
+    .map(|r| card(&r))
+    .transpose()
+}
+
+/// Opens an attempt on `station` owned by `run` for `card` (locked by the caller) and marks
+/// the card with it.
+pub fn open_attempt(
+    tx: &Tx<'_>,
+    run: RunId,
+    card: Card,
+    order_id: OrderId,
+    station: &str,
+) -> Result<(Card, AttemptId), StoreError> {
+    const OP: &str = "starting a production attempt";
     let attempt: AttemptId = get(
         &tx.query_one(
             OP,
@@ -97,7 +133,7 @@ pub fn begin(
         None,
         Some(&reason),
     )?;
-    Ok(Some((card, attempt)))
+    Ok((card, attempt))
 }
 
 /// Cards of the order waiting for production (no attempt in flight).
@@ -325,6 +361,8 @@ pub fn voided(
         None,
         Some(reason),
     )?;
+    // The card waits again: desks waiting for work wake (delivered at commit).
+    crate::desks::notify_work(tx)?;
     Ok(card)
 }
 

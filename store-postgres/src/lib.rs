@@ -44,6 +44,7 @@ use cardline_issuance::store::{Actor, StoreError};
 
 mod cards;
 mod certs;
+mod desks;
 mod error;
 mod journal;
 mod migrate;
@@ -61,6 +62,7 @@ mod tls;
 mod tx;
 mod url;
 
+pub use desks::WORK_CHANNEL;
 pub use error::PostgresError;
 pub use migrate::{MigrationInfo, MigrationReport, SchemaStatus};
 pub use pool::{CONNECTION_TIMEOUT, IDLE_IN_TRANSACTION_TIMEOUT, LOCK_TIMEOUT};
@@ -72,6 +74,8 @@ use tx::{Mode, Tx};
 pub struct PostgresStore {
     pool: r2d2::Pool<pool::Manager>,
     url: DatabaseUrl,
+    /// The connection listening for work (`wait_for_work`), outside the pool.
+    listener: std::sync::Mutex<desks::Listener>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -99,6 +103,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool: pool::build(url)?,
             url: url.clone(),
+            listener: std::sync::Mutex::new(desks::Listener::new()),
         })
     }
 

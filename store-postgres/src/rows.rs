@@ -143,8 +143,8 @@ pub fn audit_entry(r: &Row) -> Result<AuditEntry, StoreError> {
 }
 
 /// The order columns; use with [`order`].
-pub const ORDER_SELECT: &str =
-    "SELECT id, state, created_by, created_at, closed_at, profile FROM orders";
+pub const ORDER_SELECT: &str = "SELECT id, state, created_by, created_at, closed_at, profile, released_at, released_by \
+     FROM orders";
 
 /// Maps a row of [`ORDER_SELECT`] (without cards).
 pub fn order(r: &Row) -> Result<Order, StoreError> {
@@ -156,6 +156,8 @@ pub fn order(r: &Row) -> Result<Order, StoreError> {
         created_at: get(r, 3)?,
         closed_at: get(r, 4)?,
         profile: get(r, 5)?,
+        released_at: get(r, 6)?,
+        released_by: get(r, 7)?,
         cards: Vec::new(),
     })
 }

@@ -15,7 +15,7 @@ use crate::tx::Tx;
 /// The run columns and whether the lease ran out by the server's clock now.
 const RUN_SELECT: &str = "SELECT id, kind, host, pid, pid_started, operator, started_at, \
      lease_until_ms, ended_at, \
-     lease_until_ms < (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM runs";
+     lease_until_ms < (extract(epoch FROM clock_timestamp()) * 1000)::bigint, desk FROM runs";
 
 fn run_from_row(r: &Row) -> Result<Run, StoreError> {
     let pid: i64 = get(r, 3)?;
@@ -31,6 +31,7 @@ fn run_from_row(r: &Row) -> Result<Run, StoreError> {
         lease_until: timestamp::from_ms(get(r, 7)?),
         ended_at: get(r, 8)?,
         lease_expired: get(r, 9)?,
+        desk: get(r, 10)?,
     })
 }
 
@@ -43,8 +44,8 @@ pub fn start(tx: &Tx<'_>, start: &RunStart) -> Result<Run, StoreError> {
     let row = tx.query_one(
         "registering a production run",
         &format!(
-            "INSERT INTO runs (kind, host, pid, pid_started, operator, started_at, lease_until_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {}",
+            "INSERT INTO runs (kind, host, pid, pid_started, operator, started_at, lease_until_ms, \
+             desk) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {}",
             RUN_SELECT
                 .trim_start_matches("SELECT ")
                 .trim_end_matches(" FROM runs")
@@ -57,6 +58,7 @@ pub fn start(tx: &Tx<'_>, start: &RunStart) -> Result<Run, StoreError> {
             &tx.operator(),
             &tx.now,
             &(tx.now_ms + lease_ms(start.lease)),
+            &start.desk,
         ],
     )?;
     run_from_row(&row)
@@ -73,6 +75,19 @@ fn get_run(tx: &Tx<'_>, id: RunId, share: bool) -> Result<Run, StoreError> {
         .map(|r| run_from_row(&r))
         .transpose()?
         .ok_or(StoreError::RunNotFound(id))
+}
+
+/// Runs, newest first: those not ended, or every run.
+pub fn list(tx: &Tx<'_>, include_ended: bool) -> Result<Vec<Run>, StoreError> {
+    let sql = if include_ended {
+        format!("{RUN_SELECT} ORDER BY id DESC")
+    } else {
+        format!("{RUN_SELECT} WHERE ended_at IS NULL ORDER BY id DESC")
+    };
+    tx.query("listing runs", &sql, &[])?
+        .iter()
+        .map(run_from_row)
+        .collect()
 }
 
 /// One run.

@@ -227,6 +227,16 @@ CREATE INDEX option_changes_by_profile ON option_changes (profile, id);
 ALTER TABLE orders ADD COLUMN profile TEXT;
 "#,
     },
+    Migration {
+        version: 4,
+        name: "desks: orders released to desk daemons, the desk a run is, work notifications",
+        sql: r#"
+ALTER TABLE orders ADD COLUMN released_at TEXT COLLATE "C";
+ALTER TABLE orders ADD COLUMN released_by TEXT;
+CREATE INDEX orders_released ON orders (id) WHERE state = 'open' AND released_at IS NOT NULL;
+ALTER TABLE runs ADD COLUMN desk TEXT;
+"#,
+    },
 ];
 
 /// The schema version this build writes.
@@ -242,6 +252,6 @@ mod tests {
             assert_eq!(m.version, i as i64 + 1, "{}", m.name);
             assert!(!m.sql.trim().is_empty());
         }
-        assert_eq!(LATEST, 3);
+        assert_eq!(LATEST, 4);
     }
 }

@@ -129,6 +129,16 @@ impl OrderStore for PostgresStore {
         self.read("listing an order's failures", |tx| orders::failures(tx, id))
     }
 
+    fn order_header(&self, id: OrderId) -> Result<Order, StoreError> {
+        self.read("reading an order", |tx| orders::header(tx, id, false))
+    }
+
+    fn release_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {
+        self.write("releasing an order", actor, |tx| {
+            crate::desks::release(tx, id)
+        })
+    }
+
     fn order(&self, id: OrderId) -> Result<Order, StoreError> {
         self.read("reading an order", |tx| orders::get_order(tx, id))
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use cardline_issuance::model::*;
 use cardline_issuance::store::*;
 
-use crate::{PostgresStore, journal, runs};
+use crate::{PostgresStore, desks, journal, runs};
 
 impl ProductionJournal for PostgresStore {
     fn start_run(&self, start: &ownership::RunStart, actor: &Actor) -> Result<Run, StoreError> {
@@ -100,6 +100,48 @@ impl ProductionJournal for PostgresStore {
         self.write("starting a production attempt", actor, |tx| {
             journal::begin(tx, run, order_id, station, Some(card_number))
         })
+    }
+
+    fn begin_released_attempt(
+        &self,
+        run: RunId,
+        station: &str,
+        skip: &[OrderId],
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError> {
+        self.write("starting a production attempt", actor, |tx| {
+            desks::begin_released(tx, run, station, skip)
+        })
+    }
+
+    fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
+        self.read("listing released orders", desks::released)
+    }
+
+    fn requeue_untouched(&self, actor: &Actor) -> Result<Vec<Attempt>, StoreError> {
+        self.write(
+            "requeueing attempts of lapsed runs",
+            actor,
+            desks::requeue_untouched,
+        )
+    }
+
+    fn runs(&self, include_ended: bool) -> Result<Vec<Run>, StoreError> {
+        self.read("listing runs", |tx| runs::list(tx, include_ended))
+    }
+
+    fn station_claims(&self) -> Result<Vec<StationClaim>, StoreError> {
+        self.read("listing station claims", desks::claims)
+    }
+
+    /// Waits on LISTEN `cardline_work` (a dedicated connection outside the pool): wakes as soon
+    /// as an order is released or a card is put back, by any desk.
+    fn wait_for_work(&self, timeout: Duration) {
+        match self.listener.lock() {
+            Ok(mut l) => l.wait(&self.url, timeout),
+            // Another thread of this process is waiting already: it will see the same work.
+            Err(_) => std::thread::sleep(timeout),
+        }
     }
 
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@
 //! nothing is sealed and nothing certified.
 
 mod adapters;
+mod source;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use cardline_issuance::store::{Actor, CertificateIndex};
 use time::OffsetDateTime;
 
 pub use adapters::{KitFace, KitIssuer, StationSealer};
+pub use source::{ProfileKits, RECHECK, Tune};
 
 /// What a home lacks for production.
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,9 @@
-//! `cardline cards ...`: list, show, assign, withdraw, lock, expire.
+//! `cardline cards ...`: search (list), show, assign, withdraw, lock, secrets, expire.
 
 use anyhow::Context as _;
-use cardline_issuance::model::{Attempt, AuditEntry, Card, CardEvent, CardState};
+use cardline_issuance::model::{Attempt, AuditEntry, Card, CardEvent};
 use cardline_issuance::store::sqlite::timestamp;
-use cardline_issuance::store::{AuditFilter, CardFilter, EventDetail, Store, StoreError};
+use cardline_issuance::store::{AuditFilter, EventDetail, Store, StoreError};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -12,18 +12,9 @@ use crate::output::{Table, cards_table, or_dash, plural};
 /// Subcommands of `cardline cards`.
 #[derive(Debug, clap::Subcommand)]
 pub enum CardsCommand {
-    /// List cards, oldest first (in production order with --order).
-    List {
-        /// Only cards in this state.
-        #[arg(long, value_parser = parse_state)]
-        state: Option<CardState>,
-        /// Only cards of this order.
-        #[arg(long)]
-        order: Option<i64>,
-        /// At most this many.
-        #[arg(long)]
-        limit: Option<u32>,
-    },
+    /// Search cards: filters, sort, pages with the total; text, --json or --csv.
+    #[command(visible_alias = "list")]
+    Search(super::search::SearchArgs),
     /// One card with its full history and its production attempts.
     Show {
         /// The card number.
@@ -63,42 +54,21 @@ pub enum CardsCommand {
         /// Treat this RFC 3339 time as now (default: the current time).
         #[arg(long)]
         now: Option<String>,
+        /// Print the cards that would expire; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
-}
-
-/// Parses a state name for clap, listing the allowed ones on error.
-pub fn parse_state(s: &str) -> Result<CardState, String> {
-    CardState::parse(s).ok_or_else(|| {
-        let all: Vec<&str> = CardState::ALL.iter().map(|s| s.as_str()).collect();
-        format!("unknown state `{s}`: allowed {}", all.join(", "))
-    })
 }
 
 /// Runs a `cardline cards` subcommand.
 pub fn run(ctx: &Context, cmd: CardsCommand) -> anyhow::Result<()> {
-    if let CardsCommand::Secrets(args) = cmd {
-        return super::secrets::run(ctx, args);
-    }
+    let cmd = match cmd {
+        CardsCommand::Secrets(args) => return super::secrets::run(ctx, args),
+        CardsCommand::Search(args) => return super::search::run(ctx, args),
+        other => other,
+    };
     let store = ctx.store()?;
     match cmd {
-        CardsCommand::List {
-            state,
-            order,
-            limit,
-        } => {
-            let cards = store.list_cards(&CardFilter {
-                state,
-                order_id: order,
-                limit,
-            })?;
-            ctx.emit(&cards, || {
-                if cards.is_empty() {
-                    "no cards match".into()
-                } else {
-                    format!("{}{}\n", cards_table(&cards), plural(cards.len(), "card"))
-                }
-            })
-        }
         CardsCommand::Show { card } => show(ctx, store.as_ref(), &card),
         CardsCommand::Assign { card, to, reason } => {
             let options = ctx.options()?;
@@ -123,9 +93,12 @@ pub fn run(ctx: &Context, cmd: CardsCommand) -> anyhow::Result<()> {
             };
             change(ctx, store.as_ref(), &card, CardEvent::Lock, detail)
         }
-        CardsCommand::Secrets(_) => unreachable!("handled above"),
-        CardsCommand::Expire { now } => {
+        CardsCommand::Secrets(_) | CardsCommand::Search(_) => unreachable!("handled above"),
+        CardsCommand::Expire { now, dry_run } => {
             let now = now.unwrap_or_else(timestamp::now);
+            if dry_run {
+                return super::dry_run::expire(ctx, store.as_ref(), &now);
+            }
             let expired = store.expire_due(&now, &ctx.actor())?;
             ctx.emit(&expired, || {
                 if expired.is_empty() {

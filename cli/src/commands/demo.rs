@@ -174,7 +174,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             sim.name
         ));
     }
-    let kit = load_kit(&demo, &store)?;
+    let kit = load_kit(&demo, &store, None)?;
     let journal: std::sync::Arc<dyn cardline_issuance::store::ProductionJournal> = store.clone();
     let run = cardline_issuance::production::RunGuard::start(journal, "demo", &demo.actor())?;
     for station in &line.stations {

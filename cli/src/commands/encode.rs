@@ -74,13 +74,23 @@ fn encodable_order(store: &dyn Store, number: &str) -> anyhow::Result<i64> {
 /// Runs `cardline encode`.
 pub fn run(ctx: &Context, args: EncodeArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let options = ctx.options()?;
-    if !options.encode {
-        bail!("encoding is off in the options (set `encode = true` in the options profile)");
-    }
     let card = store.card(&args.card)?;
     let order_id = encodable_order(store.as_ref(), &card.number)?;
-    let mut kit = super::produce::load_kit(ctx, &store)?;
+    // The card's order decides the option profile it is encoded with.
+    let profile = store.order_header(order_id)?.profile;
+    let options = ctx.options_for(profile.as_deref())?;
+    if !options.encode {
+        bail!(
+            "encoding is off in option profile `{}` of order {order_id} (set `encode = true` \
+             with `cardline options set encode true{}`)",
+            profile.as_deref().unwrap_or("default"),
+            profile
+                .as_deref()
+                .map(|p| format!(" --profile {p}"))
+                .unwrap_or_default()
+        );
+    }
+    let mut kit = super::produce::load_kit(ctx, &store, profile.as_deref())?;
     kit.settings.card_timeout = Duration::from_secs(args.wait);
     let mut station = open_encode_station(&args.reader, "piv").map_err(anyhow::Error::msg)?;
     let journal: Arc<dyn ProductionJournal> = store.clone();

@@ -1,11 +1,13 @@
-//! `cardline init`: create the home (database and commented default options profile).
+//! `cardline init`: create the home: the database, holding the default option profile (the
+//! commented built-in template, or the home's old `options.toml` when there is one).
 
 use serde::Serialize;
 
 use crate::context::Context;
 use cardline_issuance::options::DEFAULT_PROFILE_TEXT;
-use cardline_issuance::store::AuditLog;
+use cardline_issuance::options::profiles::{self, DEFAULT_PROFILE};
 use cardline_issuance::store::sqlite::SqliteStore;
+use cardline_issuance::store::{AuditLog, OptionProfileStore};
 
 /// Arguments of `cardline init`.
 #[derive(Debug, clap::Args)]
@@ -15,22 +17,19 @@ pub struct InitArgs {}
 struct InitReport {
     home: String,
     database: String,
-    options: String,
+    /// The default option profile.
+    default_profile: String,
+    /// The old options file the default profile was imported from, this time.
+    imported_from: Option<String>,
     already_initialised: bool,
     schema_version: i64,
 }
 
-/// Creates what is missing; never overwrites the options profile or the database.
+/// Creates what is missing; never overwrites a profile or the database.
 pub fn run(ctx: &Context, _args: InitArgs) -> anyhow::Result<()> {
     let home = &ctx.home;
-    let was_initialised = home.is_initialised() && home.options_file().is_file();
     std::fs::create_dir_all(home.root())
         .map_err(|e| anyhow::anyhow!("cannot create the home {}: {e}", home.root().display()))?;
-    let options = home.options_file();
-    if !options.exists() {
-        std::fs::write(&options, DEFAULT_PROFILE_TEXT)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", options.display()))?;
-    }
     let db = home.database();
     let store = SqliteStore::create(&db)?;
     if store.migrated_from() == 0 {
@@ -42,22 +41,41 @@ pub fn run(ctx: &Context, _args: InitArgs) -> anyhow::Result<()> {
             &ctx.actor(),
         )?;
     }
+    let had_profiles = !store.option_profiles()?.is_empty();
+    let legacy = home.options_file();
+    let mut imported_from = None;
+    if !had_profiles {
+        if profiles::import_legacy_file(&store, &legacy, &ctx.actor())? {
+            imported_from = Some(legacy.display().to_string());
+        } else {
+            profiles::import_text(&store, DEFAULT_PROFILE, DEFAULT_PROFILE_TEXT, &ctx.actor())?;
+        }
+    }
+    let default = profiles::default_profile(&store, &ctx.actor())?;
     let report = InitReport {
         home: home.root().display().to_string(),
         database: db.display().to_string(),
-        options: options.display().to_string(),
-        already_initialised: was_initialised,
+        default_profile: default.name,
+        imported_from,
+        already_initialised: store.migrated_from() != 0 && had_profiles,
         schema_version: store.schema_version(),
     };
     ctx.emit(&report, || {
-        let head = if was_initialised {
+        let head = if report.already_initialised {
             format!("{} is already initialised; nothing changed", report.home)
         } else {
             format!("initialised cardline home {}", report.home)
         };
-        format!(
-            "{head}\n  database  {} (schema version {})\n  options   {}\n",
-            report.database, report.schema_version, report.options
-        )
+        let mut out = format!(
+            "{head}\n  database  {} (schema version {})\n  options   profile `{}` in the database \
+             (`cardline options show`, `options edit`)\n",
+            report.database, report.schema_version, report.default_profile
+        );
+        if let Some(file) = &report.imported_from {
+            out.push_str(&format!(
+                "  imported  {file} as the default profile (the file is no longer read)\n"
+            ));
+        }
+        out
     })
 }

@@ -8,21 +8,29 @@ use crate::context::Context;
 
 mod audit;
 mod ca;
+mod card_filters;
 mod cards;
 mod completions;
 mod demo;
+mod desk;
 mod dist;
+mod dry_run;
 mod encode;
 mod face;
 mod init;
 mod keys;
 mod options;
+mod options_change;
+mod options_profiles;
 mod order;
+mod order_create;
+mod pin_letters;
 mod printer;
 mod printers;
 mod produce;
 mod recover;
 mod request;
+mod search;
 mod secrets;
 mod sim;
 mod sim_card;
@@ -33,17 +41,17 @@ mod stations;
 /// Every `cardline` command.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Create the home: database and a commented default options profile (safe to repeat).
+    /// Create the home: the database with the default option profile (safe to repeat).
     Init(init::InitArgs),
-    /// Request temporary cards (records in state `requested`).
+    /// Request temporary cards (records in state `requested`): --count N or --from-csv FILE.
     Request(request::RequestArgs),
-    /// List, show, assign, withdraw, lock and expire cards.
+    /// Search, show, assign, withdraw, lock and expire cards; reveal PINs and PIN letters.
     #[command(subcommand)]
     Cards(cards::CardsCommand),
     /// Batch orders: create, show, list, cancel, complete, repeat.
     #[command(subcommand)]
     Order(order::OrderCommand),
-    /// The administrator's options profile.
+    /// The administrator's option profiles: show, set, edit, log, profiles.
     #[command(subcommand)]
     Options(options::OptionsCommand),
     /// Read the audit log.
@@ -53,6 +61,11 @@ pub enum Command {
     Stations(stations::StationsCommand),
     /// Settle production attempts a crash left in flight.
     Recover(recover::RecoverArgs),
+    /// A desk daemon: this PC's stations producing every order released to the desks.
+    #[command(subcommand)]
+    Desk(desk::DeskCommand),
+    /// Desks and production runs with their stations: producing, paused (why), idle, gone.
+    Desks(desk::DesksArgs),
     /// A whole batch order on three simulated stations, in a fresh temporary home.
     Demo(demo::DemoArgs),
     /// Print a shell completion script.
@@ -96,6 +109,8 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(ctx, args),
         Command::Stations(cmd) => stations::run(ctx, cmd),
         Command::Recover(args) => recover::run(ctx, args),
+        Command::Desk(cmd) => desk::run(ctx, cmd),
+        Command::Desks(args) => desk::list(ctx, args),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Sim(cmd) => sim::run(ctx, cmd),

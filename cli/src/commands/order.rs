@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use cardline_issuance::model::{CardState, Order, OrderId, OrderSelection};
-use cardline_issuance::store::Store;
+use cardline_issuance::model::{CardState, Order, OrderId};
+use cardline_issuance::store::{CardFailure, OrderOutcome, Store};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -12,14 +12,14 @@ use crate::output::{Table, cards_table, or_dash, plural};
 /// Subcommands of `cardline order`.
 #[derive(Debug, clap::Subcommand)]
 pub enum OrderCommand {
-    /// Create an order from requested cards and print its cards.
-    Create(CreateArgs),
-    /// One order with its cards.
+    /// Create an order from requested cards (all, the first N, a search, or numbers).
+    Create(Box<super::order_create::CreateArgs>),
+    /// One order: its profile, its cards, how they ended, and why the failed ones failed.
     Show {
         /// The order id.
         id: OrderId,
     },
-    /// All orders, newest first.
+    /// All orders, newest first, each with how its own cards ended in it.
     List,
     /// Cancel an open order: unproduced cards return to `requested`.
     Cancel {
@@ -28,6 +28,15 @@ pub enum OrderCommand {
     },
     /// Confirm an order: failed cards that were not repeated return to `requested`.
     Complete {
+        /// The order id.
+        id: OrderId,
+        /// Print what would change; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Release the order to the desk daemons (`cardline desk run`): every desk takes part
+    /// in producing it. The "Next" step of a badge office with several desks.
+    Release {
         /// The order id.
         id: OrderId,
     },
@@ -40,75 +49,77 @@ pub enum OrderCommand {
         /// A produced card that came out misprinted (repeatable); its attempt becomes void.
         #[arg(long = "misprinted", value_name = "CARD")]
         misprinted: Vec<String>,
+        /// Print which cards would go again; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
-}
-
-/// Which requested cards the new order takes: exactly one of `--all`, `--first N`, or numbers.
-#[derive(Debug, clap::Args)]
-#[group(required = true, multiple = false)]
-pub struct CreateArgs {
-    /// Every requested card.
-    #[arg(long)]
-    pub all: bool,
-    /// The N oldest requested cards.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub first: Option<u32>,
-    /// These card numbers.
-    #[arg(value_name = "CARD")]
-    pub cards: Vec<String>,
 }
 
 #[derive(Serialize)]
 struct OrderSummary {
     id: OrderId,
     state: &'static str,
+    profile: Option<String>,
     created_by: String,
     created_at: String,
     closed_at: Option<String>,
     card_count: u64,
-    counts: BTreeMap<&'static str, u64>,
+    outcome: OrderOutcome,
 }
 
 #[derive(Serialize)]
 struct OrderReport<'a> {
     #[serde(flatten)]
     order: &'a Order,
+    /// The order's cards by their current state.
     counts: BTreeMap<&'static str, u64>,
+    /// How the order's own cards ended in it.
+    outcome: OrderOutcome,
+    /// Its failed cards with station, step and reason.
+    failures: Vec<CardFailure>,
 }
 
 /// Runs a `cardline order` subcommand.
 pub fn run(ctx: &Context, cmd: OrderCommand) -> anyhow::Result<()> {
+    let cmd = match cmd {
+        OrderCommand::Create(args) => return super::order_create::run(ctx, *args),
+        OrderCommand::Produce(args) => return super::produce::run(ctx, args),
+        other => other,
+    };
     let store = ctx.store()?;
     let actor = ctx.actor();
     match cmd {
-        OrderCommand::Create(args) => {
-            let selection = if args.all {
-                OrderSelection::All
-            } else if let Some(n) = args.first {
-                OrderSelection::First(n)
-            } else {
-                OrderSelection::Numbers(args.cards)
-            };
-            let order = store
-                .create_order(&selection, &actor)
-                .map_err(|e| super::cards::explain(ctx, e))?;
-            emit_order(ctx, store.as_ref(), &order, "created")
-        }
+        OrderCommand::Create(_) | OrderCommand::Produce(_) => unreachable!("handled above"),
         OrderCommand::Show { id } => {
             let order = store.order(id)?;
             emit_order(ctx, store.as_ref(), &order, "")
         }
         OrderCommand::List => list(ctx, store.as_ref()),
-        OrderCommand::Produce(args) => super::produce::run(ctx, args),
+        OrderCommand::Release { id } => {
+            let order = store.release_order(id, &actor)?;
+            emit_order(ctx, store.as_ref(), &order, "released to the desks")
+        }
         OrderCommand::Cancel { id } => {
             let order = store.cancel_order(id, &actor)?;
             emit_order(ctx, store.as_ref(), &order, "cancelled")
         }
-        OrderCommand::Complete { id } => {
+        OrderCommand::Complete { id, dry_run: true } => {
+            super::dry_run::complete(ctx, store.as_ref(), id)
+        }
+        OrderCommand::Complete { id, dry_run: false } => {
             let order = store.complete_order(id, &actor)?;
             emit_order(ctx, store.as_ref(), &order, "completed")
         }
-        OrderCommand::Repeat { id, misprinted } => {
+        OrderCommand::Repeat {
+            id,
+            misprinted,
+            dry_run: true,
+        } => super::dry_run::repeat(ctx, store.as_ref(), id, &misprinted),
+        OrderCommand::Repeat {
+            id,
+            misprinted,
+            dry_run: false,
+        } => {
             let cards = store
                 .repeat_order(id, &misprinted, &actor)
                 .map_err(|e| super::cards::explain(ctx, e))?;
@@ -135,10 +146,47 @@ fn counts(store: &dyn Store, id: OrderId) -> anyhow::Result<BTreeMap<&'static st
         .collect())
 }
 
-fn emit_order(ctx: &Context, store: &dyn Store, order: &Order, verb: &str) -> anyhow::Result<()> {
+/// `profile P`, or `the default profile` for an order that named none.
+fn profile_text(profile: Option<&str>) -> String {
+    match profile {
+        Some(p) => format!("profile {p}"),
+        None => "the default profile".into(),
+    }
+}
+
+/// `3 produced, 1 failed` (only the non-zero parts).
+fn outcome_text(o: &OrderOutcome) -> String {
+    let parts: Vec<String> = [
+        (o.produced, "produced"),
+        (o.failed, "failed"),
+        (o.waiting, "waiting"),
+        (o.in_production, "in production"),
+        (o.cancelled, "cancelled"),
+        (o.released, "released"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "no card".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Prints one order: header, profile, outcome, current states, failures, cards.
+pub fn emit_order(
+    ctx: &Context,
+    store: &dyn Store,
+    order: &Order,
+    verb: &str,
+) -> anyhow::Result<()> {
     let report = OrderReport {
         order,
         counts: counts(store, order.id)?,
+        outcome: store.order_outcome(order.id)?,
+        failures: store.order_failures(order.id)?,
     };
     ctx.emit(&report, || {
         let mut out = if verb.is_empty() {
@@ -155,16 +203,34 @@ fn emit_order(ctx: &Context, store: &dyn Store, order: &Order, verb: &str) -> an
         if let Some(closed) = &order.closed_at {
             out.push_str(&format!(", closed at {closed}"));
         }
-        let summary: Vec<String> = CardState::ALL
+        out.push_str(&format!(
+            "\nproduced with {}\n",
+            profile_text(order.profile.as_deref())
+        ));
+        let now: Vec<String> = CardState::ALL
             .iter()
             .filter_map(|s| report.counts.get(s.as_str()).map(|n| format!("{n} {s}")))
             .collect();
         out.push_str(&format!(
-            "\n{}: {}\n\n{}",
+            "{}: {} in this order; now {}\n",
             plural(order.cards.len(), "card"),
-            summary.join(", "),
-            cards_table(&order.cards)
+            outcome_text(&report.outcome),
+            now.join(", ")
         ));
+        if !report.failures.is_empty() {
+            let mut t = Table::new(["FAILED CARD", "STATION", "STEP", "REASON", "AT"]);
+            for f in &report.failures {
+                t.row([
+                    f.card.clone(),
+                    f.station.clone(),
+                    or_dash(f.step.as_deref()),
+                    f.reason.clone(),
+                    or_dash(f.at.as_deref()),
+                ]);
+            }
+            out.push_str(&format!("\n{}", t.render()));
+        }
+        out.push_str(&format!("\n{}", cards_table(&order.cards)));
         out
     })
 }
@@ -172,15 +238,16 @@ fn emit_order(ctx: &Context, store: &dyn Store, order: &Order, verb: &str) -> an
 fn list(ctx: &Context, store: &dyn Store) -> anyhow::Result<()> {
     let mut summaries = Vec::new();
     for o in store.list_orders()? {
-        let counts = counts(store, o.id)?;
+        let outcome = store.order_outcome(o.id)?;
         summaries.push(OrderSummary {
             id: o.id,
             state: o.state.as_str(),
+            profile: o.profile,
             created_by: o.created_by,
             created_at: o.created_at,
             closed_at: o.closed_at,
-            card_count: counts.values().sum(),
-            counts,
+            card_count: outcome.total(),
+            outcome,
         });
     }
     ctx.emit(&summaries, || {
@@ -190,22 +257,32 @@ fn list(ctx: &Context, store: &dyn Store) -> anyhow::Result<()> {
         let mut t = Table::new([
             "ORDER",
             "STATE",
+            "PROFILE",
             "CARDS",
-            "BY STATE",
+            "PRODUCED",
+            "FAILED",
+            "WAITING",
+            "IN PROD",
+            "CANCELLED",
+            "RELEASED",
             "CREATED BY",
             "CREATED",
-            "CLOSED",
         ]);
         for s in &summaries {
-            let by: Vec<String> = s.counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let o = &s.outcome;
             t.row([
                 s.id.to_string(),
                 s.state.to_string(),
+                s.profile.clone().unwrap_or_else(|| "(default)".into()),
                 s.card_count.to_string(),
-                by.join(" "),
+                o.produced.to_string(),
+                o.failed.to_string(),
+                o.waiting.to_string(),
+                o.in_production.to_string(),
+                o.cancelled.to_string(),
+                o.released.to_string(),
                 s.created_by.clone(),
                 s.created_at.clone(),
-                or_dash(s.closed_at.as_deref()),
             ]);
         }
         t.render()

@@ -2,6 +2,8 @@
 //! then produces the order on every station of the stations file, with live progress.
 
 use std::io::{IsTerminal, Write};
+
+use anyhow::Context as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -20,7 +22,7 @@ use cardline_issuance::store::{ProductionJournal, Store, StoreError};
 use crate::context::Context;
 use progress::Progress;
 
-mod progress;
+pub(crate) mod progress;
 
 /// `order produce` arguments.
 #[derive(Debug, clap::Args)]
@@ -48,13 +50,14 @@ pub(crate) struct LeftOut {
 pub fn run(ctx: &Context, args: ProduceArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     // The order first: `order produce 99` says there is no order 99, whatever the stations.
-    store.order(args.id)?;
+    let order = store.order_header(args.id)?;
     let journal: Arc<dyn ProductionJournal> = store.clone();
     let run = RunGuard::start(journal, "produce", &ctx.actor())?;
     // Claim before opening: a station another live run drives is never opened, so that run
     // is never disturbed.
     let (mut line, left_out) = claim_and_open(ctx, &run, &args.stations, ctx.json, true)?;
-    let kit = load_kit(ctx, &store)?;
+    // The order's own option profile decides encoding, PIN/PUK lengths, certificates, face.
+    let kit = load_kit(ctx, &store, order.profile.as_deref())?;
     let summary = run_production(
         ctx,
         &store,
@@ -133,8 +136,26 @@ pub(crate) fn claim_and_open(
     json_lines: bool,
     need_one: bool,
 ) -> anyhow::Result<(OpenedLine, Vec<LeftOut>)> {
-    let path = ctx.home.stations_file();
-    let mut file = load_stations(&path)?;
+    claim_and_open_from(
+        ctx,
+        &ctx.home.stations_file(),
+        run,
+        only,
+        json_lines,
+        need_one,
+    )
+}
+
+/// Like [`claim_and_open`], from the stations file at `path`.
+pub(crate) fn claim_and_open_from(
+    ctx: &Context,
+    path: &std::path::Path,
+    run: &RunGuard,
+    only: &[String],
+    json_lines: bool,
+    need_one: bool,
+) -> anyhow::Result<(OpenedLine, Vec<LeftOut>)> {
+    let mut file = load_stations(path)?;
     if file.stations.is_empty() {
         anyhow::bail!(
             "no station is configured: declare printers in {} (see docs/production.md, or try `cardline demo`)",
@@ -247,7 +268,7 @@ pub(crate) fn run_production(
 }
 
 /// The process-wide cancellation flag, set by Ctrl-C (the handler is installed once).
-fn cancel_flag() -> &'static AtomicBool {
+pub(crate) fn cancel_flag() -> &'static AtomicBool {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
@@ -316,7 +337,7 @@ pub(crate) fn summary_text(s: &ProductionSummary, left_out: &[LeftOut]) -> Strin
 }
 
 /// How the home's stations are opened: simulated printers' PNGs under `<home>/printed/`.
-fn home_line_options(ctx: &Context, only: &[String]) -> LineOptions {
+pub(crate) fn home_line_options(ctx: &Context, only: &[String]) -> LineOptions {
     LineOptions {
         png_root: Some(ctx.home.path("printed")),
         only: only.to_vec(),
@@ -324,20 +345,33 @@ fn home_line_options(ctx: &Context, only: &[String]) -> LineOptions {
     }
 }
 
-/// Loads the production kit of the home; `CARDLINE_RETRY_DELAY_MS` and
-/// `CARDLINE_OPERATOR_POLL_MS` shorten the orchestrator's waits (tests, demos).
+/// Loads the production kit of the home for option profile `profile` (`None`: the default
+/// profile); `CARDLINE_RETRY_DELAY_MS` and `CARDLINE_OPERATOR_POLL_MS` shorten the
+/// orchestrator's waits (tests, demos).
 pub(crate) fn load_kit(
     ctx: &Context,
     store: &std::sync::Arc<dyn Store>,
+    profile: Option<&str>,
 ) -> anyhow::Result<ProductionKit> {
-    let mut kit = ProductionKit::load(&ctx.home, &ctx.options()?, ctx.actor(), store.clone())?;
+    let options = ctx.options_for(profile)?;
+    let mut kit = ProductionKit::load(&ctx.home, &options, ctx.actor(), store.clone())
+        .with_context(|| match profile {
+            Some(p) => format!("the production kit of option profile `{p}`"),
+            None => "the production kit of the default option profile".to_string(),
+        })?;
+    tune_settings(&mut kit.settings);
+    Ok(kit)
+}
+
+/// `CARDLINE_RETRY_DELAY_MS` and `CARDLINE_OPERATOR_POLL_MS` shorten the orchestrator's
+/// waits (tests, demos).
+pub(crate) fn tune_settings(settings: &mut cardline_issuance::production::ProductionSettings) {
     if let Ok(v) = std::env::var("CARDLINE_RETRY_DELAY_MS") {
-        kit.settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
+        settings.retry_delay = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
     }
     if let Ok(v) = std::env::var("CARDLINE_OPERATOR_POLL_MS") {
-        kit.settings.operator_poll = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
+        settings.operator_poll = std::time::Duration::from_millis(v.parse().unwrap_or(1000));
     }
-    Ok(kit)
 }
 
 /// Flushes stdout (JSON lines must reach a reading parent process at once).

@@ -1,5 +1,6 @@
 //! `cardline cards secrets CARD --reveal`: print a card's initial PIN and PUK (audited), for
-//! PIN delivery and helpdesk unblock.
+//! PIN delivery and helpdesk unblock; with `--order ID` the PIN letters of a whole order
+//! ([`super::pin_letters`]).
 
 use anyhow::Context as _;
 use cardline_issuance::secrets::{KeyFiles, open_card_secrets};
@@ -9,15 +10,22 @@ use crate::context::Context;
 
 /// Arguments of `cardline cards secrets`.
 #[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).multiple(false).args(["card", "order"]))]
 pub struct SecretsArgs {
     /// The card number.
-    pub card: String,
+    pub card: Option<String>,
+    /// Every produced card of this order (PIN letters for a mail merge).
+    #[arg(long, value_name = "ID")]
+    pub order: Option<cardline_issuance::model::OrderId>,
     /// Really print the PIN and PUK (an audit entry `secrets.reveal` is written first).
     #[arg(long)]
     pub reveal: bool,
     /// Why they are revealed (recorded in the audit log).
     #[arg(long)]
     pub reason: Option<String>,
+    /// With --order: the output format.
+    #[command(flatten)]
+    pub letters: super::pin_letters::LetterArgs,
 }
 
 #[derive(Serialize)]
@@ -29,8 +37,13 @@ struct Revealed<'a> {
 
 /// Runs `cardline cards secrets`.
 pub fn run(ctx: &Context, args: SecretsArgs) -> anyhow::Result<()> {
+    if let Some(order) = args.order {
+        return super::pin_letters::run(ctx, order, args.reveal, args.reason, args.letters);
+    }
+    args.letters.refuse_without_order()?;
+    let number = args.card.expect("clap requires a card or --order");
     let store = ctx.store()?;
-    let card = store.card(&args.card)?;
+    let card = store.card(&number)?;
     let sealed = store.card_secrets(&card.number)?.with_context(|| {
         format!(
             "card `{}` has no sealed PIN/PUK (it was not encoded by cardline, state {})",

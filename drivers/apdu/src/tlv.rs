@@ -23,7 +23,7 @@ pub struct Tlv {
 pub enum TlvFault {
     /// The tag field is invalid or longer than 3 bytes.
     BadTag,
-    /// The length field is invalid (reserved form or more than 3 length bytes).
+    /// The length field is invalid (reserved form or more than 4 length bytes).
     BadLength,
     /// The value runs past the end of the input.
     Truncated,
@@ -116,18 +116,27 @@ pub fn write(tag: u32, value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(value);
 }
 
-/// Appends a BER length field (definite form, shortest encoding).
+/// Appends a BER length field (definite form, shortest encoding, ISO 7816-4 §5.2.2.2: up to
+/// `84` and four bytes). Panics for a value of 4 GiB or more (no card object comes near).
 pub fn encode_length(len: usize, out: &mut Vec<u8>) {
+    let len = u32::try_from(len).expect("a BER-TLV value is shorter than 4 GiB");
+    let bytes = len.to_be_bytes();
     match len {
         0..=0x7F => out.push(len as u8),
         0x80..=0xFF => out.extend_from_slice(&[0x81, len as u8]),
         0x100..=0xFFFF => {
             out.push(0x82);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
+            out.extend_from_slice(&bytes[2..]);
+        }
+        0x1_0000..=0xFF_FFFF => {
+            out.push(0x83);
+            out.extend_from_slice(&bytes[1..]);
         }
         _ => {
-            out.push(0x83);
-            out.extend_from_slice(&(len as u32).to_be_bytes()[1..]);
+            // Found by fuzzing (docs/fuzzing.md): values of 16 MiB and more were written with
+            // a 3-byte length cut to its low bytes, so they parsed back as other objects.
+            out.push(0x84);
+            out.extend_from_slice(&bytes);
         }
     }
 }
@@ -219,7 +228,7 @@ fn read_length(input: &[u8]) -> Option<(usize, usize)> {
         return Some((first as usize, 1));
     }
     let n = (first & 0x7F) as usize;
-    if n == 0 || n > 3 || input.len() < 1 + n {
+    if n == 0 || n > 4 || input.len() < 1 + n {
         return None;
     }
     let len = input[1..=n]
@@ -283,8 +292,10 @@ mod tests {
         assert_eq!(e.offset, 0);
         assert_eq!(e.fault, TlvFault::Truncated);
         assert!(e.to_string().contains("7F49"));
-        let e = parse(&hex("53 84 01 02 03 04")).unwrap_err();
+        let e = parse(&hex("53 85 01 02 03 04 05")).unwrap_err();
         assert_eq!(e.fault, TlvFault::BadLength);
+        let e = parse(&hex("53 84 01 02 03 04")).unwrap_err();
+        assert_eq!(e.fault, TlvFault::Truncated);
         let e = parse(&hex("5F FF FF 01 00")).unwrap_err();
         assert_eq!(e.fault, TlvFault::BadTag);
     }
@@ -301,5 +312,26 @@ mod tests {
         let back = parse_one(&big.to_bytes()).unwrap();
         assert_eq!(back, big);
         assert_eq!(back.value_len(), 70000);
+    }
+
+    #[test]
+    fn values_of_16_mib_and_more_round_trip_with_a_four_byte_length() {
+        // Regression (fuzz target ber_tlv): 0x100_0000 bytes were encoded as `83 00 00 00`.
+        for len in [0xFF_FFFF, 0x100_0000, 0x100_0001] {
+            let value = vec![0x5A; len];
+            let bytes = encode(0x53, &value);
+            let head = if len > 0xFF_FFFF { 6 } else { 5 };
+            assert_eq!(bytes.len(), head + len, "{len:#X}");
+            let back = parse_one(&bytes).unwrap();
+            assert_eq!((back.tag(), back.value_len()), (0x53, len));
+        }
+        assert_eq!(
+            &encode(0x53, &vec![0; 0x100_0000])[..6],
+            &hex("53 84 01 00 00 00")[..]
+        );
+        assert_eq!(
+            parse(&hex("53 85 00 00 00 00 01 00")).unwrap_err().fault,
+            TlvFault::BadLength
+        );
     }
 }

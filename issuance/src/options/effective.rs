@@ -75,6 +75,10 @@ pub fn list(o: &Options) -> Vec<EffectiveOption> {
         "numbering.digits".into(),
         Value::Integer(o.numbering.digits.into()),
     );
+    push(
+        "pin_letters.include_puk".into(),
+        Value::Boolean(o.pin_letters_include_puk),
+    );
     for (name, p) in &o.certificate_profiles {
         let k = |f: &str| format!("certificate_profiles.{name}.{f}");
         push(k("slot"), Value::String(p.slot.to_string()));

@@ -21,6 +21,7 @@ struct RawOptions {
     validity_days: Option<Spanned<i64>>,
     face_template: Option<Spanned<String>>,
     numbering: Option<RawNumbering>,
+    pin_letters: Option<RawPinLetters>,
     certificate_profiles: Option<BTreeMap<String, Spanned<RawCertificateProfile>>>,
 }
 
@@ -29,6 +30,12 @@ struct RawOptions {
 struct RawNumbering {
     prefix: Option<Spanned<String>>,
     digits: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPinLetters {
+    include_puk: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +173,10 @@ pub fn parse(text: &str, file: &str) -> Result<Options, OptionsError> {
         if let Some(v) = r.int("numbering.digits", n.digits, digits_rule()) {
             r.options.numbering.digits = v;
         }
+    }
+    if let Some(v) = raw.pin_letters.and_then(|p| p.include_puk) {
+        r.seen("pin_letters.include_puk", &v.span());
+        r.options.pin_letters_include_puk = v.into_inner();
     }
     for (name, table) in raw.certificate_profiles.unwrap_or_default() {
         read_profile(&mut r, name, table);

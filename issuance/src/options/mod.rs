@@ -58,6 +58,9 @@ pub struct Options {
     pub numbering: Numbering,
     /// Name of the card face template.
     pub face_template: String,
+    /// PIN letters (`cards secrets --order ID --reveal`) carry the PUK too
+    /// (`pin_letters.include_puk`); when false only the PIN is exported.
+    pub pin_letters_include_puk: bool,
     /// Dotted keys set by the profile file (for `options show`); empty for pure defaults.
     pub file_keys: BTreeSet<String>,
     /// The file the options were read from, if any.
@@ -186,6 +189,7 @@ impl Default for Options {
             validity_days: DEFAULT_VALIDITY_DAYS,
             numbering: Numbering::default(),
             face_template: DEFAULT_FACE_TEMPLATE.into(),
+            pin_letters_include_puk: true,
             file_keys: BTreeSet::new(),
             source_file: None,
         }

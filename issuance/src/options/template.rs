@@ -35,6 +35,10 @@ pub const DEFAULT_PROFILE_TEXT: &str = r#"# cardline options profile: the admini
 # prefix = "TMP"   # 0–16 ASCII letters, digits or -
 # digits = 8       # 4–12
 
+# PIN letters (`cardline cards secrets --order ID --reveal`): export the PUK with the PIN.
+# [pin_letters]
+# include_puk = true
+
 # Certificate profiles. slot: 9a, 9c, 9d, 9e, 82–95; algorithm: p256, p384, rsa2048;
 # subject: template with {card_number}; attributes CN, O, OU, C, L, ST, serialNumber.
 # key_usage: digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement.

@@ -251,3 +251,23 @@ fn encode_false_alone_means_no_certificates_and_naming_them_is_still_refused() {
         "{shown}"
     );
 }
+
+#[test]
+fn pin_letters_carry_the_puk_unless_the_profile_says_not() {
+    assert!(Options::default().pin_letters_include_puk);
+    let o = Options::from_toml("[pin_letters]\ninclude_puk = false\n", "p.toml").unwrap();
+    assert!(!o.pin_letters_include_puk);
+    let eff = o.effective_with_sources();
+    let e = eff
+        .iter()
+        .find(|e| e.key == "pin_letters.include_puk")
+        .unwrap();
+    assert_eq!(
+        (&e.value, e.source),
+        (&toml::Value::Boolean(false), Source::File)
+    );
+    let e = err("[pin_letters]\ninclude_puk = \"no\"\n");
+    assert!(e.to_string().contains("p.toml:2"), "{e}");
+    let e = err("[pin_letters]\ninclude_pin = true\n");
+    assert!(e.to_string().contains("include_pin"), "{e}");
+}

@@ -104,6 +104,8 @@ pub enum PauseUntil {
     PrinterReady,
     /// An operator resumes the station after fixing what the message names.
     OperatorResumes,
+    /// The database answers again (a desk waits for it by itself).
+    StoreAvailable,
 }
 
 /// What one production run did.

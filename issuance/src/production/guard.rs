@@ -38,8 +38,18 @@ impl RunGuard {
         kind: &str,
         actor: &Actor,
     ) -> Result<RunGuard, StoreError> {
-        let run = store.start_run(&RunStart::this_process(kind), actor)?;
-        tracing::info!(run = run.id, kind, "production run started");
+        Self::start_with(store, &RunStart::this_process(kind), actor)
+    }
+
+    /// Registers this process as the run `start` describes (a desk daemon:
+    /// [`RunStart::desk`]) and starts its heartbeat.
+    pub fn start_with(
+        store: Arc<dyn ProductionJournal>,
+        start: &RunStart,
+        actor: &Actor,
+    ) -> Result<RunGuard, StoreError> {
+        let run = store.start_run(start, actor)?;
+        tracing::info!(run = run.id, kind = %start.kind, desk = ?start.desk, "production run started");
         let heartbeat = Some(Heartbeat::start(store.clone(), run.id));
         Ok(RunGuard {
             store,

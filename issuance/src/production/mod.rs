@@ -25,7 +25,10 @@
 //!
 //! This module knows hardware only through the `cardline-device` seams.
 
+mod breaker;
 mod card_run;
+mod desk;
+mod desks;
 mod events;
 mod guard;
 mod pause;
@@ -35,10 +38,12 @@ mod run;
 mod settings;
 mod station_loop;
 
+pub use desk::{Desk, DeskSummary, KitSource, OrderKit, run_desk};
+pub use desks::{DeskState, DeskStation, DeskView, desks};
 pub use events::{PauseUntil, ProductionEvent, ProductionSummary, StationSummary};
 pub use guard::{ClaimRefusal, RunGuard};
 pub use policy::{Disposition, StepError};
-pub use recovery::{RecoveryOutcome, RecoveryReport, recover, settle_lost};
+pub use recovery::{RecoveryOutcome, RecoveryReport, recover, recover_own, settle_lost};
 pub use run::{CardResult, Production, produce_card, produce_order};
 pub use settings::{EncodingSettings, ProductionSettings};
 

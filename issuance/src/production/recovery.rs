@@ -162,7 +162,34 @@ pub fn recover(
             });
             continue;
         };
-        let outcome = settle(journal, station, &attempt, actor)?;
+        let outcome = settle(journal, station, &attempt, actor, "recovered after a crash")?;
+        tracing::info!(attempt = attempt.id, card = %attempt.card_number, ?outcome, "recovered");
+        report.outcomes.push(outcome);
+    }
+    Ok(report)
+}
+
+/// Settles the attempts `run` itself left in flight on `station` — a desk whose database
+/// went away in the middle of a card, now back: the station thread that held the card has
+/// given it up, so the card is found and settled like after a crash.
+pub fn recover_own(
+    journal: &dyn ProductionJournal,
+    run: RunId,
+    station: &mut Station,
+    actor: &Actor,
+) -> Result<RecoveryReport, StoreError> {
+    let mut report = RecoveryReport::default();
+    for attempt in journal.in_flight_attempts()? {
+        if attempt.run_id != Some(run) || attempt.station != station.name {
+            continue;
+        }
+        let outcome = settle(
+            journal,
+            station,
+            &attempt,
+            actor,
+            "recovered after the database came back",
+        )?;
         tracing::info!(attempt = attempt.id, card = %attempt.card_number, ?outcome, "recovered");
         report.outcomes.push(outcome);
     }
@@ -224,6 +251,7 @@ fn settle(
     station: &mut Station,
     attempt: &Attempt,
     actor: &Actor,
+    cause: &str,
 ) -> Result<RecoveryOutcome, StoreError> {
     let unsettled = |reason: String| RecoveryOutcome::Unsettled {
         attempt: attempt.id,
@@ -266,15 +294,14 @@ fn settle(
         }
         store.step_finished(attempt.id, ProductionStep::Reject, None)?;
         let reason = format!(
-            "recovered after a crash: card found {} and rejected{chip}",
+            "{cause}: card found {} and rejected{chip}",
             position_name(status.position.as_ref())
         );
         store.attempt_voided(attempt.id, &reason, actor)?;
         return Ok(voided(attempt, reason));
     }
     if eject_started && !encoded {
-        let reason =
-            "recovered after a crash: the journal shows the printed card was ejected".to_string();
+        let reason = format!("{cause}: the journal shows the printed card was ejected");
         store.attempt_succeeded(attempt.id, &AttemptSuccess::default(), actor)?;
         return Ok(RecoveryOutcome::Completed {
             attempt: attempt.id,
@@ -284,13 +311,12 @@ fn settle(
     }
     let reason = if eject_started {
         format!(
-            "recovered after a crash: card {} (chip {}) was ejected before its PIN/PUK were recorded: destroy it",
+            "{cause}: card {} (chip {}) was ejected before its PIN/PUK were recorded: destroy it",
             attempt.card_number,
             attempt.chip_id.as_deref().unwrap_or("unknown")
         )
     } else {
-        "recovered after a crash: no card in the printer (never fed, or already rejected)"
-            .to_string()
+        format!("{cause}: no card in the printer (never fed, or already rejected)")
     };
     store.attempt_voided(attempt.id, &reason, actor)?;
     Ok(voided(attempt, reason))

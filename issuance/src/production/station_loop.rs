@@ -4,11 +4,12 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::breaker::Breaker;
 use super::card_run::{CardOutcome, CardRun};
 use super::pause::{Readiness, Resumed, pause_for_operator, wait_for_resume, wait_until_ready};
 use super::run::{LineState, Production};
 use super::{PauseUntil, ProductionEvent, Station, StationSummary};
-use crate::model::{OrderId, ProductionStep};
+use crate::model::OrderId;
 use crate::store::StoreError;
 
 /// How often an idle station looks again while cards are in hand on other stations.
@@ -39,53 +40,6 @@ pub(super) fn run_station(
         summary.error = Some(reason);
     }
     summary
-}
-
-/// Card faults in a row on one station, and at which step the last one happened.
-#[derive(Default)]
-struct Breaker {
-    in_a_row: u32,
-    steps: Vec<ProductionStep>,
-    last_reason: String,
-}
-
-impl Breaker {
-    fn card_fault(&mut self, step: ProductionStep, reason: &str) {
-        self.in_a_row += 1;
-        self.steps.push(step);
-        self.last_reason = reason.to_string();
-    }
-
-    fn reset(&mut self) {
-        *self = Breaker::default();
-    }
-
-    /// The operator message of a tripped breaker: the likely cause, from the step the cards
-    /// failed at.
-    fn message(&self) -> String {
-        let n = self.in_a_row;
-        let same = self.steps.windows(2).all(|w| w[0] == w[1]);
-        let step = self.steps.last().copied();
-        let advice = match step {
-            Some(ProductionStep::Encode) if same => {
-                "while encoding: check the reader pattern, the card stock and the card profile"
-            }
-            Some(ProductionStep::Feed) if same => {
-                "while feeding: check the card stock, the feeder and the contact station"
-            }
-            Some(ProductionStep::Print) if same => {
-                "while printing: check the ribbon, the card stock and the print head"
-            }
-            Some(ProductionStep::Eject) if same => {
-                "while ejecting: check the output hopper and the card path"
-            }
-            _ => "at different steps: check the printer, the reader and the card stock",
-        };
-        format!(
-            "{n} cards in a row rejected {advice} (last: {})",
-            self.last_reason
-        )
-    }
 }
 
 fn station_work(
@@ -209,32 +163,4 @@ fn station_work(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_breaker_names_the_likely_cause_from_the_step() {
-        let mut b = Breaker::default();
-        for _ in 0..3 {
-            b.card_fault(
-                ProductionStep::Encode,
-                "encode: card refused GENERATE 9A: 6A84",
-            );
-        }
-        let m = b.message();
-        assert!(
-            m.starts_with("3 cards in a row rejected while encoding"),
-            "{m}"
-        );
-        assert!(m.contains("reader pattern") && m.contains("card profile") && m.contains("6A84"));
-        let mut mixed = Breaker::default();
-        mixed.card_fault(ProductionStep::Feed, "jam");
-        mixed.card_fault(ProductionStep::Print, "jam");
-        assert!(mixed.message().contains("at different steps"));
-        mixed.reset();
-        assert_eq!(mixed.in_a_row, 0);
-    }
 }

@@ -111,16 +111,13 @@ pub enum StoreError {
         /// What was being done.
         operation: String,
     },
-    /// The database server cannot be reached (connection refused, lost or timed out). Transient:
-    /// the operation can be tried again once the server is back.
-    #[error(
-        "the database is unreachable ({operation}): {detail}; check that the server runs and \
-         can be reached, then try again"
-    )]
+    /// The database cannot be reached now (connection refused or lost, server restarting).
+    /// Nothing is known to be written; try again when it is back.
+    #[error("the database is unavailable while {operation}: {detail}")]
     Unavailable {
         /// What was being done.
         operation: String,
-        /// What the connection reported.
+        /// What the connection said.
         detail: String,
     },
     /// Another writer changed what this operation relied on (a uniqueness or state race).
@@ -192,8 +189,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when trying the same operation again later may succeed (the database was busy or
-    /// unreachable).
+    /// True when trying the same operation again later may succeed (the database was busy,
+    /// or could not be reached).
     pub fn is_transient(&self) -> bool {
         matches!(
             self,

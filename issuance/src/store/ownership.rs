@@ -32,6 +32,8 @@ pub struct RunStart {
     pub pid_started: Option<u64>,
     /// The lease to take.
     pub lease: Duration,
+    /// The desk name, for a desk daemon.
+    pub desk: Option<String>,
 }
 
 impl RunStart {
@@ -44,6 +46,15 @@ impl RunStart {
             pid,
             pid_started: process_start_ticks(pid),
             lease: LEASE,
+            desk: None,
+        }
+    }
+
+    /// This process as the desk daemon `desk`.
+    pub fn desk(desk: &str) -> RunStart {
+        RunStart {
+            desk: Some(desk.to_string()),
+            ..RunStart::this_process("desk")
         }
     }
 }
@@ -187,6 +198,7 @@ mod tests {
             operator: "t".into(),
             started_at: "2026-11-29T00:00:00.000Z".into(),
             lease_until: "2026-11-29T00:00:30.000Z".into(),
+            desk: None,
             lease_expired: false,
             ended_at: None,
         }

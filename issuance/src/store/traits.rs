@@ -100,8 +100,14 @@ pub trait OrderStore: Send + Sync {
     fn order(&self, id: OrderId) -> Result<Order, StoreError>;
     /// All orders, newest first, without their cards (`cards` empty).
     fn list_orders(&self) -> Result<Vec<Order>, StoreError>;
+    /// One order without its cards (`cards` is empty): cheap for large orders.
+    fn order_header(&self, id: OrderId) -> Result<Order, StoreError>;
     /// Cancels an open order ([`crate::order_rules::cancel`]).
     fn cancel_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError>;
+    /// Releases an open order to the desk daemons (`order release`): any desk may now take
+    /// its waiting cards. Refused when the order is closed or already released (naming who
+    /// released it and when). Audited `order.release`.
+    fn release_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError>;
     /// Completes an open order ([`crate::order_rules::complete`]).
     fn complete_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError>;
     /// Selects the order's failed and misprinted cards for a new run
@@ -175,6 +181,33 @@ pub trait ProductionJournal: Send + Sync {
         station: &str,
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError>;
+    /// Like [`begin_attempt`](Self::begin_attempt), for a desk: the next waiting card of the
+    /// oldest open order released to the desks, skipping the orders in `skip` (this station
+    /// cannot produce them). Any number of desks may call it at once; each card goes to one.
+    fn begin_released_attempt(
+        &self,
+        run: RunId,
+        station: &str,
+        skip: &[OrderId],
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError>;
+    /// Open orders released to the desks, oldest first.
+    fn released_orders(&self) -> Result<Vec<OrderId>, StoreError>;
+    /// Voids every in-flight attempt whose run ended or let its lease run out *before the
+    /// attempt started any physical step*: its card never left the store, so it waits again
+    /// (audited `attempt.requeue`). Attempts that touched a card are left for the recovery of
+    /// the desk that holds it. Returns the requeued attempts.
+    fn requeue_untouched(&self, actor: &Actor) -> Result<Vec<Attempt>, StoreError>;
+    /// Runs, newest first: those not ended (live, or dead and not yet cleared), or all.
+    fn runs(&self, include_ended: bool) -> Result<Vec<Run>, StoreError>;
+    /// Every station claim.
+    fn station_claims(&self) -> Result<Vec<StationClaim>, StoreError>;
+    /// Blocks until work may have arrived for the desks (an order released, a card put back)
+    /// or `timeout` passed. Backends that can be told (PostgreSQL LISTEN/NOTIFY) wake at once;
+    /// the default polls by sleeping.
+    fn wait_for_work(&self, timeout: Duration) {
+        std::thread::sleep(timeout);
+    }
     /// Commits `records` of one attempt in one transaction, in order. Production commits a
     /// step's outcome together with the next step's intent (nothing physical happens between
     /// them): one synced commit instead of two.

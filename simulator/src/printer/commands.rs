@@ -322,8 +322,11 @@ impl SimPrinter {
 
     /// `Srs`: as a power cycle: the card inside is ejected, the job dropped, the framing and the
     /// error-management mode restored.
+    ///
+    /// The framing is restored by the parser itself where `Srs` stands in the stream
+    /// (`FrameParser::emit`): restoring it here too, once the whole chunk is parsed, undid a
+    /// `Psc` that followed the `Srs` in the same chunk (found by the fuzz target `evolis_stream`).
     fn software_reset(&mut self) {
-        self.parser.restore_framing();
         self.sequence = None;
         if self.card.take().is_some() {
             self.counters.cards_ejected += 1;

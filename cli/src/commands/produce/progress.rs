@@ -152,7 +152,7 @@ impl Progress {
 }
 
 /// A plain text line for an event (no terminal).
-fn line(event: &ProductionEvent) -> Option<String> {
+pub(crate) fn line(event: &ProductionEvent) -> Option<String> {
     use ProductionEvent as E;
     Some(match event {
         E::StationStarted { station, printer } => format!("[{station}] ready ({printer})"),

@@ -24,6 +24,10 @@ pub struct Inner {
     pub fail_begin: Option<StoreError>,
     /// Runs that ended.
     pub ended: Vec<RunId>,
+    /// The next this many calls of `journal` fail as if the database were unreachable.
+    pub journal_outage: u32,
+    /// After this many commits of `journal`, that many calls fail (an outage mid-card).
+    pub outage_after_commits: Option<(usize, u32)>,
 }
 
 impl MemoryStore {
@@ -100,6 +104,7 @@ impl ProductionJournal for MemoryStore {
             lease_until: "later".into(),
             lease_expired: false,
             ended_at: None,
+            desk: start.desk.clone(),
         })
     }
     fn renew_lease(&self, _: RunId, _: std::time::Duration) -> Result<(), StoreError> {
@@ -218,8 +223,48 @@ impl ProductionJournal for MemoryStore {
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
         unimplemented!()
     }
+    fn begin_released_attempt(
+        &self,
+        run: RunId,
+        station: &str,
+        skip: &[OrderId],
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError> {
+        if skip.contains(&1) {
+            return Ok(None);
+        }
+        self.begin_attempt(run, 1, station, actor)
+    }
+    fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
+        Ok(vec![1])
+    }
+    fn requeue_untouched(&self, _: &Actor) -> Result<Vec<Attempt>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn runs(&self, _: bool) -> Result<Vec<Run>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn station_claims(&self) -> Result<Vec<StationClaim>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn wait_for_work(&self, _: std::time::Duration) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().unwrap();
+        if let Some((after, calls)) = inner.outage_after_commits
+            && inner.journal_commits == after
+        {
+            inner.journal_outage = calls;
+            inner.outage_after_commits = None;
+        }
+        if inner.journal_outage > 0 {
+            inner.journal_outage -= 1;
+            return Err(StoreError::Unavailable {
+                operation: "journaling a step".into(),
+                detail: "connection refused".into(),
+            });
+        }
         inner.journal_commits += 1;
         let a = inner.attempts.iter_mut().find(|a| a.id == attempt).unwrap();
         for r in records {

@@ -23,6 +23,7 @@ use crate::store::*;
 
 pub mod cards;
 pub mod concurrency;
+pub mod desk_cases;
 pub mod journal;
 pub mod orders;
 pub mod ownership_cases;
@@ -183,6 +184,26 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "lost_attempts_are_audited_apart",
         ownership_cases::lost_attempts_are_audited_apart,
+    ),
+    (
+        "orders_are_released_once_and_only_open",
+        desk_cases::orders_are_released_once_and_only_open,
+    ),
+    (
+        "desks_take_released_orders_oldest_first_and_skip_what_they_cannot_do",
+        desk_cases::desks_take_released_orders_oldest_first_and_skip_what_they_cannot_do,
+    ),
+    (
+        "many_desks_take_each_card_once",
+        desk_cases::many_desks_take_each_card_once,
+    ),
+    (
+        "untouched_attempts_of_lapsed_runs_go_back_to_the_queue",
+        desk_cases::untouched_attempts_of_lapsed_runs_go_back_to_the_queue,
+    ),
+    (
+        "runs_and_claims_are_listed_for_desks",
+        desk_cases::runs_and_claims_are_listed_for_desks,
     ),
     (
         "search_filters_pages_and_counts",

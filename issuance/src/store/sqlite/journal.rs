@@ -50,18 +50,18 @@ pub fn begin(
     super::runs::require_owner(w.conn, run, station)?;
     // The partial index cards_production_queue makes this one index lookup; only cards with
     // an attempt in flight on another station are skipped.
-    let waiting = "c.order_id = ?1 AND c.state = 'in_production' \
-         AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = c.id AND a.status = 'in_flight')";
     let found = match only {
         None => w
             .conn
             .prepare_cached(&format!(
-                "{CARD_SELECT} WHERE {waiting} ORDER BY c.order_position LIMIT 1"
+                "{CARD_SELECT} WHERE c.order_id = ?1 AND {WAITING} ORDER BY c.order_position LIMIT 1"
             ))
             .and_then(|mut st| st.query_row([order_id], card_from_row).optional()),
         Some(number) => w
             .conn
-            .prepare_cached(&format!("{CARD_SELECT} WHERE {waiting} AND c.number = ?2"))
+            .prepare_cached(&format!(
+                "{CARD_SELECT} WHERE c.order_id = ?1 AND {WAITING} AND c.number = ?2"
+            ))
             .and_then(|mut st| {
                 st.query_row(params![order_id, number], card_from_row)
                     .optional()
@@ -70,13 +70,59 @@ pub fn begin(
     let Some(card) = found.map_err(backend(OP))? else {
         return Ok(None);
     };
+    open_attempt(w, run, card, order_id, station).map(Some)
+}
+
+/// A card waits for production: `in_production` with no attempt in flight.
+const WAITING: &str = "c.state = 'in_production' \
+     AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.card_id = c.id AND a.status = 'in_flight')";
+
+/// Takes the next waiting card of the oldest released open order (skipping the orders in
+/// `skip`) and opens an attempt for it on `station`, owned by `run`.
+pub fn begin_released(
+    w: &Writer<'_>,
+    run: RunId,
+    station: &str,
+    skip: &[OrderId],
+) -> Result<Option<(Card, AttemptId)>, StoreError> {
+    const OP: &str = "starting a production attempt";
+    super::runs::require_owner(w.conn, run, station)?;
+    let orders: Vec<OrderId> = w
+        .conn
+        .prepare_cached(
+            "SELECT id FROM orders WHERE state = 'open' AND released_at IS NOT NULL ORDER BY id",
+        )
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .map_err(backend(OP))?;
+    for order_id in orders.into_iter().filter(|o| !skip.contains(o)) {
+        let found = w
+            .conn
+            .prepare_cached(&format!(
+                "{CARD_SELECT} WHERE c.order_id = ?1 AND {WAITING} ORDER BY c.order_position LIMIT 1"
+            ))
+            .and_then(|mut st| st.query_row([order_id], card_from_row).optional())
+            .map_err(backend(OP))?;
+        if let Some(card) = found {
+            return open_attempt(w, run, card, order_id, station).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn open_attempt(
+    w: &Writer<'_>,
+    run: RunId,
+    card: Card,
+    order_id: OrderId,
+    station: &str,
+) -> Result<(Card, AttemptId), StoreError> {
     w.conn
         .prepare_cached(
             "INSERT INTO attempts (card_id, order_id, station, status, started_at, run_id) \
              VALUES (?1, ?2, ?3, 'in_flight', ?4, ?5)",
         )
         .and_then(|mut st| st.execute(params![card.id, order_id, station, w.now, run]))
-        .map_err(backend(OP))?;
+        .map_err(backend("starting a production attempt"))?;
     let attempt = w.conn.last_insert_rowid();
     let reason = format!("attempt {attempt} on station {station} (run {run})");
     w.audit(
@@ -87,7 +133,7 @@ pub fn begin(
         None,
         Some(&reason),
     )?;
-    Ok(Some((card, attempt)))
+    Ok((card, attempt))
 }
 
 /// Cards of the order waiting for production (no attempt in flight).

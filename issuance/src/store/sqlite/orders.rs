@@ -135,7 +135,7 @@ fn requested(
 
 pub(super) fn header(conn: &Connection, id: OrderId) -> Result<Order, StoreError> {
     conn.prepare_cached(
-        "SELECT id, state, created_by, created_at, closed_at, profile FROM orders WHERE id = ?1",
+        "SELECT id, state, created_by, created_at, closed_at, profile, released_at, released_by FROM orders WHERE id = ?1",
     )
     .and_then(|mut st| st.query_row([id], order_from_row).optional())
     .map_err(backend("reading an order"))?
@@ -157,6 +157,8 @@ fn order_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         created_at: r.get(3)?,
         closed_at: r.get(4)?,
         profile: r.get(5)?,
+        released_at: r.get(6)?,
+        released_by: r.get(7)?,
         cards: Vec::new(),
     })
 }
@@ -189,7 +191,7 @@ pub(super) fn cards_of(
 /// All orders, newest first, without cards.
 pub fn list(conn: &Connection) -> Result<Vec<Order>, StoreError> {
     conn.prepare(
-        "SELECT id, state, created_by, created_at, closed_at, profile FROM orders ORDER BY id DESC",
+        "SELECT id, state, created_by, created_at, closed_at, profile, released_at, released_by FROM orders ORDER BY id DESC",
     )
     .and_then(|mut st| st.query_map([], order_from_row)?.collect())
     .map_err(backend("listing orders"))

@@ -11,7 +11,7 @@ use crate::store::StoreError;
 use crate::store::ownership::RunStart;
 
 const RUN_SELECT: &str = "SELECT id, kind, host, pid, pid_started, operator, started_at, \
-     lease_until_ms, ended_at FROM runs";
+     lease_until_ms, ended_at, desk FROM runs";
 
 fn run_from_row(r: &rusqlite::Row<'_>, now_ms: i64) -> rusqlite::Result<Run> {
     let lease_until_ms: i64 = r.get(7)?;
@@ -25,6 +25,7 @@ fn run_from_row(r: &rusqlite::Row<'_>, now_ms: i64) -> rusqlite::Result<Run> {
         pid_started: pid_started.and_then(|t| u64::try_from(t).ok()),
         operator: r.get(5)?,
         started_at: r.get(6)?,
+        desk: r.get(9)?,
         lease_until: timestamp::from_ms(lease_until_ms),
         lease_expired: lease_until_ms < now_ms,
         ended_at: r.get(8)?,
@@ -41,8 +42,8 @@ pub fn start(w: &Writer<'_>, start: &RunStart) -> Result<Run, StoreError> {
     let until = timestamp::now_ms() + lease_ms(start.lease);
     w.conn
         .execute(
-            "INSERT INTO runs (kind, host, pid, pid_started, operator, started_at, lease_until_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO runs (kind, host, pid, pid_started, operator, started_at, lease_until_ms, \
+             desk) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 start.kind,
                 start.host,
@@ -50,7 +51,8 @@ pub fn start(w: &Writer<'_>, start: &RunStart) -> Result<Run, StoreError> {
                 start.pid_started.and_then(|t| i64::try_from(t).ok()),
                 w.operator(),
                 w.now,
-                until
+                until,
+                start.desk
             ],
         )
         .map_err(backend(OP))?;

@@ -197,6 +197,13 @@ CREATE TABLE option_changes (
 CREATE INDEX option_changes_by_profile ON option_changes (profile, id);
 ALTER TABLE orders ADD COLUMN profile TEXT;
 "#,
+    // 4: desks — orders released to desk daemons, the desk a run is.
+    r#"
+ALTER TABLE orders ADD COLUMN released_at TEXT;
+ALTER TABLE orders ADD COLUMN released_by TEXT;
+CREATE INDEX orders_released ON orders (id) WHERE state = 'open' AND released_at IS NOT NULL;
+ALTER TABLE runs ADD COLUMN desk TEXT;
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

@@ -137,6 +137,14 @@ impl OrderStore for SqliteStore {
         })
     }
 
+    fn order_header(&self, id: OrderId) -> Result<Order, StoreError> {
+        self.read("reading an order", |c| orders::header(c, id))
+    }
+
+    fn release_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {
+        self.write("releasing an order", actor, |w| desks::release(w, id))
+    }
+
     fn complete_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {
         self.write("completing an order", actor, |w| {
             order_rules::complete(w, id)?;
@@ -235,6 +243,38 @@ impl ProductionJournal for SqliteStore {
         self.write("starting a production attempt", actor, |w| {
             journal::begin(w, run, order_id, station, None)
         })
+    }
+
+    fn begin_released_attempt(
+        &self,
+        run: RunId,
+        station: &str,
+        skip: &[OrderId],
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError> {
+        self.write("starting a production attempt", actor, |w| {
+            journal::begin_released(w, run, station, skip)
+        })
+    }
+
+    fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
+        self.read("listing released orders", desks::released)
+    }
+
+    fn requeue_untouched(&self, actor: &Actor) -> Result<Vec<Attempt>, StoreError> {
+        self.write(
+            "requeueing attempts of lapsed runs",
+            actor,
+            desks::requeue_untouched,
+        )
+    }
+
+    fn runs(&self, include_ended: bool) -> Result<Vec<Run>, StoreError> {
+        self.read("listing runs", |c| desks::runs(c, include_ended))
+    }
+
+    fn station_claims(&self) -> Result<Vec<StationClaim>, StoreError> {
+        self.read("listing station claims", desks::claims)
     }
 
     fn begin_attempt_for(

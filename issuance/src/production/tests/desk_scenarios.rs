@@ -1,0 +1,231 @@
+//! Desk daemons on mock stations: producing released cards until stopped, waiting out a
+//! database outage in the middle of a card, leaving aside an order a station cannot do.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cardline_device::*;
+
+use super::memory_store::MemoryStore;
+use super::mock_devices::*;
+use crate::model::{AttemptStatus, CardState, OrderId};
+use crate::production::*;
+use crate::store::Actor;
+
+struct TestKit {
+    settings: ProductionSettings,
+    issuer: Arc<CountingIssuer>,
+}
+
+struct SharedIssuer(Arc<CountingIssuer>);
+
+impl CertificateIssuer for SharedIssuer {
+    fn issue(&self, r: &CertificateRequest) -> Result<Vec<u8>, IssuerError> {
+        self.0.issue(r)
+    }
+}
+
+impl OrderKit for TestKit {
+    fn settings(&self) -> &ProductionSettings {
+        &self.settings
+    }
+    fn issuer(&self) -> Box<dyn CertificateIssuer + '_> {
+        Box::new(SharedIssuer(self.issuer.clone()))
+    }
+    fn sealer(&self) -> &dyn SecretSealer {
+        &FakeSealer
+    }
+    fn face(&self) -> &dyn FaceRenderer {
+        &BlankFace
+    }
+}
+
+struct Kits(Arc<TestKit>);
+
+impl KitSource for Kits {
+    fn kit_for(&self, order: OrderId) -> Result<Arc<dyn OrderKit>, String> {
+        assert_eq!(order, 1, "the card's own order is asked for");
+        Ok(self.0.clone())
+    }
+    fn default_kit(&self) -> Result<Arc<dyn OrderKit>, String> {
+        Ok(self.0.clone())
+    }
+}
+
+fn kits(encode: bool) -> (Kits, Arc<CountingIssuer>) {
+    let encoding = encode.then(|| {
+        EncodingSettings::with_piv_defaults(
+            MasterKey::new(vec![7; 32]),
+            vec![KeyRequest {
+                slot: PivSlot::AUTHENTICATION,
+                algorithm: KeyAlgorithm::EccP256,
+                profile: "auth".into(),
+            }],
+            "20261231".into(),
+        )
+    });
+    let mut settings = ProductionSettings::new(Actor("desk".into()), encoding);
+    settings.retry_delay = Duration::from_millis(1);
+    settings.operator_poll = Duration::from_millis(1);
+    let issuer = Arc::new(CountingIssuer::default());
+    (
+        Kits(Arc::new(TestKit {
+            settings,
+            issuer: issuer.clone(),
+        })),
+        issuer,
+    )
+}
+
+fn station(name: &str, printer: &MockPrinter, encoder: bool) -> Station {
+    Station::new(
+        name.to_string(),
+        Box::new(printer.clone()),
+        Box::new(MockReader::default()),
+        encoder.then(|| Box::new(MockEncoder::default()) as Box<dyn CardEncoder>),
+    )
+}
+
+/// Runs a desk until `done` says so (or 20 s pass, which fails the test).
+fn run_until(
+    store: &MemoryStore,
+    kits: &Kits,
+    stations: &mut [Station],
+    done: impl Fn(&MemoryStore, &[ProductionEvent]) -> bool + Sync,
+) -> (DeskSummary, Vec<ProductionEvent>) {
+    let events = Mutex::new(Vec::new());
+    let sink = |e: &ProductionEvent| events.lock().unwrap().push(e.clone());
+    let stop = AtomicBool::new(false);
+    let desk = Desk {
+        journal: store,
+        run: 1,
+        actor: Actor("desk".into()),
+        kits,
+        stop: &stop,
+        events: &sink,
+        reopen: None,
+        idle_poll: Duration::from_millis(2),
+        retry: Duration::from_millis(5),
+    };
+    let summary = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let started = Instant::now();
+            loop {
+                let seen = events.lock().unwrap().clone();
+                if done(store, &seen) {
+                    break;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "the desk did not get there: {seen:?}"
+                );
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            stop.store(true, Ordering::SeqCst);
+        });
+        run_desk(&desk, stations)
+    });
+    (summary, events.into_inner().unwrap())
+}
+
+#[test]
+fn a_desk_produces_the_released_cards_then_idles_until_stopped() {
+    let store = MemoryStore::with_order(5);
+    let (kits, issuer) = kits(true);
+    let printers = [MockPrinter::default(), MockPrinter::default()];
+    let mut stations = vec![
+        station("d-1", &printers[0], true),
+        station("d-2", &printers[1], true),
+    ];
+    let (summary, _) = run_until(&store, &kits, &mut stations, |s, _| {
+        s.states().iter().all(|c| *c == CardState::Unassigned)
+    });
+    assert_eq!((summary.produced, summary.failed), (5, 0));
+    assert_eq!(summary.stations.len(), 2);
+    assert_eq!(
+        issuer.0.lock().unwrap().len(),
+        5,
+        "one certificate per card"
+    );
+    let ejected: u32 = printers.iter().map(|p| p.0.lock().unwrap().ejected).sum();
+    assert_eq!(ejected, 5);
+}
+
+#[test]
+fn a_database_outage_mid_card_is_waited_out_and_the_card_in_hand_settled() {
+    let store = MemoryStore::with_order(3);
+    // The first card's feed intent commits; the next two commits (the encode intent, and
+    // its retry) meet a dead database.
+    store.inner.lock().unwrap().outage_after_commits = Some((1, 2));
+    let (kits, _) = kits(true);
+    let printer = MockPrinter::default();
+    let mut stations = vec![station("d-1", &printer, true)];
+    let (summary, events) = run_until(&store, &kits, &mut stations, |s, _| {
+        s.states().iter().all(|c| *c == CardState::Unassigned)
+    });
+    assert_eq!(summary.produced, 3, "every card produced in the end");
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            ProductionEvent::StationPaused { until: PauseUntil::StoreAvailable, reason, .. }
+                if reason.contains("unavailable")
+        )),
+        "the outage is announced: {events:?}"
+    );
+    let inner = store.inner.lock().unwrap();
+    let void: Vec<_> = inner
+        .attempts
+        .iter()
+        .filter(|a| a.status == AttemptStatus::Void)
+        .collect();
+    assert_eq!(void.len(), 1, "the card in hand is settled once");
+    assert!(
+        void[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("recovered after the database came back"),
+        "{:?}",
+        void[0].reason
+    );
+    assert_eq!(
+        inner
+            .attempts
+            .iter()
+            .filter(|a| a.status == AttemptStatus::Succeeded)
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn a_print_only_station_leaves_an_encoding_order_aside_untouched() {
+    let store = MemoryStore::with_order(2);
+    let (kits, _) = kits(true);
+    let printer = MockPrinter::default();
+    let mut stations = vec![station("print-only", &printer, false)];
+    let (summary, events) = run_until(&store, &kits, &mut stations, |_, seen| {
+        seen.iter()
+            .any(|e| matches!(e, ProductionEvent::CardPutBack { .. }))
+    });
+    assert_eq!((summary.produced, summary.failed), (0, 0));
+    assert!(store.states().iter().all(|c| *c == CardState::InProduction));
+    let inner = store.inner.lock().unwrap();
+    assert_eq!(
+        inner.attempts.len(),
+        1,
+        "the order is left aside after one look, not claimed again and again"
+    );
+    assert_eq!(inner.attempts[0].status, AttemptStatus::Void);
+    assert!(inner.attempts[0].steps.is_empty(), "no card was touched");
+    let put_back = events
+        .iter()
+        .find_map(|e| match e {
+            ProductionEvent::CardPutBack { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(put_back.contains("has no encoder"), "{put_back}");
+    assert_eq!(printer.0.lock().unwrap().parks, 0);
+}

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use cardline_app::database::{self, Database, DatabaseChoice};
 use cardline_issuance::home::Home;
 use cardline_issuance::options::Options;
 use cardline_issuance::options::profiles::{self, ProfileError, ProfileRecord};
@@ -23,6 +24,8 @@ pub struct Context {
     pub json: bool,
     /// `-v` count.
     pub verbose: u8,
+    /// `--database` / `CARDLINE_DATABASE`: the database URL given on this invocation.
+    pub database_url: Option<String>,
 }
 
 impl Context {
@@ -41,7 +44,25 @@ impl Context {
             operator,
             json,
             verbose,
+            database_url: None,
         }
+    }
+
+    /// Uses the database `url` (`--database`, `CARDLINE_DATABASE`) instead of the home's.
+    pub fn with_database(mut self, url: Option<String>) -> Self {
+        self.database_url = url.filter(|u| !u.trim().is_empty());
+        self
+    }
+
+    /// The database this invocation uses ([`cardline_app::database::choose`]).
+    pub fn database(&self) -> anyhow::Result<DatabaseChoice> {
+        Ok(database::choose(&self.home, self.database_url.as_deref())?)
+    }
+
+    /// True when the store can be opened: a shared (PostgreSQL) database is named, or
+    /// `cardline init` made the home's SQLite file.
+    pub fn has_store(&self) -> bool {
+        self.home.is_initialised() || self.database().is_ok_and(|c| c.is_shared())
     }
 
     /// The operator as the store's [`Actor`].
@@ -66,8 +87,18 @@ impl Context {
         Ok(())
     }
 
-    /// Opens the store of the home (the home must be initialised).
+    /// Opens the store: the PostgreSQL database when one is named, else the home's SQLite
+    /// file (the home must be initialised).
     pub fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let choice = self.database()?;
+        if choice.is_shared() {
+            return Ok(choice.open()?);
+        }
+        if let Database::Sqlite(path) = &choice.database
+            && *path != self.home.database()
+        {
+            return Ok(choice.open()?);
+        }
         Ok(self.sqlite_store()?)
     }
 
@@ -90,7 +121,7 @@ impl Context {
     /// home made before profiles lived in the store has `options.toml`: it becomes the
     /// `default` profile the first time (the file stays, and is not read again).
     pub fn options_for(&self, name: Option<&str>) -> anyhow::Result<Options> {
-        if !self.home.is_initialised() {
+        if !self.has_store() {
             if let Some(n) = name {
                 self.require_home()
                     .with_context(|| format!("option profile `{n}` lives in the home's store"))?;

@@ -18,7 +18,10 @@ pub enum PostgresError {
         problem: String,
     },
     /// The server could not be reached or refused the login. Often transient (server down).
-    #[error("cannot connect to {url}: {detail}")]
+    #[error(
+        "cannot connect to {url}: {detail}; check that the server runs and that the URL's host, \
+         port, user, password and database are right (docs/postgres.md)"
+    )]
     Connect {
         /// The URL, password hidden.
         url: String,

@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Init => {
             let files = KeyFiles::in_home(ctx.home_dir());
             let key_id = files.init()?;
-            if ctx.home.is_initialised() {
+            if ctx.has_store() {
                 ctx.store()?.audit_note(
                     "keys.init",
                     None,

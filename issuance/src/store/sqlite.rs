@@ -157,6 +157,15 @@ impl SqliteStore {
     }
 
     /// The schema version this build writes.
+    pub const LATEST_SCHEMA: i64 = schema::LATEST;
+
+    /// The schema version of the file at `path` (0: no file yet), without changing it; a
+    /// version above [`LATEST_SCHEMA`](Self::LATEST_SCHEMA) is one this build refuses to open.
+    pub fn file_schema_version(path: &Path) -> Result<i64, StoreError> {
+        schema::version_of(path)
+    }
+
+    /// The schema version this build writes.
     pub fn schema_version(&self) -> i64 {
         schema::LATEST
     }

@@ -212,6 +212,42 @@ pub const APPLICATION_ID: i32 = 0x434C_4E31;
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
+/// The schema version of the database file at `path` (0: no file yet), read without
+/// changing it. A file that is not a cardline database is refused like [`migrate`] would.
+pub fn version_of(path: &std::path::Path) -> Result<i64, StoreError> {
+    const OP: &str = "reading the schema version";
+    if !path.exists() {
+        return Ok(0);
+    }
+    super::file::check_existing(path)?;
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(backend(OP))?;
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(backend(OP))?;
+    let has_versions: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend(OP))?;
+    if app_id != APPLICATION_ID && has_versions == 0 {
+        return Err(StoreError::NotADatabase {
+            path: path.display().to_string(),
+            why: "it is a SQLite database without cardline's tables".into(),
+        });
+    }
+    if has_versions == 0 {
+        return Ok(0);
+    }
+    conn.query_row("SELECT MAX(version) FROM schema_version", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .map(|v| v.unwrap_or(0))
+    .map_err(backend(OP))
+}
+
 /// Brings the database up to [`LATEST`]; returns the version it was at before. A `new`
 /// database gets cardline's [`APPLICATION_ID`]; an existing one must carry it (or, made by a
 /// cardline older than the mark, hold cardline's tables), else it is refused as

@@ -2,7 +2,11 @@
 //! claims `cardline desks` shows, the attempts of lapsed runs that never touched a card, and
 //! the work notifications (LISTEN/NOTIFY on [`WORK_CHANNEL`]) that wake waiting desks.
 
-use std::time::{Duration, Instant};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use cardline_issuance::model::*;
 use cardline_issuance::store::StoreError;
@@ -135,58 +139,130 @@ pub fn claims(tx: &Tx<'_>) -> Result<Vec<StationClaim>, StoreError> {
     .collect()
 }
 
-/// The connection that listens on [`WORK_CHANNEL`], opened on first use and kept: a
-/// notification arriving between two waits is buffered by it and wakes the next wait at once.
-pub(crate) struct Listener {
-    client: Option<postgres::Client>,
+/// Work announcements for every thread of one store handle: a thread of its own holds the
+/// connection that LISTENs on [`WORK_CHANNEL`] (outside the pool, reconnecting after a
+/// failure) and counts the notifications; [`wait`](Self::wait) blocks until the count moves
+/// past what the calling thread saw when its previous wait returned, so a notification that
+/// arrives while a station is busy still wakes its next wait, and one notification wakes
+/// every station of the desk.
+pub(crate) struct WorkSignal {
+    state: Mutex<SignalState>,
+    moved: Condvar,
+    stop: AtomicBool,
 }
 
-impl Listener {
-    /// No connection yet.
-    pub(crate) fn new() -> Listener {
-        Listener { client: None }
+#[derive(Default)]
+struct SignalState {
+    generation: u64,
+    started: bool,
+}
+
+thread_local! {
+    /// Per store handle (by address): the generation this thread saw last.
+    static SEEN: RefCell<HashMap<usize, u64>> = RefCell::new(HashMap::new());
+}
+
+/// How often the listening thread looks at the stop flag.
+const LISTEN_SLICE: Duration = Duration::from_millis(500);
+
+impl WorkSignal {
+    /// Not listening yet: the first wait starts the listener.
+    pub(crate) fn new() -> Arc<WorkSignal> {
+        Arc::new(WorkSignal {
+            state: Mutex::new(SignalState::default()),
+            moved: Condvar::new(),
+            stop: AtomicBool::new(false),
+        })
     }
 
-    /// Blocks until a notification arrives or `timeout` passes; drains the notifications
-    /// already buffered. Without a connection (the server unreachable) it sleeps `timeout`,
-    /// so a desk falls back to polling and tries to listen again next time.
-    pub(crate) fn wait(&mut self, url: &crate::DatabaseUrl, timeout: Duration) {
-        let start = Instant::now();
-        if self.client.is_none() {
-            match crate::migrate::connect(url).and_then(|mut c| {
+    /// Stops the listening thread (the store handle is dropped).
+    pub(crate) fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    /// Blocks until work was announced since this thread's previous wait, or `timeout`
+    /// passed. While the listener is not connected (starting, server unreachable) it simply
+    /// sleeps `timeout`: the desk polls.
+    pub(crate) fn wait(self: &Arc<Self>, url: &crate::DatabaseUrl, timeout: Duration) {
+        let key = Arc::as_ptr(self) as usize;
+        let Ok(mut state) = self.state.lock() else {
+            std::thread::sleep(timeout);
+            return;
+        };
+        if !state.started {
+            state.started = true;
+            let (me, url) = (self.clone(), url.clone());
+            let spawned = std::thread::Builder::new()
+                .name("cardline-pg-listen".into())
+                .spawn(move || me.listen(&url));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start the work listener; polling instead");
+            }
+        }
+        let seen = SEEN.with(|s| *s.borrow_mut().entry(key).or_insert(state.generation));
+        let state = match self
+            .moved
+            .wait_timeout_while(state, timeout, |s| s.generation <= seen)
+        {
+            Ok((state, _)) => state,
+            Err(_) => return,
+        };
+        let now = state.generation;
+        SEEN.with(|s| s.borrow_mut().insert(key, now));
+    }
+
+    fn bump(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.generation += 1;
+            self.moved.notify_all();
+        }
+    }
+
+    /// The listening thread: connect, LISTEN, count notifications; reconnect after a failure
+    /// (then wake every waiter once, since announcements may have been missed meanwhile).
+    fn listen(&self, url: &crate::DatabaseUrl) {
+        let mut reconnecting = false;
+        while !self.stop.load(Ordering::SeqCst) {
+            let connected = crate::migrate::connect(url).and_then(|mut c| {
                 c.client
                     .batch_execute(&format!("LISTEN {WORK_CHANNEL}"))
                     .map_err(|e| crate::error::store_error("listening for work", &e))?;
                 Ok(c.client)
-            }) {
-                Ok(c) => self.client = Some(c),
+            });
+            let mut client = match connected {
+                Ok(c) => c,
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for work; polling instead");
-                    std::thread::sleep(timeout);
-                    return;
+                    tracing::warn!(error = %e, "cannot listen for work; the desks poll meanwhile");
+                    for _ in 0..4 {
+                        if self.stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        std::thread::sleep(LISTEN_SLICE);
+                    }
+                    reconnecting = true;
+                    continue;
+                }
+            };
+            if reconnecting {
+                self.bump();
+            }
+            reconnecting = true;
+            while !self.stop.load(Ordering::SeqCst) {
+                let mut notes = client.notifications();
+                let first = notes.timeout_iter(LISTEN_SLICE).next().map(|n| n.is_some());
+                match first {
+                    Ok(true) => {
+                        // Several announcements at once wake the waiters once.
+                        while let Ok(Some(_)) = notes.iter().next() {}
+                        self.bump();
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the work listener's connection failed");
+                        break;
+                    }
                 }
             }
-        }
-        let Some(client) = self.client.as_mut() else {
-            return;
-        };
-        let woke = {
-            let mut notes = client.notifications();
-            let first = notes.timeout_iter(timeout).next();
-            match first {
-                Ok(Some(_)) => {
-                    // Several releases at once wake one wait, not one each.
-                    while let Ok(Some(_)) = notes.iter().next() {}
-                    Ok(true)
-                }
-                Ok(None) => Ok(false),
-                Err(e) => Err(e),
-            }
-        };
-        if let Err(e) = woke {
-            tracing::warn!(error = %e, "the work listener's connection failed; reconnecting");
-            self.client = None;
-            std::thread::sleep(timeout.saturating_sub(start.elapsed()));
         }
     }
 }

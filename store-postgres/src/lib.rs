@@ -74,8 +74,8 @@ use tx::{Mode, Tx};
 pub struct PostgresStore {
     pool: r2d2::Pool<pool::Manager>,
     url: DatabaseUrl,
-    /// The connection listening for work (`wait_for_work`), outside the pool.
-    listener: std::sync::Mutex<desks::Listener>,
+    /// Work announcements (`wait_for_work`): LISTEN on a connection outside the pool.
+    work: std::sync::Arc<desks::WorkSignal>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -91,6 +91,12 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.work.stop();
+    }
+}
+
 impl PostgresStore {
     /// Opens the cardline database at `url`. Refuses (without writing anything) a database
     /// with no cardline schema or an older one ([`PostgresError::NoSchema`],
@@ -103,7 +109,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool: pool::build(url)?,
             url: url.clone(),
-            listener: std::sync::Mutex::new(desks::Listener::new()),
+            work: desks::WorkSignal::new(),
         })
     }
 

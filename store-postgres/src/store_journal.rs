@@ -134,14 +134,10 @@ impl ProductionJournal for PostgresStore {
         self.read("listing station claims", desks::claims)
     }
 
-    /// Waits on LISTEN `cardline_work` (a dedicated connection outside the pool): wakes as soon
-    /// as an order is released or a card is put back, by any desk.
+    /// Waits on LISTEN `cardline_work` (a connection of its own, outside the pool): wakes as
+    /// soon as an order is released or a card is put back, by any desk.
     fn wait_for_work(&self, timeout: Duration) {
-        match self.listener.lock() {
-            Ok(mut l) => l.wait(&self.url, timeout),
-            // Another thread of this process is waiting already: it will see the same work.
-            Err(_) => std::thread::sleep(timeout),
-        }
+        self.work.wait(&self.url, timeout);
     }
 
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {

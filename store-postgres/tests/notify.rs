@@ -24,9 +24,8 @@ const LONG: Duration = Duration::from_secs(60);
 
 /// Starts `wait_for_work(LONG)` on `desk` in a thread; the receiver gets how long it waited.
 fn waiting(desk: Arc<PostgresStore>) -> mpsc::Receiver<Duration> {
-    // The first wait opens the listening connection; buffered notifications from before it
-    // do not exist yet, so prime it with a short wait first.
-    desk.wait_for_work(Duration::from_millis(10));
+    // The first wait starts the listening connection: give it time to connect.
+    desk.wait_for_work(Duration::from_millis(500));
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let start = Instant::now();
@@ -97,7 +96,7 @@ fn a_refused_release_wakes_nobody() {
         .unwrap();
     office.release_order(order.id, &op("office")).unwrap();
     // Listen after the first release, so only what follows can wake the desk.
-    desk.wait_for_work(Duration::from_millis(10));
+    desk.wait_for_work(Duration::from_millis(500));
     let err = office.release_order(order.id, &op("office")).unwrap_err();
     assert!(err.to_string().contains("released it at"), "{err}");
     let start = Instant::now();

@@ -216,10 +216,10 @@ struct DeskProcess {
 }
 
 impl DeskProcess {
-    fn start(home: &Path, db: &Db, desk: &str) -> DeskProcess {
-        let file = home.join(format!("{desk}.toml"));
+    fn start(home: &Path, db: &Db, name: &str) -> DeskProcess {
+        let file = home.join(format!("{name}.toml"));
         let mut child = cardline(home, db)
-            .args(["--json", "desk", "run", "--desk", desk])
+            .args(["--json", "desk", "run", "--desk", name])
             .arg("--stations")
             .arg(&file)
             .stdout(Stdio::piped())
@@ -241,7 +241,7 @@ impl DeskProcess {
         loop {
             match desk.lines.recv_timeout(Duration::from_millis(200)) {
                 Ok(v) if v["event"] == "desk_started" => break,
-                _ => assert!(Instant::now() < deadline, "{desk} did not start"),
+                _ => assert!(Instant::now() < deadline, "{name} did not start"),
             }
         }
         desk

@@ -318,7 +318,10 @@ fn two_desk_processes_share_a_released_order_through_postgres_each_card_once() {
             .or_default() += 1;
     }
     assert_eq!(per_card.len(), CARDS, "every card produced");
-    assert!(per_card.values().all(|n| *n == 1), "no card twice: {per_card:?}");
+    assert!(
+        per_card.values().all(|n| *n == 1),
+        "no card twice: {per_card:?}"
+    );
     let begun = json(home, &db, &["audit", "--action", "attempt.begin"]);
     let stations: Vec<String> = begun
         .as_array()
@@ -336,7 +339,11 @@ fn two_desk_processes_share_a_released_order_through_postgres_each_card_once() {
 
     let (code_a, rest_a) = a.stop();
     let (code_b, rest_b) = b.stop();
-    assert_eq!((code_a, code_b), (Some(0), Some(0)), "SIGTERM is a clean stop");
+    assert_eq!(
+        (code_a, code_b),
+        (Some(0), Some(0)),
+        "SIGTERM is a clean stop"
+    );
     let total: u64 = [rest_a, rest_b]
         .iter()
         .map(|rest| {

@@ -89,7 +89,7 @@ impl Bench {
         .unwrap();
         let mut line = open_line(&file, &LineOptions::default()).unwrap();
         assert!(line.missing.is_empty(), "{:?}", line.missing);
-        let device = line.sims[0].printer.clone();
+        let device = line.sims[0].printer.evolis().unwrap().clone();
         let events = |e: &ProductionEvent| watch(e, &device);
         let journal: Arc<dyn ProductionJournal> = self.store.clone();
         let run = RunGuard::start(journal, "produce", &actor()).unwrap();
@@ -143,7 +143,7 @@ fn a_printer_silent_for_one_command_is_resynchronised_and_the_same_blank_printed
         retried[0].starts_with("print: ") && retried[0].contains("resynchronising"),
         "{retried:?}"
     );
-    let device = &line.sims[0].printer;
+    let device = line.sims[0].printer.evolis().unwrap();
     let c = device.state().counters;
     assert_eq!(
         (c.cards_fed, c.cards_rejected, c.cards_ejected),
@@ -180,7 +180,7 @@ fn a_printer_silent_past_the_resync_rejects_the_blank_before_feeding_another() {
         [(first.clone(), 1, 1)],
         "card 1 waited for the printer with its blank inside, the blank was rejected, none fed"
     );
-    let device = &line.sims[0].printer;
+    let device = line.sims[0].printer.evolis().unwrap();
     let c = device.state().counters;
     assert_eq!((c.cards_fed, c.cards_rejected, c.cards_ejected), (3, 1, 2));
     assert_eq!(

@@ -96,6 +96,10 @@ pub fn timed_sim_line(
         poll_ms: Some(5),
         ..SimParams::new(format!("busy-{}", i + 1))
     }));
-    let printers = line.sims.into_iter().map(|d| d.printer).collect();
+    let printers = line
+        .sims
+        .into_iter()
+        .filter_map(|d| d.printer.evolis().cloned())
+        .collect();
     (line.stations, printers)
 }

@@ -226,7 +226,7 @@ fn head_temperature_is_transient_and_the_retry_prints() {
 fn faults_show_in_status() {
     let (mut printer, sim, _tcp) = over_tcp(&["no-ribbon"]);
     let s = printer.status().unwrap();
-    assert_eq!(s.faults, vec!["ribbon_missing".to_string()]);
+    assert_eq!(s.faults, [cardline_device::PrinterFault::RibbonMissing]);
     assert!(!s.is_ready());
     sim.open_cover();
     assert!(printer.status().unwrap().cover_open);
@@ -238,7 +238,7 @@ fn faults_show_in_status() {
     let (mut printer, _sim, _tcp) = over_tcp(&["ribbon-ends-after=0"]);
     let s = printer.status().unwrap();
     assert_eq!(s.ribbon.remaining, Some(0));
-    assert!(s.faults.contains(&"ribbon_out".to_string()), "{s:?}");
+    assert!(s.has(&cardline_device::PrinterFault::RibbonOut), "{s:?}");
 
     let (mut printer, _sim, _tcp) = over_tcp(&["jam@1:parking"]);
     assert!(printer.park_for_encoding().is_err());

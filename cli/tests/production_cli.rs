@@ -157,6 +157,27 @@ fn demo_json_reports_every_card_unassigned() {
         .unwrap()
         .count();
     assert!(pngs > 0, "PNGs of printed cards");
+    // desk-2 is a simulated Magicard behind the real Magicard driver: it produced cards, and
+    // its PNGs (rebuilt by the simulator from the Magicard planes) are named after the cards.
+    let desk2 = summary["stations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "desk-2")
+        .expect("desk-2 in the summary");
+    assert!(desk2["produced"].as_u64().unwrap() > 0, "{desk2}");
+    let magicard_pngs: Vec<String> = std::fs::read_dir(demo_home.join("printed").join("desk-2"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !magicard_pngs.is_empty() && magicard_pngs.iter().all(|n| n.ends_with(".png")),
+        "{magicard_pngs:?}"
+    );
+    assert!(
+        magicard_pngs.iter().all(|n| !n.starts_with("card-")),
+        "named after the card numbers: {magicard_pngs:?}"
+    );
 }
 
 #[test]

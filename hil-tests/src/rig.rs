@@ -9,11 +9,12 @@
 use std::path::PathBuf;
 
 use cardline_app::registry::OWN_READER;
+use cardline_app::sim::{SimFamily, SimPrinterDevice};
 use cardline_app::{LineOptions, SimDevice, SimParams, error_chain, load_stations, open_station};
 use cardline_issuance::production::Station;
 use cardline_issuance::stations::StationSpec;
 use cardline_sim::faults::ScriptedFault;
-use cardline_sim::printer::SimPrinterHandle;
+use cardline_sim::magicard::MagicardFault;
 
 /// Where the scenarios run.
 #[derive(Clone, Debug)]
@@ -98,9 +99,22 @@ impl Rig {
     }
 
     /// Opens `n` stations: simulated ones with the given printer faults and mute chips
-    /// (card numbers counted per station from 1), or the rig's first `n` real stations.
+    /// (card numbers counted per station from 1) — a mixed line, Evolis and Magicard in turn
+    /// ([`simulated_family`]) — or the rig's first `n` real stations.
     pub fn stations(
         &self,
+        n: usize,
+        faults: &[(usize, &str)],
+        mute: &[(usize, u32)],
+    ) -> Vec<RigStation> {
+        self.stations_of(simulated_family, n, faults, mute)
+    }
+
+    /// Like [`stations`](Self::stations), the simulated stations of the families `family`
+    /// gives for each station index (a hardware rig has the families its file declares).
+    pub fn stations_of(
+        &self,
+        family: impl Fn(usize) -> SimFamily,
         n: usize,
         faults: &[(usize, &str)],
         mute: &[(usize, u32)],
@@ -108,17 +122,18 @@ impl Rig {
         match self {
             Rig::Simulated => (0..n)
                 .map(|i| {
-                    let f: Vec<ScriptedFault> = faults
+                    let f: Vec<&str> = faults
                         .iter()
                         .filter(|(s, _)| *s == i)
-                        .map(|(_, f)| f.parse().expect("valid fault"))
+                        .map(|(_, f)| *f)
                         .collect();
                     let m: Vec<u32> = mute
                         .iter()
                         .filter(|(s, _)| *s == i)
                         .map(|(_, c)| *c)
                         .collect();
-                    sim_station(&format!("sim-{}", i + 1), f, m)
+                    let params = scenario_params_of(family(i), &format!("sim-{}", i + 1), &f, m);
+                    open_simulated(&params)
                 })
                 .collect(),
             Rig::Hardware { stations, .. } => stations.iter().take(n).map(open_declared).collect(),
@@ -126,12 +141,26 @@ impl Rig {
     }
 }
 
+/// The family of simulated station `index` of a rig: `CARDLINE_SIM_FAMILY=evolis` or
+/// `magicard` makes every simulated station that family; otherwise (`mixed`, the default) the
+/// stations alternate, Evolis first, so every multi-station scenario runs on a mixed line and
+/// one-station scenarios on Evolis (the Magicard ones name their family).
+pub fn simulated_family(index: usize) -> SimFamily {
+    match std::env::var("CARDLINE_SIM_FAMILY").as_deref() {
+        Ok("evolis") => SimFamily::Evolis,
+        Ok("magicard") => SimFamily::Magicard,
+        _ if index % 2 == 1 => SimFamily::Magicard,
+        _ => SimFamily::Evolis,
+    }
+}
+
 /// A station of the rig, with its simulated printer when simulated.
 pub struct RigStation {
     /// The station.
     pub station: Station,
-    /// The simulated printer, to open its cover or look at what it printed.
-    pub sim: Option<SimPrinterHandle>,
+    /// The simulated printer (Evolis or Magicard), to open its cover or look at what it
+    /// printed.
+    pub sim: Option<SimPrinterDevice>,
     /// The simulated device (kept alive with the station: a `link=pty` endpoint lives here).
     pub device: Option<SimDevice>,
 }
@@ -166,6 +195,33 @@ pub fn scenario_params(name: &str, faults: Vec<ScriptedFault>, mute: Vec<u32>) -
         ribbon: 1_000_000,
         poll_ms: Some(2),
         ..SimParams::new(name)
+    }
+}
+
+/// The `sim://` parameters of a scenario station of `family`, its faults in their text form
+/// (`jam@2:printing`: both families read the common forms).
+pub fn scenario_params_of(
+    family: SimFamily,
+    name: &str,
+    faults: &[&str],
+    mute: Vec<u32>,
+) -> SimParams {
+    match family {
+        SimFamily::Evolis => {
+            let f = faults.iter().map(|f| f.parse().expect("valid fault"));
+            scenario_params(name, f.collect(), mute)
+        }
+        SimFamily::Magicard => {
+            let f = faults.iter().map(|f| {
+                f.parse::<MagicardFault>()
+                    .unwrap_or_else(|e| panic!("{f}: {e}"))
+            });
+            SimParams {
+                family,
+                magicard_faults: f.collect(),
+                ..scenario_params(name, Vec::new(), mute)
+            }
+        }
     }
 }
 

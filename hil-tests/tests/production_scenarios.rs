@@ -3,17 +3,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use cardline_app::sim::{SimFamily, SimPrinterDevice};
 use cardline_hil::{Rig, RigStation, TestLine};
 use cardline_issuance::model::CardState;
 use cardline_issuance::production::{ProductionEvent, Station};
 use cardline_issuance::store::{Actor, CardStore, OrderStore};
 
-fn split(
-    rig: Vec<RigStation>,
-) -> (
-    Vec<Station>,
-    Vec<Option<cardline_sim::printer::SimPrinterHandle>>,
-) {
+fn split(rig: Vec<RigStation>) -> (Vec<Station>, Vec<Option<SimPrinterDevice>>) {
     rig.into_iter().map(|r| (r.station, r.sim)).unzip()
 }
 
@@ -47,9 +43,14 @@ fn happy_path_every_card_unassigned_on_every_station() {
     line.assert_consistent(order);
     for sim in sims.iter().flatten() {
         assert!(
-            sim.last_printed().is_some(),
-            "the simulated printer received a card face"
+            sim.has_printed(),
+            "the simulated {} printer received a card face",
+            sim.family()
         );
+    }
+    if rig.is_simulated() && std::env::var_os("CARDLINE_SIM_FAMILY").is_none() {
+        let families: Vec<&str> = sims.iter().flatten().map(|s| s.family()).collect();
+        assert_eq!(families, ["evolis", "magicard", "evolis"], "a mixed line");
     }
     let issued = line.ca().issued().unwrap();
     assert_eq!(issued.len(), 9, "one certificate per card");
@@ -59,13 +60,23 @@ fn happy_path_every_card_unassigned_on_every_station() {
 
 #[test]
 fn jam_rejects_the_card_then_repeat_production_makes_it() {
+    jam_and_repeat("jam_and_repeat", SimFamily::Evolis);
+}
+
+#[test]
+fn magicard_jam_rejects_the_card_then_repeat_production_makes_it() {
+    jam_and_repeat("magicard_jam_and_repeat", SimFamily::Magicard);
+}
+
+fn jam_and_repeat(scenario: &str, family: SimFamily) {
     let rig = Rig::from_env();
-    if !rig.allows("jam_and_repeat", true) {
+    if !rig.allows(scenario, true) {
         return;
     }
     let line = TestLine::new();
     let order = line.order(4);
-    let (mut stations, _sims) = split(rig.stations(1, &[(0, "jam@2:printing")], &[]));
+    let (mut stations, _sims) =
+        split(rig.stations_of(|_| family, 1, &[(0, "jam@2:printing")], &[]));
     let run = line.produce(order, &mut stations, &no_cancel());
     assert_eq!((run.summary.produced, run.summary.failed), (3, 1));
     let failed = line
@@ -114,12 +125,21 @@ fn mute_chip_fails_its_card_and_the_station_goes_on() {
     line.assert_consistent(order);
 }
 
-/// Runs an operator-fault scenario: the fault pauses the station; a helper thread plays the
-/// operator after a while (`fix`), and every card is produced in the end.
-fn operator_fault(
+/// Runs an operator-fault scenario on a station of each family: the fault pauses the station;
+/// a helper thread plays the operator after a while (`fix`), and every card is produced in the
+/// end.
+fn operator_fault(scenario: &str, fault: &str, fix: fn(&SimPrinterDevice), paused_text: &str) {
+    for family in [SimFamily::Evolis, SimFamily::Magicard] {
+        let scenario = format!("{scenario} ({})", family.as_str());
+        operator_fault_on(family, &scenario, fault, fix, paused_text);
+    }
+}
+
+fn operator_fault_on(
+    family: SimFamily,
     scenario: &str,
     fault: &str,
-    fix: fn(&cardline_sim::printer::SimPrinterHandle),
+    fix: fn(&SimPrinterDevice),
     paused_text: &str,
 ) {
     let rig = Rig::from_env();
@@ -128,7 +148,7 @@ fn operator_fault(
     }
     let line = TestLine::new();
     let order = line.order(3);
-    let (mut stations, sims) = split(rig.stations(1, &[(0, fault)], &[]));
+    let (mut stations, sims) = split(rig.stations_of(|_| family, 1, &[(0, fault)], &[]));
     let sim = sims[0].clone().expect("simulated");
     let done = AtomicBool::new(false);
     let paused = AtomicBool::new(false);
@@ -184,7 +204,7 @@ fn ribbon_out_pauses_until_replaced() {
         "ribbon_out",
         "ribbon-ends-after=1",
         |p| {
-            if p.state().ribbon.as_ref().is_none_or(|r| r.remaining == 0) {
+            if p.ribbon_left().is_none_or(|left| left == 0) {
                 p.replace_ribbon(cardline_sim::printer::RibbonLoad::ymcko());
             }
         },
@@ -198,7 +218,7 @@ fn feeder_empty_pauses_until_loaded() {
         "feeder_empty",
         "feeder-empty-after=1",
         |p| {
-            if p.state().feeder == 0 {
+            if p.feeder_left() == 0 {
                 p.load_feeder(10);
             }
         },

@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use barcoders::sym::code128::Code128;
+use cardline_device::PanelGeometry;
 use cardline_device::image::{CardSide, Overlay};
 use cardline_issuance::face::{
-    CHIP_AREA, CardFields, FaceTemplate, PreparedFace, builtin_template, code128_input,
-    design_to_panel, parse_template, render_full, side_picture,
+    CHIP_AREA, CardFields, FaceTemplate, PanelMap, PreparedFace, builtin_template, code128_input,
+    design_to_panel, parse_template, render_full, render_full_at, side_picture,
 };
 use qrcode::{Color, QrCode};
 
@@ -316,4 +317,74 @@ fn codes_that_do_not_fit_are_render_errors() {
         face.render(&CardFields::for_number("TMP-000123-7"))
             .is_err()
     );
+}
+
+/// The Magicard's panels: 641 printed rows × 1016 lines.
+fn magicard() -> PanelGeometry {
+    PanelGeometry::new(641, 1016, 300).unwrap()
+}
+
+#[test]
+fn a_face_prepared_at_another_geometry_renders_like_a_full_render_at_it() {
+    for name in ["temporary", "temporary-duplex"] {
+        let t = builtin_template(name).unwrap();
+        let face = PreparedFace::new_at(&t, magicard()).unwrap();
+        assert_eq!(face.geometry(), magicard());
+        for number in ["TMP-000001-3", "TMP-999999-9"] {
+            let fields = CardFields::for_number(number);
+            let prepared = face.render(&fields).unwrap();
+            let full = render_full_at(&t, &fields, magicard()).unwrap();
+            assert!(
+                prepared == full,
+                "{name} {number}: prepared and full differ"
+            );
+            assert_eq!(prepared.geometry(), Ok(Some(magicard())));
+        }
+    }
+}
+
+#[test]
+fn rendering_at_641_rows_samples_the_648_row_render_without_cropping_the_bottom() {
+    let t = builtin_template("temporary").unwrap();
+    let fields = CardFields::for_number("TMP-000042-7");
+    let id1 = PreparedFace::new(&t).unwrap().render(&fields).unwrap();
+    let native = PreparedFace::new_at(&t, magicard())
+        .unwrap()
+        .render(&fields)
+        .unwrap();
+    let map = PanelMap::new(magicard());
+    let (c648, c641) = (
+        id1.front.color.as_ref().unwrap(),
+        native.front.color.as_ref().unwrap(),
+    );
+    let (k648, k641) = (
+        id1.front.black.as_ref().unwrap(),
+        native.front.black.as_ref().unwrap(),
+    );
+    let mut k_dots = 0;
+    for py in 0..1016 {
+        for px in 0..641 {
+            let (x, y) = map.design_of(px, py);
+            let (qx, qy) = design_to_panel(x, y);
+            assert_eq!(c641.get(px, py), c648.get(qx, qy), "colour at ({px}, {py})");
+            assert_eq!(k641.get(px, py), k648.get(qx, qy), "black at ({px}, {py})");
+            k_dots += usize::from(k641.get(px, py));
+        }
+    }
+    assert!(
+        k_dots > 1000,
+        "the card number and codes are on K: {k_dots}"
+    );
+    // The last design row (647) is printed on panel dot 0, not dropped.
+    assert_eq!(map.design_of(0, 500), (500, 647));
+    // The chip hole is a hole in the 641-row overlay too, at the same card place.
+    let Overlay::Masked(mask) = &native.front.overlay else {
+        panic!("the temporary card has a masked overlay");
+    };
+    let hole = CHIP_AREA;
+    let (px, py) = map.panel_of(hole.x + 10, hole.y + 10).unwrap();
+    assert!(!mask.get(px, py));
+    let (px, py) = map.panel_of(800, 500).unwrap();
+    assert!(mask.get(px, py));
+    assert_eq!(side_picture(&native.front).dimensions(), (1016, 641));
 }

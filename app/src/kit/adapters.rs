@@ -1,7 +1,11 @@
 //! What the orchestrator calls back into: the station-key sealer, the prepared card face, the
 //! certificate issuer. Shared by `order produce`, the demo, hil-tests and benches.
 
-use cardline_device::{CardImage, CertificateIssuer, CertificateRequest, IssuerError, Pin, Puk};
+use std::sync::{Arc, Mutex};
+
+use cardline_device::{
+    CardImage, CertificateIssuer, CertificateRequest, IssuerError, PanelGeometry, Pin, Puk,
+};
 use cardline_issuance::ca::ProfileIssuer;
 use cardline_issuance::face::{CardFields, PreparedFace};
 use cardline_issuance::model::Card;
@@ -54,8 +58,15 @@ impl SecretSealer for StationSealer {
 /// The card face prepared once per order, with the issue date and the expiry printed on a
 /// card in stock (not yet assigned: its chip's certificates end then). Each image is labelled
 /// with its card number ([`CardImage::label`]), so a simulated printer names its PNG after it.
+///
+/// The face is rendered at each station printer's panel geometry
+/// ([`FaceRenderer::render_at`]): prepared at the default geometry up front, and once for
+/// every other geometry the first time a printer asks for it (a Magicard's 641 × 1016), so a
+/// line mixing printer families prints every card at its printer's size.
 pub struct KitFace {
     face: PreparedFace,
+    /// Faces prepared for other geometries, on first use.
+    others: Mutex<Vec<Arc<PreparedFace>>>,
     issued: String,
     card_expiry: String,
 }
@@ -69,29 +80,68 @@ impl KitFace {
     ) -> KitFace {
         KitFace {
             face,
+            others: Mutex::new(Vec::new()),
             issued: issued.into(),
             card_expiry: card_expiry.into(),
         }
     }
 
-    /// The prepared face.
+    /// The prepared face (at the geometry it was prepared for, the default one in a kit).
     pub fn prepared(&self) -> &PreparedFace {
         &self.face
     }
-}
 
-impl FaceRenderer for KitFace {
-    fn render(&self, card: &Card) -> Result<CardImage, FaceError> {
+    /// Geometries prepared besides the first one, in the order printers asked for them.
+    pub fn other_geometries(&self) -> Vec<PanelGeometry> {
+        self.lock_others().iter().map(|f| f.geometry()).collect()
+    }
+
+    fn lock_others(&self) -> std::sync::MutexGuard<'_, Vec<Arc<PreparedFace>>> {
+        self.others.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The face prepared for `geometry`, preparing it the first time.
+    fn face_at(&self, geometry: PanelGeometry) -> Result<Arc<PreparedFace>, String> {
+        let mut others = self.lock_others();
+        if let Some(face) = others.iter().find(|f| f.geometry() == geometry) {
+            return Ok(face.clone());
+        }
+        let face = PreparedFace::new_at(self.face.template(), geometry)
+            .map_err(|e| format!("at the printer's panel geometry {geometry}: {e}"))?;
+        tracing::debug!(%geometry, template = %self.face.template().name, "card face prepared for another printer geometry");
+        let face = Arc::new(face);
+        others.push(face.clone());
+        Ok(face)
+    }
+
+    fn render_with(&self, face: &PreparedFace, card: &Card) -> Result<CardImage, FaceError> {
         let mut fields = CardFields::from_card(card, self.issued.clone());
         if fields.valid_until.is_empty() {
             fields.valid_until = self.card_expiry.clone();
         }
-        let mut image = self.face.render(&fields).map_err(|e| FaceError {
+        let mut image = face.render(&fields).map_err(|e| FaceError {
             card: card.number.clone(),
             detail: e.to_string(),
         })?;
         image.label = Some(card.number.clone());
         Ok(image)
+    }
+}
+
+impl FaceRenderer for KitFace {
+    fn render(&self, card: &Card) -> Result<CardImage, FaceError> {
+        self.render_with(&self.face, card)
+    }
+
+    fn render_at(&self, card: &Card, geometry: PanelGeometry) -> Result<CardImage, FaceError> {
+        if geometry == self.face.geometry() {
+            return self.render_with(&self.face, card);
+        }
+        let face = self.face_at(geometry).map_err(|detail| FaceError {
+            card: card.number.clone(),
+            detail,
+        })?;
+        self.render_with(&face, card)
     }
 }
 

@@ -93,7 +93,7 @@ fn print_only_production_needs_no_station_key_and_no_ca() {
     let summary = produce_order(&p, order.id, &mut line.stations).unwrap();
     run.end().unwrap();
     assert_eq!((summary.produced, summary.failed), (3, 0), "{summary:?}");
-    assert_eq!(line.sims[0].printer.state().counters.cards_fed, 3);
+    assert_eq!(line.sims[0].printer.cards_fed(), 3);
 }
 
 #[test]
@@ -189,4 +189,36 @@ fn a_card_in_stock_prints_the_chip_expiry_as_its_last_valid_day() {
         (&with_expiry.front, &with_expiry.back)
     );
     assert_ne!(printed.front, blank_validity.front);
+}
+
+#[test]
+fn each_printer_geometry_gets_the_face_rendered_at_it_prepared_once() {
+    let template = load_template(std::path::Path::new("."), "temporary").unwrap();
+    let face = KitFace::new(
+        PreparedFace::new(&template).unwrap(),
+        "2026-11-24",
+        "2026-12-08",
+    );
+    let card = stock_card();
+    let magicard = cardline_device::PanelGeometry::new(641, 1016, 300).unwrap();
+    let evolis = face
+        .render_at(&card, cardline_device::PanelGeometry::ID1_300_DPI)
+        .unwrap();
+    assert_eq!(evolis, face.render(&card).unwrap());
+    assert!(face.other_geometries().is_empty());
+    let native = face.render_at(&card, magicard).unwrap();
+    assert_eq!(native.geometry(), Ok(Some(magicard)));
+    assert_eq!(native.label.as_deref(), Some("TMP000000018"));
+    let mut fields = CardFields::from_card(&card, "2026-11-24");
+    fields.valid_until = "2026-12-08".into();
+    let expected = PreparedFace::new_at(&template, magicard)
+        .unwrap()
+        .render(&fields)
+        .unwrap();
+    assert_eq!(
+        (&native.front, &native.back),
+        (&expected.front, &expected.back)
+    );
+    face.render_at(&card, magicard).unwrap();
+    assert_eq!(face.other_geometries(), [magicard], "prepared once");
 }

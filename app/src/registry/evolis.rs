@@ -21,6 +21,7 @@ pub(super) static FAMILY: PrinterFamily = PrinterFamily {
     label: "Evolis",
     schemes: &["evolis+serial", "evolis+tcp", "evolis+usb"],
     usb_vendor_ids: &[EVOLIS_VENDOR_ID],
+    usb_model: |_| None,
     own_reader: false,
     simulated: false,
     validate,

@@ -3,17 +3,20 @@
 //! | family | schemes | USB vendor ids | reader |
 //! |---|---|---|---|
 //! | `evolis` | `evolis+serial:///dev/ttyUSB0?baud=115200`, `evolis+tcp://host:port`, `evolis+usb://0f49:0a00` | 0x0F49 | a PC/SC reader |
-//! | `sim` | `sim://NAME?...` (see [`crate::sim`]) | – | its own contact reader (`reader = "sim"`) |
+//! | `magicard` | `magicard+usb://0c1f:1800`, `magicard+tcp://host:port`, `magicard+serial:///dev/ttyUSB0` | 0x0C1F | a PC/SC reader |
+//! | `sim` | `sim://NAME?...` (see [`crate::sim`]; `family=magicard` for a simulated Magicard) | – | its own contact reader (`reader = "sim"`) |
 //!
 //! Every entry checks its URIs without I/O ([`PrinterFamily::validate`]) and opens them
 //! ([`PrinterFamily::open`]) into a printer that reconnects after a lost link
 //! ([`Reconnecting`]) and counts the bytes it sent ([`OpenedPrinter::bytes_sent`]).
 //!
-//! Adding a family (Magicard: `magicard+usb://0c1f:PID`, `magicard+tcp://host:port`) is one
-//! module like [`evolis`](self) and one line in [`FAMILIES`].
+//! Adding a family is one module like `evolis` or `magicard` and one line in [`FAMILIES`];
+//! discovery ([`crate::discover()`]) and the udev rules (`cardline dist udev-rules`) take the
+//! vendor ids from here ([`usb_vendor_ids`]).
 
 mod counting;
 mod evolis;
+mod magicard;
 mod reconnect;
 mod sim_printer;
 mod simulated;
@@ -44,6 +47,8 @@ pub struct PrinterFamily {
     pub schemes: &'static [&'static str],
     /// USB vendor ids of its printers, for discovery.
     pub usb_vendor_ids: &'static [u16],
+    /// The model name of a USB product id of this family, when known.
+    pub usb_model: fn(u16) -> Option<&'static str>,
     /// The printer comes with its own contact reader (`reader = "sim"` in the stations file).
     pub own_reader: bool,
     /// An in-process simulated printer: nothing to probe on this machine.
@@ -60,7 +65,16 @@ pub struct PrinterFamily {
 }
 
 /// Every printer family cardline knows. One line per family.
-pub static FAMILIES: &[&PrinterFamily] = &[&evolis::FAMILY, &simulated::FAMILY];
+pub static FAMILIES: &[&PrinterFamily] = &[&evolis::FAMILY, &magicard::FAMILY, &simulated::FAMILY];
+
+/// Every USB vendor id of every family, with the family's label, in family order: what
+/// discovery looks for and what the udev rules grant access to.
+pub fn usb_vendor_ids() -> Vec<(&'static str, u16)> {
+    FAMILIES
+        .iter()
+        .flat_map(|f| f.usb_vendor_ids.iter().map(move |v| (f.label, *v)))
+        .collect()
+}
 
 /// The reader keyword of a printer that brings its own contact reader.
 pub const OWN_READER: &str = "sim";
@@ -238,3 +252,5 @@ pub fn open_printer(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_magicard;

@@ -1,13 +1,15 @@
 //! [`Reconnecting`]: a printer that reconnects its link after a disconnect (cable pulled,
 //! printer switched off and on, a pseudo-terminal reopened). `status` is asked again at once;
 //! other operations report the (transient) error, so the orchestrator retries the step on the
-//! reconnected link. `resync` is the driver's own (Evolis: link reset, `Pem;2`, status).
+//! reconnected link. `resync` is the driver's own (Evolis: link reset, `Pem;2`, status;
+//! Magicard: link reset, `RST`, status).
 
 use cardline_device::{
     CardImage, CardPrinter, LinkError, PrinterCapabilities, PrinterError, PrinterLink,
     PrinterStatus,
 };
 use cardline_evolis::EvolisPrinter;
+use cardline_magicard::MagicardPrinter;
 
 /// A printer driver that can re-establish its session on the same link.
 pub trait Reconnect: CardPrinter {
@@ -18,6 +20,12 @@ pub trait Reconnect: CardPrinter {
 impl<L: PrinterLink> Reconnect for EvolisPrinter<L> {
     fn reconnect(&mut self) -> Result<(), PrinterError> {
         EvolisPrinter::reconnect(self)
+    }
+}
+
+impl<L: PrinterLink> Reconnect for MagicardPrinter<L> {
+    fn reconnect(&mut self) -> Result<(), PrinterError> {
+        MagicardPrinter::reconnect(self)
     }
 }
 

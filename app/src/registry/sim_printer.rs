@@ -1,16 +1,64 @@
-//! [`NamingPngs`]: a simulated station's printer — the real driver in front of a `SimPrinter` —
-//! that names the PNG files the simulator wrote for a print after the card
-//! ([`CardImage::label`], the production card number): the Evolis byte stream does not carry it.
+//! [`NamingPngs`]: a simulated station's printer — the real driver in front of a simulated
+//! printer of either family — that names the PNG files the simulator wrote for a print after the
+//! card ([`CardImage::label`], the production card number): neither the Evolis nor the Magicard
+//! byte stream carries it.
+
+use std::path::PathBuf;
 
 use cardline_device::{CardImage, CardPrinter, PrinterCapabilities, PrinterError, PrinterStatus};
+use cardline_sim::magicard::SimMagicardHandle;
 use cardline_sim::printer::SimPrinterHandle;
+
+/// A simulated printer whose PNGs can be named after the card printed.
+pub(super) trait PngNaming: Send {
+    /// The print job counter now (read before a print).
+    fn jobs(&self) -> u32;
+    /// Names the PNGs of the card printed after job `job` after `label`.
+    fn label_pngs_since(&self, job: u32, label: &str) -> Option<Vec<PathBuf>>;
+    /// True when PNGs were written after job `job` and are not named yet.
+    fn unnamed_pngs_since(&self, job: u32) -> bool;
+    /// PNG errors so far.
+    fn png_errors(&self) -> Vec<String>;
+}
+
+impl PngNaming for SimPrinterHandle {
+    fn jobs(&self) -> u32 {
+        SimPrinterHandle::jobs(self)
+    }
+    fn label_pngs_since(&self, job: u32, label: &str) -> Option<Vec<PathBuf>> {
+        SimPrinterHandle::label_pngs_since(self, job, label)
+    }
+    fn unnamed_pngs_since(&self, job: u32) -> bool {
+        self.last_pngs()
+            .is_some_and(|w| w.job > job && w.label.is_none())
+    }
+    fn png_errors(&self) -> Vec<String> {
+        SimPrinterHandle::png_errors(self)
+    }
+}
+
+impl PngNaming for SimMagicardHandle {
+    fn jobs(&self) -> u32 {
+        SimMagicardHandle::jobs(self)
+    }
+    fn label_pngs_since(&self, job: u32, label: &str) -> Option<Vec<PathBuf>> {
+        SimMagicardHandle::label_pngs_since(self, job, label)
+    }
+    fn unnamed_pngs_since(&self, job: u32) -> bool {
+        self.last_pngs()
+            .is_some_and(|w| w.first_job > job && w.label.is_none())
+    }
+    fn png_errors(&self) -> Vec<String> {
+        SimMagicardHandle::png_errors(self)
+    }
+}
 
 /// The driver of a simulated printer, naming each print's PNGs after its card.
 pub(super) struct NamingPngs {
-    /// The driver (reconnecting Evolis driver on the simulator's link).
+    /// The driver (reconnecting driver of the family on the simulator's link).
     pub(super) inner: Box<dyn CardPrinter>,
     /// The simulated printer behind it.
-    pub(super) device: SimPrinterHandle,
+    pub(super) device: Box<dyn PngNaming>,
 }
 
 impl CardPrinter for NamingPngs {
@@ -27,10 +75,7 @@ impl CardPrinter for NamingPngs {
         let result = self.inner.print(image);
         if let Some(label) = &image.label
             && self.device.label_pngs_since(job, label).is_none()
-            && self
-                .device
-                .last_pngs()
-                .is_some_and(|w| w.job > job && w.label.is_none())
+            && self.device.unnamed_pngs_since(job)
         {
             tracing::warn!(
                 card = %label,

@@ -94,7 +94,7 @@ color = "#5D6D7E"
 
 use std::path::Path;
 
-use cardline_device::CardImage;
+use cardline_device::{CardImage, PanelGeometry};
 use cardline_issuance::face::{
     CardFields, FaceError, PreparedFace, TemplateError, load_template, parse_template,
 };
@@ -127,12 +127,14 @@ pub enum TestCardError {
     NoBack(String),
 }
 
-/// The image of a test card for a printer of `family`, numbered `label`.
+/// The image of a test card for a printer of `family`, numbered `label`, rendered at the
+/// printer's panel `geometry` (its capabilities'; [`PanelGeometry::ID1_300_DPI`] for Evolis).
 pub fn test_card_image(
     family: &PrinterFamily,
     home: &Path,
     options: &TestCardOptions,
     label: &str,
+    geometry: PanelGeometry,
 ) -> Result<CardImage, TestCardError> {
     let template = match &options.face {
         Some(name) => load_template(home, name)?,
@@ -143,7 +145,7 @@ pub fn test_card_image(
             "test-card",
         )?,
     };
-    let prepared = PreparedFace::new(&template)?;
+    let prepared = PreparedFace::new_at(&template, geometry)?;
     let mut image = prepared.render(&CardFields::for_number(label))?;
     image.label = Some(label.to_string());
     if options.mono {
@@ -174,7 +176,14 @@ mod back_tests {
             back: true,
             ..Default::default()
         };
-        let image = test_card_image(family, home, &duplex, "TEST-0001").unwrap();
+        let image = test_card_image(
+            family,
+            home,
+            &duplex,
+            "TEST-0001",
+            PanelGeometry::ID1_300_DPI,
+        )
+        .unwrap();
         let template = load_template(home, "temporary-duplex").unwrap();
         let preview = PreparedFace::new(&template)
             .unwrap()
@@ -187,13 +196,27 @@ mod back_tests {
             back: true,
             ..Default::default()
         };
-        let e = test_card_image(family, home, &single, "TEST-0001").unwrap_err();
+        let e = test_card_image(
+            family,
+            home,
+            &single,
+            "TEST-0001",
+            PanelGeometry::ID1_300_DPI,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("has no back side"), "{e}");
         let pattern = TestCardOptions {
             back: true,
             ..Default::default()
         };
-        let image = test_card_image(family, home, &pattern, "TEST-0001").unwrap();
+        let image = test_card_image(
+            family,
+            home,
+            &pattern,
+            "TEST-0001",
+            PanelGeometry::ID1_300_DPI,
+        )
+        .unwrap();
         assert_eq!(image.back.as_ref(), Some(&image.front));
     }
 }

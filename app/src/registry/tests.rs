@@ -9,6 +9,8 @@ use cardline_device::{LinkError, PrinterLink};
 use cardline_evolis::{EvolisConfig, EvolisPrinter};
 use cardline_sim::printer::{SimPrinter, SimPrinterConfig, SimPrinterHandle, TcpEndpoint};
 
+const ID1: cardline_device::PanelGeometry = cardline_device::PanelGeometry::ID1_300_DPI;
+
 fn why(uri: &str) -> String {
     validate_printer(uri).map(|f| f.name).unwrap_err()
 }
@@ -43,7 +45,10 @@ fn bad_uris_say_what_is_wrong_and_what_is_known() {
         ("zebra://x", &["unknown printer scheme `zebra`"]),
         (
             "zebra+tcp://127.0.0.1:1",
-            &["unknown printer family `zebra`", "known: evolis, sim"],
+            &[
+                "unknown printer family `zebra`",
+                "known: evolis, magicard, sim",
+            ],
         ),
         (
             "evolis+lp:///dev/usb/lp0",
@@ -79,7 +84,8 @@ fn no_two_families_own_a_scheme_and_every_family_has_a_test_card() {
                 .iter()
                 .all(|s| family_of(&format!("{s}://x")).unwrap().name == f.name)
         );
-        let image = test_card_image(f, Path::new("."), &TestCardOptions::default(), "T-1").unwrap();
+        let image =
+            test_card_image(f, Path::new("."), &TestCardOptions::default(), "T-1", ID1).unwrap();
         assert!(
             image.front.color.is_some(),
             "{}: a colour test card",
@@ -101,7 +107,7 @@ fn a_sim_uri_opens_a_printer_with_its_own_reader_and_png_dir() {
     assert!(status.is_ready(), "{status:?}");
     assert!(opened.own_reader.is_some());
     let device = opened.device.take().unwrap();
-    assert_eq!(device.printer.state().feeder, 5);
+    assert_eq!(device.printer.evolis().unwrap().state().feeder, 5);
     let sent_before = opened.bytes_sent();
     assert!(sent_before > 0, "the session start was counted");
     let image = test_card_image(
@@ -109,6 +115,7 @@ fn a_sim_uri_opens_a_printer_with_its_own_reader_and_png_dir() {
         Path::new("."),
         &TestCardOptions::default(),
         "T-1",
+        ID1,
     )
     .unwrap();
     opened.printer.print(&image).unwrap();
@@ -130,18 +137,21 @@ fn resync_reaches_the_driver_through_the_wrappers() {
     let mut opened = open_printer("sim://r", &PrinterOptions::default()).unwrap();
     let device = opened.device.take().unwrap();
     // the printer lost its session settings (as after a power cycle)
-    assert_eq!(device.printer.feed(b"\x1bPem;0\r"), b"OK\r");
-    assert_eq!(device.printer.state().error_mode, 0);
+    assert_eq!(
+        device.printer.evolis().unwrap().feed(b"\x1bPem;0\r"),
+        b"OK\r"
+    );
+    assert_eq!(device.printer.evolis().unwrap().state().error_mode, 0);
     assert!(opened.printer.status().unwrap().is_ready());
     assert_eq!(
-        device.printer.state().error_mode,
+        device.printer.evolis().unwrap().state().error_mode,
         0,
         "status alone does not restore it"
     );
     let status = opened.printer.resync().unwrap();
     assert_eq!(status.position, Some(cardline_device::CardPosition::NoCard));
     assert_eq!(
-        device.printer.state().error_mode,
+        device.printer.evolis().unwrap().state().error_mode,
         2,
         "the Evolis resync (reset, Pem;2, status) ran"
     );
@@ -155,9 +165,9 @@ fn silent_timeout(uri: &str, cap: Option<Duration>) -> Duration {
     };
     let mut opened = open_printer(uri, &options).unwrap();
     let device = opened.device.take().unwrap();
-    device.printer.set_silent(true);
+    device.printer.evolis().unwrap().set_silent(true);
     let e = opened.printer.status().unwrap_err();
-    device.printer.set_silent(false);
+    device.printer.evolis().unwrap().set_silent(false);
     assert!(
         opened.printer.resync().unwrap().is_ready(),
         "it answers again"
@@ -196,7 +206,14 @@ fn reply_timeout_ms_caps_the_drivers_wait_for_a_silent_printer() {
 fn bytes_for(options: &PrinterOptions) -> u64 {
     let mut opened = open_printer("sim://bytes", options).unwrap();
     let family = validate_printer("sim://bytes").unwrap();
-    let image = test_card_image(family, Path::new("."), &TestCardOptions::default(), "T").unwrap();
+    let image = test_card_image(
+        family,
+        Path::new("."),
+        &TestCardOptions::default(),
+        "T",
+        ID1,
+    )
+    .unwrap();
     let before = opened.bytes_sent();
     opened.printer.print(&image).unwrap();
     opened.bytes_sent() - before

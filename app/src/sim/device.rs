@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cardline_sim::card::{SimCard, SimCardConfig};
-use cardline_sim::clock::TimeModel;
+use cardline_sim::clock::{PhaseDurations, TimeModel};
+use cardline_sim::endpoint::SimulatedPrinter;
 use cardline_sim::faults::PrinterFaultPlan;
-use cardline_sim::printer::{PtyEndpoint, RibbonLoad, SimPrinterConfig, SimPrinterHandle};
+use cardline_sim::magicard::{MagicardFaultPlan, RATED_CPH, SimMagicardConfig};
+use cardline_sim::printer::{PtyEndpoint, RibbonLoad, SimPrinterConfig};
 use cardline_sim::station::SimStation;
 
-use super::{ChipSerials, SimParams};
+use super::{ChipSerials, SimParams, SimPrinterDevice};
 
 /// A simulated station's device side, kept alive while the station is used (its
 /// pseudo-terminal serves the printer only as long as it lives).
@@ -18,7 +20,7 @@ pub struct SimDevice {
     /// The station's name.
     pub name: String,
     /// The simulated printer: open its cover, load its feeder, look at what it printed.
-    pub printer: SimPrinterHandle,
+    pub printer: SimPrinterDevice,
     /// The pseudo-terminal serving the printer, with `link=pty`.
     pub pty: Option<PtyEndpoint>,
     /// Where its PNGs go.
@@ -36,6 +38,27 @@ impl std::fmt::Debug for SimDevice {
 }
 
 impl SimParams {
+    /// The simulated Magicard's configuration (`family=magicard`); PNGs go to `png_dir`.
+    pub fn magicard_config(&self, png_dir: Option<PathBuf>) -> SimMagicardConfig {
+        let mut config = SimMagicardConfig {
+            serial: format!("SIM-{}", self.name),
+            hopper_cards: self.feeder,
+            ribbon: Some(RibbonLoad::fresh("ymcko", self.ribbon)),
+            reject_box_capacity: 100,
+            time: TimeModel {
+                scale: self.time_scale,
+                phases: PhaseDurations::from_rated(RATED_CPH.0, RATED_CPH.1),
+            },
+            png_dir,
+            faults: MagicardFaultPlan::scripted(self.magicard_faults.clone()),
+            ..SimMagicardConfig::default()
+        };
+        if let Some(keep) = self.keep {
+            config.keep_printed = keep;
+        }
+        config
+    }
+
     /// The simulated printer's configuration; PNGs go to `png_dir`.
     pub fn printer_config(&self, png_dir: Option<PathBuf>) -> SimPrinterConfig {
         let mut config = SimPrinterConfig {
@@ -66,9 +89,9 @@ impl SimParams {
             .map(Duration::from_millis)
     }
 
-    /// The contact reader of the station around `printer`: a fresh [`chip`](Self::chip) per
-    /// card fed, keeping `keep` chips when given.
-    pub fn contact_reader(&self, printer: SimPrinterHandle) -> SimStation {
+    /// The contact reader of the station around `printer` (of either family): a fresh
+    /// [`chip`](Self::chip) per card fed, keeping `keep` chips when given.
+    pub fn contact_reader<P: SimulatedPrinter>(&self, printer: P) -> SimStation<P> {
         let (seed, mute, keygen) = (self.seed, self.mute_chips.clone(), self.keygen());
         let reader = SimStation::new(printer, move |n: u32| chip(seed, &mute, keygen, n));
         match self.keep {

@@ -1,14 +1,15 @@
-//! `sim://NAME?key=value&…`: a simulated station (a SimPrinter driven by the real Evolis
-//! driver, with its own contact reader whose chips the real PIV driver encodes), parsed
-//! strictly into [`SimParams`].
+//! `sim://NAME?key=value&…`: a simulated station (a simulated printer driven by the real driver
+//! of its family — Evolis by default, Magicard with `family=magicard` — with its own contact
+//! reader whose chips the real PIV driver encodes), parsed strictly into [`SimParams`].
 //!
 //! | key | value | default |
 //! |---|---|---|
-//! | `faults` | scripted printer faults, comma separated: `jam@N:PHASE`, `cover-opens@N[:POLLS]`, `ribbon-ends-after=N`, `feeder-empty-after=N`, `reject-box-full[-after=N]`, `head-temp@N`, `no-ribbon`, `mute@N`, `silent@CARD:N`, `rrt-spurious-ok=N` (at most 100) | none |
+//! | `family` | `evolis` (SimPrinter, real Evolis driver) or `magicard` (SimMagicard, real Magicard driver) | `evolis` |
+//! | `faults` | scripted printer faults, comma separated (at most 100). Both families: `jam@N:PHASE`, `cover-opens@N[:POLLS]`, `ribbon-ends-after=N`, `feeder-empty-after=N`, `reject-box-full[-after=N]`, `head-temp@N`, `no-ribbon`, `mute@N`; Evolis only: `silent@CARD:N`, `rrt-spurious-ok=N`; Magicard only: `flipper-jam@N`, `mag-verify@N`, `contacts-fail@N`, `cleaning-overdue`, `error@N:CODE` | none |
 //! | `mute_chips` | card numbers (1 = first card fed) whose chip is mute, comma separated (at most 1000) | none |
 //! | `time_scale` | device delays relative to a real printer, 0–10 (0 = instant, 0.01 = a hundred times faster) | 0 |
 //! | `feeder` | blank cards in the feeder, 0–10000000 | 100000 |
-//! | `ribbon` | prints left on the YMCKO ribbon, 0–10000000 | 100000 |
+//! | `ribbon` | prints left on the YMCKO ribbon (dye film), 0–10000000 | 100000 |
 //! | `seed` | chip serials: card N gets a chip seeded `seed + N` (any u64), the same at every opening | unique: a per-process sequence from a random start ([`ChipSerials`]) |
 //! | `png_dir` | where PNGs of printed sides go | `<home>/printed/<station>` for `order produce` |
 //! | `link` | `inproc` (in-process link) or `pty` (a pseudo-terminal, through the serial link) | `inproc` |
@@ -31,18 +32,22 @@
 
 mod device;
 mod parse;
+mod printer_device;
 mod serials;
 
 use std::path::PathBuf;
 
 use cardline_sim::faults::ScriptedFault;
+use cardline_sim::magicard::MagicardFault;
 
 pub use device::SimDevice;
 pub use parse::SimUriError;
+pub use printer_device::SimPrinterDevice;
 pub use serials::ChipSerials;
 
 /// The `sim://` parameter keys, in the order [`SimParams::to_uri`] writes them.
 pub const KNOWN_KEYS: &[&str] = &[
+    "family",
     "faults",
     "mute_chips",
     "time_scale",
@@ -56,6 +61,26 @@ pub const KNOWN_KEYS: &[&str] = &[
     "poll_ms",
     "reply_timeout_ms",
 ];
+
+/// Which printer family a simulated station simulates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SimFamily {
+    /// A SimPrinter behind the real Evolis driver (`family=evolis`, the default).
+    #[default]
+    Evolis,
+    /// A SimMagicard behind the real Magicard driver (`family=magicard`).
+    Magicard,
+}
+
+impl SimFamily {
+    /// The value of the `family` key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SimFamily::Evolis => "evolis",
+            SimFamily::Magicard => "magicard",
+        }
+    }
+}
 
 /// How the driver reaches a simulated printer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,8 +97,12 @@ pub enum SimLink {
 pub struct SimParams {
     /// The simulated station's name (printer serial `SIM-<name>`).
     pub name: String,
-    /// Scripted printer faults.
+    /// The printer family simulated.
+    pub family: SimFamily,
+    /// Scripted printer faults of an Evolis station.
     pub faults: Vec<ScriptedFault>,
+    /// Scripted printer faults of a Magicard station (`faults=` with `family=magicard`).
+    pub magicard_faults: Vec<MagicardFault>,
     /// Card numbers (1 = first card fed) whose chip is mute.
     pub mute_chips: Vec<u32>,
     /// Device delays relative to a real printer (0 = instant).
@@ -107,7 +136,9 @@ impl SimParams {
     pub fn new(name: impl Into<String>) -> SimParams {
         SimParams {
             name: name.into(),
+            family: SimFamily::Evolis,
             faults: Vec::new(),
+            magicard_faults: Vec::new(),
             mute_chips: Vec::new(),
             time_scale: 0.0,
             feeder: DEFAULT_SUPPLY,
@@ -136,11 +167,15 @@ impl SimParams {
     pub fn to_uri(&self) -> String {
         let mut query: Vec<(&str, String)> = Vec::new();
         let list = |items: Vec<String>| items.join(",");
-        if !self.faults.is_empty() {
-            query.push((
-                "faults",
-                list(self.faults.iter().map(|f| f.to_string()).collect()),
-            ));
+        if self.family != SimFamily::Evolis {
+            query.push(("family", self.family.as_str().into()));
+        }
+        let faults: Vec<String> = match self.family {
+            SimFamily::Evolis => self.faults.iter().map(|f| f.to_string()).collect(),
+            SimFamily::Magicard => self.magicard_faults.iter().map(|f| f.to_string()).collect(),
+        };
+        if !faults.is_empty() {
+            query.push(("faults", list(faults)));
         }
         if !self.mute_chips.is_empty() {
             let cards = self.mute_chips.iter().map(|c| c.to_string()).collect();

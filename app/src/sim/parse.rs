@@ -6,8 +6,9 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use cardline_sim::faults::{FaultSyntaxError, ScriptedFault};
+use cardline_sim::magicard::{MagicardFault, MagicardFaultSyntaxError};
 
-use super::{KNOWN_KEYS, SimLink, SimParams};
+use super::{KNOWN_KEYS, SimFamily, SimLink, SimParams};
 
 /// How many characters of a bad value an error repeats.
 const ECHO_CHARS: usize = 80;
@@ -136,6 +137,13 @@ fn fault(text: &str) -> Result<ScriptedFault, SimUriError> {
     })
 }
 
+fn magicard_fault(text: &str) -> Result<MagicardFault, SimUriError> {
+    text.parse::<MagicardFault>().map_err(|_| {
+        let syntax = MagicardFaultSyntaxError { text: echo(text) }.to_string();
+        bad("faults", text, format!("{syntax} (family=magicard)"))
+    })
+}
+
 fn mute_chip(text: &str) -> Result<u32, SimUriError> {
     text.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
         bad(
@@ -187,6 +195,8 @@ pub(super) fn parse(uri: &str) -> Result<SimParams, SimUriError> {
     check_name(name)?;
     let mut p = SimParams::new(name);
     let mut seen = BTreeSet::new();
+    // Faults are read once the family is known (the keys come in any order).
+    let mut faults: Option<&str> = None;
     for item in query.split('&').filter(|s| !s.is_empty()) {
         let Some((key, value)) = item.split_once('=') else {
             return Err(SimUriError::NotKeyValue {
@@ -204,7 +214,14 @@ pub(super) fn parse(uri: &str) -> Result<SimParams, SimUriError> {
             return Err(SimUriError::Duplicate { key });
         }
         match key {
-            "faults" => p.faults = list(key, value, MAX_FAULTS, fault)?,
+            "family" => {
+                p.family = match value {
+                    "evolis" => SimFamily::Evolis,
+                    "magicard" => SimFamily::Magicard,
+                    _ => return Err(bad(key, value, "expected evolis or magicard")),
+                }
+            }
+            "faults" => faults = Some(value),
             "mute_chips" => p.mute_chips = list(key, value, MAX_MUTE_CHIPS, mute_chip)?,
             "time_scale" => p.time_scale = time_scale(value)?,
             "feeder" => p.feeder = whole(key, value, SUPPLY)? as u32,
@@ -241,6 +258,14 @@ pub(super) fn parse(uri: &str) -> Result<SimParams, SimUriError> {
                     key: other.to_string(),
                     known: known(),
                 });
+            }
+        }
+    }
+    if let Some(value) = faults {
+        match p.family {
+            SimFamily::Evolis => p.faults = list("faults", value, MAX_FAULTS, fault)?,
+            SimFamily::Magicard => {
+                p.magicard_faults = list("faults", value, MAX_FAULTS, magicard_fault)?
             }
         }
     }

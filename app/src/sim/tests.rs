@@ -250,3 +250,77 @@ fn the_station_devices_follow_the_parameters() {
         Some(std::time::Duration::from_millis(200))
     );
 }
+
+#[test]
+fn family_selects_the_simulated_printer_and_its_fault_syntax() {
+    let p =
+        SimParams::parse("sim://m1?faults=contacts-fail@2,jam@3:printing&family=magicard&feeder=9")
+            .unwrap();
+    assert_eq!(p.family, SimFamily::Magicard);
+    assert!(p.faults.is_empty());
+    assert_eq!(
+        p.magicard_faults
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>(),
+        ["contacts-fail@2", "jam@3:printing"]
+    );
+    assert_eq!(SimParams::parse(&p.to_uri()).unwrap(), p);
+    assert!(p.to_uri().contains("family=magicard"), "{}", p.to_uri());
+    assert_eq!(
+        SimParams::parse("sim://e?family=evolis").unwrap(),
+        SimParams::new("e")
+    );
+    // A fault of the other family is refused with that family's syntax.
+    let e = err("sim://m?family=magicard&faults=rrt-spurious-ok=1");
+    assert!(
+        e.contains("faults") && e.contains("contacts-fail@N") && e.contains("family=magicard"),
+        "{e}"
+    );
+    let e = err("sim://e?faults=contacts-fail@2");
+    assert!(e.contains("jam@N:PHASE"), "{e}");
+    let e = err("sim://x?family=zebra");
+    assert!(
+        e.contains("family = `zebra`") && e.contains("evolis or magicard"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_magicard_station_opens_with_its_own_reader_and_names_its_pngs_after_the_card() {
+    use crate::registry::{PrinterOptions, open_printer};
+    use cardline_device::{CardImage, CardSide, MonoPanel};
+    let dir = tempfile::tempdir().unwrap();
+    let uri = format!(
+        "sim://m1?family=magicard&feeder=3&png_dir={}",
+        dir.path().display()
+    );
+    let mut opened = open_printer(&uri, &PrinterOptions::default()).unwrap();
+    let device = opened.device.take().unwrap();
+    assert_eq!(device.printer.family(), "magicard");
+    assert_eq!(device.printer.feeder_left(), 3);
+    let caps = opened.printer.capabilities();
+    assert_eq!((caps.geometry.dots, caps.geometry.lines), (641, 1016));
+    assert!(opened.printer.describe().starts_with("Magicard "));
+    // The chip is reachable only once the card is parked at the lowered contacts.
+    let mut reader = opened.own_reader.take().unwrap();
+    assert!(reader.connect(std::time::Duration::ZERO).is_err());
+    opened.printer.park_for_encoding().unwrap();
+    assert_eq!(device.printer.card_at_contact_station(), Some(1));
+    drop(reader.connect(std::time::Duration::from_secs(1)).unwrap());
+    let mut black = MonoPanel::blank_at(caps.geometry);
+    black.set(10, 10, true);
+    let card = CardImage {
+        front: CardSide {
+            black: Some(black),
+            ..CardSide::default()
+        },
+        back: None,
+        label: Some("TMP000000042".into()),
+    };
+    opened.printer.print(&card).unwrap();
+    opened.printer.eject().unwrap();
+    assert!(dir.path().join("TMP000000042.png").is_file());
+    assert_eq!(device.printer.cards_printed(), 1);
+    assert!(device.printer.png_errors().is_empty());
+}

@@ -19,12 +19,26 @@ fn every_printer_family_and_the_simulator_are_accepted() {
         ("evolis+serial:///dev/ttyUSB0?baud=9600", "OMNIKEY"),
         ("evolis+tcp://10.0.0.5:9100", "Identiv"),
         ("evolis+usb://0f49:0a00", "OMNIKEY"),
+        ("magicard+usb://0c1f:1800", "OMNIKEY"),
+        ("magicard+tcp://10.0.0.7:9100", "Identiv"),
+        ("magicard+serial:///dev/ttyS0", "OMNIKEY"),
         ("sim://s1?faults=jam@2:printing&seed=7", "sim"),
     ] {
         let f = parse(&station(printer, Some(reader))).unwrap();
         assert_eq!(f.stations[0].printer_uri, printer);
         assert_eq!(f.stations[0].reader.as_deref(), Some(reader));
     }
+}
+
+#[test]
+fn a_magicard_station_needs_a_reader_pattern_and_a_magicard_vendor_id() {
+    let e = error(&station("magicard+usb://0c1f:1800", Some("sim")));
+    assert!(e.contains("goes only with a sim:// printer"), "{e}");
+    let e = error(&station("magicard+usb://0f49:0a00", Some("OMNIKEY")));
+    assert!(
+        e.starts_with("stations.toml:3:") && e.contains("is not Magicard's"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! `cardline demo`: a whole batch order on three simulated stations, in a fresh home.
 //!
-//! init → station keys → CA → request 24 cards → order → produce on 3 SimStations (SimPrinter
-//! behind the real Evolis driver on pseudo-terminals, SimCards behind the real PIV driver) with
-//! a jam, a mute chip and a cover opened and closed → repeat the failed cards → complete the
-//! order → summary. Device delays run at 1/100 of real time.
+//! init → station keys → CA → request 24 cards → order → produce on 3 SimStations of two printer
+//! families (SimPrinter behind the real Evolis driver at desk-1 and desk-3, SimMagicard behind
+//! the real Magicard driver at desk-2, all on pseudo-terminals; SimCards behind the real PIV
+//! driver) with a jam, a mute chip and a cover opened and closed → repeat the failed cards →
+//! complete the order → summary. Each desk's card faces are rendered at its printer's geometry
+//! (648 × 1016 Evolis, 641 × 1016 Magicard). Device delays run at 1/100 of real time.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -25,8 +27,9 @@ use crate::context::Context;
 /// Cards the demo requests.
 const DEMO_CARDS: u32 = 24;
 
-/// The demo line: three stations, each with one injected fault.
-const DEMO_STATIONS: &str = r#"# The demo line: simulated Evolis printers on pseudo-terminals, chips behind the PIV driver.
+/// The demo line: three stations of two printer families, each with one injected fault.
+const DEMO_STATIONS: &str = r#"# The demo line: simulated Evolis (desk-1, desk-3) and Magicard (desk-2) printers on
+# pseudo-terminals, each behind its real driver; chips behind the PIV driver.
 [[station]]
 name = "desk-1"
 printer = "sim://desk-1?link=pty&time_scale=0.01&faults=jam@3:printing"
@@ -34,7 +37,7 @@ reader = "sim"
 
 [[station]]
 name = "desk-2"
-printer = "sim://desk-2?link=pty&time_scale=0.01&mute_chips=2"
+printer = "sim://desk-2?family=magicard&link=pty&time_scale=0.01&mute_chips=2"
 reader = "sim"
 
 [[station]]
@@ -163,7 +166,7 @@ pub fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             .as_ref()
             .map(|p| p.path().display().to_string())
             .unwrap_or_default();
-        let model = sim.printer.lock().config().model.clone();
+        let model = format!("{} {}", sim.printer.family(), sim.printer.model());
         let pngs = sim
             .png_dir
             .as_ref()

@@ -1,6 +1,6 @@
 //! `cardline dist …` (hidden): files a distribution package ships, generated from the code so
 //! they cannot drift from it — man pages from the clap definitions, and the udev rules from the
-//! USB vendor ids the printer drivers export. `scripts/build-deb.sh` calls it; operators never
+//! USB vendor ids of the printer family registry (`cardline_app::registry::usb_vendor_ids`). `scripts/build-deb.sh` calls it; operators never
 //! need it, so it is hidden from `--help`, the completions and the man pages.
 
 use std::path::{Path, PathBuf};
@@ -27,14 +27,12 @@ pub enum DistCommand {
     UdevRules,
 }
 
-/// The printer families cardline finds on USB, by vendor id: the one list the udev rules are
-/// made from. A new family adds its driver's vendor id constant here (a unit test below fails
-/// when a driver exports a `*_VENDOR_ID` constant this list does not name).
-pub fn usb_printer_vendors() -> [(&'static str, u16); 2] {
-    [
-        ("Evolis", cardline_link::EVOLIS_VENDOR_ID),
-        ("Magicard", cardline_magicard::MAGICARD_VENDOR_ID),
-    ]
+/// The printer families cardline finds on USB, by vendor id: the registry's list
+/// ([`cardline_app::registry::usb_vendor_ids`], the one discovery uses), which the udev rules
+/// are made from. A new family brings its vendor ids with its registry entry (a unit test below
+/// fails when a driver exports a `*_VENDOR_ID` constant the registry does not name).
+pub fn usb_printer_vendors() -> Vec<(&'static str, u16)> {
+    cardline_app::registry::usb_vendor_ids()
 }
 
 /// The group the udev rules and the packaged system user share.
@@ -196,7 +194,7 @@ mod tests {
             .collect();
         assert_eq!(
             in_rules, expected,
-            "drivers export {named:?}: add the missing family to usb_printer_vendors()"
+            "drivers export {named:?}: add the missing family's vendor id to its entry in cardline_app::registry::FAMILIES"
         );
     }
 

@@ -35,6 +35,7 @@ mod search;
 mod secrets;
 mod sim;
 mod sim_card;
+mod sim_magicard;
 mod sim_printer;
 mod sim_serve;
 mod stations;

@@ -1,6 +1,8 @@
 //! `cardline printer status URI` and `cardline printer test-card URI`: one printer, opened by
 //! the printer family registry of `cardline-app` (`evolis+serial:///dev/ttyUSB0?baud=115200`,
-//! `evolis+usb://0f49:0a00`, `evolis+tcp://host:port`, `sim://NAME`).
+//! `evolis+usb://0f49:0a00`, `evolis+tcp://host:port`, `magicard+usb://0c1f:1800`,
+//! `magicard+tcp://host:port`, `sim://NAME[?family=magicard]`). The test card is rendered at
+//! the printer's panel geometry.
 
 use std::time::Instant;
 
@@ -18,7 +20,8 @@ pub enum PrinterCommand {
     /// Show a printer's status (model, card position, cover, feeder, ribbon, faults).
     Status {
         /// Printer URI, e.g. evolis+serial:///dev/pts/3, evolis+usb://0f49:0a00, evolis+tcp://host:port,
-        /// sim://NAME (a simulated printer in this process).
+        /// magicard+usb://0c1f:1800, magicard+tcp://host:port, sim://NAME (a simulated printer
+        /// in this process; sim://NAME?family=magicard for a Magicard).
         uri: String,
     },
     /// Print a test card (colour bars, grey ramp, black frame and text) and eject it.
@@ -34,7 +37,8 @@ pub enum PrinterCommand {
         /// Print the back side too (duplex printers).
         #[arg(long)]
         back: bool,
-        /// Send every panel uncompressed (`Db`; to compare bytes on the wire).
+        /// Send every panel uncompressed (Evolis `Db`; to compare bytes on the wire; a Magicard
+        /// job is always uncompressed).
         #[arg(long)]
         raw: bool,
         /// Send only Y/M/C uncompressed (`Db`), K/O still `Dbc`: for a printer that prints
@@ -103,8 +107,19 @@ fn render_status(r: &StatusReport<'_>) -> String {
     let s = &r.status;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let num = |v: Option<u32>| v.map_or("-".into(), |n| n.to_string());
+    let caps = &r.capabilities;
+    let panels = format!(
+        "{}, {} ({}){}",
+        caps.geometry,
+        match caps.color_model {
+            cardline_device::ColorModel::RibbonPanels => "ribbon panels",
+            cardline_device::ColorModel::PagePlanes => "page planes",
+        },
+        caps.color_model.layouts().join(", "),
+        if caps.duplex { ", duplex" } else { "" }
+    );
     format!(
-        "printer   {}\nmodel     {}\nserial    {}\nfirmware  {}\nstate     {}\ncard      {}\ncover     {}\nfeeder    {}\nreject    {}\nribbon    {} ({} of {} left)\ncards     {}\nfaults    {}\n",
+        "printer   {}\npanels    {panels}\nmodel     {}\nserial    {}\nfirmware  {}\nstate     {}\ncard      {}\ncover     {}\nfeeder    {}\nreject    {}\nribbon    {} ({} of {} left)\ncards     {}\nfaults    {}\n",
         r.printer,
         opt(&s.model),
         opt(&s.serial),
@@ -121,7 +136,8 @@ fn render_status(r: &StatusReport<'_>) -> String {
         if s.faults.is_empty() {
             "none".into()
         } else {
-            s.faults.join(", ")
+            let names: Vec<String> = s.faults.iter().map(|f| f.to_string()).collect();
+            names.join(", ")
         },
     )
 }
@@ -134,8 +150,16 @@ fn test_card(
 ) -> anyhow::Result<()> {
     let family = validate_printer(uri)
         .map_err(|why| anyhow::anyhow!("invalid printer URI `{uri}`: {why}"))?;
-    let image = test_card_image(family, ctx.home_dir(), card, "TEST-0001")?;
+    // Rendered once before connecting, so a bad face template fails without touching the
+    // printer; again at the printer's panel geometry when it differs (a Magicard's 641 rows).
+    let label = "TEST-0001";
+    let default = cardline_device::PanelGeometry::ID1_300_DPI;
+    let mut image = test_card_image(family, ctx.home_dir(), card, label, default)?;
     let mut opened = open_printer(uri, options)?;
+    let geometry = opened.printer.capabilities().geometry;
+    if geometry != default {
+        image = test_card_image(family, ctx.home_dir(), card, label, geometry)?;
+    }
     let started = Instant::now();
     let before = opened.bytes_sent();
     let describe = opened.printer.describe();

@@ -1,8 +1,8 @@
 //! `cardline printers list`: printers this machine can reach — USB printers of every printer
-//! family (by vendor id: Evolis 0x0F49), serial ports, and the printers configured in
-//! `<home>/stations.toml`.
+//! family (by vendor id: Evolis 0x0F49, Magicard 0x0C1F), serial ports, and the printers
+//! configured in `<home>/stations.toml`.
 
-use cardline_app::discover::{FoundUsbPrinter, serial_scheme, usb_families};
+use cardline_app::discover::{FoundUsbPrinter, serial_schemes, usb_families};
 use cardline_app::registry::{PrinterOptions, family_of, open_printer};
 use cardline_app::{discover, error_chain, load_stations};
 use cardline_link::SerialPortEntry;
@@ -28,11 +28,11 @@ pub enum PrintersCommand {
 #[derive(serde::Serialize)]
 #[serde(tag = "reachable", rename_all = "snake_case")]
 enum Reach {
-    /// Answered: ready or not, with its faults.
+    /// Answered: ready or not, with its faults (the cover, feeder and reject box flags too).
     Yes {
         ready: bool,
         model: Option<String>,
-        faults: Vec<String>,
+        faults: Vec<cardline_device::PrinterFault>,
     },
     /// Could not be opened or did not answer.
     No { error: String },
@@ -78,6 +78,12 @@ pub fn run(ctx: &Context, command: PrintersCommand) -> anyhow::Result<()> {
 
 fn list(ctx: &Context, probe_status: bool) -> anyhow::Result<()> {
     let found = discover();
+    let listing = listing(ctx, found, probe_status);
+    ctx.emit(&listing, || render(&listing))
+}
+
+/// What `printers list` shows for `found`, with the configured printers of the home.
+fn listing(ctx: &Context, found: cardline_app::discover::Discovery, probe_status: bool) -> Listing {
     let usb = found
         .usb
         .into_iter()
@@ -94,15 +100,14 @@ fn list(ctx: &Context, probe_status: bool) -> anyhow::Result<()> {
             c.status = Some(probe(&c.uri));
         }
     }
-    let listing = Listing {
+    Listing {
         usb,
         usb_unavailable,
         serial,
         serial_unavailable,
         configured,
         configured_error,
-    };
-    ctx.emit(&listing, || render(&listing))
+    }
 }
 
 fn configured_printers(ctx: &Context) -> (Vec<Configured>, Option<String>) {
@@ -149,7 +154,7 @@ fn probe(uri: &str) -> Reach {
         Ok(s) => Reach::Yes {
             ready: s.is_ready(),
             model: s.model.clone(),
-            faults: s.faults.clone(),
+            faults: s.all_faults(),
         },
         Err(e) => Reach::No {
             error: error_chain(&e),
@@ -162,7 +167,10 @@ fn reach_text(r: &Option<Reach>) -> String {
         None => String::new(),
         Some(Reach::Yes { ready: true, .. }) => "ready".into(),
         Some(Reach::Yes { faults, .. }) if faults.is_empty() => "not ready".into(),
-        Some(Reach::Yes { faults, .. }) => format!("not ready: {}", faults.join(", ")),
+        Some(Reach::Yes { faults, .. }) => {
+            let names: Vec<String> = faults.iter().map(|f| f.to_string()).collect();
+            format!("not ready: {}", names.join(", "))
+        }
         Some(Reach::No { error }) => format!("unreachable: {error}"),
         Some(Reach::Skipped { why }) => format!("skipped: {why}"),
     }
@@ -182,28 +190,39 @@ fn render(l: &Listing) -> String {
         let mut t = Table::new(["uri", "bus", "address", "product", "serial", "status"]);
         for u in &l.usb {
             let p = &u.found.entry;
+            let product = match (&p.product, u.found.model) {
+                (Some(product), _) => product.clone(),
+                (None, Some(model)) => format!("{} {model}", u.found.family.label),
+                (None, None) => u.found.family.label.to_string(),
+            };
             t.row([
                 u.found.printer_uri.clone(),
                 p.bus.to_string(),
                 p.address.to_string(),
-                p.product.clone().unwrap_or_default(),
+                product,
                 p.serial.clone().unwrap_or_default(),
                 reach_text(&u.status),
             ]);
         }
         out.push_str(&indent(&t.render()));
     }
-    out.push_str("Serial ports:\n");
+    let schemes: Vec<String> = serial_schemes()
+        .iter()
+        .map(|s| format!("{s}://PATH"))
+        .collect();
+    out.push_str(&format!(
+        "Serial ports (a printer on one is {}):\n",
+        schemes.join(" or ")
+    ));
     if let Some(reason) = &l.serial_unavailable {
         out.push_str(&format!("  none: {reason}\n"));
     } else if l.serial.is_empty() {
         out.push_str("  none found\n");
     } else {
-        let mut t = Table::new(["uri", "kind", "description"]);
-        let scheme = serial_scheme().unwrap_or("serial");
+        let mut t = Table::new(["path", "kind", "description"]);
         for p in &l.serial {
             t.row([
-                format!("{scheme}://{}", p.path),
+                p.path.clone(),
                 p.kind.clone(),
                 p.description.clone().unwrap_or_default(),
             ]);
@@ -227,4 +246,68 @@ fn render(l: &Listing) -> String {
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cardline_app::discover::usb_printers;
+    use cardline_link::UsbPrinterEntry;
+
+    #[test]
+    fn a_magicard_on_a_stand_in_bus_is_listed_with_its_uri_and_model() {
+        let bus = [
+            UsbPrinterEntry {
+                bus: 3,
+                address: 7,
+                vendor_id: 0x0C1F,
+                product_id: 0x1800,
+                product: None,
+                serial: Some("MC0001".into()),
+                uri: "usb://0c1f:1800?serial=MC0001".into(),
+            },
+            UsbPrinterEntry {
+                bus: 3,
+                address: 8,
+                vendor_id: 0x0F49,
+                product_id: 0x0A00,
+                product: Some("Primacy 2".into()),
+                serial: None,
+                uri: "usb://0f49:0a00".into(),
+            },
+        ];
+        let (found, usb_unavailable) = usb_printers(&bus[..]);
+        let listing = Listing {
+            usb: found
+                .into_iter()
+                .map(|found| UsbPrinter {
+                    found,
+                    status: None,
+                })
+                .collect(),
+            usb_unavailable,
+            serial: Vec::new(),
+            serial_unavailable: None,
+            configured: Vec::new(),
+            configured_error: None,
+        };
+        let text = render(&listing);
+        assert!(
+            text.contains("USB printers (Evolis, vendor 0f49; Magicard, vendor 0c1f)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("magicard+usb://0c1f:1800?serial=MC0001"),
+            "{text}"
+        );
+        assert!(text.contains("Magicard Tango 2E / Rio 2E"), "{text}");
+        assert!(text.contains("evolis+usb://0f49:0a00") && text.contains("Primacy 2"));
+        assert!(
+            text.contains("evolis+serial://PATH or magicard+serial://PATH"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&listing).unwrap();
+        assert_eq!(json["usb"][1]["model"], "Tango 2E / Rio 2E");
+        assert_eq!(json["usb"][1]["uri"], "usb://0c1f:1800?serial=MC0001");
+    }
 }

@@ -1,9 +1,12 @@
-//! `cardline sim printer --pty | --tcp ADDR | --replay FILE [--png-dir DIR]`: a simulated Evolis
-//! printer (cardline-sim's `SimPrinter`) for the real driver, other tools, or a recorded stream.
+//! `cardline sim printer [--family evolis|magicard] --pty | --tcp ADDR | --replay FILE
+//! [--png-dir DIR]`: a simulated Evolis printer (cardline-sim's `SimPrinter`, the default) or
+//! Magicard (`SimMagicard`, [`super::sim_magicard`]) for the real driver, other tools, or a
+//! recorded stream.
 //!
 //! With `--pty` or `--tcp` it prints the printer URI (`evolis+serial:///dev/pts/N`,
-//! `evolis+tcp://127.0.0.1:P`) as its first line and serves until Ctrl-C. With `--replay` it
-//! feeds the file to the simulator and reports the replies and the cards printed.
+//! `magicard+tcp://127.0.0.1:P`, …) as its first line and serves until Ctrl-C. With `--replay`
+//! it feeds the file to the simulator and reports the replies and the cards printed (a
+//! Gutenprint `.prn` with `--family magicard`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +27,9 @@ use crate::context::Context;
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("endpoint").required(true).args(["pty", "tcp", "replay"])))]
 pub struct SimPrinterArgs {
+    /// The printer family simulated: evolis (escape commands) or magicard (Magicard streams).
+    #[arg(long, default_value = "evolis", value_parser = ["evolis", "magicard"])]
+    pub family: String,
     /// Serve on a new pseudo-terminal (the driver opens it as a serial port).
     #[arg(long)]
     pub pty: bool,
@@ -41,13 +47,15 @@ pub struct SimPrinterArgs {
     pub time_scale: f64,
     /// A scripted fault (repeatable): jam@N:PHASE, ribbon-ends-after=N, no-ribbon,
     /// cover-opens@N[:POLLS], feeder-empty-after=N, reject-box-full[-after=N], head-temp@N,
-    /// mute@N, silent@CARD:N, rrt-spurious-ok=N.
+    /// mute@N; Evolis only: silent@CARD:N, rrt-spurious-ok=N; Magicard only: flipper-jam@N,
+    /// mag-verify@N, contacts-fail@N, cleaning-overdue, error@N:CODE.
     #[arg(long = "fault", value_name = "FAULT")]
-    pub faults: Vec<ScriptedFault>,
+    pub faults: Vec<String>,
     /// Random jam probability per card.
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub jam_rate: f64,
-    /// Random `ERR BUSY` probability per action command.
+    /// Random `ERR BUSY` probability per action command (Evolis; a Magicard's head-temperature
+    /// probability per print job).
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub busy_rate: f64,
     /// Random cover-open probability per card.
@@ -62,10 +70,11 @@ pub struct SimPrinterArgs {
     /// Installed ribbon as KIND[:CAPACITY], e.g. ymcko:200 or k:1000.
     #[arg(long, default_value = "ymcko:200")]
     pub ribbon: String,
-    /// Model name the printer reports (`Rtp`).
-    #[arg(long, default_value = "Primacy 2 Duplex")]
-    pub model: String,
-    /// A single-sided printer (refuses `Sv`).
+    /// Model name the printer reports (`Rtp`, `STA,MDL`; default `Primacy 2 Duplex`, or
+    /// `Rio Pro 360` for a Magicard; a Magicard model with `Duo` in its name prints both sides).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// A single-sided Evolis printer (refuses `Sv`).
     #[arg(long)]
     pub simplex: bool,
 }
@@ -99,6 +108,9 @@ struct ServeReport {
 
 /// Runs `cardline sim printer`.
 pub fn run(ctx: &Context, args: SimPrinterArgs) -> anyhow::Result<()> {
+    if args.family == "magicard" {
+        return super::sim_magicard::run(ctx, &args);
+    }
     let (config, seed) = config_from(&args)?;
     if let Some(file) = &args.replay {
         return replay(ctx, config, file);
@@ -150,7 +162,9 @@ fn summary(s: &SimPrinterState) -> String {
     )
 }
 
-fn config_from(args: &SimPrinterArgs) -> anyhow::Result<(SimPrinterConfig, u64)> {
+/// What every family's simulated printer takes from the arguments: the PNG directory created,
+/// the ribbon as `(kind, capacity)`, the rates checked, the seed.
+pub(super) fn common_settings(args: &SimPrinterArgs) -> anyhow::Result<(RibbonLoad, u64)> {
     if let Some(dir) = &args.png_dir {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the PNG directory {}", dir.display()))?;
@@ -167,15 +181,27 @@ fn config_from(args: &SimPrinterArgs) -> anyhow::Result<(SimPrinterConfig, u64)>
         anyhow::ensure!((0.0..=1.0).contains(&p), "{name} must be between 0 and 1");
     }
     let seed = args.seed.unwrap_or_else(PrinterFaultPlan::entropy_seed);
+    Ok((RibbonLoad::fresh(kind, capacity), seed))
+}
+
+fn config_from(args: &SimPrinterArgs) -> anyhow::Result<(SimPrinterConfig, u64)> {
+    let (ribbon, seed) = common_settings(args)?;
+    let mut scripted = Vec::new();
+    for f in &args.faults {
+        scripted.push(f.parse::<ScriptedFault>()?);
+    }
     let config = SimPrinterConfig {
-        model: args.model.clone(),
+        model: args
+            .model
+            .clone()
+            .unwrap_or_else(|| "Primacy 2 Duplex".into()),
         duplex: !args.simplex,
         feeder_cards: args.feeder,
-        ribbon: Some(RibbonLoad::fresh(kind, capacity)),
+        ribbon: Some(ribbon),
         time: TimeModel::scaled(args.time_scale),
         png_dir: args.png_dir.clone(),
         faults: PrinterFaultPlan {
-            scripted: args.faults.clone(),
+            scripted,
             rates: FaultRates {
                 jam_per_card: args.jam_rate,
                 busy_per_action: args.busy_rate,

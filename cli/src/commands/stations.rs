@@ -235,7 +235,7 @@ fn check(spec: &StationSpec) -> StationCheck {
                     if s.reject_box_full {
                         out.problems.push("reject box is full".into());
                     }
-                    out.problems.extend(s.faults.iter().cloned());
+                    out.problems.extend(s.faults.iter().map(|f| f.to_string()));
                     if spec.encode && !station.printer.capabilities().contact_station {
                         out.problems
                             .push("the printer has no smart-card contact station".into());

@@ -1,42 +1,136 @@
 //! [`CardImage`]: what goes on a card, already split into printer panels.
 //!
-//! Panels are in the printer's orientation: [`PANEL_WIDTH`] × [`PANEL_HEIGHT`] dots
-//! (648 × 1016 at 300 dpi, an ISO/IEC 7810 ID-1 card in portrait). A card face designed in
-//! landscape is rotated into this orientation by whoever renders it.
+//! Panels are in the printer's orientation, portrait: [`PanelGeometry::dots`] across the print
+//! head (the card's short edge) × [`PanelGeometry::lines`] along the card. The default geometry,
+//! [`PanelGeometry::ID1_300_DPI`], is 648 × 1016 dots at 300 dpi (an ISO/IEC 7810 ID-1 card,
+//! Evolis); a printer whose printable area differs says so in its
+//! [`PrinterCapabilities`](crate::PrinterCapabilities) (a Magicard prints 641 × 1016), and the
+//! card face is rendered at that geometry. A card face designed in landscape is rotated into
+//! this orientation by whoever renders it.
 
-/// Dots across a panel (the short edge of the card, in the print head's direction).
+/// Dots across a panel of the default geometry (the short edge of the card, in the print
+/// head's direction).
 pub const PANEL_WIDTH: usize = 648;
-/// Lines in a panel (the long edge of the card).
+/// Lines in a panel of the default geometry (the long edge of the card).
 pub const PANEL_HEIGHT: usize = 1016;
-/// Bytes in one bit-packed line of a [`MonoPanel`].
+/// Bytes in one bit-packed line of a [`MonoPanel`] of the default geometry.
 pub const MONO_STRIDE: usize = PANEL_WIDTH / 8;
 
+/// The size of a printer's panels: dots across the head × lines along the card, and the
+/// resolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct PanelGeometry {
+    /// Dots across the print head (a panel's width; the landscape card's rows).
+    pub dots: usize,
+    /// Lines along the card (a panel's height; the landscape card's columns).
+    pub lines: usize,
+    /// Dots per inch, the same in both directions.
+    pub dpi: u16,
+}
+
+/// Most dots or lines a panel may have (a CR80 card at 600 dpi is 1 300 × 2 030).
+pub const MAX_PANEL_SIDE: usize = 4096;
+
+impl PanelGeometry {
+    /// An ID-1 card at 300 dpi, 648 × 1016 dots: the default, and Evolis's panels.
+    pub const ID1_300_DPI: PanelGeometry = PanelGeometry {
+        dots: PANEL_WIDTH,
+        lines: PANEL_HEIGHT,
+        dpi: 300,
+    };
+
+    /// A geometry, checked: 1 to [`MAX_PANEL_SIDE`] dots and lines, a resolution of at least
+    /// 1 dpi.
+    pub fn new(dots: usize, lines: usize, dpi: u16) -> Result<PanelGeometry, String> {
+        let side = 1..=MAX_PANEL_SIDE;
+        if !side.contains(&dots) || !side.contains(&lines) || dpi == 0 {
+            return Err(format!(
+                "panel geometry {dots} × {lines} dots at {dpi} dpi: expected 1–{MAX_PANEL_SIDE} dots and lines and at least 1 dpi"
+            ));
+        }
+        Ok(PanelGeometry { dots, lines, dpi })
+    }
+
+    /// Bytes in one bit-packed line of a [`MonoPanel`] of this geometry.
+    pub fn mono_stride(&self) -> usize {
+        self.dots.div_ceil(8)
+    }
+
+    /// Dots in a panel.
+    pub fn area(&self) -> usize {
+        self.dots * self.lines
+    }
+}
+
+impl Default for PanelGeometry {
+    fn default() -> Self {
+        PanelGeometry::ID1_300_DPI
+    }
+}
+
+impl std::fmt::Display for PanelGeometry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} × {} dots at {} dpi", self.dots, self.lines, self.dpi)
+    }
+}
+
 /// A 1-bit panel (resin black `K` or overlay `O`): bit set = dot printed. Lines are bit-packed,
-/// most significant bit first, [`MONO_STRIDE`] bytes per line.
+/// most significant bit first, [`PanelGeometry::mono_stride`] bytes per line.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MonoPanel {
+    geometry: PanelGeometry,
     bits: Vec<u8>,
 }
 
 impl MonoPanel {
-    /// A panel with no dot printed.
+    /// A panel of the default geometry with no dot printed.
     pub fn blank() -> Self {
+        Self::blank_at(PanelGeometry::ID1_300_DPI)
+    }
+
+    /// A panel of `geometry` with no dot printed.
+    pub fn blank_at(geometry: PanelGeometry) -> Self {
         Self {
-            bits: vec![0; MONO_STRIDE * PANEL_HEIGHT],
+            geometry,
+            bits: vec![0; geometry.mono_stride() * geometry.lines],
         }
     }
 
-    /// A panel with every dot printed.
+    /// A panel of the default geometry with every dot printed.
     pub fn full() -> Self {
-        Self {
-            bits: vec![0xFF; MONO_STRIDE * PANEL_HEIGHT],
-        }
+        Self::full_at(PanelGeometry::ID1_300_DPI)
     }
 
-    /// Builds a panel from bit-packed lines; `None` unless `bits` is exactly
-    /// `MONO_STRIDE * PANEL_HEIGHT` bytes.
+    /// A panel of `geometry` with every dot printed (padding bits past the last dot of a line
+    /// stay clear).
+    pub fn full_at(geometry: PanelGeometry) -> Self {
+        let mut p = Self::blank_at(geometry);
+        let stride = geometry.mono_stride();
+        let mut line = vec![0xFF; stride];
+        if !geometry.dots.is_multiple_of(8) {
+            line[stride - 1] = 0xFF << (8 - geometry.dots % 8);
+        }
+        for y in 0..geometry.lines {
+            p.bits[y * stride..(y + 1) * stride].copy_from_slice(&line);
+        }
+        p
+    }
+
+    /// Builds a panel of the default geometry from bit-packed lines; `None` unless `bits` is
+    /// exactly `MONO_STRIDE * PANEL_HEIGHT` bytes.
     pub fn from_bits(bits: Vec<u8>) -> Option<Self> {
-        (bits.len() == MONO_STRIDE * PANEL_HEIGHT).then_some(Self { bits })
+        Self::from_bits_at(PanelGeometry::ID1_300_DPI, bits)
+    }
+
+    /// Builds a panel of `geometry` from bit-packed lines; `None` unless `bits` is exactly
+    /// `geometry.mono_stride() * geometry.lines` bytes.
+    pub fn from_bits_at(geometry: PanelGeometry, bits: Vec<u8>) -> Option<Self> {
+        (bits.len() == geometry.mono_stride() * geometry.lines).then_some(Self { geometry, bits })
+    }
+
+    /// The panel's geometry.
+    pub fn geometry(&self) -> PanelGeometry {
+        self.geometry
     }
 
     /// The bit-packed lines.
@@ -44,19 +138,20 @@ impl MonoPanel {
         &self.bits
     }
 
-    /// One bit-packed line (`MONO_STRIDE` bytes).
+    /// One bit-packed line ([`PanelGeometry::mono_stride`] bytes).
     pub fn line(&self, y: usize) -> &[u8] {
-        &self.bits[y * MONO_STRIDE..(y + 1) * MONO_STRIDE]
+        let stride = self.geometry.mono_stride();
+        &self.bits[y * stride..(y + 1) * stride]
     }
 
     /// Whether the dot at (`x`, `y`) is printed.
     pub fn get(&self, x: usize, y: usize) -> bool {
-        self.bits[y * MONO_STRIDE + x / 8] & (0x80 >> (x % 8)) != 0
+        self.bits[y * self.geometry.mono_stride() + x / 8] & (0x80 >> (x % 8)) != 0
     }
 
     /// Sets or clears the dot at (`x`, `y`).
     pub fn set(&mut self, x: usize, y: usize, on: bool) {
-        let byte = &mut self.bits[y * MONO_STRIDE + x / 8];
+        let byte = &mut self.bits[y * self.geometry.mono_stride() + x / 8];
         let mask = 0x80 >> (x % 8);
         if on {
             *byte |= mask;
@@ -73,30 +168,54 @@ impl MonoPanel {
 
 impl std::fmt::Debug for MonoPanel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MonoPanel({} dots set)", self.count_set())
+        write!(
+            f,
+            "MonoPanel({}x{}, {} dots set)",
+            self.geometry.dots,
+            self.geometry.lines,
+            self.count_set()
+        )
     }
 }
 
-/// A colour panel set: 8-bit RGB per dot, row-major, `PANEL_WIDTH * PANEL_HEIGHT * 3` bytes.
+/// A colour panel set: 8-bit RGB per dot, row-major, `dots * lines * 3` bytes.
 /// The driver converts it to the printer's Y, M and C panels (Y = 255 − B and so on).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ColorPanel {
+    geometry: PanelGeometry,
     rgb: Vec<u8>,
 }
 
 impl ColorPanel {
-    /// A panel filled with one colour.
+    /// A panel of the default geometry filled with one colour.
     pub fn filled(rgb: [u8; 3]) -> Self {
-        let mut v = Vec::with_capacity(PANEL_WIDTH * PANEL_HEIGHT * 3);
-        for _ in 0..PANEL_WIDTH * PANEL_HEIGHT {
-            v.extend_from_slice(&rgb);
-        }
-        Self { rgb: v }
+        Self::filled_at(PanelGeometry::ID1_300_DPI, rgb)
     }
 
-    /// Builds a panel from RGB bytes; `None` unless the length is `PANEL_WIDTH * PANEL_HEIGHT * 3`.
+    /// A panel of `geometry` filled with one colour.
+    pub fn filled_at(geometry: PanelGeometry, rgb: [u8; 3]) -> Self {
+        let mut v = Vec::with_capacity(geometry.area() * 3);
+        for _ in 0..geometry.area() {
+            v.extend_from_slice(&rgb);
+        }
+        Self { geometry, rgb: v }
+    }
+
+    /// Builds a panel of the default geometry from RGB bytes; `None` unless the length is
+    /// `PANEL_WIDTH * PANEL_HEIGHT * 3`.
     pub fn from_rgb(rgb: Vec<u8>) -> Option<Self> {
-        (rgb.len() == PANEL_WIDTH * PANEL_HEIGHT * 3).then_some(Self { rgb })
+        Self::from_rgb_at(PanelGeometry::ID1_300_DPI, rgb)
+    }
+
+    /// Builds a panel of `geometry` from RGB bytes; `None` unless the length is
+    /// `dots * lines * 3`.
+    pub fn from_rgb_at(geometry: PanelGeometry, rgb: Vec<u8>) -> Option<Self> {
+        (rgb.len() == geometry.area() * 3).then_some(Self { geometry, rgb })
+    }
+
+    /// The panel's geometry.
+    pub fn geometry(&self) -> PanelGeometry {
+        self.geometry
     }
 
     /// The RGB bytes.
@@ -106,13 +225,13 @@ impl ColorPanel {
 
     /// The colour of the dot at (`x`, `y`).
     pub fn get(&self, x: usize, y: usize) -> [u8; 3] {
-        let i = (y * PANEL_WIDTH + x) * 3;
+        let i = (y * self.geometry.dots + x) * 3;
         [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
     }
 
     /// Sets the colour of the dot at (`x`, `y`).
     pub fn set(&mut self, x: usize, y: usize, rgb: [u8; 3]) {
-        let i = (y * PANEL_WIDTH + x) * 3;
+        let i = (y * self.geometry.dots + x) * 3;
         self.rgb[i..i + 3].copy_from_slice(&rgb);
     }
 
@@ -124,7 +243,11 @@ impl ColorPanel {
 
 impl std::fmt::Debug for ColorPanel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ColorPanel({}x{})", PANEL_WIDTH, PANEL_HEIGHT)
+        write!(
+            f,
+            "ColorPanel({}x{})",
+            self.geometry.dots, self.geometry.lines
+        )
     }
 }
 
@@ -164,6 +287,42 @@ pub struct CardImage {
     pub label: Option<String>,
 }
 
+impl CardSide {
+    /// The geometries of this side's panels (colour, black, overlay mask), in that order.
+    pub fn panel_geometries(&self) -> impl Iterator<Item = PanelGeometry> + '_ {
+        let mask = match &self.overlay {
+            Overlay::Masked(m) => Some(m.geometry()),
+            _ => None,
+        };
+        self.color
+            .as_ref()
+            .map(ColorPanel::geometry)
+            .into_iter()
+            .chain(self.black.as_ref().map(MonoPanel::geometry))
+            .chain(mask)
+    }
+}
+
+impl CardImage {
+    /// The geometry of the image's panels: `Ok(None)` when it has no panel at all (nothing but
+    /// full or no overlay), an error naming both when two panels differ.
+    pub fn geometry(&self) -> Result<Option<PanelGeometry>, String> {
+        let mut all = self
+            .front
+            .panel_geometries()
+            .chain(self.back.iter().flat_map(CardSide::panel_geometries));
+        let Some(first) = all.next() else {
+            return Ok(None);
+        };
+        match all.find(|g| *g != first) {
+            Some(other) => Err(format!(
+                "the card's panels have two geometries: {first} and {other}"
+            )),
+            None => Ok(Some(first)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +346,32 @@ mod tests {
         assert!(ColorPanel::from_rgb(vec![0; 10]).is_none());
         assert!(ColorPanel::filled([255, 255, 255]).is_white());
         assert!(!ColorPanel::filled([255, 0, 255]).is_white());
+        let g = PanelGeometry::new(641, 1016, 300).unwrap();
+        assert!(MonoPanel::from_bits_at(g, vec![0; 81 * 1016]).is_some());
+        assert!(MonoPanel::from_bits_at(g, vec![0; 82 * 1016]).is_none());
+        assert!(ColorPanel::from_rgb_at(g, vec![0; 641 * 1016 * 3]).is_some());
+        assert!(PanelGeometry::new(0, 1016, 300).is_err());
+        assert!(PanelGeometry::new(641, 5000, 300).is_err());
+    }
+
+    #[test]
+    fn panels_of_another_geometry_address_their_own_dots() {
+        let g = PanelGeometry::new(641, 1016, 300).unwrap();
+        let mut k = MonoPanel::blank_at(g);
+        k.set(640, 1015, true);
+        assert_eq!(k.line(1015)[80], 0x80);
+        assert_eq!(k.count_set(), 1);
+        let full = MonoPanel::full_at(g);
+        assert_eq!(full.count_set(), 641 * 1016, "padding bits stay clear");
+        let mut c = ColorPanel::filled_at(g, [255; 3]);
+        c.set(640, 1015, [1, 2, 3]);
+        assert_eq!(c.get(640, 1015), [1, 2, 3]);
+        assert_eq!(c.rgb().len(), 641 * 1016 * 3);
+        let mut card = CardImage::default();
+        assert_eq!(card.geometry(), Ok(None));
+        card.front.black = Some(k);
+        assert_eq!(card.geometry(), Ok(Some(g)));
+        card.front.color = Some(ColorPanel::filled([0; 3]));
+        assert!(card.geometry().unwrap_err().contains("641 × 1016"));
     }
 }

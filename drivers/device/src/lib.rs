@@ -7,7 +7,7 @@
 //! | seam | what it is | implemented by |
 //! |---|---|---|
 //! | [`PrinterLink`] | a byte duplex with explicit timeouts | serial, USB, TCP links; the simulated printer |
-//! | [`CardPrinter`] | a card printer: status, park, print, eject, reject | the Evolis driver |
+//! | [`CardPrinter`] | a card printer: status, park, print, eject, reject; capabilities (duplex, [`PanelGeometry`], [`ColorModel`]); faults in one vocabulary ([`PrinterFault`]) | the Evolis and Magicard drivers |
 //! | [`CardTransport`] | an exclusive session with one card: APDU in, response out | PC/SC; the simulated card |
 //! | [`CardReader`] | a contact reader that yields card sessions | PC/SC readers; the simulated station |
 //! | [`CardEncoder`] | personalises a parked card from an [`EncodingPlan`] | the PIV driver |
@@ -21,6 +21,7 @@
 pub mod card;
 pub mod echo;
 pub mod encoder;
+pub mod fault;
 pub mod image;
 pub mod link;
 pub mod printer;
@@ -31,11 +32,14 @@ pub use encoder::{
     CardEncoder, CertificateIssuer, CertificateRequest, ChipInspection, EncodeError, EncodingPlan,
     EncodingReceipt, IssuerError, KeyAlgorithm, KeyRequest, PivSlot, SlotReceipt,
 };
-pub use image::{CardImage, CardSide, ColorPanel, MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH};
+pub use fault::{FaultClass, PrinterFault};
+pub use image::{
+    CardImage, CardSide, ColorPanel, MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH, PanelGeometry,
+};
 pub use link::{LinkError, PrinterLink};
 pub use printer::{
-    CardPosition, CardPrinter, JobPhase, PrinterCapabilities, PrinterError, PrinterStatus,
-    RibbonStatus,
+    CardPosition, CardPrinter, ColorModel, JobPhase, PrinterCapabilities, PrinterError,
+    PrinterStatus, RibbonStatus,
 };
 pub use secret::{ManagementKey, MasterKey, Pin, Puk, SecretBytes};
 

@@ -5,7 +5,7 @@
 //! `docs/printer-driver.md`; the printer simulator implements the same table from the device
 //! side. `ERR RIB DETECTION` is the one string observed on real printers (§1.4).
 
-use cardline_device::{JobPhase, PrinterError};
+use cardline_device::{JobPhase, PrinterError, PrinterFault};
 
 /// A printer fault reported as an `ERR …` reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,35 +64,33 @@ impl Fault {
             .unwrap_or("ERR")
     }
 
-    /// The stable name used in `PrinterStatus::faults`.
-    pub fn status_name(self) -> &'static str {
+    /// The fault of cardline's vocabulary this reply reports.
+    pub fn fault(self) -> PrinterFault {
         match self {
-            Fault::CoverOpen => "cover_open",
-            Fault::FeederEmpty => "feeder_empty",
-            Fault::RibbonEnd => "ribbon_out",
-            Fault::RibbonDetection => "ribbon_missing",
-            Fault::CardJam | Fault::FeederJam => "card_jam",
-            Fault::RejectBoxFull => "reject_box_full",
-            Fault::Busy => "busy",
-            Fault::HeadTemp => "head_overheat",
+            Fault::CoverOpen => PrinterFault::CoverOpen,
+            Fault::FeederEmpty => PrinterFault::FeederEmpty,
+            Fault::RibbonEnd => PrinterFault::RibbonOut,
+            Fault::RibbonDetection => PrinterFault::RibbonMissing,
+            Fault::CardJam | Fault::FeederJam => PrinterFault::Jam,
+            Fault::RejectBoxFull => PrinterFault::RejectBoxFull,
+            Fault::Busy => PrinterFault::Busy,
+            Fault::HeadTemp => PrinterFault::HeadTemperature,
         }
     }
 
-    /// The seam error for this fault, reported by a command of `phase`.
+    /// The stable name used in `PrinterStatus::faults` (the vocabulary's name).
+    pub fn status_name(self) -> String {
+        self.fault().to_string()
+    }
+
+    /// The seam error for this fault, reported by a command of `phase` (a feeder jam is always
+    /// a jam while feeding).
     pub fn into_error(self, phase: JobPhase) -> PrinterError {
-        match self {
-            Fault::CoverOpen => PrinterError::CoverOpen,
-            Fault::FeederEmpty => PrinterError::FeederEmpty,
-            Fault::RibbonEnd => PrinterError::RibbonOut,
-            Fault::RibbonDetection => PrinterError::RibbonMissing,
-            Fault::CardJam => PrinterError::Jam { phase },
-            Fault::FeederJam => PrinterError::Jam {
-                phase: JobPhase::Feeding,
-            },
-            Fault::RejectBoxFull => PrinterError::RejectBoxFull,
-            Fault::Busy => PrinterError::Busy,
-            Fault::HeadTemp => PrinterError::HeadOverheat,
-        }
+        let phase = match self {
+            Fault::FeederJam => JobPhase::Feeding,
+            _ => phase,
+        };
+        PrinterError::from_fault(self.fault(), phase, self.reply())
     }
 }
 
@@ -157,6 +155,10 @@ mod tests {
                 e.needs_operator() || e.is_transient() || e.is_card_fault(),
                 "{e:?}"
             );
+            assert_eq!(e.fault(), Some(fault.fault()));
         }
+        assert_eq!(Fault::RibbonEnd.status_name(), "ribbon_out");
+        assert_eq!(Fault::FeederJam.status_name(), "card_jam");
+        assert_eq!(Fault::HeadTemp.status_name(), "head_overheat");
     }
 }

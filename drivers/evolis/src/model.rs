@@ -4,12 +4,13 @@
 //! a documented command), so the driver infers capabilities from the model name and lets the
 //! URI override them.
 
-use cardline_device::PrinterCapabilities;
+use cardline_device::{ColorModel, PanelGeometry, PrinterCapabilities};
 
 /// Capabilities of a model named by `Rtp`. Duplex: names with `Duplex`, `Dualys`, `Quantum`,
 /// `Securion`, `KC200`, `Avansia`; colour unless the name says `Mono` or it is a `Tattoo`/`Pebble 4 mono`;
 /// contact station assumed (the option cardline needs); reject box on Primacy, Zenius, Quantum,
-/// KC and Agilia families.
+/// KC and Agilia families. Every model prints 648 × 1016 panels at 300 dpi from ribbon panels
+/// (YMCKO, KO, K; §1.6).
 pub fn capabilities_for_model(model: &str) -> PrinterCapabilities {
     let m = model.to_ascii_lowercase();
     let any = |keys: &[&str]| keys.iter().any(|k| m.contains(k));
@@ -21,6 +22,8 @@ pub fn capabilities_for_model(model: &str) -> PrinterCapabilities {
         contactless_station: any(&["contactless", "kc"]),
         color: !any(&["mono", "tattoo"]),
         reject_box: any(&["primacy", "zenius", "quantum", "kc", "agilia", "dualys"]),
+        geometry: PanelGeometry::ID1_300_DPI,
+        color_model: ColorModel::RibbonPanels,
     }
 }
 

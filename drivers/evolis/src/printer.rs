@@ -13,7 +13,7 @@ use crate::model::capabilities_for_model;
 use crate::panels::{ColorLevels, compress_mono};
 use cardline_device::{
     CardImage, CardPosition, CardPrinter, CardSide, ColorPanel, JobPhase, MonoPanel, Overlay,
-    PrinterCapabilities, PrinterError, PrinterLink, PrinterStatus,
+    PanelGeometry, PrinterCapabilities, PrinterError, PrinterFault, PrinterLink, PrinterStatus,
 };
 use std::time::{Duration, Instant};
 
@@ -230,31 +230,30 @@ fn optional<T>(r: Result<T, PrinterError>) -> Result<Option<T>, PrinterError> {
     }
 }
 
-/// Records a fault reply in a status snapshot, using the names documented in
-/// `docs/printer-driver.md`.
-fn record_fault(status: &mut PrinterStatus, fault: &PrinterError) {
-    let name = match fault {
-        PrinterError::CoverOpen => {
-            status.cover_open = true;
-            return;
-        }
-        PrinterError::FeederEmpty => {
-            status.feeder_empty = true;
-            return;
-        }
-        PrinterError::RejectBoxFull => {
-            status.reject_box_full = true;
-            return;
-        }
-        PrinterError::RibbonOut => "ribbon_out",
-        PrinterError::RibbonMissing => "ribbon_missing",
-        PrinterError::Jam { .. } => "card_jam",
-        PrinterError::Busy => "busy",
-        PrinterError::HeadOverheat => "head_overheat",
-        _ => return,
-    };
-    if !status.faults.iter().any(|f| f == name) {
-        status.faults.push(name.to_string());
+/// Records a fault reply in a status snapshot, in the vocabulary of `cardline_device`
+/// (names documented in `docs/printer-driver.md`); errors that are no printer fault are
+/// dropped.
+fn record_fault(status: &mut PrinterStatus, error: &PrinterError) {
+    if let Some(fault) = error.fault() {
+        status.record(fault);
+    }
+}
+
+/// The panels of `image` must have the Evolis geometry (648 × 1016 at 300 dpi): anything else
+/// is refused before a byte is sent.
+fn check_geometry(image: &CardImage) -> Result<(), PrinterError> {
+    match image.geometry() {
+        Ok(None) => Ok(()),
+        Ok(Some(g)) if g == PanelGeometry::ID1_300_DPI => Ok(()),
+        Ok(Some(g)) => Err(PrinterError::Unsupported {
+            what: format!(
+                "print panels of {g} (an Evolis prints {}; render the card face at the printer's geometry)",
+                PanelGeometry::ID1_300_DPI
+            ),
+        }),
+        Err(why) => Err(PrinterError::Unsupported {
+            what: format!("print a card whose panels disagree: {why}"),
+        }),
     }
 }
 
@@ -301,10 +300,10 @@ impl<L: PrinterLink> CardPrinter for EvolisPrinter<L> {
             }
             break;
         }
-        if s.ribbon.remaining == Some(0) && !s.faults.iter().any(|f| f == "ribbon_out") {
-            s.faults.push("ribbon_out".into());
+        if s.ribbon.remaining == Some(0) {
+            s.record(PrinterFault::RibbonOut);
         }
-        if !s.faults.iter().any(|f| f == "ribbon_missing") {
+        if !s.has(&PrinterFault::RibbonMissing) {
             s.ribbon.capacity = self
                 .query(&ReadRibbon(RibbonQuantity::Capacity), &mut s)?
                 .flatten();
@@ -335,6 +334,7 @@ impl<L: PrinterLink> CardPrinter for EvolisPrinter<L> {
     }
 
     fn print(&mut self, image: &CardImage) -> Result<(), PrinterError> {
+        check_geometry(image)?;
         if image.back.is_some() && !self.capabilities.duplex {
             return Err(PrinterError::Unsupported {
                 what: "print the back side (not a duplex printer)".into(),

@@ -4,7 +4,8 @@
 mod support;
 
 use cardline_device::{
-    CardImage, CardPrinter, CardSide, ColorPanel, JobPhase, MonoPanel, Overlay, PrinterError,
+    CardImage, CardPrinter, CardSide, ColorPanel, JobPhase, MonoPanel, Overlay, PanelGeometry,
+    PrinterError,
 };
 use cardline_evolis::{ColorLevels, EvolisConfig, EvolisPrinter};
 use support::{fast, finish, session};
@@ -169,6 +170,32 @@ fn back_side_on_a_simplex_printer_is_unsupported() {
         p.print(&card),
         Err(PrinterError::Unsupported { .. })
     ));
+    finish(p);
+}
+
+#[test]
+fn panels_of_another_geometry_are_refused_before_anything_is_sent() {
+    let mut p = EvolisPrinter::connect(session("Zenius"), fast()).unwrap();
+    assert_eq!(p.capabilities().geometry, PanelGeometry::ID1_300_DPI);
+    let magicard = PanelGeometry::new(641, 1016, 300).unwrap();
+    let card = CardImage {
+        front: CardSide {
+            color: None,
+            black: Some(MonoPanel::blank_at(magicard)),
+            overlay: Overlay::None,
+        },
+        back: None,
+        label: None,
+    };
+    match p.print(&card) {
+        Err(PrinterError::Unsupported { what }) => {
+            assert!(
+                what.contains("641 × 1016") && what.contains("648 × 1016"),
+                "{what}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     finish(p);
 }
 

@@ -3,7 +3,7 @@
 
 mod support;
 
-use cardline_device::{CardPosition, CardPrinter};
+use cardline_device::{CardPosition, CardPrinter, PrinterFault};
 use cardline_evolis::{EvolisPrinter, ScriptedLink};
 use support::{fast, finish, session, status_script};
 
@@ -78,7 +78,7 @@ fn sensor_and_box_faults_show_in_status() {
     let s = p.status().unwrap();
     assert_eq!(s.position, Some(CardPosition::NoCard));
     assert!(s.cover_open && s.feeder_empty && s.reject_box_full);
-    assert_eq!(s.faults, vec!["ribbon_out".to_string()]);
+    assert_eq!(s.faults, vec![PrinterFault::RibbonOut]);
     assert_eq!(s.total_cards, None);
     assert!(!s.is_ready());
     finish(p);
@@ -99,7 +99,7 @@ fn missing_ribbon_and_stuck_card_show_in_status() {
     assert_eq!(s.position, None);
     assert_eq!(
         s.faults,
-        vec!["card_jam".to_string(), "ribbon_missing".to_string()]
+        vec![PrinterFault::Jam, PrinterFault::RibbonMissing]
     );
     assert_eq!(s.ribbon.kind, None);
     finish(p);
@@ -119,7 +119,16 @@ fn fault_replies_to_status_queries_set_flags() {
     let mut p = EvolisPrinter::connect(link, fast()).unwrap();
     let s = p.status().unwrap();
     assert!(s.cover_open && s.feeder_empty && s.reject_box_full);
-    assert_eq!(s.faults, vec!["busy", "head_overheat", "ribbon_out"]);
+    assert_eq!(
+        s.faults,
+        [
+            PrinterFault::Busy,
+            PrinterFault::HeadTemperature,
+            PrinterFault::RibbonOut
+        ]
+    );
+    let names: Vec<String> = s.faults.iter().map(|f| f.to_string()).collect();
+    assert_eq!(names, ["busy", "head_overheat", "ribbon_out"]);
     finish(p);
 }
 

@@ -1,12 +1,12 @@
 //! The Magicard error codes (`ERR,<code>` replies and `STA,ERR` values) and what cardline makes
 //! of them — `docs/magicard-protocol.md` §5, in one place.
 //!
-//! [`MagicardFault::error`] is the single function that maps a code to a
-//! [`PrinterError`]; [`MagicardFault::status_name`] gives the stable name used in
-//! [`PrinterStatus::faults`](cardline_device::PrinterStatus::faults). Both are documented in the
-//! table "Magicard error codes" of `docs/printer-driver.md`.
+//! [`MagicardFault::fault`] maps a code onto cardline's fault vocabulary
+//! ([`PrinterFault`], shared by every printer family); [`MagicardFault::error`] is the single
+//! function that turns a code into a [`PrinterError`]. Both are documented in the table
+//! "Magicard error codes" of `docs/printer-driver.md`.
 
-use cardline_device::{JobPhase, PrinterError};
+use cardline_device::{JobPhase, PrinterError, PrinterFault};
 
 /// A fault the printer reported by number. Every code of §5 has its variant; anything else is
 /// [`MagicardFault::Unknown`] and keeps its raw number.
@@ -114,68 +114,61 @@ impl MagicardFault {
         format!("ERR,{}", self.code())
     }
 
-    /// THE mapping of §5: the seam error for this fault, reported in reply to `command` during
-    /// `phase`. The send path never asks for the warning 2048 (it counts as done, see
-    /// [`Self::is_warning`]); asked anyway, it is a refusal naming the code.
+    /// The fault of cardline's vocabulary this code reports; `None` for the cleaning warning,
+    /// which stops nothing.
     ///
-    /// | code | error | class |
+    /// | code | fault | class |
     /// |---|---|---|
     /// | 1025 | `FeederEmpty` | operator |
-    /// | 1026, 1027 | `Jam { phase }` | card fault |
-    /// | 1037 | `Jam { phase }` (the seam has no other card-spoiled variant) | card fault |
+    /// | 1026, 1027 | `Jam` | card |
+    /// | 1037 | `MagStripeVerify` | card |
     /// | 1038 | `CoverOpen` | operator |
     /// | 1042 | `RibbonOut` | operator |
     /// | 1046 | `RibbonMissing` | operator |
-    /// | 2048 | (warning: the command is done) | — |
-    /// | 9001 | `HeadOverheat` | transient |
+    /// | 2048 | none (warning: the command is done) | — |
+    /// | 9001 | `HeadTemperature` | transient |
     /// | 3001 | `RejectBoxFull` | operator |
-    /// | 3002 | `Refused` naming the code | station stops (not the card's fault) |
-    /// | other | `Refused` naming the raw code | station stops |
+    /// | 3002 | `EncoderContact` | setup: the station pauses until an operator resumes it |
+    /// | other | `Unknown("<code>")` | station: it stops |
+    pub fn fault(self) -> Option<PrinterFault> {
+        Some(match self {
+            MagicardFault::HopperEmpty => PrinterFault::FeederEmpty,
+            MagicardFault::CardJam | MagicardFault::FlipperJam => PrinterFault::Jam,
+            MagicardFault::MagVerifyFailed => PrinterFault::MagStripeVerify,
+            MagicardFault::CoverOpen => PrinterFault::CoverOpen,
+            MagicardFault::RibbonOut => PrinterFault::RibbonOut,
+            MagicardFault::RibbonMissing => PrinterFault::RibbonMissing,
+            MagicardFault::CleaningOverdue => return None,
+            MagicardFault::HeadOverTemperature => PrinterFault::HeadTemperature,
+            MagicardFault::RejectBoxFull => PrinterFault::RejectBoxFull,
+            MagicardFault::ContactsNotEngaged => PrinterFault::EncoderContact,
+            MagicardFault::Unknown(code) => PrinterFault::Unknown(code.to_string()),
+        })
+    }
+
+    /// THE mapping of §5: the seam error for this fault, reported in reply to `command` during
+    /// `phase` — [`PrinterError::from_fault`] of [`Self::fault`], an unknown code naming itself
+    /// as a Magicard one. The send path never asks for the warning 2048 (it counts as done,
+    /// see [`Self::is_warning`]); asked anyway, it is a refusal naming the code.
     pub fn error(self, command: &str, phase: JobPhase) -> PrinterError {
-        match self {
-            MagicardFault::HopperEmpty => PrinterError::FeederEmpty,
-            MagicardFault::CardJam | MagicardFault::FlipperJam | MagicardFault::MagVerifyFailed => {
-                PrinterError::Jam { phase }
-            }
-            MagicardFault::CoverOpen => PrinterError::CoverOpen,
-            MagicardFault::RibbonOut => PrinterError::RibbonOut,
-            MagicardFault::RibbonMissing => PrinterError::RibbonMissing,
-            MagicardFault::HeadOverTemperature => PrinterError::HeadOverheat,
-            MagicardFault::RejectBoxFull => PrinterError::RejectBoxFull,
-            MagicardFault::CleaningOverdue
-            | MagicardFault::ContactsNotEngaged
-            | MagicardFault::Unknown(_) => PrinterError::Refused {
+        match self.fault() {
+            Some(PrinterFault::Unknown(code)) => PrinterError::UnknownFault {
                 command: command.to_string(),
-                reply: match self {
-                    MagicardFault::Unknown(code) => {
-                        format!("{} ({} {code})", self.reply(), self.meaning())
-                    }
-                    _ => format!("{} ({})", self.reply(), self.meaning()),
-                },
+                code,
+                meaning: self.meaning().to_string(),
+            },
+            Some(fault) => PrinterError::from_fault(fault, phase, command),
+            None => PrinterError::Refused {
+                command: command.to_string(),
+                reply: format!("{} ({})", self.reply(), self.meaning()),
             },
         }
     }
 
-    /// The stable name of this fault in [`PrinterStatus::faults`](cardline_device::PrinterStatus::faults),
-    /// or `None` when the status reports it elsewhere (`cover_open`, `feeder_empty`,
-    /// `reject_box_full`) or not at all (the cleaning warning).
+    /// The stable name of this fault in [`PrinterStatus::faults`](cardline_device::PrinterStatus::faults)
+    /// (the vocabulary's name), or `None` for the cleaning warning.
     pub fn status_name(self) -> Option<String> {
-        Some(
-            match self {
-                MagicardFault::HopperEmpty
-                | MagicardFault::CoverOpen
-                | MagicardFault::RejectBoxFull
-                | MagicardFault::CleaningOverdue => return None,
-                MagicardFault::CardJam | MagicardFault::FlipperJam => "card_jam",
-                MagicardFault::MagVerifyFailed => "mag_verify_failed",
-                MagicardFault::RibbonOut => "ribbon_out",
-                MagicardFault::RibbonMissing => "ribbon_missing",
-                MagicardFault::HeadOverTemperature => "head_overheat",
-                MagicardFault::ContactsNotEngaged => "encoder_contact",
-                MagicardFault::Unknown(code) => return Some(format!("unknown_{code}")),
-            }
-            .to_string(),
-        )
+        self.fault().map(|f| f.to_string())
     }
 }
 
@@ -217,11 +210,7 @@ mod tests {
             assert!(e(f).needs_operator(), "{f}");
             assert!(!e(f).is_card_fault() && !e(f).is_transient(), "{f}");
         }
-        for f in [
-            MagicardFault::CardJam,
-            MagicardFault::FlipperJam,
-            MagicardFault::MagVerifyFailed,
-        ] {
+        for f in [MagicardFault::CardJam, MagicardFault::FlipperJam] {
             assert!(
                 matches!(
                     e(f),
@@ -232,27 +221,44 @@ mod tests {
                 "{f}"
             );
         }
+        assert!(matches!(
+            e(MagicardFault::MagVerifyFailed),
+            PrinterError::MagStripeVerify {
+                phase: JobPhase::Printing
+            }
+        ));
+        assert!(e(MagicardFault::MagVerifyFailed).is_card_fault());
         assert!(e(MagicardFault::HeadOverTemperature).is_transient());
         let contact = e(MagicardFault::ContactsNotEngaged);
+        assert!(contact.needs_setup_check(), "{contact:?}");
         assert!(!contact.is_card_fault() && !contact.needs_operator() && !contact.is_transient());
-        assert!(contact.to_string().contains("3002"), "{contact}");
+        assert_eq!(contact.fault(), Some(PrinterFault::EncoderContact));
+        let unknown = e(MagicardFault::Unknown(4711));
+        assert_eq!(unknown.fault(), Some(PrinterFault::Unknown("4711".into())));
+        assert_eq!(unknown.class(), cardline_device::FaultClass::Station);
+        let text = unknown.to_string();
         assert!(
-            contact
-                .to_string()
-                .ends_with("ERR,3002 (smart-card contacts did not engage)"),
-            "{contact}"
+            text.contains("4711")
+                && text.contains("unknown Magicard error code")
+                && text.contains("EJT"),
+            "{text}"
         );
-        let unknown = e(MagicardFault::Unknown(4711)).to_string();
+        let warning = e(MagicardFault::CleaningOverdue);
         assert!(
-            unknown.ends_with("(unknown Magicard error code 4711)"),
-            "{unknown}"
-        );
-        assert!(
-            unknown.contains("ERR,4711") && unknown.contains("EJT"),
-            "{unknown}"
+            matches!(warning, PrinterError::Refused { .. }),
+            "{warning:?}"
         );
         assert!(MagicardFault::CleaningOverdue.is_warning());
         assert!(KNOWN_FAULTS.iter().filter(|f| f.is_warning()).count() == 1);
+    }
+
+    #[test]
+    fn every_code_maps_onto_the_shared_vocabulary() {
+        for f in KNOWN_FAULTS.into_iter().chain([MagicardFault::Unknown(77)]) {
+            let error = f.error("STA,ERR", JobPhase::Feeding);
+            assert_eq!(error.fault(), f.fault(), "{f}");
+            assert_eq!(f.status_name(), f.fault().map(|x| x.to_string()));
+        }
     }
 
     #[test]
@@ -276,7 +282,10 @@ mod tests {
             name(MagicardFault::Unknown(77)).as_deref(),
             Some("unknown_77")
         );
-        assert_eq!(name(MagicardFault::CoverOpen), None);
+        assert_eq!(
+            name(MagicardFault::CoverOpen).as_deref(),
+            Some("cover_open")
+        );
         assert_eq!(name(MagicardFault::CleaningOverdue), None);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! [`MagicardPrinter`] implements [`cardline_device::CardPrinter`] over any
 //! [`cardline_device::PrinterLink`] (serial, USB, TCP, or the simulator). Each command of §4 is
-//! one type in [`commands`]; a print job is one more command ([`job::PrintJob`]), built from a
+//! one type in [`commands`]; each page of a print job is one more command ([`job::PrintPage`] of
+//! a [`job::PrintJob`]: the front, and the back of a duplex card, each answered `PRT,OK`), built from a
 //! [`cardline_device::CardImage`] by [`job`] (header tokens, native 6-bit Y/M/C and 1-bit K
 //! planes, rotation into the printer's portrait lines); [`channel`] is the single send path, with
 //! the bounded [`reply_reader`]; [`error_codes`] maps `ERR,<code>` to the seam's errors in one
@@ -38,7 +39,7 @@ pub mod status_report;
 
 pub use channel::{CommandChannel, Outcome};
 pub use error_codes::{KNOWN_FAULTS, MagicardFault};
-pub use job::{JobSettings, PrintJob};
+pub use job::{JobSettings, PrintJob, PrintPage};
 pub use model::{
     MAGICARD_PRODUCTS, MAGICARD_VENDOR_ID, capabilities_for_model, is_magicard, model_for_product,
 };

@@ -1,7 +1,8 @@
 //! USB identifiers for discovery and capabilities from the model name
 //! (`docs/magicard-protocol.md` §6).
 
-use cardline_device::PrinterCapabilities;
+use crate::job::geometry::NATIVE;
+use cardline_device::{ColorModel, PrinterCapabilities};
 
 /// USB vendor id of Magicard printers (`0x0C1F`, \[DOC\] usb.ids and Gutenprint). Any product id
 /// of this vendor is a Magicard.
@@ -31,7 +32,9 @@ pub fn is_magicard(vendor_id: u16) -> bool {
 /// Capabilities of a model named by `STA,MDL`. No public source lists capabilities per model,
 /// so this is cardline's inference (\[CL\]), overridable by the configuration: duplex when the
 /// name says `Duo`, `Duplex` or `Dual`; colour unless it says `Mono`; the contact station is
-/// assumed (the option cardline needs); the reject box is assumed (`RJT`, `STA,RJB`).
+/// assumed (the option cardline needs); the reject box is assumed (`RJT`, `STA,RJB`). Every
+/// model prints 641 × 1016 dots at 300 dpi (the printed rows of the fixtures, §3) from page
+/// planes (BGR, BGRK, K).
 pub fn capabilities_for_model(model: &str) -> PrinterCapabilities {
     let m = model.to_ascii_lowercase();
     let any = |keys: &[&str]| keys.iter().any(|k| m.contains(k));
@@ -41,6 +44,8 @@ pub fn capabilities_for_model(model: &str) -> PrinterCapabilities {
         contactless_station: false,
         color: !any(&["mono"]),
         reject_box: true,
+        geometry: NATIVE,
+        color_model: ColorModel::PagePlanes,
     }
 }
 
@@ -63,5 +68,11 @@ mod tests {
         assert!(capabilities_for_model("Enduro 3E").color);
         assert!(!capabilities_for_model("Enduro Mono").color);
         assert!(capabilities_for_model("0").contact_station);
+        let c = capabilities_for_model("Rio Pro 360");
+        assert_eq!(
+            (c.geometry.dots, c.geometry.lines, c.geometry.dpi),
+            (641, 1016, 300)
+        );
+        assert_eq!(c.color_model, ColorModel::PagePlanes);
     }
 }

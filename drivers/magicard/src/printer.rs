@@ -7,10 +7,10 @@ use crate::commands::{
 };
 use crate::job::{JobSettings, PrintJob};
 use crate::model::capabilities_for_model;
-use crate::status_report::{push_fault, record_fault};
+use crate::status_report::record_fault;
 use cardline_device::{
-    CardImage, CardPosition, CardPrinter, JobPhase, PrinterCapabilities, PrinterError, PrinterLink,
-    PrinterStatus,
+    CardImage, CardPosition, CardPrinter, JobPhase, PrinterCapabilities, PrinterError,
+    PrinterFault, PrinterLink, PrinterStatus,
 };
 use std::time::{Duration, Instant};
 
@@ -169,13 +169,13 @@ impl<L: PrinterLink> CardPrinter for MagicardPrinter<L> {
         s.reject_box_full |= self.query(&ReadRejectBox, &mut s)?.unwrap_or(false);
         match self.query(&ReadRibbon, &mut s)? {
             Some(Some(kind)) => s.ribbon.kind = Some(kind),
-            Some(None) => push_fault(&mut s, "ribbon_missing"),
+            Some(None) => s.record(PrinterFault::RibbonMissing),
             None => {}
         }
         let remaining = self.query(&ReadCounter(CounterKey::PanelsRemaining), &mut s)?;
         s.ribbon.remaining = remaining.map(|n| n.min(u64::from(u32::MAX)) as u32);
         if s.ribbon.remaining == Some(0) && s.ribbon.kind.is_some() {
-            push_fault(&mut s, "ribbon_out");
+            s.record(PrinterFault::RibbonOut);
         }
         s.total_cards = self.query(&ReadCounter(CounterKey::TotalCards), &mut s)?;
         Ok(s)
@@ -205,7 +205,10 @@ impl<L: PrinterLink> CardPrinter for MagicardPrinter<L> {
         if self.run(&ReadPosition, JobPhase::Printing)? == CardPosition::ContactStation {
             self.run(&ContactsUp, JobPhase::Printing)?;
         }
-        self.run(&job, JobPhase::Printing)
+        for page in job.pages() {
+            self.run(page, JobPhase::Printing)?;
+        }
+        Ok(())
     }
 
     fn eject(&mut self) -> Result<(), PrinterError> {
@@ -223,5 +226,13 @@ impl<L: PrinterLink> CardPrinter for MagicardPrinter<L> {
     fn describe(&self) -> String {
         let model = self.identity.model.as_deref().unwrap_or("printer");
         format!("Magicard {model} on {}", self.channel.link().describe())
+    }
+
+    /// Drops half-read replies, resets the link, sends `RST` (the error is cleared, a partial
+    /// job dropped, a card inside stays where it is) and reads the status, card position
+    /// included.
+    fn resync(&mut self) -> Result<PrinterStatus, PrinterError> {
+        self.reconnect()?;
+        self.status()
     }
 }

@@ -1,40 +1,25 @@
-//! Building a [`PrinterStatus`] from the `STA` queries, with the stable fault names of
-//! [`MagicardFault::status_name`].
+//! Building a [`PrinterStatus`] from the `STA` queries, in the fault vocabulary of
+//! `cardline_device` ([`MagicardFault::fault`]).
 
 use crate::error_codes::MagicardFault;
 use cardline_device::PrinterStatus;
 
-/// Records a fault in a status snapshot: the flags for cover, hopper and reject box, a stable
-/// name in `faults` for the rest; the cleaning warning is only logged.
+/// Records a fault in a status snapshot: the flags for cover, hopper and reject box, the typed
+/// fault in `faults` for the rest; the cleaning warning is only logged.
 pub fn record_fault(status: &mut PrinterStatus, fault: MagicardFault) {
-    match fault {
-        MagicardFault::CoverOpen => status.cover_open = true,
-        MagicardFault::HopperEmpty => status.feeder_empty = true,
-        MagicardFault::RejectBoxFull => status.reject_box_full = true,
-        MagicardFault::CleaningOverdue => {
-            tracing::warn!("printer reports: {fault}");
-        }
-        _ => {
-            if let Some(name) = fault.status_name() {
-                push_fault(status, &name);
-            }
-        }
-    }
-}
-
-/// Adds a fault name once.
-pub fn push_fault(status: &mut PrinterStatus, name: &str) {
-    if !status.faults.iter().any(|f| f == name) {
-        status.faults.push(name.to_string());
+    match fault.fault() {
+        Some(f) => status.record(f),
+        None => tracing::warn!("printer reports: {fault}"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cardline_device::PrinterFault;
 
     #[test]
-    fn flags_and_names_are_recorded_once() {
+    fn flags_and_faults_are_recorded_once() {
         let mut s = PrinterStatus::default();
         record_fault(&mut s, MagicardFault::CoverOpen);
         record_fault(&mut s, MagicardFault::CardJam);
@@ -42,7 +27,10 @@ mod tests {
         record_fault(&mut s, MagicardFault::Unknown(5));
         record_fault(&mut s, MagicardFault::CleaningOverdue);
         assert!(s.cover_open && !s.feeder_empty);
-        assert_eq!(s.faults, vec!["card_jam", "unknown_5"]);
+        assert_eq!(
+            s.faults,
+            vec![PrinterFault::Jam, PrinterFault::Unknown("5".into())]
+        );
         assert!(!s.is_ready());
     }
 }

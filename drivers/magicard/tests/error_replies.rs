@@ -28,8 +28,12 @@ fn every_code_of_the_table_is_its_typed_error() {
         let e = eject_error(&format!("ERR,{code}"));
         let (ok, class) = match code {
             1025 => (matches!(e, PrinterError::FeederEmpty), "operator"),
-            1026 | 1027 | 1037 => (
+            1026 | 1027 => (
                 matches!(e, PrinterError::Jam { phase } if phase == ej),
+                "card",
+            ),
+            1037 => (
+                matches!(e, PrinterError::MagStripeVerify { phase } if phase == ej),
                 "card",
             ),
             1038 => (matches!(e, PrinterError::CoverOpen), "operator"),
@@ -38,20 +42,26 @@ fn every_code_of_the_table_is_its_typed_error() {
             9001 => (matches!(e, PrinterError::HeadOverheat), "transient"),
             3001 => (matches!(e, PrinterError::RejectBoxFull), "operator"),
             3002 => (
-                matches!(&e, PrinterError::Refused { command, reply }
-                    if command == "EJT" && reply.contains("ERR,3002")),
-                "station",
+                matches!(e, PrinterError::EncoderContact { phase } if phase == ej),
+                "setup",
             ),
             other => panic!("code {other} of the table is not tested"),
         };
         assert!(ok, "ERR,{code} → {e:?}");
-        let got = match (e.is_transient(), e.needs_operator(), e.is_card_fault()) {
-            (true, false, false) => "transient",
-            (false, true, false) => "operator",
-            (false, false, true) => "card",
-            (false, false, false) => "station",
+        let got = match (
+            e.is_transient(),
+            e.needs_operator(),
+            e.is_card_fault(),
+            e.needs_setup_check(),
+        ) {
+            (true, false, false, false) => "transient",
+            (false, true, false, false) => "operator",
+            (false, false, true, false) => "card",
+            (false, false, false, true) => "setup",
+            (false, false, false, false) => "station",
             other => panic!("ERR,{code}: two classes at once {other:?}"),
         };
+        assert_eq!(e.fault(), fault.fault(), "ERR,{code}");
         assert_eq!(got, class, "ERR,{code}: {e}");
     }
 }
@@ -82,6 +92,11 @@ fn unknown_codes_keep_their_number_and_stop_the_station() {
     let text = e.to_string();
     assert!(text.contains("4711") && text.contains("EJT"), "{text}");
     assert!(!e.is_transient() && !e.needs_operator() && !e.is_card_fault());
+    assert!(!e.needs_setup_check());
+    assert_eq!(
+        e.fault(),
+        Some(cardline_device::PrinterFault::Unknown("4711".into()))
+    );
 }
 
 #[test]

@@ -66,7 +66,7 @@ fn ours(card: &CardImage) -> Page {
         timestamp: 0x6B0BEE42,
         duplex: false,
     };
-    let mut pages = parse_stream(PrintJob::build(card, &settings).unwrap().bytes());
+    let mut pages = parse_stream(&PrintJob::build(card, &settings).unwrap().bytes());
     assert_eq!(pages.len(), 1);
     pages.remove(0)
 }

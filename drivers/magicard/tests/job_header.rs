@@ -39,7 +39,7 @@ fn default_card() -> CardImage {
 #[test]
 fn default_card_header_is_the_expected_token_list() {
     let job = PrintJob::build(&default_card(), &settings(false)).unwrap();
-    let pages = parse_stream(job.bytes());
+    let pages = parse_stream(&job.bytes());
     assert_eq!(pages.len(), 1);
     let expected = [
         "NOC1",
@@ -100,7 +100,7 @@ fn colour_only_black_only_and_bare_sides_choose_their_format() {
         label: None,
     };
     let p = &parse_stream(
-        PrintJob::build(&color_only, &settings(false))
+        &PrintJob::build(&color_only, &settings(false))
             .unwrap()
             .bytes(),
     )[0];
@@ -119,7 +119,7 @@ fn colour_only_black_only_and_bare_sides_choose_their_format() {
         label: None,
     };
     let p = &parse_stream(
-        PrintJob::build(&black_only, &settings(false))
+        &PrintJob::build(&black_only, &settings(false))
             .unwrap()
             .bytes(),
     )[0];
@@ -138,7 +138,7 @@ fn duplex_card_is_front_page_then_back_page() {
         overlay: Overlay::None,
     });
     let job = PrintJob::build(&card, &settings(true)).unwrap();
-    let pages = parse_stream(job.bytes());
+    let pages = parse_stream(&job.bytes());
     assert_eq!(pages.len(), 2);
     assert_eq!(pages[0].token("DPX"), Some("ON"));
     assert_eq!(pages[0].token("BAC"), Some("K"));
@@ -151,4 +151,46 @@ fn duplex_card_is_front_page_then_back_page() {
     let k = support::decoder::dots_native_black(pages[1].plane('K').unwrap());
     // Every printed dot of every line is black; the margins are not.
     assert_eq!(k.iter().filter(|&&d| d).count(), 1016 * 641);
+}
+
+#[test]
+fn the_back_page_is_turned_by_180_degrees_as_gutenprint_sends_it() {
+    let mut card = default_card();
+    let mut k = MonoPanel::blank();
+    k.set(647, 0, true); // landscape (0, 0): the back's top-left corner
+    card.back = Some(CardSide {
+        color: None,
+        black: Some(k.clone()),
+        overlay: Overlay::None,
+    });
+    let job = PrintJob::build(&card, &settings(true)).unwrap();
+    let pages = parse_stream(&job.bytes());
+    let dots = |page: usize| -> Vec<(usize, usize)> {
+        let k = support::decoder::dots_native_black(pages[page].plane('K').unwrap());
+        (0..k.len())
+            .filter(|i| k[*i])
+            .map(|i| support::decoder::to_landscape(i / 672, i % 672).unwrap())
+            .collect()
+    };
+    // Read upright, the back's corner dot is at the opposite corner of the printed area.
+    assert_eq!(dots(1), [(1015, 640)]);
+    // The same side as a front page is not turned.
+    let front = CardImage {
+        front: CardSide {
+            color: None,
+            black: Some(k),
+            overlay: Overlay::None,
+        },
+        back: None,
+        label: None,
+    };
+    let pages = parse_stream(&PrintJob::build(&front, &settings(false)).unwrap().bytes());
+    let k = support::decoder::dots_native_black(pages[0].plane('K').unwrap());
+    let set: Vec<usize> = (0..k.len()).filter(|i| k[*i]).collect();
+    assert_eq!(
+        set.iter()
+            .map(|i| support::decoder::to_landscape(i / 672, i % 672).unwrap())
+            .collect::<Vec<_>>(),
+        [(0, 0)]
+    );
 }

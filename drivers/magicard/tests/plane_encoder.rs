@@ -2,7 +2,7 @@
 //! positions (`docs/magicard-protocol.md` §3), checked with byte offsets computed here by hand.
 
 use cardline_device::{ColorPanel, MonoPanel};
-use cardline_magicard::job::planes::{encode_black, encode_color};
+use cardline_magicard::job::planes::{Turn, encode_black, encode_color};
 
 /// Panel dot (px, py) of landscape (x, y): cardline's panels are the landscape card turned 90°
 /// clockwise (issuance's `design_to_panel`).
@@ -33,7 +33,7 @@ fn black_corners_land_on_the_documented_lines_and_dots() {
     // Rows 641‥647 are beyond HGT642: not printed.
     let (px, py) = panel(3, 645);
     k.set(px, py, true);
-    let bits = set_bits(&encode_black(&k));
+    let bits = set_bits(&encode_black(&k, Turn::Upright));
     // line = 1015 − x, dot = 15 + y; byte = line × 84 + dot / 8, bit = dot % 8.
     let at = |line: usize, dot: usize| (line * 84 + dot / 8, (dot % 8) as u8);
     let mut expected = vec![
@@ -60,7 +60,7 @@ fn colour_levels_split_into_bit_stripes_per_ink() {
     // (x 2, y 2): magenta level 32 (G = 125: 130 × 63 / 255 = 32.1 → 32 = bit 5 only).
     let (px, py) = panel(2, 2);
     c.set(px, py, [255, 125, 255]);
-    let [y, m, cyan] = encode_color(&c);
+    let [y, m, cyan] = encode_color(&c, Turn::Upright);
     // Line 1013 starts at byte 1013 × 504; stripe j at + j × 84; dots 15, 16, 17 are byte 1 and
     // byte 2 of the stripe (bits 7, 0 and 1).
     let line = 1013 * 504;
@@ -74,9 +74,9 @@ fn colour_levels_split_into_bit_stripes_per_ink() {
 
 #[test]
 fn a_white_card_is_all_zero_and_a_black_card_fills_only_the_printed_dots() {
-    let [y, m, c] = encode_color(&ColorPanel::filled([255, 255, 255]));
+    let [y, m, c] = encode_color(&ColorPanel::filled([255, 255, 255]), Turn::Upright);
     assert!(y.iter().chain(&m).chain(&c).all(|&b| b == 0));
-    let [y, _, _] = encode_color(&ColorPanel::filled([0, 0, 0]));
+    let [y, _, _] = encode_color(&ColorPanel::filled([0, 0, 0]), Turn::Upright);
     for line in [0, 500, 1015] {
         for stripe in 0..6 {
             let s = &y[line * 504 + stripe * 84..line * 504 + (stripe + 1) * 84];

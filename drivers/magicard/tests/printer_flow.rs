@@ -6,7 +6,7 @@ mod support;
 
 use cardline_device::{
     CardImage, CardPosition, CardPrinter, CardSide, ColorPanel, JobPhase, MonoPanel, Overlay,
-    PrinterError,
+    PrinterError, PrinterFault,
 };
 use cardline_magicard::{MagicardConfig, MagicardPrinter, ScriptedLink, is_magicard};
 use support::decoder::parse_stream;
@@ -91,7 +91,7 @@ fn park_gives_up_after_the_bounded_wait() {
 }
 
 #[test]
-fn contacts_that_do_not_engage_stop_the_station_not_the_card() {
+fn contacts_that_do_not_engage_are_a_setup_check_not_the_cards_fault() {
     let link = session("Rio Pro").command("CHPDOWN", "ERR,3002");
     let mut p = MagicardPrinter::connect(link, fast()).unwrap();
     let e = p.park_for_encoding().unwrap_err();
@@ -99,6 +99,30 @@ fn contacts_that_do_not_engage_stop_the_station_not_the_card() {
         !e.is_card_fault() && !e.is_transient() && !e.needs_operator(),
         "{e:?}"
     );
+    assert!(
+        matches!(
+            e,
+            PrinterError::EncoderContact {
+                phase: JobPhase::Parking
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.needs_setup_check());
+}
+
+#[test]
+fn a_duplex_card_whose_front_fails_sends_no_back() {
+    let mut duplex_card = card();
+    duplex_card.back = Some(CardSide::default());
+    let link = session("Rio Pro 360 Duo")
+        .status("POS", "STANDBY")
+        .job("ERR,1027");
+    let mut p = MagicardPrinter::connect(link, fast()).unwrap();
+    let e = p.print(&duplex_card).unwrap_err();
+    assert!(matches!(e, PrinterError::Jam { .. }), "{e:?}");
+    finish(&p);
+    assert_eq!(p.link().jobs().count(), 1);
 }
 
 #[test]
@@ -151,15 +175,23 @@ fn a_back_side_needs_a_duplex_printer_and_goes_as_page_two() {
             },
         ),
     ] {
-        let link = session(model).status("POS", "STANDBY").job("PRT,OK");
+        // Two jobs, each answered PRT,OK (as Gutenprint sends a duplex card).
+        let link = session(model)
+            .status("POS", "STANDBY")
+            .job("PRT,OK")
+            .job("PRT,OK");
         let mut p = MagicardPrinter::connect(link, config).unwrap();
         assert!(p.capabilities().duplex, "{model}");
         p.print(&duplex_card).unwrap();
         finish(&p);
-        let pages = parse_stream(p.link().jobs().next().unwrap());
-        let tags: Vec<_> = pages.iter().map(|pg| pg.token("PAG").unwrap()).collect();
+        let jobs: Vec<_> = p.link().jobs().map(|j| parse_stream(j)).collect();
+        assert!(
+            jobs.iter().all(|pages| pages.len() == 1),
+            "one page per job"
+        );
+        let tags: Vec<_> = jobs.iter().map(|pg| pg[0].token("PAG").unwrap()).collect();
         assert_eq!(tags, ["1", "2"]);
-        assert_eq!(pages[0].token("BAC"), Some("KO"));
+        assert_eq!(jobs[0][0].token("BAC"), Some("KO"));
     }
 }
 
@@ -217,7 +249,8 @@ fn status_with_each_fault() {
         ("4711", "unknown_4711"),
     ] {
         let s = with(1, code);
-        assert_eq!(s.faults, vec![name.to_string()], "STA,ERR,{code}");
+        let names: Vec<String> = s.faults.iter().map(|f| f.to_string()).collect();
+        assert_eq!(names, [name], "STA,ERR,{code}");
         assert!(!s.is_ready());
     }
     assert!(with(1, "1038").cover_open);
@@ -233,13 +266,13 @@ fn status_with_each_fault() {
     assert!(with(3, "EMPTY").feeder_empty);
     assert!(with(4, "FULL").reject_box_full);
     let no_ribbon = with(5, "NONE");
-    assert_eq!(no_ribbon.faults, vec!["ribbon_missing".to_string()]);
+    assert_eq!(no_ribbon.faults, [PrinterFault::RibbonMissing]);
     assert_eq!(no_ribbon.ribbon.kind, None);
-    assert_eq!(with(6, "0").faults, vec!["ribbon_out".to_string()]);
+    assert_eq!(with(6, "0").faults, [PrinterFault::RibbonOut]);
     // A query answered with a fault records it; a refused one leaves its field empty.
     let jammed = with(0, "ERR,1026");
     assert_eq!(jammed.position, None);
-    assert_eq!(jammed.faults, vec!["card_jam".to_string()]);
+    assert_eq!(jammed.faults, [PrinterFault::Jam]);
     let refused = with(7, "ERR,UNKNOWN");
     assert_eq!(refused.total_cards, None);
     assert!(refused.is_ready());

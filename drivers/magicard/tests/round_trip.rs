@@ -62,7 +62,7 @@ fn random_card_survives_encoder_and_independent_decoder() {
         duplex: false,
     };
     let job = PrintJob::build(&card, &settings).unwrap();
-    let pages = parse_stream(job.bytes());
+    let pages = parse_stream(&job.bytes());
     assert_eq!(pages.len(), 1, "seed {seed:#x}");
     let page = &pages[0];
     let y = levels_native_color(page.plane('B').unwrap());

@@ -8,6 +8,16 @@ use cardline_device::{CardReader, CardTransport, TransportError};
 use crate::error::map;
 use crate::readers::PcscReaders;
 
+/// How many times a session tries to power up a card that does not answer.
+pub const POWER_UP_TRIES: u32 = 4;
+/// Pause between two power-up tries.
+pub const POWER_UP_PAUSE: Duration = Duration::from_millis(250);
+/// How long a session whose first command went unanswered lets pcscd catch up (its status
+/// poll rate is 400 ms) before it opens the reader again.
+pub const STALE_CARD_PAUSE: Duration = Duration::from_millis(500);
+/// How long it then waits for the card.
+pub const STALE_CARD_WAIT: Duration = Duration::from_millis(1500);
+
 /// One PC/SC reader.
 pub struct PcscReader {
     ctx: pcsc::Context,
@@ -32,9 +42,32 @@ impl PcscReader {
     }
 
     /// Opens an exclusive session with the card in the reader, waiting at most `timeout`.
+    ///
+    /// A card that pcscd has only just seen arrive can fail its power-up
+    /// (`SCARD_W_UNRESPONSIVE_CARD`, `SCARD_W_UNPOWERED_CARD`, `SCARD_W_RESET_CARD`): the
+    /// connection is tried again, [`POWER_UP_TRIES`] times in all, [`POWER_UP_PAUSE`] apart,
+    /// within `timeout`. A chip that stays mute is reported mute after those tries.
     pub fn open(&self, timeout: Duration) -> Result<PcscSession, TransportError> {
+        let started = std::time::Instant::now();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let left = timeout.saturating_sub(started.elapsed());
+            match self.open_once(left, timeout) {
+                Err(TransportError::Mute { .. } | TransportError::CardReset { .. })
+                    if tries < POWER_UP_TRIES && started.elapsed() + POWER_UP_PAUSE < timeout =>
+                {
+                    tracing::debug!("reader {}: power-up failed, trying again", self.name);
+                    std::thread::sleep(POWER_UP_PAUSE);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(&self, left: Duration, timeout: Duration) -> Result<PcscSession, TransportError> {
         let readers = PcscReaders::from_context(self.ctx.clone());
-        let atr = readers.wait_for_card(&self.name, timeout)?;
+        let atr = readers.wait_for_card(&self.name, left)?;
         let name =
             std::ffi::CString::new(self.name.as_str()).map_err(|_| TransportError::NoReader {
                 pattern: self.name.clone(),
@@ -67,7 +100,9 @@ impl PcscReader {
             self.name,
             hex::encode(&atr)
         );
-        Ok(PcscSession::new(card, self.name.clone(), atr, true))
+        let mut session = PcscSession::new(card, self.name.clone(), atr, true);
+        session.reopen = Some(self.ctx.clone());
+        Ok(session)
     }
 }
 
@@ -92,6 +127,11 @@ pub struct PcscSession {
     atr: Vec<u8>,
     reset_on_drop: bool,
     buffer: Vec<u8>,
+    /// True once the card answered a command: only the first command of a session is worth
+    /// a reset and a second try when the card does not answer it.
+    answered: bool,
+    /// The context to open the reader again with, for a session opened by [`PcscReader`].
+    reopen: Option<pcsc::Context>,
 }
 
 impl PcscSession {
@@ -102,6 +142,8 @@ impl PcscSession {
             atr,
             reset_on_drop: reset,
             buffer: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED],
+            answered: false,
+            reopen: None,
         }
     }
 
@@ -140,6 +182,85 @@ fn redacted(apdu: &[u8]) -> String {
 
 impl CardTransport for PcscSession {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        match self.transmit_once(command) {
+            // The first command to a card that pcscd only just powered up can go unanswered:
+            // one reset (a new power-up, nothing on the card has changed yet) and one more try.
+            Err(TransportError::Mute { .. }) if !self.answered => {
+                if self.reset_card() || self.open_again() {
+                    self.transmit_once(command)
+                } else {
+                    Err(TransportError::Mute {
+                        reader: self.reader.clone(),
+                    })
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn atr(&self) -> Vec<u8> {
+        self.atr.clone()
+    }
+
+    fn reader_name(&self) -> String {
+        self.reader.clone()
+    }
+}
+
+impl PcscSession {
+    /// `SCardReconnect` with a reset; true when the card came back.
+    fn reset_card(&mut self) -> bool {
+        let Some(card) = self.card.as_mut() else {
+            return false;
+        };
+        tracing::debug!(
+            "reader {}: no answer to the first command, resetting the card",
+            self.reader
+        );
+        // The protocol the session was opened with (T=1 unless T=0 was allowed and chosen).
+        let protocols = match card.status2_owned().ok().and_then(|s| s.protocol2()) {
+            Some(pcsc::Protocol::T0) => pcsc::Protocols::T0,
+            _ => pcsc::Protocols::T1,
+        };
+        card.reconnect(
+            pcsc::ShareMode::Exclusive,
+            protocols,
+            pcsc::Disposition::ResetCard,
+        )
+        .is_ok()
+    }
+
+    /// Opens the reader again after the card handle went stale: pcscd looks at a reader every
+    /// 400 ms, so a card swapped faster than that is announced present while the card pcscd
+    /// powered up is already gone. Waits for pcscd to catch up ([`STALE_CARD_PAUSE`]), then
+    /// takes the card now in the reader (at most [`STALE_CARD_WAIT`]). True when it did.
+    fn open_again(&mut self) -> bool {
+        let Some(ctx) = self.reopen.take() else {
+            return false;
+        };
+        tracing::debug!(
+            "reader {}: card handle stale, opening the reader again",
+            self.reader
+        );
+        if let Some(card) = self.card.take() {
+            let _ = card.disconnect(pcsc::Disposition::LeaveCard);
+        }
+        std::thread::sleep(STALE_CARD_PAUSE);
+        let reader = PcscReader::new(ctx, self.reader.clone());
+        match reader.open_once(STALE_CARD_WAIT, STALE_CARD_WAIT) {
+            Ok(mut fresh) => {
+                self.card = fresh.card.take();
+                self.atr = std::mem::take(&mut fresh.atr);
+                self.card.is_some()
+            }
+            Err(e) => {
+                tracing::debug!("reader {}: opening again failed: {e}", self.reader);
+                false
+            }
+        }
+    }
+
+    fn transmit_once(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         let card = self
             .card
             .as_ref()
@@ -152,6 +273,7 @@ impl CardTransport for PcscSession {
             Ok(response) if response.len() < 2 => Err(self.classify_lost_card()),
             Ok(response) => {
                 let response = response.to_vec();
+                self.answered = true;
                 if command.get(1) == Some(&0x87) && command.get(3) == Some(&0x9B) {
                     tracing::trace!("pcsc {} << [management key exchange redacted]", self.reader);
                 } else {
@@ -162,14 +284,6 @@ impl CardTransport for PcscSession {
             Err(pcsc::Error::NotTransacted) => Err(self.classify_lost_card()),
             Err(e) => Err(map(e, &self.reader)),
         }
-    }
-
-    fn atr(&self) -> Vec<u8> {
-        self.atr.clone()
-    }
-
-    fn reader_name(&self) -> String {
-        self.reader.clone()
     }
 }
 

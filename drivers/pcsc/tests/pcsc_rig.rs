@@ -225,3 +225,32 @@ fn measures_apdu_round_trip_through_pcscd() {
     let per_apdu = start.elapsed() / n;
     println!("APDU round trip through pcscd + vpcd: {per_apdu:?} per SELECT ({n} APDUs)");
 }
+
+/// A card replaced while pcscd has not yet looked at the reader again (it does every 400 ms):
+/// the session opens on the card that already left, and its first command goes to a handle
+/// without a card. The session opens the reader again once, and the command reaches the card
+/// that arrived (600 ms later, as `sim serve` hands a new chip to its vpcd slot).
+#[test]
+fn a_session_opened_on_a_card_that_just_left_reaches_the_next_card() {
+    let Some(rig) = Rig::start("a_session_opened_on_a_card_that_just_left") else {
+        return;
+    };
+    let reader = rig.readers.find(&rig.reader).unwrap();
+    for _ in 0..2 {
+        rig.readers
+            .wait_for_card(&rig.reader, CARD_TIMEOUT)
+            .unwrap();
+        rig.card.lock().unwrap().remove();
+        let card = rig.card.clone();
+        let back = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(600));
+            card.lock().unwrap().insert();
+        });
+        let mut s = reader.open(CARD_TIMEOUT).unwrap();
+        assert_eq!(
+            s.transmit(&h("00 FD 00 00 00")).unwrap(),
+            h("05 04 03 90 00")
+        );
+        back.join().unwrap();
+    }
+}

@@ -225,13 +225,15 @@ fn drive<L: PrinterLink>(link: L, with_print: bool) -> Result<(), String> {
     }
     match printer.status() {
         Ok(s) => {
-            let mut names = s.faults.clone();
+            let mut names: Vec<String> = s.faults.iter().map(|f| f.to_string()).collect();
             names.sort();
             names.dedup();
             if names.len() != s.faults.len() {
                 return Err(format!("a fault is listed twice: {:?}", s.faults));
             }
-            if s.ribbon.remaining == Some(0) && !s.faults.iter().any(|f| f == "ribbon_out") {
+            if s.ribbon.remaining == Some(0)
+                && !s.faults.contains(&cardline_device::PrinterFault::RibbonOut)
+            {
                 return Err("ribbon at 0 prints without ribbon_out".into());
             }
         }

@@ -196,7 +196,7 @@ fn drive<L: PrinterLink>(link: L, with_print: bool) -> Result<(), String> {
     };
     match printer.status() {
         Ok(s) => {
-            let mut names = s.faults.clone();
+            let mut names: Vec<String> = s.faults.iter().map(|f| f.to_string()).collect();
             names.sort();
             names.dedup();
             if names.len() != s.faults.len() {

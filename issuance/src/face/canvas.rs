@@ -1,15 +1,17 @@
 //! Drawing surfaces in design coordinates, and the rotation from the landscape design into the
 //! printer's portrait panels.
 //!
-//! The printer takes panels 648 dots across the head × 1016 lines. The landscape design is turned
-//! 90° clockwise (as the Evolis drivers do: the design's top edge runs down the panel's right
-//! side), so design (x, y) is panel (647 − y, x) and design (0, 0) is the panel's top-right dot.
+//! The printer takes panels of its [`PanelGeometry`] (648 dots across the head × 1016 lines for
+//! the ID-1 default, Evolis; 641 × 1016 for a Magicard). The landscape design is turned 90°
+//! clockwise (as the Evolis drivers do: the design's top edge runs down the panel's right
+//! side), so at the default geometry design (x, y) is panel (647 − y, x) and design (0, 0) is
+//! the panel's top-right dot; at another geometry it is also resampled ([`PanelMap`]).
 
-use cardline_device::image::{
-    CardSide, ColorPanel, MONO_STRIDE, MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH,
-};
+use cardline_device::PanelGeometry;
+use cardline_device::image::{CardSide, ColorPanel, MonoPanel, Overlay, PANEL_WIDTH};
 
 use super::design::{DESIGN_HEIGHT, DESIGN_WIDTH, OverlayKind, Rect, Rgb, WHITE};
+use super::panel_map::PanelMap;
 
 /// Panel dot `(x, y)` for design dot `(x, y)`.
 pub fn design_to_panel(x: u32, y: u32) -> (usize, usize) {
@@ -97,36 +99,58 @@ impl DesignCanvas {
         self.black[(y * DESIGN_WIDTH + x) as usize]
     }
 
-    /// Rotates the colour layer into a portrait [`ColorPanel`].
+    /// Rotates the colour layer into a portrait [`ColorPanel`] of the default geometry.
     pub fn color_panel(&self) -> ColorPanel {
-        let mut rgb = vec![0u8; PANEL_WIDTH * PANEL_HEIGHT * 3];
-        for (x, y, p) in self.color.enumerate_pixels() {
-            let (px, py) = design_to_panel(x, y);
-            let i = (py * PANEL_WIDTH + px) * 3;
-            rgb[i..i + 3].copy_from_slice(&p.0);
-        }
-        ColorPanel::from_rgb(rgb).expect("panel size")
+        self.color_panel_at(&PanelMap::new(PanelGeometry::ID1_300_DPI))
     }
 
-    /// Rotates the black layer into a portrait [`MonoPanel`].
+    /// Rotates (and resamples) the colour layer into a portrait [`ColorPanel`] of `map`'s
+    /// geometry.
+    pub fn color_panel_at(&self, map: &PanelMap) -> ColorPanel {
+        let g = map.geometry();
+        let mut rgb = vec![0u8; g.area() * 3];
+        for py in 0..g.lines {
+            for px in 0..g.dots {
+                let (x, y) = map.design_of(px, py);
+                let i = (py * g.dots + px) * 3;
+                rgb[i..i + 3].copy_from_slice(&self.color.get_pixel(x, y).0);
+            }
+        }
+        ColorPanel::from_rgb_at(g, rgb).expect("panel size")
+    }
+
+    /// Rotates the black layer into a portrait [`MonoPanel`] of the default geometry.
     pub fn black_panel(&self) -> MonoPanel {
-        let mut bits = vec![0u8; MONO_STRIDE * PANEL_HEIGHT];
+        self.black_panel_at(&PanelMap::new(PanelGeometry::ID1_300_DPI))
+    }
+
+    /// Rotates (and resamples) the black layer into a portrait [`MonoPanel`] of `map`'s
+    /// geometry.
+    pub fn black_panel_at(&self, map: &PanelMap) -> MonoPanel {
+        let mut panel = MonoPanel::blank_at(map.geometry());
         for (i, _) in self.black.iter().enumerate().filter(|(_, b)| **b) {
             let (x, y) = (i as u32 % DESIGN_WIDTH, i as u32 / DESIGN_WIDTH);
-            let (px, py) = design_to_panel(x, y);
-            bits[py * MONO_STRIDE + px / 8] |= 0x80 >> (px % 8);
+            if let Some((px, py)) = map.panel_of(x, y) {
+                panel.set(px, py, true);
+            }
         }
-        MonoPanel::from_bits(bits).expect("panel size")
+        panel
     }
 
-    /// The printer's side: colour (omitted when all white), black (omitted when empty), overlay.
+    /// The printer's side at the default geometry: colour (omitted when all white), black
+    /// (omitted when empty), overlay.
     pub fn to_side(&self, overlay: OverlayKind) -> CardSide {
-        let color = self.color_panel();
-        let black = self.black_panel();
+        self.to_side_at(overlay, &PanelMap::new(PanelGeometry::ID1_300_DPI))
+    }
+
+    /// The printer's side at `map`'s geometry.
+    pub fn to_side_at(&self, overlay: OverlayKind, map: &PanelMap) -> CardSide {
+        let color = self.color_panel_at(map);
+        let black = self.black_panel_at(map);
         CardSide {
             color: (!color.is_white()).then_some(color),
             black: (black.count_set() > 0).then_some(black),
-            overlay: overlay_panel(overlay),
+            overlay: overlay_panel_at(overlay, map),
         }
     }
 }
@@ -147,20 +171,22 @@ impl Canvas for DesignCanvas {
 }
 
 /// A canvas that draws straight into portrait panels (used per card on copies of the prepared
-/// static panels, so no rotation pass is needed).
+/// static panels, so no rotation pass is needed). Design dots the map drops are not drawn, so
+/// the result is the one of drawing on a [`DesignCanvas`] and resampling it.
 pub struct PanelCanvas<'a> {
     /// The colour panel.
     pub color: &'a mut ColorPanel,
     /// The resin black panel.
     pub black: &'a mut MonoPanel,
+    /// Where design dots land on the panels (their geometry).
+    pub map: &'a PanelMap,
     /// Set when anything was blended into the colour panel.
     pub color_touched: bool,
 }
 
 impl Canvas for PanelCanvas<'_> {
     fn blend(&mut self, x: u32, y: u32, color: Rgb, coverage: f32) {
-        if x < DESIGN_WIDTH && y < DESIGN_HEIGHT {
-            let (px, py) = design_to_panel(x, y);
+        if let Some((px, py)) = self.map.panel_of(x, y) {
             let old = self.color.get(px, py);
             self.color.set(px, py, blend(old, color, coverage));
             self.color_touched = true;
@@ -168,24 +194,30 @@ impl Canvas for PanelCanvas<'_> {
     }
 
     fn set_black(&mut self, x: u32, y: u32, on: bool) {
-        if x < DESIGN_WIDTH && y < DESIGN_HEIGHT {
-            let (px, py) = design_to_panel(x, y);
+        if let Some((px, py)) = self.map.panel_of(x, y) {
             self.black.set(px, py, on);
         }
     }
 }
 
-/// The overlay panel for a side.
+/// The overlay panel for a side, at the default geometry.
 pub fn overlay_panel(kind: OverlayKind) -> Overlay {
+    overlay_panel_at(kind, &PanelMap::new(PanelGeometry::ID1_300_DPI))
+}
+
+/// The overlay panel for a side, at `map`'s geometry: a masked overlay leaves clear every
+/// panel dot that shows a design dot of the hole.
+pub fn overlay_panel_at(kind: OverlayKind, map: &PanelMap) -> Overlay {
     match kind {
         OverlayKind::Full => Overlay::Full,
         OverlayKind::None => Overlay::None,
         OverlayKind::Masked(hole) => {
-            let mut mask = MonoPanel::full();
+            let mut mask = MonoPanel::full_at(map.geometry());
             for y in hole.y..hole.y + hole.height {
                 for x in hole.x..hole.x + hole.width {
-                    let (px, py) = design_to_panel(x, y);
-                    mask.set(px, py, false);
+                    if let Some((px, py)) = map.panel_of(x, y) {
+                        mask.set(px, py, false);
+                    }
                 }
             }
             Overlay::Masked(mask)

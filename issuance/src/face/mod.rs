@@ -10,8 +10,10 @@
 //!
 //! Rendering produces the printer's [`CardImage`](cardline_device::CardImage): pure black text,
 //! boxes and codes go to the resin black (K) panel, everything else to the colour panel, rotated
-//! into the printer's 648 × 1016 portrait orientation. [`PreparedFace`] renders the static parts
-//! once per order; [`PreparedFace::render`] adds one card's fields in a few milliseconds.
+//! into the printer's portrait orientation at the printer's panel geometry (648 × 1016 by
+//! default and for Evolis, 641 × 1016 for a Magicard: [`PanelMap`], [`PreparedFace::new_at`]).
+//! [`PreparedFace`] renders the static parts once per order; [`PreparedFace::render`] adds one
+//! card's fields in a few milliseconds.
 //!
 //! ```
 //! use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
@@ -26,6 +28,7 @@ mod canvas;
 mod codes;
 mod design;
 mod error;
+mod panel_map;
 mod plan;
 mod preview;
 mod template;
@@ -35,7 +38,7 @@ use std::path::{Path, PathBuf};
 
 pub use canvas::{
     BLACK_THRESHOLD, Canvas, DesignCanvas, PanelCanvas, blend, design_to_panel, overlay_panel,
-    panel_to_design,
+    overlay_panel_at, panel_to_design,
 };
 pub use codes::{
     BARCODE_QUIET_MODULES, BarcodeLayout, QR_QUIET_MODULES, QrLayout, barcode_layout,
@@ -47,7 +50,8 @@ pub use design::{
     TextElement, TextPattern, WHITE,
 };
 pub use error::{FaceError, InvalidEntry, InvalidKind, TemplateError};
-pub use plan::{PreparedFace, render_design, render_full};
+pub use panel_map::PanelMap;
+pub use plan::{PreparedFace, render_design, render_full, render_full_at};
 pub use preview::{PreviewError, design_picture, side_picture, write_png, write_side_png};
 pub use template::{
     MAX_IMAGE_SIDE, MAX_NAME_CHARS, MAX_TEXT_CHARS, parse_color, parse_template,

@@ -1,16 +1,18 @@
 //! Rendering a template to the printer's [`CardImage`]: [`PreparedFace`] draws the static parts
 //! once per order, then each card only adds its variable fields onto copies of the prepared
-//! panels.
+//! panels. A face is prepared for one [`PanelGeometry`], the printer's (see [`PanelMap`]).
 //!
 //! Drawing order on a side (both paths): background, boxes, static texts, static codes, then the
 //! variable texts in template order, the variable barcode and the variable QR code.
 
+use cardline_device::PanelGeometry;
 use cardline_device::image::{CardImage, CardSide, ColorPanel, MonoPanel, Overlay};
 
-use super::canvas::{Canvas, DesignCanvas, PanelCanvas, fill_black, fill_color, overlay_panel};
+use super::canvas::{Canvas, DesignCanvas, PanelCanvas, fill_black, fill_color, overlay_panel_at};
 use super::codes::{draw_barcode, draw_qr};
 use super::design::{BLACK, Background, CardFields, FaceTemplate, SideDesign};
 use super::error::FaceError;
+use super::panel_map::PanelMap;
 use super::text::draw_text;
 
 /// Draws the parts of a side that are the same on every card.
@@ -78,11 +80,23 @@ pub fn render_design(side: &SideDesign, fields: &CardFields) -> Result<DesignCan
     Ok(canvas)
 }
 
-/// Renders a whole card in one pass, without preparation (the reference for [`PreparedFace`]).
+/// Renders a whole card in one pass at the default geometry, without preparation (the
+/// reference for [`PreparedFace`]).
 pub fn render_full(template: &FaceTemplate, fields: &CardFields) -> Result<CardImage, FaceError> {
-    let front = render_design(&template.front, fields)?.to_side(template.front.overlay);
+    render_full_at(template, fields, PanelGeometry::ID1_300_DPI)
+}
+
+/// Renders a whole card in one pass at `geometry` (the reference for
+/// [`PreparedFace::new_at`]).
+pub fn render_full_at(
+    template: &FaceTemplate,
+    fields: &CardFields,
+    geometry: PanelGeometry,
+) -> Result<CardImage, FaceError> {
+    let map = PanelMap::new(geometry);
+    let front = render_design(&template.front, fields)?.to_side_at(template.front.overlay, &map);
     let back = match &template.back {
-        Some(b) => Some(render_design(b, fields)?.to_side(b.overlay)),
+        Some(b) => Some(render_design(b, fields)?.to_side_at(b.overlay, &map)),
         None => None,
     };
     Ok(CardImage {
@@ -101,25 +115,26 @@ struct PreparedSide {
 }
 
 impl PreparedSide {
-    fn new(design: &SideDesign) -> Result<Self, FaceError> {
+    fn new(design: &SideDesign, map: &PanelMap) -> Result<Self, FaceError> {
         let mut canvas = background_canvas(design);
         draw_static(&mut canvas, design)?;
-        let color = canvas.color_panel();
+        let color = canvas.color_panel_at(map);
         Ok(Self {
             design: design.clone(),
             color_white: color.is_white(),
             color,
-            black: canvas.black_panel(),
-            overlay: overlay_panel(design.overlay),
+            black: canvas.black_panel_at(map),
+            overlay: overlay_panel_at(design.overlay, map),
         })
     }
 
-    fn render(&self, fields: &CardFields) -> Result<CardSide, FaceError> {
+    fn render(&self, fields: &CardFields, map: &PanelMap) -> Result<CardSide, FaceError> {
         let mut color = self.color.clone();
         let mut black = self.black.clone();
         let mut canvas = PanelCanvas {
             color: &mut color,
             black: &mut black,
+            map,
             color_touched: false,
         };
         draw_variable(&mut canvas, &self.design, fields)?;
@@ -132,22 +147,36 @@ impl PreparedSide {
     }
 }
 
-/// A template with its static parts already rendered into printer panels: build it once per
-/// order, then call [`PreparedFace::render`] for each card.
+/// A template with its static parts already rendered into printer panels of one geometry:
+/// build it once per order (and printer geometry), then call [`PreparedFace::render`] for each
+/// card.
 pub struct PreparedFace {
     template: FaceTemplate,
+    map: PanelMap,
     front: PreparedSide,
     back: Option<PreparedSide>,
 }
 
 impl PreparedFace {
-    /// Renders the static parts of both sides. Fails only when a code without placeholders
-    /// does not fit its box.
+    /// Renders the static parts of both sides at the default geometry (648 × 1016, Evolis).
+    /// Fails only when a code without placeholders does not fit its box.
     pub fn new(template: &FaceTemplate) -> Result<Self, FaceError> {
+        Self::new_at(template, PanelGeometry::ID1_300_DPI)
+    }
+
+    /// Renders the static parts of both sides at `geometry`, the printer's
+    /// ([`PrinterCapabilities::geometry`](cardline_device::PrinterCapabilities::geometry)).
+    pub fn new_at(template: &FaceTemplate, geometry: PanelGeometry) -> Result<Self, FaceError> {
+        let map = PanelMap::new(geometry);
         Ok(Self {
             template: template.clone(),
-            front: PreparedSide::new(&template.front)?,
-            back: template.back.as_ref().map(PreparedSide::new).transpose()?,
+            front: PreparedSide::new(&template.front, &map)?,
+            back: template
+                .back
+                .as_ref()
+                .map(|b| PreparedSide::new(b, &map))
+                .transpose()?,
+            map,
         })
     }
 
@@ -156,11 +185,20 @@ impl PreparedFace {
         &self.template
     }
 
+    /// The geometry of the panels it renders.
+    pub fn geometry(&self) -> PanelGeometry {
+        self.map.geometry()
+    }
+
     /// The printer image for one card: the prepared panels plus this card's fields.
     pub fn render(&self, fields: &CardFields) -> Result<CardImage, FaceError> {
         Ok(CardImage {
-            front: self.front.render(fields)?,
-            back: self.back.as_ref().map(|b| b.render(fields)).transpose()?,
+            front: self.front.render(fields, &self.map)?,
+            back: self
+                .back
+                .as_ref()
+                .map(|b| b.render(fields, &self.map))
+                .transpose()?,
             label: None,
         })
     }
@@ -171,6 +209,7 @@ impl std::fmt::Debug for PreparedFace {
         f.debug_struct("PreparedFace")
             .field("template", &self.template.name)
             .field("duplex", &self.back.is_some())
+            .field("geometry", &self.map.geometry())
             .finish()
     }
 }

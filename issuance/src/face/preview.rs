@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use cardline_device::image::{CardSide, PANEL_HEIGHT, PANEL_WIDTH};
+use cardline_device::PanelGeometry;
+use cardline_device::image::CardSide;
 
-use super::canvas::{DesignCanvas, panel_to_design};
-use super::design::{DESIGN_HEIGHT, DESIGN_WIDTH};
+use super::canvas::DesignCanvas;
 
 /// A PNG could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -18,12 +18,17 @@ pub struct PreviewError {
     pub source: image::ImageError,
 }
 
-/// The landscape picture (1016 × 648) of a printed side.
+/// The landscape picture of a printed side, one pixel per panel dot: 1016 × 648 at the default
+/// geometry, `lines` × `dots` at another (a Magicard side is 1016 × 641).
 pub fn side_picture(side: &CardSide) -> image::RgbImage {
-    let mut img = image::RgbImage::from_pixel(DESIGN_WIDTH, DESIGN_HEIGHT, image::Rgb([255; 3]));
-    for py in 0..PANEL_HEIGHT {
-        for px in 0..PANEL_WIDTH {
-            let (x, y) = panel_to_design(px, py);
+    let g = side
+        .panel_geometries()
+        .next()
+        .unwrap_or(PanelGeometry::ID1_300_DPI);
+    let mut img = image::RgbImage::from_pixel(g.lines as u32, g.dots as u32, image::Rgb([255; 3]));
+    for py in 0..g.lines {
+        for px in 0..g.dots {
+            let (x, y) = (py as u32, (g.dots - 1 - px) as u32);
             let black = side.black.as_ref().is_some_and(|k| k.get(px, py));
             let rgb = if black {
                 [0, 0, 0]

@@ -126,7 +126,8 @@ impl<'p, 's> CardRun<'p, 's> {
             attempt: self.attempt,
         });
         let image = if self.station.prints {
-            match self.p.face.render(self.card) {
+            let geometry = self.station.printer.capabilities().geometry;
+            match self.p.face.render_at(self.card, geometry) {
                 Ok(image) => Some(image),
                 Err(e) => {
                     let failure = StepFailure::Setup(e.to_string());

@@ -190,8 +190,21 @@ impl std::fmt::Debug for Station {
 
 /// Renders the printed face of one card (static parts prepared once per order).
 pub trait FaceRenderer: Send + Sync {
-    /// The image to print on `card`.
+    /// The image to print on `card`, at the default panel geometry (648 × 1016).
     fn render(&self, card: &Card) -> Result<CardImage, FaceError>;
+
+    /// The image to print on `card` with a printer whose panels are `geometry` (its
+    /// [`PrinterCapabilities::geometry`](cardline_device::PrinterCapabilities::geometry)): the
+    /// orchestrator asks each station's printer. The default renders at the default geometry
+    /// (a renderer that knows only one).
+    fn render_at(
+        &self,
+        card: &Card,
+        geometry: cardline_device::PanelGeometry,
+    ) -> Result<CardImage, FaceError> {
+        let _ = geometry;
+        self.render(card)
+    }
 }
 
 /// Seals a card's initial PIN and PUK for the store (AES-256-GCM under the station key).

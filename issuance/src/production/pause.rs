@@ -158,6 +158,6 @@ pub(super) fn operator_message(status: &PrinterStatus) -> String {
     if status.reject_box_full {
         parts.push(E::RejectBoxFull.to_string());
     }
-    parts.extend(status.faults.iter().cloned());
+    parts.extend(status.faults.iter().map(|f| f.to_string()));
     parts.join("; ")
 }

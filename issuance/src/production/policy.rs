@@ -1,7 +1,11 @@
 //! The failure policy: what to do with a failed step, decided from the typed classification
-//! of device errors only (never from their text).
+//! of device errors only (never from their text). A printer's error is read through the fault
+//! vocabulary every printer family maps onto ([`PrinterFault`] and its [`FaultClass`]), so an
+//! Evolis `ERR COVER OPEN` and a Magicard `ERR,1038` are the same decision.
 
-use cardline_device::{EncodeError, LinkError, PrinterError, TransportError};
+use cardline_device::{
+    EncodeError, FaultClass, LinkError, PrinterError, PrinterFault, TransportError,
+};
 
 /// What the orchestrator does after a step failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,10 +48,13 @@ impl StepError {
     /// The disposition of this error.
     pub fn disposition(&self) -> Disposition {
         match self {
-            StepError::Printer(e) if e.is_transient() => Disposition::Retry,
-            StepError::Printer(e) if e.needs_operator() => Disposition::PauseStation,
-            StepError::Printer(e) if e.is_card_fault() => Disposition::RejectCard,
-            StepError::Printer(_) => Disposition::StopStation,
+            StepError::Printer(e) => match e.class() {
+                FaultClass::Transient => Disposition::Retry,
+                FaultClass::Operator => Disposition::PauseStation,
+                FaultClass::Card => Disposition::RejectCard,
+                FaultClass::Setup => Disposition::PauseForOperator,
+                FaultClass::Station => Disposition::StopStation,
+            },
             StepError::Encode(e) if e.is_transient() => Disposition::Retry,
             StepError::Encode(e) if e.needs_operator() => Disposition::PauseForOperator,
             StepError::Encode(e) if e.is_card_fault() => Disposition::RejectCard,
@@ -84,6 +91,9 @@ impl StepError {
             }
             StepError::Encode(EncodeError::Issuer(_)) => {
                 "the certificate authority cannot issue: check the CA (`cardline ca show`) and its validity"
+            }
+            StepError::Printer(e) if e.fault() == Some(PrinterFault::EncoderContact) => {
+                "the printer's smart-card contacts did not engage: check its contact station (encoder module, cable, contacts), then resume the station"
             }
             _ => "check the station",
         }
@@ -139,6 +149,51 @@ mod tests {
         assert_eq!(pin.disposition(), Disposition::PauseForOperator);
         let ca = StepError::from(EncodeError::Issuer(IssuerError::Authority("down".into())));
         assert_eq!(ca.disposition(), Disposition::PauseForOperator);
+    }
+
+    #[test]
+    fn every_fault_of_the_vocabulary_has_its_disposition_whatever_the_family() {
+        let expected = |f: &PrinterFault| match f {
+            PrinterFault::CoverOpen
+            | PrinterFault::FeederEmpty
+            | PrinterFault::RibbonOut
+            | PrinterFault::RibbonMissing
+            | PrinterFault::RejectBoxFull => Disposition::PauseStation,
+            PrinterFault::Jam | PrinterFault::MagStripeVerify => Disposition::RejectCard,
+            PrinterFault::HeadTemperature | PrinterFault::Busy => Disposition::Retry,
+            PrinterFault::EncoderContact => Disposition::PauseForOperator,
+            PrinterFault::Unknown(_) => Disposition::StopStation,
+        };
+        let faults = PrinterFault::known().chain([PrinterFault::Unknown("4711".into())]);
+        for fault in faults {
+            for phase in [JobPhase::Feeding, JobPhase::Parking, JobPhase::Printing] {
+                let e = StepError::from(PrinterError::from_fault(fault.clone(), phase, "x"));
+                assert_eq!(e.disposition(), expected(&fault), "{fault} while {phase}");
+                assert!(!e.lost_printer());
+            }
+        }
+        let contact = StepError::from(PrinterError::EncoderContact {
+            phase: JobPhase::Parking,
+        });
+        assert!(contact.operator_hint().contains("contact station"));
+        // Not faults: a card that did not reach the station is the card's; a driver that
+        // cannot read the printer stops the station.
+        let not_there = PrinterError::NotPositioned {
+            wanted: "contact station".into(),
+            last_seen: "NoCard".into(),
+            waited_ms: 20_000,
+        };
+        assert_eq!(
+            StepError::from(not_there).disposition(),
+            Disposition::RejectCard
+        );
+        let unsupported = PrinterError::Unsupported {
+            what: "print panels of 600 × 1016 dots".into(),
+        };
+        assert_eq!(
+            StepError::from(unsupported).disposition(),
+            Disposition::StopStation
+        );
     }
 
     #[test]

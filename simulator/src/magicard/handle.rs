@@ -3,7 +3,10 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{MagicardFault, MagicardPrintedCard, SimMagicard, SimMagicardLink, SimMagicardState};
+use super::{
+    MagicardFault, MagicardPngs, MagicardPrintedCard, SimMagicard, SimMagicardLink,
+    SimMagicardState,
+};
 use crate::endpoint::SimulatedPrinter;
 use crate::printer::RibbonLoad;
 
@@ -50,6 +53,32 @@ impl SimMagicardHandle {
     /// The last card printed on.
     pub fn last_printed(&self) -> Option<MagicardPrintedCard> {
         self.lock().last_printed().cloned()
+    }
+
+    /// Print jobs (sides) done since power-on.
+    pub fn jobs(&self) -> u32 {
+        self.lock().jobs()
+    }
+
+    /// Cards fed from the hopper since power-on.
+    pub fn cards_fed(&self) -> u32 {
+        self.lock().state().counters.cards_fed
+    }
+
+    /// The PNG files written for the last card printed on.
+    pub fn last_pngs(&self) -> Option<MagicardPngs> {
+        self.lock().last_pngs().cloned()
+    }
+
+    /// Names the PNGs of the last card after `label` when it was printed after job `job`
+    /// ([`SimMagicard::label_pngs_since`]).
+    pub fn label_pngs_since(&self, job: u32, label: &str) -> Option<Vec<std::path::PathBuf>> {
+        self.lock().label_pngs_since(job, label)
+    }
+
+    /// PNG files that could not be written or named (path and reason).
+    pub fn png_errors(&self) -> Vec<String> {
+        self.lock().png_errors().to_vec()
     }
 
     /// The number of the card at the lowered contacts, if any.

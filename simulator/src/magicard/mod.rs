@@ -30,6 +30,7 @@ pub mod header;
 mod mechanics;
 pub mod output;
 pub mod planes;
+mod png_names;
 mod printing;
 pub mod replies;
 pub mod stream;
@@ -43,6 +44,7 @@ pub use faults::{MagicardFault, MagicardFaultPlan, MagicardFaultRates, MagicardF
 pub use handle::SimMagicardHandle;
 pub use mechanics::MagicardPosition;
 pub use output::{MagicardPrintedCard, MagicardSide};
+pub use png_names::MagicardPngs;
 
 use crate::clock::{Clock, PhaseDurations, SystemClock, TimeModel};
 use crate::faults::FaultRng;
@@ -162,6 +164,7 @@ pub struct SimMagicard {
     last_stream_error: Option<String>,
     printed: Vec<MagicardPrintedCard>,
     png_errors: Vec<String>,
+    last_pngs: Option<MagicardPngs>,
 }
 
 impl std::fmt::Debug for SimMagicard {
@@ -199,6 +202,7 @@ impl SimMagicard {
             last_stream_error: None,
             printed: Vec::new(),
             png_errors: Vec::new(),
+            last_pngs: None,
             parser: StreamParser::new(),
             clock,
             config,

@@ -54,7 +54,7 @@ impl MagicardSide {
     }
 
     /// True when the resin black dot at plane (`line`, `dot`) is printed.
-    fn black_at(&self, line: usize, dot: usize) -> bool {
+    pub fn black_at(&self, line: usize, dot: usize) -> bool {
         self.black.as_ref().is_some_and(|k| k.get(line, dot) >= 128)
     }
 

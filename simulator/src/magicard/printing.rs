@@ -112,7 +112,10 @@ impl SimMagicard {
             .map_err(|e| format!("{}: {e}", dir.join(&stems[0]).display()))
         });
         let png_file = match png {
-            Some(Ok(path)) => Some(path),
+            Some(Ok(path)) => {
+                self.note_png(card_number, self.counters.jobs, path.clone(), back);
+                Some(path)
+            }
             Some(Err(e)) => {
                 self.png_errors.push(e);
                 None

@@ -9,8 +9,9 @@
 //! `PCT0,0,1025,641`, ends exclusive. The alignment of that frame with the image lines is
 //! \[CL\] — not verified on a printer.
 
-use super::geometry::{PRINTED_ROWS, panel_to_landscape};
-use cardline_device::{MonoPanel, Overlay, PANEL_HEIGHT, PANEL_WIDTH, PrinterError};
+use super::geometry::{CARD_WIDTH, PRINTED_ROWS, panel_to_landscape};
+use super::planes::Turn;
+use cardline_device::{MonoPanel, Overlay, PrinterError};
 
 /// Rows of the overcoat frame (`HGT642`).
 const FRAME_ROWS: usize = 642;
@@ -40,13 +41,14 @@ pub enum Overcoat {
 }
 
 impl Overcoat {
-    /// The overcoat for a side's overlay. A mask whose clear dots are not one filled rectangle
-    /// cannot be expressed with one `NCT` hole and is refused.
-    pub fn for_overlay(overlay: &Overlay) -> Result<Overcoat, PrinterError> {
+    /// The overcoat for a side's overlay on a page laid `turn` (a turned page's hole is turned
+    /// with it). A mask whose clear dots are not one filled rectangle cannot be expressed with
+    /// one `NCT` hole and is refused.
+    pub fn for_overlay(overlay: &Overlay, turn: Turn) -> Result<Overcoat, PrinterError> {
         match overlay {
             Overlay::None => Ok(Overcoat::Off),
             Overlay::Full => Ok(Overcoat::Full),
-            Overlay::Masked(mask) => Ok(match hole_of(mask)? {
+            Overlay::Masked(mask) => Ok(match hole_of(mask, turn)? {
                 Some(hole) => Overcoat::WithHole(hole),
                 None => Overcoat::Full,
             }),
@@ -60,16 +62,21 @@ impl Overcoat {
 }
 
 /// The one rectangular hole of a mask (its clear dots within the printed rows), if any.
-fn hole_of(mask: &MonoPanel) -> Result<Option<OvercoatHole>, PrinterError> {
+fn hole_of(mask: &MonoPanel, turn: Turn) -> Result<Option<OvercoatHole>, PrinterError> {
     // Bounding box of the clear dots, in landscape coordinates.
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     let mut clear = 0usize;
-    for py in 0..PANEL_HEIGHT {
-        for px in 0..PANEL_WIDTH {
-            let (x, y) = panel_to_landscape(px, py);
+    let g = mask.geometry();
+    for py in 0..g.lines {
+        for px in 0..g.dots {
+            let (x, y) = panel_to_landscape(px, py, g.dots);
             if y >= PRINTED_ROWS || mask.get(px, py) {
                 continue;
             }
+            let (x, y) = match turn {
+                Turn::Upright => (x, y),
+                Turn::Turned => (CARD_WIDTH - 1 - x, PRINTED_ROWS - 1 - y),
+            };
             clear += 1;
             (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
         }
@@ -113,7 +120,10 @@ mod tests {
     #[test]
     fn chip_hole_is_counted_from_the_bottom() {
         // cardline's default chip area: landscape x 94‥260, y 200‥366.
-        let o = Overcoat::for_overlay(&Overlay::Masked(mask_with_hole(94, 200, 260, 366)));
+        let o = Overcoat::for_overlay(
+            &Overlay::Masked(mask_with_hole(94, 200, 260, 366)),
+            Turn::Upright,
+        );
         assert_eq!(
             o.unwrap(),
             Overcoat::WithHole(OvercoatHole {
@@ -126,15 +136,49 @@ mod tests {
     }
 
     #[test]
-    fn full_masks_and_overlays_have_no_hole_and_none_is_off() {
-        let full = Overlay::Masked(MonoPanel::full());
-        assert_eq!(Overcoat::for_overlay(&full).unwrap(), Overcoat::Full);
+    fn a_native_mask_gives_the_same_hole() {
+        use crate::job::geometry::NATIVE;
+        let mut m = MonoPanel::full_at(NATIVE);
+        for y in 200..366 {
+            for x in 94..260 {
+                m.set(NATIVE.dots - 1 - y, x, false);
+            }
+        }
+        let o = Overcoat::for_overlay(&Overlay::Masked(m.clone()), Turn::Upright).unwrap();
         assert_eq!(
-            Overcoat::for_overlay(&Overlay::Full).unwrap(),
+            o,
+            Overcoat::WithHole(OvercoatHole {
+                x1: 94,
+                y1: 276,
+                x2: 260,
+                y2: 442
+            })
+        );
+        // On a turned page the hole is turned with the picture: columns 1016 − 260 ‥ 1016 − 94,
+        // landscape rows 640 − 365 ‥ 640 − 200 + 1, counted from the bottom of the frame.
+        let turned = Overcoat::for_overlay(&Overlay::Masked(m), Turn::Turned).unwrap();
+        assert_eq!(
+            turned,
+            Overcoat::WithHole(OvercoatHole {
+                x1: 756,
+                y1: 201,
+                x2: 922,
+                y2: 367
+            })
+        );
+    }
+
+    #[test]
+    fn full_masks_and_overlays_have_no_hole_and_none_is_off() {
+        let up = Turn::Upright;
+        let full = Overlay::Masked(MonoPanel::full());
+        assert_eq!(Overcoat::for_overlay(&full, up).unwrap(), Overcoat::Full);
+        assert_eq!(
+            Overcoat::for_overlay(&Overlay::Full, up).unwrap(),
             Overcoat::Full
         );
         assert_eq!(
-            Overcoat::for_overlay(&Overlay::None).unwrap(),
+            Overcoat::for_overlay(&Overlay::None, up).unwrap(),
             Overcoat::Off
         );
         assert!(!Overcoat::Off.is_on());
@@ -144,7 +188,7 @@ mod tests {
     fn two_holes_are_refused_with_a_clear_reason() {
         let mut m = mask_with_hole(10, 10, 20, 20);
         m.set(CARD_HEIGHT - 1 - 100, 500, false);
-        let e = Overcoat::for_overlay(&Overlay::Masked(m)).unwrap_err();
+        let e = Overcoat::for_overlay(&Overlay::Masked(m), Turn::Upright).unwrap_err();
         assert!(matches!(e, PrinterError::Unsupported { .. }));
         assert!(e.to_string().contains("101 clear dots"), "{e}");
     }

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -146,6 +146,8 @@ pub fn claims(tx: &Tx<'_>) -> Result<Vec<StationClaim>, StoreError> {
 /// arrives while a station is busy still wakes its next wait, and one notification wakes
 /// every station of the desk.
 pub(crate) struct WorkSignal {
+    /// Unique in the process (never reused, unlike an address).
+    id: u64,
     state: Mutex<SignalState>,
     moved: Condvar,
     stop: AtomicBool,
@@ -158,8 +160,8 @@ struct SignalState {
 }
 
 thread_local! {
-    /// Per store handle (by address): the generation this thread saw last.
-    static SEEN: RefCell<HashMap<usize, u64>> = RefCell::new(HashMap::new());
+    /// Per store handle (by [`WorkSignal::id`]): the generation this thread saw last.
+    static SEEN: RefCell<HashMap<u64, u64>> = RefCell::new(HashMap::new());
 }
 
 /// How often the listening thread looks at the stop flag.
@@ -168,7 +170,9 @@ const LISTEN_SLICE: Duration = Duration::from_millis(500);
 impl WorkSignal {
     /// Not listening yet: the first wait starts the listener.
     pub(crate) fn new() -> Arc<WorkSignal> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Arc::new(WorkSignal {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(SignalState::default()),
             moved: Condvar::new(),
             stop: AtomicBool::new(false),
@@ -184,7 +188,7 @@ impl WorkSignal {
     /// passed. While the listener is not connected (starting, server unreachable) it simply
     /// sleeps `timeout`: the desk polls.
     pub(crate) fn wait(self: &Arc<Self>, url: &crate::DatabaseUrl, timeout: Duration) {
-        let key = Arc::as_ptr(self) as usize;
+        let key = self.id;
         let Ok(mut state) = self.state.lock() else {
             std::thread::sleep(timeout);
             return;

@@ -189,11 +189,7 @@ fn an_order_is_printed_on_an_evolis_and_a_magicard_served_by_sim_serve() {
     };
     run(&["init"]);
     // Print-only: the served printers have no vpcd reader here (no pcscd needed).
-    std::fs::write(
-        h.join("options.toml"),
-        "encode = false\ncertificates = []\n",
-    )
-    .unwrap();
+    run(&["options", "set", "encode", "false"]);
     run(&["request", "--count", "4"]);
     run(&["order", "create", "--all"]);
     std::fs::write(

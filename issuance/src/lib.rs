@@ -6,6 +6,7 @@
 //! concrete drivers or simulated devices into it.
 
 pub mod ca;
+pub mod escrow;
 pub mod face;
 pub mod file_limits;
 pub mod home;

@@ -108,6 +108,12 @@ pub enum SecretsError {
         /// The card whose secrets were opened.
         card_number: String,
     },
+    /// An escrow key (file or text) is not what it should be.
+    #[error("escrow key: {what}")]
+    BadEscrowKey {
+        /// What is wrong, naming the file or value and the fix.
+        what: String,
+    },
     /// A requested PIN or PUK length is outside what PIV allows.
     #[error("{what} length {len} is not allowed ({min}..={max} digits)")]
     BadLength {
@@ -201,6 +207,24 @@ impl KeyFiles {
     /// Path of the management-key master.
     pub fn master_key_path(&self) -> PathBuf {
         self.dir.join(MASTER_KEY_FILE)
+    }
+
+    /// Path of the escrow public key (`escrow.pub`): when present, card secrets are sealed to
+    /// it instead of the station key ([`crate::escrow`]).
+    pub fn escrow_public_path(&self) -> PathBuf {
+        self.dir.join(crate::escrow::ESCROW_PUBLIC_FILE)
+    }
+    /// Path of the escrow private key (`escrow.key`, the administrator's home only).
+    pub fn escrow_key_path(&self) -> PathBuf {
+        self.dir.join(crate::escrow::ESCROW_KEY_FILE)
+    }
+    /// The escrow public key when this home has one installed.
+    pub fn escrow_recipient(&self) -> Result<Option<crate::escrow::EscrowRecipient>, SecretsError> {
+        let path = self.escrow_public_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        crate::escrow::EscrowRecipient::load(&path).map(Some)
     }
 
     /// Creates the directory (0700) and both keys (0600). Refuses, without writing anything,
@@ -381,6 +405,11 @@ fn random_key() -> Result<Zeroizing<[u8; KEY_LEN]>, SecretsError> {
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
     fill_random(key.as_mut_slice())?;
     Ok(key)
+}
+
+/// Creates the keys directory `dir` (mode 0700) when it does not exist.
+pub fn create_keys_dir(dir: &Path) -> Result<(), SecretsError> {
+    create_private_dir(dir)
 }
 
 /// Creates `dir` (and parents) with mode 0700 on the last component.

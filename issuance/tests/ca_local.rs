@@ -170,7 +170,11 @@ fn ca_certificate_is_a_constrained_ca() {
     assert_eq!(cert.subject(), cert.issuer());
     let bc = cert.basic_constraints().unwrap().unwrap().value;
     assert!(bc.ca);
-    assert_eq!(bc.path_len_constraint, Some(0));
+    assert_eq!(
+        bc.path_len_constraint,
+        Some(1),
+        "room for desk CAs below the root"
+    );
     let ku = cert.key_usage().unwrap().unwrap().value;
     assert!(ku.key_cert_sign() && ku.crl_sign());
     cert.verify_signature(None).unwrap();

@@ -7,37 +7,65 @@ use cardline_device::{
     CardImage, CertificateIssuer, CertificateRequest, IssuerError, PanelGeometry, Pin, Puk,
 };
 use cardline_issuance::ca::ProfileIssuer;
+use cardline_issuance::escrow::{EscrowRecipient, seal_to_escrow};
 use cardline_issuance::face::{CardFields, PreparedFace};
 use cardline_issuance::model::Card;
 use cardline_issuance::production::{FaceError, FaceRenderer, SealError, SecretSealer};
 use cardline_issuance::secrets::{StationKey, seal_card_secrets};
 use cardline_issuance::store::SealedSecrets;
 
-/// Seals each card's initial PIN and PUK under the station key. Print-only production has no
-/// key (nothing to seal): sealing then fails, and the orchestrator never asks.
-pub struct StationSealer(Option<StationKey>);
+/// Seals each card's initial PIN and PUK: to the office's escrow key when the home has one
+/// installed (`keys/escrow.pub`: any desk seals, only the escrow key's holder reveals), under
+/// the station key otherwise. Print-only production has no key (nothing to seal): sealing then
+/// fails, and the orchestrator never asks.
+pub struct StationSealer {
+    station: Option<StationKey>,
+    escrow: Option<EscrowRecipient>,
+}
 
 impl StationSealer {
     /// Seals under `key`.
     pub fn new(key: StationKey) -> StationSealer {
-        StationSealer(Some(key))
+        StationSealer {
+            station: Some(key),
+            escrow: None,
+        }
+    }
+
+    /// Seals to the escrow key `recipient` instead of the station key.
+    pub fn to_escrow(mut self, recipient: EscrowRecipient) -> StationSealer {
+        self.escrow = Some(recipient);
+        self
     }
 
     /// A sealer for print-only production, which seals nothing.
     pub fn print_only() -> StationSealer {
-        StationSealer(None)
+        StationSealer {
+            station: None,
+            escrow: None,
+        }
     }
 
-    /// True when it holds the station key.
+    /// True when it holds a key to seal with.
     pub fn has_key(&self) -> bool {
-        self.0.is_some()
+        self.station.is_some() || self.escrow.is_some()
+    }
+
+    /// The id of the key secrets are sealed with (`escrow-…` or the station key's).
+    pub fn key_id(&self) -> Option<String> {
+        match (&self.escrow, &self.station) {
+            (Some(e), _) => Some(e.key_id()),
+            (None, Some(s)) => Some(s.key_id()),
+            (None, None) => None,
+        }
     }
 }
 
 impl std::fmt::Debug for StationSealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("StationSealer")
-            .field(&self.0.as_ref().map(|_| "***"))
+        f.debug_struct("StationSealer")
+            .field("station", &self.station.as_ref().map(|_| "***"))
+            .field("escrow", &self.escrow)
             .finish()
     }
 }
@@ -48,7 +76,10 @@ impl SecretSealer for StationSealer {
             card: card.to_string(),
             detail,
         };
-        let key = self.0.as_ref().ok_or_else(|| {
+        if let Some(recipient) = &self.escrow {
+            return seal_to_escrow(recipient, card, pin, puk).map_err(|e| fail(e.to_string()));
+        }
+        let key = self.station.as_ref().ok_or_else(|| {
             fail("no station key: print-only production seals no PIN/PUK (`cardline keys init` to encode)".into())
         })?;
         seal_card_secrets(key, card, pin, puk).map_err(|e| fail(e.to_string()))

@@ -132,7 +132,10 @@ impl ProductionKit {
                 keys: options.key_requests(),
                 expiry: chuid_expiry(not_after),
             };
-            let sealer = StationSealer::new(station_key);
+            let sealer = match keys.escrow_recipient().map_err(KitError::StationKey)? {
+                Some(escrow) => StationSealer::new(station_key).to_escrow(escrow),
+                None => StationSealer::new(station_key),
+            };
             (
                 Some(encoding),
                 Some(ca),

@@ -1,7 +1,7 @@
 //! `cardline ca init|show`: the local issuing CA of this home.
 
 use anyhow::Context as _;
-use cardline_issuance::ca::{CaKeyAlgorithm, LocalCa};
+use cardline_issuance::ca::{CaKeyAlgorithm, DeskCaBundle, LocalCa};
 use cardline_issuance::secrets::KeyFiles;
 use serde::Serialize;
 
@@ -20,6 +20,34 @@ pub enum CaCommand {
         #[arg(long, default_value = "p256", value_parser = parse_algorithm)]
         algorithm: CaKeyAlgorithm,
     },
+    /// Administrator: create the issuing CA of a desk, certified by this home's (root) CA, and
+    /// write it with the root certificate to a bundle encrypted under a passphrase (taken from
+    /// the environment variable named by --passphrase-env). Install it on the desk with
+    /// `cardline ca desk-import`.
+    DeskInit {
+        /// The desk's name (as in `desk run --desk`).
+        #[arg(long)]
+        desk: String,
+        /// The bundle file to create (never overwritten).
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// The desk CA key algorithm: p256 or p384.
+        #[arg(long, default_value = "p256", value_parser = parse_algorithm)]
+        algorithm: CaKeyAlgorithm,
+        /// The environment variable holding the bundle passphrase (at least 12 characters).
+        #[arg(long, default_value = "CARDLINE_BUNDLE_PASSPHRASE", value_name = "VAR")]
+        passphrase_env: String,
+    },
+    /// On a desk: install the desk CA from a bundle made by `ca desk-init` (its key is sealed
+    /// under this desk's station key; `cardline keys init` first). Card certificates issued
+    /// here then chain to the office's root CA.
+    DeskImport {
+        /// The bundle file.
+        bundle: std::path::PathBuf,
+        /// The environment variable holding the bundle passphrase.
+        #[arg(long, default_value = "CARDLINE_BUNDLE_PASSPHRASE", value_name = "VAR")]
+        passphrase_env: String,
+    },
     /// Show the CA: subject, validity, fingerprint, certificates issued, whether this
     /// station's key opens it.
     Show {
@@ -31,6 +59,26 @@ pub enum CaCommand {
 
 fn parse_algorithm(s: &str) -> Result<CaKeyAlgorithm, String> {
     CaKeyAlgorithm::parse(s).ok_or_else(|| format!("unknown CA key algorithm `{s}` (p256, p384)"))
+}
+
+#[derive(Serialize)]
+struct DeskCaShown {
+    desk: String,
+    bundle: String,
+    fingerprint: String,
+    root: String,
+}
+
+fn passphrase(var: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    let value = std::env::var(var).map_err(|_| {
+        anyhow::anyhow!(
+            "no bundle passphrase: set the environment variable {var} (at least {} characters; \
+             --passphrase-env names another variable)",
+            cardline_issuance::ca::MIN_PASSPHRASE_CHARS
+        )
+    })?;
+    cardline_issuance::ca::check_passphrase(&value)?;
+    Ok(zeroize::Zeroizing::new(value))
 }
 
 #[derive(Serialize)]
@@ -74,6 +122,84 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                     summary.not_after,
                     summary.fingerprint,
                     dir.join(cardline_issuance::ca::CA_CERT_FILE).display()
+                )
+            })
+        }
+        CaCommand::DeskInit {
+            desk,
+            out,
+            algorithm,
+            passphrase_env,
+        } => {
+            let passphrase = passphrase(&passphrase_env)?;
+            cardline_issuance::ca::check_desk_name(&desk)?;
+            let station = KeyFiles::in_home(ctx.home_dir())
+                .station_key()
+                .context("the root CA key is sealed under this home's station key")?;
+            let store = ctx.store()?;
+            let root = LocalCa::load(&dir, &station, store.clone())?;
+            let bundle = root.issue_desk_ca(&desk, algorithm)?;
+            bundle
+                .write_encrypted(&out, &passphrase)
+                .with_context(|| format!("writing the bundle {}", out.display()))?;
+            let fingerprint = bundle.fingerprint();
+            store.audit_note(
+                "ca.desk_init",
+                None,
+                None,
+                Some(&format!(
+                    "desk {desk}: CA SHA-256 {fingerprint}, bundle {}",
+                    out.display()
+                )),
+                &ctx.actor(),
+            )?;
+            let shown = DeskCaShown {
+                desk: desk.clone(),
+                bundle: out.display().to_string(),
+                fingerprint,
+                root: root.subject().to_string(),
+            };
+            ctx.emit(&shown, || {
+                format!(
+                    "created the issuing CA of desk {desk} (SHA-256 {}), certified by {}\n\
+                     bundle {} (encrypted under the passphrase in ${passphrase_env})\n\
+                     on the desk: cardline ca desk-import {}",
+                    shown.fingerprint, shown.root, shown.bundle, shown.bundle
+                )
+            })
+        }
+        CaCommand::DeskImport {
+            bundle,
+            passphrase_env,
+        } => {
+            let passphrase = passphrase(&passphrase_env)?;
+            let opened = DeskCaBundle::read_encrypted(&bundle, &passphrase)?;
+            let station = KeyFiles::in_home(ctx.home_dir())
+                .station_key()
+                .context("the desk CA key is sealed under this desk's station key")?;
+            let store = ctx.store()?;
+            let ca = LocalCa::import_desk_ca(&dir, &opened, &station, store.clone())?;
+            let fingerprint = ca.fingerprint();
+            store.audit_note(
+                "ca.desk_import",
+                None,
+                None,
+                Some(&format!("desk {}: CA SHA-256 {fingerprint}", opened.desk)),
+                &ctx.actor(),
+            )?;
+            let shown = DeskCaShown {
+                desk: opened.desk.clone(),
+                bundle: bundle.display().to_string(),
+                fingerprint,
+                root: opened.root_subject(),
+            };
+            ctx.emit(&shown, || {
+                format!(
+                    "installed the issuing CA of desk {} in {} (SHA-256 {}), chained to {}",
+                    shown.desk,
+                    dir.display(),
+                    shown.fingerprint,
+                    shown.root
                 )
             })
         }

@@ -1,5 +1,6 @@
 //! `cardline keys init`: create the station key and the management-key master key.
 
+use cardline_issuance::escrow::{EscrowIdentity, EscrowRecipient};
 use cardline_issuance::secrets::KeyFiles;
 use serde::Serialize;
 
@@ -11,6 +12,25 @@ pub enum KeysCommand {
     /// Create `keys/station.key` (seals PIN/PUK and the CA key) and
     /// `keys/management-master.key` (per-card management keys), mode 0600. Never overwrites.
     Init,
+    /// Create the office's escrow key pair (administrator): `keys/escrow.key` (private, 0600:
+    /// reveals the PIN/PUK of every card sealed to it — keep it off the desks) and
+    /// `keys/escrow.pub` (public: install it on every desk with `keys escrow-import`). Once a
+    /// home holds `escrow.pub`, its cards' secrets are sealed to it instead of the station key.
+    EscrowInit,
+    /// Install the escrow public key (`escrow.pub` from `keys escrow-init`, or its `age1…`
+    /// text) on this desk: from now on this desk seals every card's PIN/PUK to it.
+    EscrowImport {
+        /// The `escrow.pub` file, or the recipient text itself (`age1…`).
+        public_key: String,
+    },
+}
+
+#[derive(Serialize)]
+struct EscrowShown {
+    key_id: String,
+    public_key: String,
+    public_key_file: String,
+    private_key_file: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -49,5 +69,107 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<()> {
                 )
             })
         }
+        KeysCommand::EscrowInit => {
+            let files = KeyFiles::in_home(ctx.home_dir());
+            let (private, public) = (files.escrow_key_path(), files.escrow_public_path());
+            for path in [&private, &public] {
+                if path.exists() {
+                    anyhow::bail!(
+                        "{} already exists; cardline never replaces an escrow key (secrets \
+                         sealed to it would no longer open)",
+                        path.display()
+                    );
+                }
+            }
+            cardline_issuance::secrets::create_keys_dir(&files.dir)?;
+            let identity = EscrowIdentity::generate();
+            identity.save(&private)?;
+            let recipient = identity.recipient();
+            write_public(&public, &recipient)?;
+            note(ctx, "keys.escrow_init", &recipient)?;
+            let shown = EscrowShown {
+                key_id: recipient.key_id(),
+                public_key: recipient.to_text(),
+                public_key_file: public.display().to_string(),
+                private_key_file: Some(private.display().to_string()),
+            };
+            ctx.emit(&shown, || {
+                format!(
+                    "created escrow key {}\nprivate {} (reveals every card sealed to it: keep \
+                     it with the administrator, back it up, never on a desk)\npublic  {}\n\
+                     install it on each desk: cardline keys escrow-import {}",
+                    shown.key_id,
+                    private.display(),
+                    public.display(),
+                    shown.public_key
+                )
+            })
+        }
+        KeysCommand::EscrowImport { public_key } => {
+            let files = KeyFiles::in_home(ctx.home_dir());
+            let recipient = if public_key.trim_start().starts_with("age1") {
+                EscrowRecipient::parse(&public_key)?
+            } else {
+                EscrowRecipient::load(std::path::Path::new(&public_key))?
+            };
+            let public = files.escrow_public_path();
+            if let Some(existing) = files.escrow_recipient()? {
+                if existing.key_id() == recipient.key_id() {
+                    anyhow::bail!(
+                        "{} already holds escrow key {}",
+                        public.display(),
+                        existing.key_id()
+                    );
+                }
+                anyhow::bail!(
+                    "{} holds escrow key {}, not {}: remove it first if the office really \
+                     replaced its escrow key (cards sealed before stay sealed to the old one)",
+                    public.display(),
+                    existing.key_id(),
+                    recipient.key_id()
+                );
+            }
+            cardline_issuance::secrets::create_keys_dir(&files.dir)?;
+            write_public(&public, &recipient)?;
+            note(ctx, "keys.escrow_import", &recipient)?;
+            let shown = EscrowShown {
+                key_id: recipient.key_id(),
+                public_key: recipient.to_text(),
+                public_key_file: public.display().to_string(),
+                private_key_file: None,
+            };
+            ctx.emit(&shown, || {
+                format!(
+                    "installed escrow key {} in {}: this desk now seals every card's PIN/PUK to it",
+                    shown.key_id,
+                    public.display()
+                )
+            })
+        }
     }
+}
+
+fn write_public(path: &std::path::Path, recipient: &EscrowRecipient) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?;
+    writeln!(file, "{}", recipient.to_text())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+}
+
+fn note(ctx: &Context, action: &str, recipient: &EscrowRecipient) -> anyhow::Result<()> {
+    if ctx.has_store() {
+        ctx.store()?.audit_note(
+            action,
+            None,
+            None,
+            Some(&format!("escrow key {}", recipient.key_id())),
+            &ctx.actor(),
+        )?;
+    }
+    Ok(())
 }

@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use anyhow::Context as _;
 use cardline_issuance::model::{Card, CardState, OrderId};
-use cardline_issuance::secrets::{KeyFiles, open_card_secrets};
+use cardline_issuance::secrets::KeyFiles;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -123,6 +123,7 @@ pub fn run(
     reveal: bool,
     reason: Option<String>,
     args: LetterArgs,
+    escrow_key: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let order = store.order(order_id)?;
@@ -160,9 +161,7 @@ pub fn run(
              order show {order_id}`)"
         );
     }
-    let station = KeyFiles::in_home(ctx.home_dir())
-        .station_key()
-        .context("the cards' secrets are sealed under the station key")?;
+    let keys = KeyFiles::in_home(ctx.home_dir());
     let mut letters = Vec::with_capacity(cards.len());
     let mut unsealed = 0;
     for card in &cards {
@@ -170,7 +169,8 @@ pub fn run(
             unsealed += 1;
             continue;
         };
-        let (pin, puk) = open_card_secrets(&station, &card.number, &sealed)?;
+        let (pin, puk) =
+            cardline_issuance::escrow::open_card(&keys, escrow_key, &card.number, &sealed)?;
         let digits = |b: &[u8]| -> anyhow::Result<Zeroizing<String>> {
             Ok(Zeroizing::new(
                 std::str::from_utf8(b)

@@ -3,7 +3,7 @@
 //! ([`super::pin_letters`]).
 
 use anyhow::Context as _;
-use cardline_issuance::secrets::{KeyFiles, open_card_secrets};
+use cardline_issuance::secrets::KeyFiles;
 use serde::Serialize;
 
 use crate::context::Context;
@@ -23,6 +23,10 @@ pub struct SecretsArgs {
     /// Why they are revealed (recorded in the audit log).
     #[arg(long)]
     pub reason: Option<String>,
+    /// The escrow private key, for cards sealed to the office's escrow key (default:
+    /// `keys/escrow.key` of this home, the administrator's).
+    #[arg(long, value_name = "FILE")]
+    pub escrow_key: Option<std::path::PathBuf>,
     /// With --order: the output format.
     #[command(flatten)]
     pub letters: super::pin_letters::LetterArgs,
@@ -38,7 +42,14 @@ struct Revealed<'a> {
 /// Runs `cardline cards secrets`.
 pub fn run(ctx: &Context, args: SecretsArgs) -> anyhow::Result<()> {
     if let Some(order) = args.order {
-        return super::pin_letters::run(ctx, order, args.reveal, args.reason, args.letters);
+        return super::pin_letters::run(
+            ctx,
+            order,
+            args.reveal,
+            args.reason,
+            args.letters,
+            args.escrow_key.as_deref(),
+        );
     }
     args.letters.refuse_without_order()?;
     let number = args.card.expect("clap requires a card or --order");
@@ -58,10 +69,12 @@ pub fn run(ctx: &Context, args: SecretsArgs) -> anyhow::Result<()> {
             ctx.operator
         );
     }
-    let station = KeyFiles::in_home(ctx.home_dir())
-        .station_key()
-        .context("the card's secrets are sealed under the station key")?;
-    let (pin, puk) = open_card_secrets(&station, &card.number, &sealed)?;
+    let (pin, puk) = cardline_issuance::escrow::open_card(
+        &KeyFiles::in_home(ctx.home_dir()),
+        args.escrow_key.as_deref(),
+        &card.number,
+        &sealed,
+    )?;
     // Audit first: nothing is printed unless the reveal is on record.
     store.audit_note(
         "secrets.reveal",

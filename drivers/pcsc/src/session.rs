@@ -167,6 +167,36 @@ impl PcscSession {
     }
 }
 
+impl PcscSession {
+    /// A transmit failure: when the PC/SC service itself is gone, that is the fault, whatever
+    /// code libpcsclite returned for the command in flight (a pcscd killed mid-command gives
+    /// `SCARD_W_SECURITY_VIOLATION` or a communication error, depending on the moment, and
+    /// only the next call says `SCARD_E_NO_SERVICE`). Otherwise the usual mapping.
+    fn classify_failure(&self, error: pcsc::Error) -> TransportError {
+        let mapped = map(error, &self.reader);
+        if matches!(mapped, TransportError::Reader { .. }) && self.service_gone() {
+            tracing::debug!(
+                "reader {}: {error} while the PC/SC service went away",
+                self.reader
+            );
+            return TransportError::NoService;
+        }
+        mapped
+    }
+
+    /// True when the PC/SC service no longer answers for this session (stopped, or restarted
+    /// and no longer knowing the card handle).
+    fn service_gone(&self) -> bool {
+        let Some(card) = self.card.as_ref() else {
+            return false;
+        };
+        matches!(
+            card.status2_owned(),
+            Err(pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::InvalidHandle)
+        )
+    }
+}
+
 /// Hex for the trace log with PIN/PUK/key command data replaced by its length.
 fn redacted(apdu: &[u8]) -> String {
     if apdu.len() > 5 && matches!(apdu[1], 0x20 | 0x24 | 0x2C | 0xFF | 0x87) {
@@ -282,7 +312,7 @@ impl PcscSession {
                 Ok(response)
             }
             Err(pcsc::Error::NotTransacted) => Err(self.classify_lost_card()),
-            Err(e) => Err(map(e, &self.reader)),
+            Err(e) => Err(self.classify_failure(e)),
         }
     }
 }

@@ -27,7 +27,7 @@ pub const CA_KEY_FILE: &str = "ca.key.sealed";
 
 /// Certificates start this long before they are issued, so a card works at once on a host
 /// whose clock is a little behind.
-const BACKDATE: Duration = Duration::minutes(5);
+pub(super) const BACKDATE: Duration = Duration::minutes(5);
 /// Validity of a new CA certificate.
 const CA_VALIDITY: Duration = Duration::days(10 * 365);
 
@@ -57,7 +57,7 @@ impl CaKeyAlgorithm {
             _ => None,
         }
     }
-    fn rcgen(self) -> &'static rcgen::SignatureAlgorithm {
+    pub(super) fn rcgen(self) -> &'static rcgen::SignatureAlgorithm {
         match self {
             CaKeyAlgorithm::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
             CaKeyAlgorithm::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
@@ -88,7 +88,7 @@ impl std::fmt::Debug for LocalCa {
     }
 }
 
-fn random_serial() -> Result<SerialNumber, CaError> {
+pub(super) fn random_serial() -> Result<SerialNumber, CaError> {
     let mut serial = [0u8; 16];
     getrandom::fill(&mut serial).map_err(|e| SecretsError::Random {
         detail: e.to_string(),
@@ -135,7 +135,7 @@ fn read_certificate(path: &Path) -> Result<(String, Vec<u8>), CaError> {
     Ok((pem_text, pem.contents))
 }
 
-fn signing(e: rcgen::Error) -> CaError {
+pub(super) fn signing(e: rcgen::Error) -> CaError {
     CaError::Signing {
         detail: e.to_string(),
     }
@@ -182,7 +182,8 @@ impl LocalCa {
         params.not_before = now - BACKDATE;
         params.not_after = now + CA_VALIDITY;
         params.serial_number = Some(random_serial()?);
-        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        // Path length 1: the root may certify desk CAs (path length 0 each), never deeper.
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
         params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
             KeyUsagePurpose::CrlSign,
@@ -192,23 +193,7 @@ impl LocalCa {
         let pkcs8 = Zeroizing::new(key.serialize_der());
         write_sealed_key(&dir.join(CA_KEY_FILE), &pkcs8, algorithm.name(), station)?;
         let cert_pem = cert.pem();
-        let cert_path = dir.join(CA_CERT_FILE);
-        let io = |operation| {
-            let path = cert_path.clone();
-            move |source| CaError::Io {
-                operation,
-                path,
-                source,
-            }
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&cert_path)
-            .map_err(io("creating"))?;
-        file.write_all(cert_pem.as_bytes()).map_err(io("writing"))?;
-        file.sync_all().map_err(io("syncing"))?;
+        write_certificate(&dir.join(CA_CERT_FILE), &cert_pem)?;
         tracing::info!(dir = %dir.display(), name, algorithm = algorithm.name(), "local CA created");
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -342,6 +327,15 @@ impl LocalCa {
     pub fn fingerprint(&self) -> String {
         sha256_hex(&self.cert_der)
     }
+    /// The CA certificate (DER).
+    pub fn cert_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    pub(super) fn issuer(&self) -> &Issuer<'static, KeyPair> {
+        &self.issuer
+    }
+
     /// Every certificate issued so far, oldest first.
     pub fn issued(&self) -> Result<Vec<IssuedRecord>, CaError> {
         self.index.records()
@@ -426,4 +420,23 @@ impl CertificateAuthority for LocalCa {
         );
         Ok(issued)
     }
+}
+
+/// Writes a certificate (PEM) to a new file `path`, mode 0644.
+pub(super) fn write_certificate(path: &Path, pem: &str) -> Result<(), CaError> {
+    let io = |operation| {
+        move |source| CaError::Io {
+            operation,
+            path: path.to_path_buf(),
+            source,
+        }
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(io("creating"))?;
+    file.write_all(pem.as_bytes()).map_err(io("writing"))?;
+    file.sync_all().map_err(io("syncing"))
 }

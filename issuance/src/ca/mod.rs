@@ -30,6 +30,7 @@
 //! println!("{}", ca.certificate_pem());
 //! ```
 
+mod desk;
 mod index;
 mod issuer;
 mod key_file;
@@ -37,6 +38,10 @@ pub mod limits;
 mod local;
 mod profile;
 
+pub use desk::{
+    DESK_CA_VALIDITY, DeskCaBundle, MIN_PASSPHRASE_CHARS, ROOT_CERT_FILE, check_desk_name,
+    check_passphrase,
+};
 pub use index::{IssuedRecord, LEGACY_INDEX_FILE};
 pub use issuer::ProfileIssuer;
 pub use local::{CA_CERT_FILE, CA_KEY_FILE, CaKeyAlgorithm, CaSummary, LocalCa};

@@ -178,6 +178,21 @@ pub enum StoreError {
         /// The station.
         station: String,
     },
+    /// The disk holding the database is full: the database or its journal could not grow.
+    /// The transaction was rolled back, nothing of it was written. Free space on that disk,
+    /// then run `cardline recover` (production settles the card that was in hand) and produce
+    /// again.
+    #[error(
+        "the disk holding the database {database} is full: {operation} was not written. Free \
+         space on that disk (`df {database}` shows it), then run `cardline recover` and produce \
+         again"
+    )]
+    DiskFull {
+        /// What was being done.
+        operation: String,
+        /// The database file (or `the database` when the store does not know its path).
+        database: String,
+    },
     /// Any SQLite/PostgreSQL failure, with the operation that failed.
     #[error("store error while {operation}: {detail}")]
     Backend {

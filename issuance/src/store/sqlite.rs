@@ -66,13 +66,21 @@ pub struct SqliteStore {
     migrated_from: i64,
 }
 
+/// What [`backend`] puts in [`StoreError::DiskFull`] before the store names its file.
+const UNKNOWN_DATABASE: &str = "file";
+
 /// Maps a SQLite error to a [`StoreError`] naming the operation: a lock held too long is
-/// [`StoreError::Busy`], a broken uniqueness rule [`StoreError::Conflict`], anything else
-/// [`StoreError::Backend`].
+/// [`StoreError::Busy`], a broken uniqueness rule [`StoreError::Conflict`], a full disk
+/// [`StoreError::DiskFull`] (the store's [`SqliteStore::locate`] then names the file), anything
+/// else [`StoreError::Backend`].
 pub(crate) fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy {
             operation: operation.to_string(),
+        },
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull {
+            operation: operation.to_string(),
+            database: UNKNOWN_DATABASE.to_string(),
         },
         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict {
             operation: operation.to_string(),
@@ -182,13 +190,34 @@ impl SqliteStore {
         actor: &Actor,
         f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool.get()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend(operation))?;
-        let value = f(&Writer::new(&tx, &actor.0))?;
-        tx.commit().map_err(backend(operation))?;
-        Ok(value)
+        let run = || {
+            let mut conn = self.pool.get()?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend(operation))?;
+            let value = f(&Writer::new(&tx, &actor.0))?;
+            tx.commit().map_err(backend(operation))?;
+            Ok(value)
+        };
+        run().map_err(|e| self.locate(e))
+    }
+
+    /// Names this store's file in a [`StoreError::DiskFull`], so the operator learns which disk
+    /// is full.
+    fn locate(&self, e: StoreError) -> StoreError {
+        match (e, &self.path) {
+            (
+                StoreError::DiskFull {
+                    operation,
+                    database,
+                },
+                Some(path),
+            ) if database == UNKNOWN_DATABASE => StoreError::DiskFull {
+                operation,
+                database: path.display().to_string(),
+            },
+            (e, _) => e,
+        }
     }
 
     /// Runs `f` in one write transaction and rolls it back: a dry run computed by exactly the
@@ -199,13 +228,16 @@ impl SqliteStore {
         actor: &Actor,
         f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool.get()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend(operation))?;
-        let value = f(&Writer::new(&tx, &actor.0));
-        tx.rollback().map_err(backend(operation))?;
-        value
+        let run = || {
+            let mut conn = self.pool.get()?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend(operation))?;
+            let value = f(&Writer::new(&tx, &actor.0));
+            tx.rollback().map_err(backend(operation))?;
+            value
+        };
+        run().map_err(|e| self.locate(e))
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot).
@@ -214,13 +246,16 @@ impl SqliteStore {
         operation: &'static str,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool.get()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(backend(operation))?;
-        let value = f(&tx)?;
-        tx.finish().map_err(backend(operation))?;
-        Ok(value)
+        let run = || {
+            let mut conn = self.pool.get()?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(backend(operation))?;
+            let value = f(&tx)?;
+            tx.finish().map_err(backend(operation))?;
+            Ok(value)
+        };
+        run().map_err(|e| self.locate(e))
     }
 }
 
@@ -239,3 +274,38 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 mod store_impl;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_disk_full_naming_the_database_file() {
+        let full = || {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            )
+        };
+        let e = backend("journaling a step")(full());
+        assert!(matches!(e, StoreError::DiskFull { .. }), "{e:?}");
+        assert!(!e.is_transient());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cardline.db");
+        let store = SqliteStore::create(&path).unwrap();
+        let msg = store.locate(e).to_string();
+        assert!(
+            msg.contains(&format!(
+                "the disk holding the database {} is full",
+                path.display()
+            )) && msg.contains("journaling a step was not written")
+                && msg.contains("cardline recover"),
+            "{msg}"
+        );
+        // Other errors pass through untouched.
+        let busy = StoreError::Busy {
+            operation: "x".into(),
+        };
+        assert!(matches!(store.locate(busy), StoreError::Busy { .. }));
+    }
+}

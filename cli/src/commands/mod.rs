@@ -35,12 +35,14 @@ mod recover;
 mod request;
 mod search;
 mod secrets;
+mod serve;
 mod sim;
 mod sim_card;
 mod sim_magicard;
 mod sim_printer;
 mod sim_serve;
 mod stations;
+mod users;
 
 /// Every `cardline` command.
 #[derive(Debug, clap::Subcommand)]
@@ -101,6 +103,11 @@ pub enum Command {
     Keys(keys::KeysCommand),
     /// Encode-only station: personalise the PIV card in a PC/SC reader for a card record.
     Encode(encode::EncodeArgs),
+    /// The operator console and REST API: HTTPS (`--cert/--key`) or plain HTTP on loopback.
+    Serve(serve::ServeArgs),
+    /// Console users: add, list, disable, enable, reset-password, API tokens.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Packaging files generated from the code: man pages, udev rules (for scripts/build-deb.sh).
     #[command(subcommand, hide = true)]
     Dist(dist::DistCommand),
@@ -130,6 +137,8 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Face(cmd) => face::run(ctx, cmd),
         Command::Printers(cmd) => printers::run(ctx, cmd),
         Command::Printer(cmd) => printer::run(ctx, cmd),
+        Command::Serve(args) => serve::run(ctx, args),
+        Command::Users(cmd) => users::run(ctx, cmd),
         Command::Dist(cmd) => dist::run(ctx, cmd),
     }
 }

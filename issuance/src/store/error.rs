@@ -193,6 +193,25 @@ pub enum StoreError {
         /// The database file (or `the database` when the store does not know its path).
         database: String,
     },
+    /// No console user by this name.
+    #[error("no user `{0}` (list users with `cardline users list`)")]
+    UserNotFound(String),
+    /// A console user by this name exists already.
+    #[error(
+        "a user `{0}` exists already (change it with `cardline users reset-password` or `users disable`)"
+    )]
+    UserExists(String),
+    /// A user name that is not allowed.
+    #[error("user name `{name}` is not allowed: {why}")]
+    InvalidUserName {
+        /// The name given (at most 80 characters of it).
+        name: String,
+        /// Why it is refused.
+        why: String,
+    },
+    /// No API token with this id.
+    #[error("no API token {0} (list them with `cardline users tokens`)")]
+    TokenNotFound(i64),
     /// Any SQLite/PostgreSQL failure, with the operation that failed.
     #[error("store error while {operation}: {detail}")]
     Backend {

@@ -18,12 +18,14 @@ pub mod conformance;
 mod error;
 pub mod ownership;
 mod traits;
+pub mod users;
 
 pub use error::StoreError;
 pub use traits::{
     AuditLog, AuditRecords, CardStore, CertificateIndex, OptionProfileStore, OrderStore,
     ProductionJournal, Store,
 };
+pub use users::UserStore;
 
 /// One record of an attempt's production journal (see [`ProductionJournal::journal`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

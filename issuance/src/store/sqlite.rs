@@ -44,6 +44,7 @@ mod runs;
 mod schema;
 mod search;
 pub mod timestamp;
+mod users;
 mod writer;
 
 use pool::Pool;

@@ -347,7 +347,13 @@ pub trait OptionProfileStore: Send + Sync {
 
 /// The whole store: every interface, one backend.
 pub trait Store:
-    CardStore + OrderStore + ProductionJournal + AuditLog + CertificateIndex + OptionProfileStore
+    CardStore
+    + OrderStore
+    + ProductionJournal
+    + AuditLog
+    + CertificateIndex
+    + OptionProfileStore
+    + super::users::UserStore
 {
     /// This store as the production journal (for the orchestrator).
     fn as_journal(&self) -> &dyn ProductionJournal;

@@ -31,6 +31,7 @@ pub mod ownership_cases;
 pub mod profile_cases;
 pub mod revocation_cases;
 pub mod search_cases;
+pub mod user_cases;
 
 /// One empty database of the backend under test.
 pub trait TestDatabase: Sync {
@@ -226,6 +227,18 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "option_profiles_are_validated_logged_and_audited",
         profile_cases::option_profiles_are_validated_logged_and_audited,
+    ),
+    (
+        "users_are_added_once_disabled_and_their_password_replaced",
+        user_cases::users_are_added_once_disabled_and_their_password_replaced,
+    ),
+    (
+        "failed_logins_lock_the_user_and_a_success_or_reset_clears_them",
+        user_cases::failed_logins_lock_the_user_and_a_success_or_reset_clears_them,
+    ),
+    (
+        "api_tokens_are_found_by_hash_until_revoked",
+        user_cases::api_tokens_are_found_by_hash_until_revoked,
     ),
 ];
 

@@ -246,6 +246,9 @@ UPDATE issued_certificates
 CREATE INDEX issued_certificates_revoked ON issued_certificates (revoked_at)
     WHERE revoked_at IS NOT NULL;
 "#,
+    // Console users and API tokens (issue 13). Self-contained: v6 once the audit chain's v5
+    // is merged before it.
+    super::users::MIGRATION,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

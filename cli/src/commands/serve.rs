@@ -1,0 +1,75 @@
+//! `cardline serve --cert FILE --key FILE [--listen ADDR]` (HTTPS) or `cardline serve
+//! --insecure-http --listen 127.0.0.1:8443` (plain HTTP, loopback only): the operator console
+//! and the REST API over this home's store ([docs/console.md](../../../docs/console.md)).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use cardline_server::{ServeConfig, SessionRule};
+
+use crate::context::Context;
+
+/// Arguments of `cardline serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// Serve plain HTTP instead of HTTPS (loopback addresses only).
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// TLS certificate chain (PEM: the server certificate first).
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Minutes of inactivity that end a session.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub idle_minutes: u64,
+    /// Hours after login that end a session, used or not.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=168))]
+    pub session_hours: u64,
+}
+
+/// Serves until Ctrl-C.
+pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
+    let config = ServeConfig {
+        listen: args.listen,
+        insecure_http: args.insecure_http,
+        cert: args.cert,
+        key: args.key,
+        sessions: SessionRule {
+            idle: std::time::Duration::from_secs(args.idle_minutes * 60),
+            absolute: std::time::Duration::from_secs(args.session_hours * 3600),
+            ..SessionRule::default()
+        },
+    };
+    config.check()?;
+    if let (Some(cert), Some(key)) = (&config.cert, &config.key) {
+        // Refuse bad files before anything is printed (serve loads them again).
+        cardline_server::tls::server_config(cert, key)?;
+    }
+    let store = ctx.store()?;
+    if store.users()?.is_empty() {
+        eprintln!("no console user yet: add one with `cardline users add NAME --role operator`");
+    }
+    if config.insecure_http {
+        eprintln!(
+            "cardline console on http://{} (plain HTTP, loopback only); Ctrl-C stops it",
+            config.listen
+        );
+    } else {
+        eprintln!(
+            "cardline console on https://{}; Ctrl-C stops it",
+            config.listen
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(cardline_server::serve(config, store))?;
+    Ok(())
+}

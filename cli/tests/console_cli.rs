@@ -1,0 +1,167 @@
+//! `cardline users ...` and `cardline serve` through the real binary: passwords from standard
+//! input (never echoed), an API token shown once, the refusals of unsafe serve settings, and
+//! a served login page over real TCP.
+
+mod temp_home;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use temp_home::{fail, json, ok};
+
+fn with_stdin(home: &tempfile::TempDir, args: &[&str], stdin: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cardline"))
+        .arg("--home")
+        .arg(home.path())
+        .args(args)
+        .env("USER", "tester")
+        .env_remove("RUST_LOG")
+        .write_stdin(stdin)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn users_are_added_listed_disabled_and_get_tokens() {
+    let home = tempfile::tempdir().unwrap();
+    ok(&home, &["init"]);
+    let out = with_stdin(
+        &home,
+        &["users", "add", "olga", "--role", "operator"],
+        "a long password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !all.contains("a long password"),
+        "the password is never printed"
+    );
+    // A short password and a bad role are refused with the rule.
+    let out = with_stdin(
+        &home,
+        &["users", "add", "bob", "--role", "auditor"],
+        "short\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10"));
+    let out = with_stdin(
+        &home,
+        &["users", "add", "bob", "--role", "boss"],
+        "a long password\n",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("operator, admin or auditor"));
+    let out = with_stdin(
+        &home,
+        &["users", "add", "olga", "--role", "admin"],
+        "a long password\n",
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+    let users = json(&home, &["users", "list"]);
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users[0]["role"], "operator");
+    assert!(users[0].get("password_hash").is_none());
+    ok(&home, &["users", "disable", "olga"]);
+    assert_eq!(json(&home, &["users", "list"])[0]["disabled"], true);
+    assert!(fail(&home, &["users", "disable", "nobody"]).contains("no user `nobody`"));
+    // A token is printed once; the list never shows it.
+    let token = json(&home, &["users", "token", "olga"]);
+    let t = token["token"].as_str().unwrap();
+    assert!(t.starts_with("cl_") && t.len() == 67, "{t}");
+    let listed = ok(&home, &["users", "tokens"]);
+    assert!(!listed.contains(&t[3..]), "{listed}");
+    ok(&home, &["users", "revoke-token", &token["id"].to_string()]);
+    let audit = ok(&home, &["audit", "--action", "token."]);
+    assert!(
+        audit.contains("token.create") && audit.contains("token.revoke"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn serve_refuses_unsafe_settings_with_the_fix() {
+    let home = tempfile::tempdir().unwrap();
+    ok(&home, &["init"]);
+    let e = fail(&home, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(e.contains("--insecure-http"), "{e}");
+    let e = fail(
+        &home,
+        &["serve", "--insecure-http", "--listen", "0.0.0.0:8443"],
+    );
+    assert!(
+        e.contains("only on a loopback address") && e.contains("0.0.0.0:8443"),
+        "{e}"
+    );
+    let e = fail(&home, &["serve", "--cert", "c.pem", "--key", "k.pem"]);
+    assert!(
+        e.contains("certificate chain c.pem"),
+        "the file is named: {e}"
+    );
+    let e = fail(
+        &home,
+        &[
+            "serve",
+            "--insecure-http",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+        ],
+    );
+    assert!(e.contains("exclude each other"), "{e}");
+}
+
+#[test]
+fn serve_answers_on_loopback_until_stopped() {
+    let home = tempfile::tempdir().unwrap();
+    ok(&home, &["init"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cardline"))
+        .arg("--home")
+        .arg(home.path())
+        .args(["serve", "--insecure-http", "--listen", &listen])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let reply = loop {
+        if let Ok(mut s) = TcpStream::connect(&listen) {
+            s.write_all(b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut reply = String::new();
+            s.read_to_string(&mut reply).unwrap();
+            break reply;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "serve never listened on {listen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(
+        reply
+            .to_ascii_lowercase()
+            .contains("content-security-policy:"),
+        "{reply}"
+    );
+    assert!(reply.contains("name=\"password\""), "{reply}");
+}

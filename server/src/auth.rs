@@ -1,0 +1,151 @@
+//! Who is asking: the console's session cookie ([`Authed`]) or the API's bearer token
+//! ([`ApiUser`]), their roles, and the cookies themselves.
+
+use std::time::Instant;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use cardline_issuance::store::Actor;
+use cardline_issuance::store::users::Role;
+use zeroize::Zeroizing;
+
+use crate::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "cardline_session";
+/// The cookie that carries the login form's CSRF token before there is a session.
+pub const LOGIN_COOKIE: &str = "cardline_login";
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    parts
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, path `/`, `Secure` when `secure`; an
+/// empty `value` deletes the cookie.
+pub fn set_cookie(name: &str, value: &str, secure: bool) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if value.is_empty() {
+        c.push_str("; Max-Age=0");
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// A logged-in console user (from a live session).
+pub struct Authed {
+    /// Login name.
+    pub user: String,
+    /// Role (as the store has it now).
+    pub role: Role,
+    /// The session id.
+    pub session_id: Zeroizing<String>,
+    /// The session's CSRF token.
+    pub csrf: Zeroizing<String>,
+}
+
+impl Authed {
+    /// The store's actor for what this user does.
+    pub fn actor(&self) -> Actor {
+        Actor(self.user.clone())
+    }
+
+    /// True when this user has one of `roles`.
+    pub fn has(&self, roles: &[Role]) -> bool {
+        roles.contains(&self.role)
+    }
+
+    /// True when `token` is this session's CSRF token.
+    pub fn csrf_ok(&self, token: Option<&str>) -> bool {
+        token.is_some_and(|t| crate::secret::same(&self.csrf, t))
+    }
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || Redirect::to("/login").into_response();
+        let Some(id) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        let Some(session) = state.sessions().touch(id, Instant::now()) else {
+            return Err(to_login());
+        };
+        let id = Zeroizing::new(id.to_string());
+        // The store decides: a user disabled (or whose role changed) since login.
+        let name = session.user.clone();
+        let user = state.with_store(move |s| s.user(&name)).await;
+        match user {
+            Ok(Some(u)) if !u.disabled => Ok(Authed {
+                user: u.name,
+                role: u.role,
+                session_id: id,
+                csrf: session.csrf,
+            }),
+            Ok(_) => {
+                state.sessions().end(&id);
+                Err(to_login())
+            }
+            Err(e) => Err(crate::pages::PageError::Store(e).into_response()),
+        }
+    }
+}
+
+/// A machine client authenticated by an API token (`Authorization: Bearer cl_...`).
+pub struct ApiUser {
+    /// The user the token acts as.
+    pub user: String,
+    /// Their role.
+    pub role: Role,
+}
+
+impl ApiUser {
+    /// The store's actor for what this client does.
+    pub fn actor(&self) -> Actor {
+        Actor(self.user.clone())
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        use crate::api::Problem;
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let Some(token) = header.filter(|t| !t.is_empty() && t.len() <= 256) else {
+            return Err(Problem::unauthorized(
+                "send an API token as `Authorization: Bearer TOKEN` (create one with `cardline users token NAME`)",
+            )
+            .into_response());
+        };
+        let hash = crate::secret::token_sha256(token);
+        match state.with_store(move |s| s.api_token_by_hash(&hash)).await {
+            Ok(Some((_, user))) if !user.disabled => Ok(ApiUser {
+                user: user.name,
+                role: user.role,
+            }),
+            Ok(_) => Err(Problem::unauthorized(
+                "the API token is unknown, revoked, or its user is disabled",
+            )
+            .into_response()),
+            Err(e) => Err(Problem::store(&e).into_response()),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! `cardline serve`: the operator console (server-rendered HTML) and the REST API (`/api/v1`)
+//! over the same store as the CLI.
+//!
+//! - [`password`] and [`secret`]: Argon2id password hashes, random session ids, CSRF and API
+//!   tokens (stored as SHA-256), none of them ever logged or printed by `Debug`.
+//! - [`users`]: what `cardline users ...` does (add, disable, reset a password, API tokens).
+//! - [`sessions`]: the in-memory session table with idle and absolute expiry.
+//! - [`auth`]: who is asking (session cookie or bearer token), roles, CSRF checks.
+//! - [`tls`]: HTTPS with rustls from PEM files; plain HTTP only on loopback when asked for.
+//! - `pages` (login, home, batch orders, search, order page with live progress over
+//!   server-sent events, desks and stations, audit) and `api` (`/api/v1`: JSON, API tokens,
+//!   RFC 9457 problems).
+//!
+//! ```no_run
+//! # async fn run(store: std::sync::Arc<dyn cardline_issuance::store::Store>) {
+//! let config = cardline_server::ServeConfig::insecure_loopback("127.0.0.1:8443".parse().unwrap());
+//! cardline_server::serve(config, store).await.unwrap();
+//! # }
+//! ```
+//!
+//! The synchronous store runs off the async workers (`spawn_blocking`). Request bodies are
+//! bounded ([`MAX_BODY`]); every response carries a Content-Security-Policy without
+//! `unsafe-inline` ([`headers::CSP`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cardline_issuance::store::Store;
+
+mod api;
+pub mod auth;
+mod error;
+pub mod headers;
+mod pages;
+pub mod password;
+pub mod secret;
+pub mod sessions;
+pub mod tls;
+pub mod users;
+
+pub use error::ServeError;
+pub use sessions::SessionRule;
+
+/// The largest request body accepted (forms and JSON): 64 KiB.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// How `cardline serve` listens.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// Plain HTTP (only on a loopback address).
+    pub insecure_http: bool,
+    /// TLS certificate chain (PEM): HTTPS on any address, with `key`.
+    pub cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub key: Option<PathBuf>,
+    /// Session expiry.
+    pub sessions: SessionRule,
+}
+
+impl ServeConfig {
+    /// Plain HTTP on a loopback address with the default session rule.
+    pub fn insecure_loopback(listen: SocketAddr) -> ServeConfig {
+        ServeConfig {
+            listen,
+            insecure_http: true,
+            cert: None,
+            key: None,
+            sessions: SessionRule::default(),
+        }
+    }
+
+    /// Refuses what cannot be served safely: HTTPS needs both files; plain HTTP is served only
+    /// on loopback, and only when asked for with `--insecure-http`.
+    pub fn check(&self) -> Result<(), ServeError> {
+        match (&self.cert, &self.key, self.insecure_http) {
+            (Some(_), Some(_), false) => Ok(()),
+            (Some(_), _, true) | (_, Some(_), true) => Err(ServeError::TlsAndInsecureHttp),
+            (None, None, true) if self.listen.ip().is_loopback() => Ok(()),
+            (None, None, true) => Err(ServeError::PlainHttpNotLoopback(self.listen)),
+            _ => Err(ServeError::NeedsTlsOrInsecureHttp),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    sessions: sessions::Sessions,
+    secure_cookies: bool,
+}
+
+impl AppState {
+    /// State over `store` with the session rule `rule`; cookies carry `Secure` when
+    /// `secure_cookies` (served over TLS).
+    pub fn new(store: Arc<dyn Store>, rule: SessionRule, secure_cookies: bool) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                sessions: sessions::Sessions::new(rule),
+                secure_cookies,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.inner.store.clone()
+    }
+
+    /// The session table.
+    pub fn sessions(&self) -> &sessions::Sessions {
+        &self.inner.sessions
+    }
+
+    /// Cookies carry `Secure` (under TLS).
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
+    }
+
+    /// Runs `f` with the store on a blocking thread.
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> T + Send + 'static,
+    ) -> T {
+        let store = self.store();
+        match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
+/// The whole application: console pages, the API, security headers, the body limit.
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(headers::security_headers))
+        .with_state(state)
+}
+
+/// Serves on an already bound listener (TCP, or [`tls::TlsListener`]) until `shutdown`
+/// resolves.
+pub async fn serve_on<L>(
+    listener: L,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServeError::Io)
+}
+
+/// `cardline serve`: checks the configuration (and loads the TLS files), binds, serves until
+/// Ctrl-C.
+pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), ServeError> {
+    config.check()?;
+    let tls = match (&config.cert, &config.key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+        _ => None,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Bind(config.listen, e))?;
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match tls {
+        Some(tls) => {
+            tracing::info!(address = %config.listen, "console listening (HTTPS)");
+            let state = AppState::new(store, config.sessions, true);
+            serve_on(tls::TlsListener::new(listener, tls), state, stop).await
+        }
+        None => {
+            tracing::info!(address = %config.listen, "console listening (plain HTTP, loopback only)");
+            let state = AppState::new(store, config.sessions, false);
+            serve_on(listener, state, stop).await
+        }
+    }
+}

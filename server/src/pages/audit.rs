@@ -1,0 +1,75 @@
+//! The audit log for auditors: filters by card, order, user and action (a prefix ending in
+//! `.` takes every action under it), newest entries last.
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use cardline_issuance::store::AuditFilter;
+use cardline_issuance::store::users::Role;
+use maud::html;
+
+use super::{PageError, layout, pairs, require, value};
+use crate::AppState;
+use crate::auth::Authed;
+
+/// Who may read the audit log.
+pub const AUDITORS: &[Role] = &[Role::Auditor];
+/// Entries shown at most (the newest).
+pub const SHOWN: u32 = 500;
+
+/// The audit filter of a query string; refuses an order id that is not a number.
+pub fn filter_from(form: &[(String, String)]) -> Result<AuditFilter, String> {
+    let order_id = match value(form, "order") {
+        None => None,
+        Some(o) => Some(
+            o.parse()
+                .map_err(|_| format!("order `{o}` is not an order number"))?,
+        ),
+    };
+    let text = |k: &str| value(form, k).map(|v| v.chars().take(200).collect::<String>());
+    Ok(AuditFilter {
+        card_number: text("card"),
+        order_id,
+        operator: text("user"),
+        action: text("action"),
+        limit: Some(SHOWN),
+    })
+}
+
+/// `GET /audit`.
+pub async fn page(State(state): State<AppState>, who: Authed, RawQuery(q): RawQuery) -> Response {
+    let run = async {
+        require(&who, AUDITORS)?;
+        let form = pairs(q.as_deref().unwrap_or(""));
+        let filter = filter_from(&form).map_err(PageError::BadInput)?;
+        let entries = state.with_store(move |s| s.audit(&filter)).await?;
+        let body = html! {
+            form method="get" action="/audit" {
+                fieldset {
+                    legend { "Filters" }
+                    @for (name, label) in [("card", "Card"), ("order", "Order"), ("user", "User"), ("action", "Action (or prefix ending in .)")] {
+                        label { (label) " " input name=(name) value=(value(&form, name).unwrap_or("")) maxlength="200"; }
+                    }
+                    button type="submit" { "Filter" }
+                }
+            }
+            p { (entries.len()) " entries (the newest " (SHOWN) " at most)." }
+            table {
+                thead { tr { th { "When" } th { "User" } th { "Action" } th { "Card" } th { "Order" } th { "From" } th { "To" } th { "Detail" } } }
+                tbody {
+                    @for e in &entries {
+                        tr {
+                            td { (e.at) } td { (e.operator) } td { (e.action) }
+                            td { (e.card_number.as_deref().unwrap_or("")) }
+                            td { @if let Some(o) = e.order_id { (o) } }
+                            td { (e.from_state.as_deref().unwrap_or("")) }
+                            td { (e.to_state.as_deref().unwrap_or("")) }
+                            td { (e.reason.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        };
+        Ok::<_, PageError>(layout("Audit", Some(&who), body).into_response())
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}

@@ -1,0 +1,9 @@
+//! HTTP-level tests of the console and the API: a real server on an ephemeral loopback port,
+//! a SQLite store on disk, real Argon2id hashes, raw HTTP/1.1 requests.
+
+mod api;
+mod common;
+mod flow;
+mod live;
+mod security;
+mod tls;

@@ -74,7 +74,6 @@ pub fn request(
             ..Card::default()
         });
     }
-    let operator = tx.operator().to_string();
     tx.with_client(OP, |client| {
         let sink = client.copy_in(
             "COPY cards (id, number, state, created_at, updated_at, requester, desk, purpose, \
@@ -112,23 +111,22 @@ pub fn request(
             ])?;
         }
         w.finish()?;
-        let sink = client.copy_in(
-            "COPY audit (at, operator, action, card_number, to_state, reason) FROM STDIN BINARY",
-        )?;
-        let mut w = BinaryCopyInWriter::new(sink, &[Type::TEXT; 6]);
-        for c in &created {
-            w.write(&[
-                &c.created_at,
-                &operator,
-                &"card.request",
-                &c.number,
-                &"requested",
-                &request_reason(&c.request),
-            ])?;
-        }
-        w.finish()?;
         Ok(())
     })?;
+    let entries: Vec<_> = created
+        .iter()
+        .map(|c| {
+            tx.entry(
+                "card.request",
+                Some(&c.number),
+                None,
+                None,
+                Some(CardState::Requested),
+                request_reason(&c.request),
+            )
+        })
+        .collect();
+    tx.audit_many(&entries)?;
     tx.execute(
         OP,
         "UPDATE numbering_sequence SET last_sequence = $1 WHERE prefix = $2",

@@ -1,6 +1,7 @@
 //! The CA's issued-certificates index: one row per certified key, across every desk.
 
 use cardline_issuance::ca::IssuedRecord;
+use cardline_issuance::ca::revocation::RevocationReason;
 use cardline_issuance::store::StoreError;
 use postgres::Row;
 
@@ -8,7 +9,7 @@ use crate::rows::get;
 use crate::tx::Tx;
 
 const SELECT: &str = "SELECT spki_sha256, card_number, profile, chip_id, serial, fingerprint, \
-     issued_at, not_after, der FROM issued_certificates";
+     issued_at, not_after, der, revoked_at, revocation_reason FROM issued_certificates";
 
 fn from_row(r: &Row) -> Result<IssuedRecord, StoreError> {
     let der: Vec<u8> = get(r, 8)?;
@@ -22,6 +23,8 @@ fn from_row(r: &Row) -> Result<IssuedRecord, StoreError> {
         issued_at: get(r, 6)?,
         not_after: get(r, 7)?,
         der: hex::encode(der),
+        revoked_at: get(r, 9)?,
+        revocation_reason: get(r, 10)?,
     })
 }
 
@@ -94,4 +97,63 @@ pub fn count(tx: &Tx<'_>) -> Result<u64, StoreError> {
         )?,
         0,
     )
+}
+
+/// Certificates of `card_number`, oldest first.
+pub fn of_card(tx: &Tx<'_>, card_number: &str) -> Result<Vec<IssuedRecord>, StoreError> {
+    tx.query(
+        "reading the issued-certificates index",
+        &format!("{SELECT} WHERE card_number = $1 ORDER BY id"),
+        &[&card_number],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// Revokes the certificates of `card_number` not yet revoked (with `spoiled_only`, only those
+/// not recorded on a succeeded attempt of the card) and audits it as `ca.revoke`, in the
+/// caller's transaction. Returns how many were revoked.
+pub fn revoke_card(
+    tx: &Tx<'_>,
+    card_number: &str,
+    reason: RevocationReason,
+    spoiled_only: bool,
+    why: &str,
+) -> Result<usize, StoreError> {
+    const OP: &str = "revoking certificates";
+    let keep = if spoiled_only {
+        " AND fingerprint NOT IN (SELECT ac.fingerprint FROM attempt_certificates ac \
+         JOIN attempts a ON a.id = ac.attempt_id JOIN cards c ON c.id = a.card_id \
+         WHERE c.number = $1 AND a.status = 'succeeded')"
+    } else {
+        ""
+    };
+    let serials: Vec<String> = tx
+        .query(
+            OP,
+            &format!(
+                "UPDATE issued_certificates SET revoked_at = $2, revocation_reason = $3 \
+                 WHERE card_number = $1 AND revoked_at IS NULL{keep} RETURNING serial"
+            ),
+            &[&card_number, &tx.now, &reason.as_str()],
+        )?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect::<Result<_, _>>()?;
+    if !serials.is_empty() {
+        tx.audit(
+            "ca.revoke",
+            Some(card_number),
+            None,
+            None,
+            None,
+            Some(&format!(
+                "{} ({why}): serial {}",
+                reason.as_str(),
+                serials.join(", ")
+            )),
+        )?;
+    }
+    Ok(serials.len())
 }

@@ -361,6 +361,13 @@ pub fn voided(
         None,
         Some(reason),
     )?;
+    crate::certs::revoke_card(
+        tx,
+        &card.number,
+        cardline_issuance::ca::revocation::SPOILED_ATTEMPT,
+        true,
+        &format!("{action} of attempt {attempt}"),
+    )?;
     // The card waits again: desks waiting for work wake (delivered at commit).
     crate::desks::notify_work(tx)?;
     Ok(card)

@@ -42,6 +42,7 @@
 
 use cardline_issuance::store::{Actor, StoreError};
 
+mod audit;
 mod cards;
 mod certs;
 mod desks;
@@ -61,6 +62,7 @@ mod store_journal;
 mod tls;
 mod tx;
 mod url;
+mod users;
 
 pub use desks::WORK_CHANNEL;
 pub use error::PostgresError;
@@ -76,6 +78,9 @@ pub struct PostgresStore {
     url: DatabaseUrl,
     /// Work announcements (`wait_for_work`): LISTEN on a connection outside the pool.
     work: std::sync::Arc<desks::WorkSignal>,
+    /// Who seals the audit entries this handle writes (this host without a key until
+    /// [`AuditLog::set_audit_sealer`](cardline_issuance::store::AuditLog::set_audit_sealer)).
+    sealer: std::sync::RwLock<std::sync::Arc<cardline_issuance::audit::AuditSealer>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -110,6 +115,12 @@ impl PostgresStore {
             pool: pool::build(url)?,
             url: url.clone(),
             work: desks::WorkSignal::new(),
+            sealer: std::sync::RwLock::new(std::sync::Arc::new(
+                cardline_issuance::audit::AuditSealer::new(
+                    cardline_issuance::store::ownership::host_name(),
+                    None,
+                ),
+            )),
         })
     }
 
@@ -157,6 +168,14 @@ impl PostgresStore {
         &self.url
     }
 
+    /// The sealer of the audit entries written now.
+    fn current_sealer(&self) -> std::sync::Arc<cardline_issuance::audit::AuditSealer> {
+        self.sealer
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// Runs `f` in one write transaction and commits it; rolls back on error.
     fn write<T>(
         &self,
@@ -164,7 +183,14 @@ impl PostgresStore {
         actor: &Actor,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        tx::run(&self.pool, operation, actor, Mode::Write, f)
+        tx::run(
+            &self.pool,
+            &self.current_sealer(),
+            operation,
+            actor,
+            Mode::Write,
+            f,
+        )
     }
 
     /// Runs `f` in one write transaction and rolls it back: a dry run computed by exactly the
@@ -175,7 +201,14 @@ impl PostgresStore {
         actor: &Actor,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        tx::run(&self.pool, operation, actor, Mode::Rehearse, f)
+        tx::run(
+            &self.pool,
+            &self.current_sealer(),
+            operation,
+            actor,
+            Mode::Rehearse,
+            f,
+        )
     }
 
     /// Runs `f` in one read-only snapshot.
@@ -184,6 +217,13 @@ impl PostgresStore {
         operation: &'static str,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        tx::run(&self.pool, operation, &Actor::system(), Mode::Read, f)
+        tx::run(
+            &self.pool,
+            &self.current_sealer(),
+            operation,
+            &Actor::system(),
+            Mode::Read,
+            f,
+        )
     }
 }

@@ -228,16 +228,6 @@ pub fn create(
             )
         }
     };
-    // The order's audit entry comes before its cards' entries: its id is taken now, the row
-    // written once the number of cards is known.
-    let order_entry: i64 = get(
-        &tx.query_one(
-            OP,
-            "SELECT nextval(pg_get_serial_sequence('audit', 'id'))",
-            &[],
-        )?,
-        0,
-    )?;
     let id: OrderId = get(
         &tx.query_one(
             OP,
@@ -249,8 +239,6 @@ pub fn create(
     )?;
     let po = args.push(id);
     let pnow = args.push(tx.now.clone());
-    let pop = args.push(tx.operator().to_string());
-    let paction = args.push(format!("card.{}", event_name(event)));
     let pfrom = args.push(from.as_str().to_string());
     let pto = args.push(to.as_str().to_string());
     let sql = format!(
@@ -259,13 +247,15 @@ pub fn create(
              order_position = sel.pos FROM sel WHERE c.id = sel.id AND c.state = {pfrom} \
              RETURNING c.id, c.number, sel.pos), \
          members AS (INSERT INTO order_cards (order_id, card_id, position, open) \
-             SELECT {po}, id, pos, true FROM moved), \
-         logged AS (INSERT INTO audit (at, operator, action, card_number, order_id, \
-             from_state, to_state) SELECT {pnow}, {pop}, {paction}, number, {po}, {pfrom}, {pto} \
-             FROM moved ORDER BY pos) \
-         SELECT count(*) FROM moved"
+             SELECT {po}, id, pos, true FROM moved) \
+         SELECT number FROM moved ORDER BY pos"
     );
-    let moved = count(&tx.query_one(OP, &sql, &args.refs())?, 0)?;
+    let numbers: Vec<String> = tx
+        .query(OP, &sql, &args.refs())?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect::<Result<_, _>>()?;
+    let moved = numbers.len() as u64;
     if moved == 0 {
         return Err(StoreError::NothingToOrder);
     }
@@ -284,12 +274,14 @@ pub fn create(
         Some(p) => format!("{moved} card(s), profile {p}"),
         None => format!("{moved} card(s)"),
     };
-    tx.execute(
-        OP,
-        "INSERT INTO audit (id, at, operator, action, order_id, reason) OVERRIDING SYSTEM VALUE \
-         VALUES ($1, $2, $3, 'order.create', $4, $5)",
-        &[&order_entry, &tx.now, &tx.operator(), &id, &reason],
-    )?;
+    // The order's audit entry comes before its cards' entries, each chained after the other.
+    tx.audit("order.create", None, Some(id), None, None, Some(&reason))?;
+    let action = format!("card.{}", event_name(event));
+    let entries: Vec<_> = numbers
+        .iter()
+        .map(|n| tx.entry(&action, Some(n), Some(id), Some(from), Some(to), None))
+        .collect();
+    tx.audit_many(&entries)?;
     tracing::info!(order = id, cards = moved, "order created");
     get_order(tx, id)
 }

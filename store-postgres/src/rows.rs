@@ -125,7 +125,7 @@ pub fn attempt(r: &Row) -> Result<Attempt, StoreError> {
 
 /// The audit columns; use with [`audit_entry`].
 pub const AUDIT_SELECT: &str = "SELECT id, at, operator, action, card_number, order_id, \
-     from_state, to_state, reason FROM audit";
+     from_state, to_state, reason, os_user, writer, seq FROM audit";
 
 /// Maps a row of [`AUDIT_SELECT`].
 pub fn audit_entry(r: &Row) -> Result<AuditEntry, StoreError> {
@@ -139,6 +139,9 @@ pub fn audit_entry(r: &Row) -> Result<AuditEntry, StoreError> {
         from_state: get(r, 6)?,
         to_state: get(r, 7)?,
         reason: get(r, 8)?,
+        os_user: get(r, 9)?,
+        writer: get(r, 10)?,
+        seq: get(r, 11)?,
     })
 }
 

@@ -231,6 +231,17 @@ impl AuditLog for PostgresStore {
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         self.read("reading the audit log", |tx| read_audit(tx, filter))
     }
+
+    fn set_audit_sealer(&self, sealer: cardline_issuance::audit::AuditSealer) {
+        *self
+            .sealer
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(sealer);
+    }
+
+    fn audit_records(&self) -> Result<AuditRecords, StoreError> {
+        self.read("reading the audit chain", crate::audit::records)
+    }
 }
 
 impl CertificateIndex for PostgresStore {
@@ -252,6 +263,12 @@ impl CertificateIndex for PostgresStore {
 
     fn issued_count(&self) -> Result<u64, StoreError> {
         self.read("counting issued certificates", certs::count)
+    }
+
+    fn certificates_of_card(&self, card_number: &str) -> Result<Vec<IssuedRecord>, StoreError> {
+        self.read("reading a card's certificates", |tx| {
+            certs::of_card(tx, card_number)
+        })
     }
 }
 

@@ -286,18 +286,20 @@ impl<'c> Tx<'c> {
     /// on its key, the second waiting for the first to commit.
     fn lock_head(&self) -> Result<Option<WriterHead>, StoreError> {
         const OP: &str = "locking the audit chain";
+        const LOCK: &str = "SELECT seq, hash FROM audit_heads WHERE writer = $1 FOR UPDATE";
         let writer = &self.sealer.writer;
-        self.execute(
-            OP,
-            "INSERT INTO audit_heads (writer, seq, hash) VALUES ($1, 0, '') \
-             ON CONFLICT (writer) DO NOTHING",
-            &[writer],
-        )?;
-        let row = self.query_one(
-            OP,
-            "SELECT seq, hash FROM audit_heads WHERE writer = $1 FOR UPDATE",
-            &[writer],
-        )?;
+        let row = match self.query_opt(OP, LOCK, &[writer])? {
+            Some(row) => row,
+            None => {
+                self.execute(
+                    OP,
+                    "INSERT INTO audit_heads (writer, seq, hash) VALUES ($1, 0, '') \
+                     ON CONFLICT (writer) DO NOTHING",
+                    &[writer],
+                )?;
+                self.query_one(OP, LOCK, &[writer])?
+            }
+        };
         let seq: i64 = crate::rows::get(&row, 0)?;
         if seq == 0 {
             return Ok(None);

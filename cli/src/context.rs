@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use cardline_issuance::audit::{AuditKey, AuditSealer};
 use cardline_app::database::{self, Database, DatabaseChoice};
+use cardline_issuance::audit::{AuditKey, AuditSealer};
 use cardline_issuance::home::Home;
 use cardline_issuance::options::Options;
 use cardline_issuance::options::profiles::{self, ProfileError, ProfileRecord};

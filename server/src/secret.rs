@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 pub fn random_token() -> Zeroizing<String> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     getrandom::fill(bytes.as_mut()).expect("the operating system's random source failed");
-    Zeroizing::new(hex::encode(bytes.as_ref()))
+    Zeroizing::new(hex::encode(bytes.as_slice()))
 }
 
 /// The stored form of an API token: SHA-256, hex. A token has 256 random bits, so a plain

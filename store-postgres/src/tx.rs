@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cardline_issuance::audit::{AuditSealer, EntryContent, WriterHead};
+use cardline_issuance::audit::{AuditSealer, WriterHead};
 use cardline_issuance::ca::revocation::revocation_for_event;
 
 use cardline_issuance::lifecycle::next_state;
@@ -45,10 +45,11 @@ pub(crate) struct Tx<'c> {
     pub now_ms: i64,
     operator: &'c str,
     retry: Cell<bool>,
-    sealer: Arc<AuditSealer>,
+    /// Who seals the audit entries of this transaction.
+    pub(crate) sealer: Arc<AuditSealer>,
     /// The writer's audit head once read (and locked) in this transaction (`Some(None)`: no
     /// entry yet).
-    head: RefCell<Option<Option<WriterHead>>>,
+    pub(crate) head: RefCell<Option<Option<WriterHead>>>,
 }
 
 impl<'c> Tx<'c> {
@@ -123,192 +124,6 @@ impl<'c> Tx<'c> {
     /// The operator of this transaction.
     pub fn operator(&self) -> &str {
         self.operator
-    }
-
-    /// Appends an audit entry, chained after this writer's head and MACed by the store's
-    /// sealer. The head row in `audit_heads` is locked (`FOR UPDATE`) the first time, so two
-    /// transactions of one writer chain one after the other, never both after the same entry.
-    pub fn audit(
-        &self,
-        action: &str,
-        card_number: Option<&str>,
-        order_id: Option<OrderId>,
-        from: Option<CardState>,
-        to: Option<CardState>,
-        reason: Option<&str>,
-    ) -> Result<(), StoreError> {
-        const OP: &str = "writing the audit log";
-        let content = EntryContent {
-            at: self.now.clone(),
-            operator: self.operator.to_string(),
-            os_user: self.sealer.os_user_for(self.operator),
-            action: action.to_string(),
-            card_number: card_number.map(str::to_string),
-            order_id,
-            from_state: from.map(|s| s.as_str().to_string()),
-            to_state: to.map(|s| s.as_str().to_string()),
-            reason: reason.map(str::to_string),
-        };
-        let known = self.head.borrow().clone();
-        let head = match known {
-            Some(head) => head,
-            None => self.lock_head()?,
-        };
-        let chain = self.sealer.seal(&content, head.as_ref());
-        self.execute(
-            OP,
-            "INSERT INTO audit (at, operator, action, card_number, order_id, from_state, \
-             to_state, reason, os_user, writer, seq, prev_hash, entry_hash, mac, key_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            &[
-                &content.at,
-                &content.operator,
-                &content.action,
-                &content.card_number,
-                &content.order_id,
-                &content.from_state,
-                &content.to_state,
-                &content.reason,
-                &content.os_user,
-                &chain.writer,
-                &chain.seq,
-                &chain.prev_hash,
-                &chain.entry_hash,
-                &chain.mac,
-                &chain.key_id,
-            ],
-        )?;
-        self.execute(
-            OP,
-            "UPDATE audit_heads SET seq = $2, hash = $3 WHERE writer = $1",
-            &[&chain.writer, &chain.seq, &chain.entry_hash],
-        )?;
-        *self.head.borrow_mut() = Some(Some(WriterHead {
-            writer: chain.writer,
-            seq: chain.seq,
-            hash: chain.entry_hash,
-        }));
-        Ok(())
-    }
-
-    /// The content of an entry this transaction writes (its time, its operator).
-    pub fn entry(
-        &self,
-        action: &str,
-        card_number: Option<&str>,
-        order_id: Option<OrderId>,
-        from: Option<CardState>,
-        to: Option<CardState>,
-        reason: Option<String>,
-    ) -> EntryContent {
-        EntryContent {
-            at: self.now.clone(),
-            operator: self.operator.to_string(),
-            os_user: self.sealer.os_user_for(self.operator),
-            action: action.to_string(),
-            card_number: card_number.map(str::to_string),
-            order_id,
-            from_state: from.map(|s| s.as_str().to_string()),
-            to_state: to.map(|s| s.as_str().to_string()),
-            reason,
-        }
-    }
-
-    /// Appends many entries in this order with one COPY (bulk requests and orders), chained
-    /// like [`audit`](Self::audit) one after the other; the head is updated once.
-    pub fn audit_many(&self, entries: &[EntryContent]) -> Result<(), StoreError> {
-        const OP: &str = "writing the audit log";
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let known = self.head.borrow().clone();
-        let mut head = match known {
-            Some(head) => head,
-            None => self.lock_head()?,
-        };
-        let mut chains = Vec::with_capacity(entries.len());
-        for content in entries {
-            let chain = self.sealer.seal(content, head.as_ref());
-            head = Some(WriterHead {
-                writer: chain.writer.clone(),
-                seq: chain.seq,
-                hash: chain.entry_hash.clone(),
-            });
-            chains.push(chain);
-        }
-        self.with_client(OP, |client| {
-            use postgres::binary_copy::BinaryCopyInWriter;
-            use postgres::types::Type;
-            let sink = client.copy_in(
-                "COPY audit (at, operator, action, card_number, order_id, from_state, to_state, \
-                 reason, os_user, writer, seq, prev_hash, entry_hash, mac, key_id) \
-                 FROM STDIN BINARY",
-            )?;
-            let t = Type::TEXT;
-            let mut types = vec![t.clone(); 15];
-            types[4] = Type::INT8;
-            types[10] = Type::INT8;
-            let mut w = BinaryCopyInWriter::new(sink, &types);
-            for (c, chain) in entries.iter().zip(&chains) {
-                w.write(&[
-                    &c.at,
-                    &c.operator,
-                    &c.action,
-                    &c.card_number,
-                    &c.order_id,
-                    &c.from_state,
-                    &c.to_state,
-                    &c.reason,
-                    &c.os_user,
-                    &chain.writer,
-                    &chain.seq,
-                    &chain.prev_hash,
-                    &chain.entry_hash,
-                    &chain.mac,
-                    &chain.key_id,
-                ])?;
-            }
-            w.finish()?;
-            Ok(())
-        })?;
-        let head = head.expect("at least one entry was sealed");
-        self.execute(
-            OP,
-            "UPDATE audit_heads SET seq = $2, hash = $3 WHERE writer = $1",
-            &[&head.writer, &head.seq, &head.hash],
-        )?;
-        *self.head.borrow_mut() = Some(Some(head));
-        Ok(())
-    }
-
-    /// Reads this writer's head under a row lock held to the end of the transaction. A writer
-    /// without a row gets one (seq 0: no entry yet) first; two first transactions at once meet
-    /// on its key, the second waiting for the first to commit.
-    fn lock_head(&self) -> Result<Option<WriterHead>, StoreError> {
-        const OP: &str = "locking the audit chain";
-        const LOCK: &str = "SELECT seq, hash FROM audit_heads WHERE writer = $1 FOR UPDATE";
-        let writer = &self.sealer.writer;
-        let row = match self.query_opt(OP, LOCK, &[writer])? {
-            Some(row) => row,
-            None => {
-                self.execute(
-                    OP,
-                    "INSERT INTO audit_heads (writer, seq, hash) VALUES ($1, 0, '') \
-                     ON CONFLICT (writer) DO NOTHING",
-                    &[writer],
-                )?;
-                self.query_one(OP, LOCK, &[writer])?
-            }
-        };
-        let seq: i64 = crate::rows::get(&row, 0)?;
-        if seq == 0 {
-            return Ok(None);
-        }
-        Ok(Some(WriterHead {
-            writer: writer.clone(),
-            seq,
-            hash: crate::rows::get(&row, 1)?,
-        }))
     }
 
     /// Moves `card` by `event` (refused with the lifecycle's typed error), writes the audit

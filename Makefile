@@ -13,7 +13,8 @@ demo: setup
 	$(CARGO) build --release -p cardline
 	./target/release/cardline demo
 
-## test: format, lints, every test (with real pcscd + vpcd), benchmarks compile, the Debian package
+## test: format, lints, every test (with real pcscd + vpcd and a throwaway PostgreSQL), benchmarks
+## compile, the Debian package
 ## (the release binary and the benches in one build: cargo unifies their features once)
 RELEASE_ARGS := -p cardline -p cardline-benches --bins --benches
 
@@ -26,7 +27,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 unit:
-	bash scripts/with-pcscd.sh $(CARGO) test --workspace
+	bash scripts/with-postgres.sh bash scripts/with-pcscd.sh $(CARGO) test --workspace
 
 ## deb: the Debian package <target>/debian/cardline_<version>-<rev>_<arch>.deb (docs/packaging.md)
 deb: setup

@@ -4,6 +4,7 @@
 set -euo pipefail
 PACKAGES=(pkg-config libpcsclite-dev libudev-dev pcscd vsmartcard-vpcd pcsc-tools opensc yubico-piv-tool fonts-dejavu-core
   cups cups-filters printer-driver-gutenprint  # Magicard streams the simulator must accept
+  postgresql openssl  # the throwaway PostgreSQL server of the tests (scripts/with-postgres.sh)
   libusb-1.0-0-dev dpkg-dev lintian)  # the Debian package (make deb, scripts/test-deb.sh)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -13,6 +13,8 @@
 //! - [`line`](mod@line): [`open_station`] and [`open_line`] turn declarations into production stations;
 //!   a station that cannot be opened is reported, not fatal; [`StationsFileReopener`]
 //!   re-opens a resumed station as the file declares it now.
+//! - [`database`]: the database chosen by URL (`--database`, `CARDLINE_DATABASE`, the home's
+//!   `config.toml`, else the home's SQLite file) and opened as a store.
 //! - [`doctor`](mod@doctor): `cardline doctor`'s checks (home, database, keys, CA, options, pcscd,
 //!   stations, USB permissions, clock), one line each with its level and fix.
 //! - [`kit`]: [`ProductionKit`], settings, CA, sealer and face loaded from a home.
@@ -30,6 +32,7 @@
 //! assert!(status.is_ready());
 //! ```
 
+pub mod database;
 pub mod discover;
 pub mod doctor;
 pub mod encoders;

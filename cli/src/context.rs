@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use cardline_app::database::{self, Database, DatabaseChoice};
 use cardline_issuance::audit::{AuditKey, AuditSealer};
 use cardline_issuance::home::Home;
 use cardline_issuance::options::Options;
@@ -25,6 +26,8 @@ pub struct Context {
     pub json: bool,
     /// `-v` count.
     pub verbose: u8,
+    /// `--database` / `CARDLINE_DATABASE`: the database URL given on this invocation.
+    pub database_url: Option<String>,
 }
 
 impl Context {
@@ -43,7 +46,25 @@ impl Context {
             operator,
             json,
             verbose,
+            database_url: None,
         }
+    }
+
+    /// Uses the database `url` (`--database`, `CARDLINE_DATABASE`) instead of the home's.
+    pub fn with_database(mut self, url: Option<String>) -> Self {
+        self.database_url = url.filter(|u| !u.trim().is_empty());
+        self
+    }
+
+    /// The database this invocation uses ([`cardline_app::database::choose`]).
+    pub fn database(&self) -> anyhow::Result<DatabaseChoice> {
+        Ok(database::choose(&self.home, self.database_url.as_deref())?)
+    }
+
+    /// True when the store can be opened: a shared (PostgreSQL) database is named, or
+    /// `cardline init` made the home's SQLite file.
+    pub fn has_store(&self) -> bool {
+        self.home.is_initialised() || self.database().is_ok_and(|c| c.is_shared())
     }
 
     /// The operator as the store's [`Actor`].
@@ -68,8 +89,17 @@ impl Context {
         Ok(())
     }
 
-    /// Opens the store of the home (the home must be initialised).
+    /// Opens the store: the PostgreSQL database when one is named, else the home's SQLite
+    /// file (the home must be initialised).
     pub fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let choice = self.database()?;
+        let other = choice.is_shared()
+            || matches!(&choice.database, Database::Sqlite(path) if *path != self.home.database());
+        if other {
+            let store = choice.open()?;
+            store.set_audit_sealer(self.audit_sealer()?);
+            return Ok(store);
+        }
         Ok(self.sqlite_store()?)
     }
 
@@ -110,7 +140,7 @@ impl Context {
     /// home made before profiles lived in the store has `options.toml`: it becomes the
     /// `default` profile the first time (the file stays, and is not read again).
     pub fn options_for(&self, name: Option<&str>) -> anyhow::Result<Options> {
-        if !self.home.is_initialised() {
+        if !self.has_store() {
             if let Some(n) = name {
                 self.require_home()
                     .with_context(|| format!("option profile `{n}` lives in the home's store"))?;

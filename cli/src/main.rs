@@ -33,6 +33,11 @@ pub struct Cli {
     /// The operator recorded on every audit entry (default: the OS user).
     #[arg(long, global = true, env = "CARDLINE_OPERATOR")]
     operator: Option<String>,
+    /// The database: postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=verify-full&sslrootcert=FILE]
+    /// or sqlite:PATH (default: $CARDLINE_DATABASE, else `database` in the home's config.toml,
+    /// else <home>/cardline.db).
+    #[arg(long, global = true)]
+    database: Option<String>,
     /// Print machine-readable JSON instead of human-readable text.
     #[arg(long, global = true)]
     json: bool,
@@ -47,7 +52,8 @@ pub struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
-    let ctx = context::Context::new(cli.home, cli.operator, cli.json, cli.verbose);
+    let ctx = context::Context::new(cli.home, cli.operator, cli.json, cli.verbose)
+        .with_database(cli.database);
     match commands::run(&ctx, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         // `cardline cards list | head`: the reader went away; that is not an error to report.

@@ -81,7 +81,7 @@ fn card_fields(
 ) -> anyhow::Result<(CardFields, bool)> {
     let today = time::OffsetDateTime::now_utc().date();
     let until = today + time::Duration::days(i64::from(validity_days));
-    if ctx.home.is_initialised() {
+    if ctx.has_store() {
         match ctx.store().and_then(|s| Ok(s.card(card)?)) {
             Ok(record) => {
                 let mut fields = CardFields::from_card(&record, today.to_string());

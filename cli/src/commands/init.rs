@@ -6,8 +6,11 @@ use serde::Serialize;
 use crate::context::Context;
 use cardline_issuance::options::DEFAULT_PROFILE_TEXT;
 use cardline_issuance::options::profiles::{self, DEFAULT_PROFILE};
+use std::sync::Arc;
+
+use cardline_app::database::Database;
+use cardline_issuance::store::Store;
 use cardline_issuance::store::sqlite::SqliteStore;
-use cardline_issuance::store::{AuditLog, OptionProfileStore};
 
 /// Arguments of `cardline init`.
 #[derive(Debug, clap::Args)]
@@ -25,20 +28,34 @@ struct InitReport {
     schema_version: i64,
 }
 
-/// Creates what is missing; never overwrites a profile or the database.
+/// Creates what is missing; never overwrites a profile or the database. With a PostgreSQL
+/// database (`--database`, `CARDLINE_DATABASE`, config.toml) the home holds the keys and
+/// stations only: the database's schema is migrated there instead of a SQLite file.
 pub fn run(ctx: &Context, _args: InitArgs) -> anyhow::Result<()> {
     let home = &ctx.home;
     std::fs::create_dir_all(home.root())
         .map_err(|e| anyhow::anyhow!("cannot create the home {}: {e}", home.root().display()))?;
-    let db = home.database();
-    let store = SqliteStore::create(&db)?;
+    let choice = ctx.database()?;
+    let (store, migrated_from, schema_version): (Arc<dyn Store>, i64, i64) = match &choice.database
+    {
+        Database::Sqlite(path) => {
+            let store = SqliteStore::create(path)?;
+            let (from, to) = (store.migrated_from(), store.schema_version());
+            (Arc::new(store), from, to)
+        }
+        Database::Postgres(_) => {
+            let (from, to) = choice.migrate(&ctx.actor())?;
+            (choice.open()?, from, to)
+        }
+    };
+    let store = store.as_ref();
     store.set_audit_sealer(ctx.audit_sealer()?);
-    if store.migrated_from() == 0 {
+    if migrated_from == 0 {
         store.audit_note(
             "home.init",
             None,
             None,
-            Some(&format!("schema version {}", store.schema_version())),
+            Some(&format!("schema version {schema_version}")),
             &ctx.actor(),
         )?;
     }
@@ -46,20 +63,20 @@ pub fn run(ctx: &Context, _args: InitArgs) -> anyhow::Result<()> {
     let legacy = home.options_file();
     let mut imported_from = None;
     if !had_profiles {
-        if profiles::import_legacy_file(&store, &legacy, &ctx.actor())? {
+        if profiles::import_legacy_file(store, &legacy, &ctx.actor())? {
             imported_from = Some(legacy.display().to_string());
         } else {
-            profiles::import_text(&store, DEFAULT_PROFILE, DEFAULT_PROFILE_TEXT, &ctx.actor())?;
+            profiles::import_text(store, DEFAULT_PROFILE, DEFAULT_PROFILE_TEXT, &ctx.actor())?;
         }
     }
-    let default = profiles::default_profile(&store, &ctx.actor())?;
+    let default = profiles::default_profile(store, &ctx.actor())?;
     let report = InitReport {
         home: home.root().display().to_string(),
-        database: db.display().to_string(),
+        database: choice.database.shown(),
         default_profile: default.name,
         imported_from,
-        already_initialised: store.migrated_from() != 0 && had_profiles,
-        schema_version: store.schema_version(),
+        already_initialised: migrated_from != 0 && had_profiles,
+        schema_version,
     };
     ctx.emit(&report, || {
         let head = if report.already_initialised {

@@ -49,7 +49,7 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::Init => {
             let files = KeyFiles::in_home(ctx.home_dir());
             let key_id = files.init()?;
-            if ctx.home.is_initialised() {
+            if ctx.has_store() {
                 ctx.store()?.audit_note(
                     "keys.init",
                     None,
@@ -172,7 +172,7 @@ fn write_public(path: &std::path::Path, recipient: &EscrowRecipient) -> anyhow::
 }
 
 fn note(ctx: &Context, action: &str, recipient: &EscrowRecipient) -> anyhow::Result<()> {
-    if ctx.home.is_initialised() {
+    if ctx.has_store() {
         ctx.store()?.audit_note(
             action,
             None,

@@ -12,6 +12,7 @@ mod ca;
 mod card_filters;
 mod cards;
 mod completions;
+mod db;
 mod demo;
 mod desk;
 mod dist;
@@ -61,6 +62,9 @@ pub enum Command {
     Options(options::OptionsCommand),
     /// Read the audit log; `audit verify` and `audit checkpoint` check its chain.
     Audit(audit::AuditArgs),
+    /// The database's schema: migrate it, show its status (SQLite or PostgreSQL).
+    #[command(subcommand)]
+    Db(db::DbCommand),
     /// Production stations: list and check them.
     #[command(subcommand)]
     Stations(stations::StationsCommand),
@@ -121,6 +125,7 @@ pub fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Order(cmd) => order::run(ctx, cmd),
         Command::Options(cmd) => options::run(ctx, cmd),
         Command::Audit(args) => audit::run(ctx, args),
+        Command::Db(cmd) => db::run(ctx, cmd),
         Command::Stations(cmd) => stations::run(ctx, cmd),
         Command::Recover(args) => recover::run(ctx, args),
         Command::Desk(cmd) => desk::run(ctx, cmd),

@@ -104,7 +104,7 @@ pub fn run(ctx: &Context, cmd: OptionsCommand) -> anyhow::Result<()> {
 }
 
 fn show(ctx: &Context, name: Option<&str>) -> anyhow::Result<()> {
-    let report = if ctx.home.is_initialised() {
+    let report = if ctx.has_store() {
         let store = ctx.store()?;
         let (record, options) = ctx.profile_options(store.as_ref(), name)?;
         ShowReport {

@@ -60,6 +60,12 @@ pub struct SchemaInfo {
     pub supported: i64,
 }
 
+// Names, audit texts and small rules every backend writes exactly as SQLite does (the
+// PostgreSQL backend uses them too, so the two cannot drift).
+pub use cards::{happens_through, request_reason};
+pub use rows::{attempt_status_name, parse_attempt_status, parse_order_state, parse_step};
+pub use writer::event_name;
+
 /// How long a write waits for another process's write transaction before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections a store opens at most (one per thread writing at the same moment).
@@ -192,6 +198,15 @@ impl SqliteStore {
     /// The database file (`None` in memory).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// The schema version this build writes.
+    pub const LATEST_SCHEMA: i64 = schema::LATEST;
+
+    /// The schema version of the file at `path` (0: no file yet), without changing it; a
+    /// version above [`LATEST_SCHEMA`](Self::LATEST_SCHEMA) is one this build refuses to open.
+    pub fn file_schema_version(path: &Path) -> Result<i64, StoreError> {
+        schema::version_of_file(path)
     }
 
     /// The schema version this build writes.

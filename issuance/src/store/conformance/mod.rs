@@ -245,24 +245,40 @@ pub const CASES: &[(&str, Case)] = &[
 /// Expands to a `#[test]` that runs every conformance case, each on a fresh database made by
 /// `$fresh` (a closure returning a [`TestDatabase`]), printing each case's name and result
 /// and failing with the list of cases that failed.
+///
+/// With `when $ready` (a closure returning `bool`), the test first asks whether the backend
+/// is there (a database server): when it returns `false` the test returns at once (`$ready`
+/// prints why, e.g. `skipped: no postgres`).
 #[macro_export]
 macro_rules! conformance_tests {
+    (@run $fresh:expr) => {{
+        let mut failed = Vec::new();
+        for (name, case) in $crate::store::conformance::CASES {
+            let db = ($fresh)();
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(&db)));
+            match outcome {
+                Ok(()) => eprintln!("conformance: {name} ... ok"),
+                Err(_) => {
+                    eprintln!("conformance: {name} ... FAILED");
+                    failed.push(*name);
+                }
+            }
+        }
+        assert!(failed.is_empty(), "conformance cases failed: {failed:?}");
+    }};
+    ($fresh:expr, when $ready:expr) => {
+        #[test]
+        fn conformance_suite() {
+            if !($ready)() {
+                return;
+            }
+            $crate::conformance_tests!(@run $fresh);
+        }
+    };
     ($fresh:expr) => {
         #[test]
         fn conformance_suite() {
-            let mut failed = Vec::new();
-            for (name, case) in $crate::store::conformance::CASES {
-                let db = ($fresh)();
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(&db)));
-                match outcome {
-                    Ok(()) => eprintln!("conformance: {name} ... ok"),
-                    Err(_) => {
-                        eprintln!("conformance: {name} ... FAILED");
-                        failed.push(*name);
-                    }
-                }
-            }
-            assert!(failed.is_empty(), "conformance cases failed: {failed:?}");
+            $crate::conformance_tests!(@run $fresh);
         }
     };
 }

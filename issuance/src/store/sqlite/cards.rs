@@ -92,7 +92,7 @@ pub fn request(
 }
 
 /// The audit reason of a request: who asked, for which desk, why (`None` when it says nothing).
-fn request_reason(info: &RequestInfo) -> Option<String> {
+pub fn request_reason(info: &RequestInfo) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(r) = &info.requester {
         parts.push(format!("for {r}"));
@@ -167,6 +167,19 @@ pub fn count_by_state(
     Ok(out)
 }
 
+/// The operation an event belongs to when it is not applied on its own (`None`: assign,
+/// withdraw, lock and expire are applied directly).
+pub fn happens_through(event: CardEvent) -> Option<&'static str> {
+    match event {
+        CardEvent::Assign | CardEvent::Withdraw | CardEvent::Lock | CardEvent::Expire => None,
+        CardEvent::AddToOrder => Some("order create"),
+        CardEvent::CancelFromOrder => Some("order cancel"),
+        CardEvent::Release => Some("order complete"),
+        CardEvent::Repeat => Some("order repeat"),
+        CardEvent::Produced | CardEvent::ProductionFailed => Some("production"),
+    }
+}
+
 /// Assign, withdraw, lock or expire one card. Order and production events are refused here:
 /// they go through the order and attempt operations that keep the order consistent.
 pub fn apply_event(
@@ -176,14 +189,7 @@ pub fn apply_event(
     detail: &EventDetail,
 ) -> Result<Card, StoreError> {
     const OP: &str = "changing a card";
-    let through = match event {
-        CardEvent::Assign | CardEvent::Withdraw | CardEvent::Lock | CardEvent::Expire => None,
-        CardEvent::AddToOrder => Some("order create"),
-        CardEvent::CancelFromOrder => Some("order cancel"),
-        CardEvent::Release => Some("order complete"),
-        CardEvent::Repeat => Some("order repeat"),
-        CardEvent::Produced | CardEvent::ProductionFailed => Some("production"),
-    };
+    let through = happens_through(event);
     let card = card_by_number(w.conn, number)?;
     if let Some(through) = through {
         return Err(StoreError::NotADirectEvent {

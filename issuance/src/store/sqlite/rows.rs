@@ -96,7 +96,8 @@ pub fn attempt_status_name(s: AttemptStatus) -> &'static str {
     }
 }
 
-fn parse_attempt_status(s: &str) -> Option<AttemptStatus> {
+/// Parses an attempt status name.
+pub fn parse_attempt_status(s: &str) -> Option<AttemptStatus> {
     [
         AttemptStatus::InFlight,
         AttemptStatus::Succeeded,

@@ -277,6 +277,35 @@ pub fn version_of(conn: &Connection) -> Result<i64, StoreError> {
     .map(Option::unwrap_or_default)
 }
 
+/// The schema version of the database file at `path` (0: no file yet), read without
+/// changing it. A file that is not a cardline database is refused like [`migrate`] would.
+pub fn version_of_file(path: &std::path::Path) -> Result<i64, StoreError> {
+    const OP: &str = "reading the schema version";
+    if !path.exists() {
+        return Ok(0);
+    }
+    super::file::check_existing(path)?;
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(backend(OP))?;
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(backend(OP))?;
+    let has_versions: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend(OP))?;
+    if app_id != APPLICATION_ID && has_versions == 0 {
+        return Err(StoreError::NotADatabase {
+            path: path.display().to_string(),
+            why: "it is a SQLite database without cardline's tables".into(),
+        });
+    }
+    version_of(&conn)
+}
+
 /// Brings the database up to [`LATEST`]; returns the version it was at before. A `new`
 /// database gets cardline's [`APPLICATION_ID`]; an existing one must carry it (or, made by a
 /// cardline older than the mark, hold cardline's tables), else it is refused as

@@ -1,0 +1,229 @@
+//! The PostgreSQL store of cardline: every store interface of
+//! [`cardline_issuance::store`] over one PostgreSQL database that several desks share, with
+//! the same rules as the embedded SQLite store (both pass the same conformance suite).
+//!
+//! * **Chosen by URL** ([`DatabaseUrl`]): `postgres://USER:PASSWORD@HOST:PORT/DATABASE`, with
+//!   `sslmode=disable|prefer|require|verify-ca|verify-full`, `sslrootcert=FILE` (TLS with
+//!   rustls) and `pool_max_size=N`. The password never appears in `Debug`, logs or errors.
+//! * **Migrations** embedded in this build and recorded in the database's
+//!   `schema_migrations` table: [`PostgresStore::migrate`] applies them (`cardline db
+//!   migrate`), [`PostgresStore::status`] reports them (`cardline db status`), and
+//!   [`PostgresStore::open`] refuses an empty database, an older or newer schema, or another
+//!   application's database, with the error that names the fix.
+//! * **Short transactions only**, one per call, on a pooled connection; none is held while a
+//!   physical step runs. Row locks where writers race: a production claim
+//!   ([`ProductionJournal::begin_attempt`](cardline_issuance::store::ProductionJournal::begin_attempt))
+//!   takes the next waiting card of the order with `FOR UPDATE SKIP LOCKED` after checking,
+//!   under share locks, that the order is open, the run live and the station its own
+//!   (fencing); every later write of the attempt locks the attempt and refuses once it is
+//!   closed. The rules of orders are [`cardline_issuance::order_rules`], run over this
+//!   backend's transaction.
+//!
+//! The client is the synchronous `postgres` crate, which runs its own small runtime per
+//! connection: call the store from plain threads, never from a tokio worker (use
+//! `spawn_blocking` there).
+//!
+//! ```no_run
+//! use cardline_issuance::model::OrderSelection;
+//! use cardline_issuance::numbering::Numbering;
+//! use cardline_issuance::store::{Actor, CardStore, OrderStore};
+//! use cardline_postgres::{DatabaseUrl, PostgresStore};
+//!
+//! let url: DatabaseUrl = "postgres://cardline:secret@db.example/cardline?sslmode=verify-full&sslrootcert=/etc/cardline/db-ca.pem"
+//!     .parse()
+//!     .unwrap();
+//! let admin = Actor("admin".into());
+//! println!("{}", PostgresStore::migrate(&url, &admin).unwrap());
+//! let store = PostgresStore::open(&url).unwrap();
+//! store.request_cards(3, &Numbering::default(), &admin).unwrap();
+//! let order = store.create_order(&OrderSelection::All, &admin).unwrap();
+//! assert_eq!(order.cards.len(), 3);
+//! ```
+
+use cardline_issuance::store::{Actor, StoreError};
+
+mod audit;
+mod cards;
+mod certs;
+mod desks;
+mod error;
+mod journal;
+mod migrate;
+mod order_tx;
+mod orders;
+mod pool;
+mod profiles;
+mod rows;
+mod runs;
+mod schema;
+mod search;
+mod store_impl;
+mod store_journal;
+mod tls;
+mod tx;
+mod url;
+mod users;
+
+pub use desks::WORK_CHANNEL;
+pub use error::PostgresError;
+pub use migrate::{MigrationInfo, MigrationReport, SchemaStatus};
+pub use pool::{CONNECTION_TIMEOUT, IDLE_IN_TRANSACTION_TIMEOUT, LOCK_TIMEOUT};
+pub use url::{DEFAULT_POOL_MAX_SIZE, DatabaseUrl, MAX_POOL_MAX_SIZE, SslMode, is_postgres_url};
+
+use tx::{Mode, Tx};
+
+/// The PostgreSQL store. Cheap to share: wrap it in an `Arc`; every handle has its own pool.
+pub struct PostgresStore {
+    pool: r2d2::Pool<pool::Manager>,
+    url: DatabaseUrl,
+    /// Work announcements (`wait_for_work`): LISTEN on a connection outside the pool.
+    work: std::sync::Arc<desks::WorkSignal>,
+    /// Who seals the audit entries this handle writes (this host without a key until
+    /// [`AuditLog::set_audit_sealer`](cardline_issuance::store::AuditLog::set_audit_sealer)).
+    sealer: std::sync::RwLock<std::sync::Arc<cardline_issuance::audit::AuditSealer>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.pool.state();
+        write!(
+            f,
+            "PostgresStore({}, {} of at most {} connections open)",
+            self.url,
+            state.connections,
+            self.pool.max_size()
+        )
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.work.stop();
+    }
+}
+
+impl PostgresStore {
+    /// Opens the cardline database at `url`. Refuses (without writing anything) a database
+    /// with no cardline schema or an older one ([`PostgresError::NoSchema`],
+    /// [`PostgresError::SchemaBehind`]: run `cardline db migrate`), a newer one, and another
+    /// application's database ([`PostgresError::Foreign`]).
+    pub fn open(url: &DatabaseUrl) -> Result<PostgresStore, PostgresError> {
+        let mut first = migrate::connect(url)?;
+        migrate::require_current(url, &mut first)?;
+        drop(first);
+        Ok(PostgresStore {
+            pool: pool::build(url)?,
+            url: url.clone(),
+            work: desks::WorkSignal::new(),
+            sealer: std::sync::RwLock::new(std::sync::Arc::new(
+                cardline_issuance::audit::AuditSealer::new(
+                    cardline_issuance::store::ownership::host_name(),
+                    None,
+                ),
+            )),
+        })
+    }
+
+    /// Brings the schema of the database at `url` up to this build's version, in one
+    /// transaction; `schema_migrations` records each migration with `actor` and the time. An
+    /// empty database gets the whole schema; another application's database is refused.
+    pub fn migrate(url: &DatabaseUrl, actor: &Actor) -> Result<MigrationReport, PostgresError> {
+        migrate::migrate(url, schema::LATEST, actor)
+    }
+
+    /// Like [`migrate`](Self::migrate), but only up to schema version `target` (staged
+    /// upgrades and tests).
+    pub fn migrate_to(
+        url: &DatabaseUrl,
+        target: i64,
+        actor: &Actor,
+    ) -> Result<MigrationReport, PostgresError> {
+        migrate::migrate(url, target, actor)
+    }
+
+    /// The backend, the server's version, the schema version of the database and the
+    /// migrations pending. Refuses another application's database.
+    pub fn status(url: &DatabaseUrl) -> Result<SchemaStatus, PostgresError> {
+        migrate::status(url)
+    }
+
+    /// One plain connection to `url` with its TLS settings, outside any pool (administration:
+    /// creating and dropping databases, tests).
+    pub fn client(url: &DatabaseUrl) -> Result<postgres::Client, PostgresError> {
+        Ok(migrate::connect(url)?.client)
+    }
+
+    /// The schema version this build writes.
+    pub fn schema_version() -> i64 {
+        schema::LATEST
+    }
+
+    /// Every migration of this build, in order.
+    pub fn migrations() -> Vec<MigrationInfo> {
+        schema::MIGRATIONS.iter().map(MigrationInfo::from).collect()
+    }
+
+    /// The URL of the database (password hidden when shown).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The sealer of the audit entries written now.
+    fn current_sealer(&self) -> std::sync::Arc<cardline_issuance::audit::AuditSealer> {
+        self.sealer
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Runs `f` in one write transaction and commits it; rolls back on error.
+    fn write<T>(
+        &self,
+        operation: &'static str,
+        actor: &Actor,
+        f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        tx::run(
+            &self.pool,
+            &self.current_sealer(),
+            operation,
+            actor,
+            Mode::Write,
+            f,
+        )
+    }
+
+    /// Runs `f` in one write transaction and rolls it back: a dry run computed by exactly the
+    /// code that would change the store.
+    fn rehearse<T>(
+        &self,
+        operation: &'static str,
+        actor: &Actor,
+        f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        tx::run(
+            &self.pool,
+            &self.current_sealer(),
+            operation,
+            actor,
+            Mode::Rehearse,
+            f,
+        )
+    }
+
+    /// Runs `f` in one read-only snapshot.
+    fn read<T>(
+        &self,
+        operation: &'static str,
+        f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        tx::run(
+            &self.pool,
+            &self.current_sealer(),
+            operation,
+            &Actor::system(),
+            Mode::Read,
+            f,
+        )
+    }
+}

@@ -1,0 +1,212 @@
+//! [`ProductionJournal`] over the PostgreSQL modules: runs, station claims and pauses,
+//! attempts and their journal, one short transaction per call.
+
+use std::time::Duration;
+
+use cardline_issuance::model::*;
+use cardline_issuance::store::*;
+
+use crate::{PostgresStore, desks, journal, runs};
+
+impl ProductionJournal for PostgresStore {
+    fn start_run(&self, start: &ownership::RunStart, actor: &Actor) -> Result<Run, StoreError> {
+        self.write("registering a production run", actor, |tx| {
+            runs::start(tx, start)
+        })
+    }
+
+    fn renew_lease(&self, run: RunId, lease: Duration) -> Result<(), StoreError> {
+        self.write("renewing a lease", &Actor::system(), |tx| {
+            runs::renew(tx, run, lease)
+        })
+    }
+
+    fn end_run(&self, run: RunId) -> Result<(), StoreError> {
+        self.write("ending a production run", &Actor::system(), |tx| {
+            runs::end(tx, run)
+        })
+    }
+
+    fn run(&self, id: RunId) -> Result<Run, StoreError> {
+        self.read("reading a production run", |tx| runs::get_one(tx, id))
+    }
+
+    fn claim_station(
+        &self,
+        run: RunId,
+        station: &str,
+        take_over_from: Option<RunId>,
+        actor: &Actor,
+    ) -> Result<Result<(), Run>, StoreError> {
+        self.write("claiming a station", actor, |tx| {
+            runs::claim(tx, run, station, take_over_from)
+        })
+    }
+
+    fn release_station(&self, run: RunId, station: &str) -> Result<(), StoreError> {
+        self.write("releasing a station", &Actor::system(), |tx| {
+            runs::release(tx, run, station)
+        })
+    }
+
+    fn station_owner(&self, station: &str) -> Result<Option<Run>, StoreError> {
+        self.read("reading a station claim", |tx| runs::owner(tx, station))
+    }
+
+    fn pause_station(
+        &self,
+        station: &str,
+        reason: &str,
+        run: Option<RunId>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        self.write("pausing a station", actor, |tx| {
+            runs::pause(tx, station, reason, run)
+        })
+    }
+
+    fn station_pause(&self, station: &str) -> Result<Option<StationPause>, StoreError> {
+        self.read("reading a station pause", |tx| runs::pause_of(tx, station))
+    }
+
+    fn station_pauses(&self) -> Result<Vec<StationPause>, StoreError> {
+        self.read("listing station pauses", runs::pauses)
+    }
+
+    fn resume_station(&self, station: &str, actor: &Actor) -> Result<bool, StoreError> {
+        self.write("resuming a station", actor, |tx| runs::resume(tx, station))
+    }
+
+    fn begin_attempt(
+        &self,
+        run: RunId,
+        order_id: OrderId,
+        station: &str,
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError> {
+        self.write("starting a production attempt", actor, |tx| {
+            journal::begin(tx, run, order_id, station, None)
+        })
+    }
+
+    fn begin_attempt_for(
+        &self,
+        run: RunId,
+        order_id: OrderId,
+        card_number: &str,
+        station: &str,
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError> {
+        self.write("starting a production attempt", actor, |tx| {
+            journal::begin(tx, run, order_id, station, Some(card_number))
+        })
+    }
+
+    fn begin_released_attempt(
+        &self,
+        run: RunId,
+        station: &str,
+        skip: &[OrderId],
+        actor: &Actor,
+    ) -> Result<Option<(Card, AttemptId)>, StoreError> {
+        self.write("starting a production attempt", actor, |tx| {
+            desks::begin_released(tx, run, station, skip)
+        })
+    }
+
+    fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
+        self.read("listing released orders", desks::released)
+    }
+
+    fn requeue_untouched(&self, actor: &Actor) -> Result<Vec<Attempt>, StoreError> {
+        self.write(
+            "requeueing attempts of lapsed runs",
+            actor,
+            desks::requeue_untouched,
+        )
+    }
+
+    fn runs(&self, include_ended: bool) -> Result<Vec<Run>, StoreError> {
+        self.read("listing runs", |tx| runs::list(tx, include_ended))
+    }
+
+    fn station_claims(&self) -> Result<Vec<StationClaim>, StoreError> {
+        self.read("listing station claims", desks::claims)
+    }
+
+    /// Waits on LISTEN `cardline_work` (a connection of its own, outside the pool): wakes as
+    /// soon as an order is released or a card is put back, by any desk.
+    fn wait_for_work(&self, timeout: Duration) {
+        self.work.wait(&self.url, timeout);
+    }
+
+    fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
+        self.write("journaling a step", &Actor::system(), |tx| {
+            journal::records(tx, attempt, records)
+        })
+    }
+
+    fn attempt_succeeded(
+        &self,
+        attempt: AttemptId,
+        success: &AttemptSuccess,
+        actor: &Actor,
+    ) -> Result<Card, StoreError> {
+        self.write("closing a production attempt", actor, |tx| {
+            journal::succeeded(tx, attempt, success)
+        })
+    }
+
+    fn attempt_failed(
+        &self,
+        attempt: AttemptId,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Card, StoreError> {
+        self.write("closing a production attempt", actor, |tx| {
+            journal::failed(tx, attempt, reason)
+        })
+    }
+
+    fn attempt_voided(
+        &self,
+        attempt: AttemptId,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Card, StoreError> {
+        self.write("voiding a production attempt", actor, |tx| {
+            journal::voided(tx, attempt, reason, "attempt.void")
+        })
+    }
+
+    fn attempt_lost(
+        &self,
+        attempt: AttemptId,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Card, StoreError> {
+        self.write("settling a lost attempt", actor, |tx| {
+            journal::voided(tx, attempt, reason, "attempt.lost")
+        })
+    }
+
+    fn card_of_attempt(&self, attempt: AttemptId) -> Result<Card, StoreError> {
+        self.read("reading an attempt's card", |tx| {
+            journal::card_of(tx, attempt)
+        })
+    }
+
+    fn in_flight_attempts(&self) -> Result<Vec<Attempt>, StoreError> {
+        self.read("listing attempts in flight", journal::in_flight)
+    }
+
+    fn waiting_cards(&self, order_id: OrderId) -> Result<u64, StoreError> {
+        self.read("counting waiting cards", |tx| {
+            journal::waiting(tx, order_id)
+        })
+    }
+
+    fn order_state(&self, id: OrderId) -> Result<OrderState, StoreError> {
+        self.read("reading an order", |tx| journal::order_state(tx, id, false))
+    }
+}

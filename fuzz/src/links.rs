@@ -185,6 +185,40 @@ impl CardTransport for HostileCard {
     }
 }
 
+/// A link that records every byte the driver sends through it (the driver's own print jobs
+/// become seeds of the stream targets).
+pub struct Recording<L> {
+    inner: L,
+    /// Everything sent so far.
+    pub sent: Vec<u8>,
+}
+
+impl<L> Recording<L> {
+    /// Records what goes through `inner`.
+    pub fn new(inner: L) -> Self {
+        Self {
+            inner,
+            sent: Vec::new(),
+        }
+    }
+}
+
+impl<L: PrinterLink> PrinterLink for Recording<L> {
+    fn send(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), LinkError> {
+        self.sent.extend_from_slice(bytes);
+        self.inner.send(bytes, timeout)
+    }
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
+        self.inner.recv(buf, timeout)
+    }
+    fn reset(&mut self) -> Result<(), LinkError> {
+        self.inner.reset()
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use cardline_sim::printer::frame::{FrameEvent, FrameParser, MAX_BMP, MAX_HEADER,
 use cardline_sim::printer::{SimPrinter, SimPrinterConfig, SimPrinterHandle};
 
 use crate::images::{card_image, first_mono_difference, max_color_error};
-use crate::links::{HostileLink, SEGMENT};
+use crate::links::{HostileLink, Recording, SEGMENT};
 use crate::props::{chunks, clear_message, clear_printer_error};
 use crate::target::{Target, fixture_files};
 
@@ -332,10 +332,7 @@ fn driver_jobs() -> Vec<Vec<u8>> {
         let image = card_image(&mut Unstructured::new(&[i as u8 * 37 + 5; 96]), true, true)
             .expect("an image from fixed bytes");
         let handle = SimPrinterHandle::new(SimPrinter::new(SimPrinterConfig::default()));
-        let link = Recording {
-            inner: handle.link(),
-            sent: Vec::new(),
-        };
+        let link = Recording::new(handle.link());
         let config = EvolisConfig {
             color_levels: levels,
             compress_mono: mono,
@@ -352,32 +349,6 @@ fn driver_jobs() -> Vec<Vec<u8>> {
         jobs.push(printer.link().sent.clone());
     }
     jobs
-}
-
-/// A link that records what the driver sends.
-struct Recording<L> {
-    inner: L,
-    sent: Vec<u8>,
-}
-
-impl<L: PrinterLink> PrinterLink for Recording<L> {
-    fn send(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), cardline_device::LinkError> {
-        self.sent.extend_from_slice(bytes);
-        self.inner.send(bytes, timeout)
-    }
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> Result<usize, cardline_device::LinkError> {
-        self.inner.recv(buf, timeout)
-    }
-    fn reset(&mut self) -> Result<(), cardline_device::LinkError> {
-        self.inner.reset()
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
 }
 
 fn stream_seeds() -> Vec<Vec<u8>> {

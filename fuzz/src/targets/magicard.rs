@@ -20,7 +20,7 @@ use cardline_sim::magicard::stream::{MAX_HEADER, StreamEvent, StreamParser};
 use cardline_sim::magicard::{SimMagicard, SimMagicardConfig, SimMagicardHandle};
 
 use crate::images::{card_image, first_mono_difference, max_color_error};
-use crate::links::{HostileLink, SEGMENT};
+use crate::links::{HostileLink, Recording, SEGMENT};
 use crate::props::{chunks, clear_message, clear_printer_error};
 use crate::target::{Target, fixture_files};
 
@@ -282,10 +282,7 @@ fn driver_jobs() -> Vec<Vec<u8>> {
         let image = card_image(&mut Unstructured::new(&[i * 71 + 3; 96]), false, false)
             .expect("an image from fixed bytes");
         let handle = SimMagicardHandle::new(SimMagicard::new(SimMagicardConfig::default()));
-        let link = Recording {
-            inner: handle.link(),
-            sent: Vec::new(),
-        };
+        let link = Recording::new(handle.link());
         let Ok(mut printer) = MagicardPrinter::connect(link, quick_config()) else {
             continue;
         };
@@ -296,31 +293,6 @@ fn driver_jobs() -> Vec<Vec<u8>> {
         jobs.push(printer.link().sent.clone());
     }
     jobs
-}
-
-struct Recording<L> {
-    inner: L,
-    sent: Vec<u8>,
-}
-
-impl<L: PrinterLink> PrinterLink for Recording<L> {
-    fn send(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), cardline_device::LinkError> {
-        self.sent.extend_from_slice(bytes);
-        self.inner.send(bytes, timeout)
-    }
-    fn recv(
-        &mut self,
-        buf: &mut [u8],
-        timeout: Duration,
-    ) -> Result<usize, cardline_device::LinkError> {
-        self.inner.recv(buf, timeout)
-    }
-    fn reset(&mut self) -> Result<(), cardline_device::LinkError> {
-        self.inner.reset()
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
 }
 
 fn stream_seeds() -> Vec<Vec<u8>> {

@@ -300,8 +300,11 @@ fn shorten(text: &str) -> String {
     text.trim().chars().take(80).collect()
 }
 
+/// Reads a public key file through the size limit of [`crate::file_limits`].
 fn read_small(path: &Path) -> Result<Vec<u8>, SecretsError> {
-    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+    crate::file_limits::read_bytes(path, MAX_KEY_FILE, "an escrow public key").map_err(|e| match e
+        .kind()
+    {
         std::io::ErrorKind::NotFound => SecretsError::KeyMissing {
             path: path.to_path_buf(),
         },
@@ -310,16 +313,7 @@ fn read_small(path: &Path) -> Result<Vec<u8>, SecretsError> {
             path: path.to_path_buf(),
             source: e,
         },
-    })?;
-    let mut bytes = Vec::new();
-    file.take(MAX_KEY_FILE)
-        .read_to_end(&mut bytes)
-        .map_err(|source| SecretsError::Io {
-            operation: "reading",
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(bytes)
+    })
 }
 
 #[cfg(test)]

@@ -261,22 +261,18 @@ impl DeskCaBundle {
 
     /// Opens a bundle file written by [`DeskCaBundle::write_encrypted`].
     pub fn read_encrypted(path: &Path, passphrase: &str) -> Result<DeskCaBundle, CaError> {
-        let io = |source| CaError::Io {
-            operation: "reading",
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Vec::new();
-        file.take(MAX_BUNDLE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
-            return Err(bad_bundle(format!(
-                "{} is larger than {MAX_BUNDLE_BYTES} bytes: not a desk CA bundle",
-                path.display()
-            )));
-        }
+        let bytes = crate::file_limits::read_bytes(path, MAX_BUNDLE_BYTES, "a desk CA bundle")
+            .map_err(|source| match crate::file_limits::too_large(&source) {
+                Some(_) => bad_bundle(format!(
+                    "{} is larger than {MAX_BUNDLE_BYTES} bytes: not a desk CA bundle",
+                    path.display()
+                )),
+                None => CaError::Io {
+                    operation: "reading",
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })?;
         let reader = age::armor::ArmoredReader::new(&bytes[..]);
         let decryptor = age::Decryptor::new(reader).map_err(|e| {
             bad_bundle(format!(

@@ -92,6 +92,11 @@ impl EscrowRecipient {
         self.0.to_string()
     }
 
+    /// Writes `escrow.pub` (the recipient and a newline) to a new file `path`, mode 0644.
+    pub fn save(&self, path: &Path) -> Result<(), SecretsError> {
+        crate::secrets::write_public_file(path, format!("{}\n", self.to_text()).as_bytes())
+    }
+
     /// `escrow-` and 16 hex digits of the SHA-256 of the recipient text.
     pub fn key_id(&self) -> String {
         let digest = Sha256::digest(self.0.to_string().as_bytes());

@@ -450,6 +450,26 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), SecretsError> {
     Ok(())
 }
 
+/// Writes `bytes` to a new file readable by all, mode 0644 (never overwrites): certificates and
+/// public keys.
+pub fn write_public_file(path: &Path, bytes: &[u8]) -> Result<(), SecretsError> {
+    let io = |operation| {
+        move |source: std::io::Error| SecretsError::Io {
+            operation,
+            path: path.to_path_buf(),
+            source,
+        }
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(io("creating"))?;
+    file.write_all(bytes).map_err(io("writing"))?;
+    file.sync_all().map_err(io("syncing"))
+}
+
 /// Writes `bytes` to a new file with mode 0600 (never overwrites).
 pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), SecretsError> {
     let io = |operation| {

@@ -95,7 +95,7 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<()> {
             let identity = EscrowIdentity::generate();
             identity.save(&private)?;
             let recipient = identity.recipient();
-            write_public(&public, &recipient)?;
+            recipient.save(&public)?;
             note(ctx, "keys.escrow_init", &recipient)?;
             let shown = EscrowShown {
                 key_id: recipient.key_id(),
@@ -140,7 +140,7 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<()> {
                 );
             }
             cardline_issuance::secrets::create_keys_dir(&files.dir)?;
-            write_public(&public, &recipient)?;
+            recipient.save(&public)?;
             note(ctx, "keys.escrow_import", &recipient)?;
             let shown = EscrowShown {
                 key_id: recipient.key_id(),
@@ -157,18 +157,6 @@ pub fn run(ctx: &Context, cmd: KeysCommand) -> anyhow::Result<()> {
             })
         }
     }
-}
-
-fn write_public(path: &std::path::Path, recipient: &EscrowRecipient) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?;
-    writeln!(file, "{}", recipient.to_text())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }
 
 fn note(ctx: &Context, action: &str, recipient: &EscrowRecipient) -> anyhow::Result<()> {

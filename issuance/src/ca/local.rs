@@ -1,7 +1,5 @@
 //! [`LocalCa`]: the built-in issuing CA (rcgen, ring backend).
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
@@ -426,19 +424,5 @@ impl CertificateAuthority for LocalCa {
 
 /// Writes a certificate (PEM) to a new file `path`, mode 0644.
 pub(super) fn write_certificate(path: &Path, pem: &str) -> Result<(), CaError> {
-    let io = |operation| {
-        move |source| CaError::Io {
-            operation,
-            path: path.to_path_buf(),
-            source,
-        }
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-        .map_err(io("creating"))?;
-    file.write_all(pem.as_bytes()).map_err(io("writing"))?;
-    file.sync_all().map_err(io("syncing"))
+    Ok(crate::secrets::write_public_file(path, pem.as_bytes())?)
 }

@@ -15,6 +15,8 @@ use cardline_issuance::store::ownership::host_name;
 use cardline_issuance::store::sqlite::SqliteStore;
 use cardline_issuance::store::{Actor, AuditLog, Store};
 
+use crate::identity::Identity;
+
 /// The environment of one `cardline` invocation.
 #[derive(Debug)]
 pub struct Context {
@@ -28,6 +30,11 @@ pub struct Context {
     pub verbose: u8,
     /// `--database` / `CARDLINE_DATABASE`: the database URL given on this invocation.
     pub database_url: Option<String>,
+    /// The OS user running this invocation.
+    pub os_user: String,
+    /// Who runs it, as the database sees it: worked out when the store is first opened
+    /// ([`crate::identity`]).
+    identity: std::sync::OnceLock<Identity>,
 }
 
 impl Context {
@@ -38,15 +45,18 @@ impl Context {
         json: bool,
         verbose: u8,
     ) -> Self {
+        let os_user = os_user();
         let operator = operator
             .filter(|o| !o.trim().is_empty())
-            .unwrap_or_else(os_user);
+            .unwrap_or_else(|| os_user.clone());
         Context {
             home: Home::new(home),
             operator,
             json,
             verbose,
             database_url: None,
+            os_user,
+            identity: std::sync::OnceLock::new(),
         }
     }
 
@@ -98,9 +108,20 @@ impl Context {
         if other {
             let store = choice.open()?;
             store.set_audit_sealer(self.audit_sealer()?);
+            self.identity(store.as_ref())?;
             return Ok(store);
         }
         Ok(self.sqlite_store()?)
+    }
+
+    /// Who runs this invocation ([`crate::identity::resolve`], once per process): refuses
+    /// `--operator` naming someone else without the right to.
+    pub fn identity(&self, store: &dyn Store) -> anyhow::Result<&Identity> {
+        if let Some(found) = self.identity.get() {
+            return Ok(found);
+        }
+        let found = crate::identity::resolve(store, &self.operator, &self.os_user)?;
+        Ok(self.identity.get_or_init(|| found))
     }
 
     /// Opens the store of the home as the concrete SQLite store.
@@ -110,6 +131,7 @@ impl Context {
         let store = SqliteStore::open(&path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         store.set_audit_sealer(self.audit_sealer()?);
+        self.identity(&store)?;
         Ok(Arc::new(store))
     }
 
@@ -127,7 +149,8 @@ impl Context {
     /// What seals this process's audit entries: this host's chain, the home's audit key, and
     /// the OS user (recorded beside the operator when `--operator` names someone else).
     pub fn audit_sealer(&self) -> anyhow::Result<AuditSealer> {
-        Ok(AuditSealer::new(host_name(), Some(self.audit_key()?)).with_os_user(os_user()))
+        Ok(AuditSealer::new(host_name(), Some(self.audit_key()?))
+            .with_os_user(self.os_user.clone()))
     }
 
     /// The options of the home's default profile (built-in defaults when the home has no

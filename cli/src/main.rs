@@ -10,6 +10,7 @@
 mod commands;
 #[allow(dead_code)] // helpers offered to every command module; not all are used by each
 mod context;
+mod identity;
 #[allow(dead_code)] // helpers offered to every command module; not all are used by each
 mod output;
 

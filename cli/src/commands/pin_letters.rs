@@ -134,6 +134,7 @@ pub fn run(
             ctx.operator
         );
     }
+    require_revealer(ctx, store.as_ref(), &format!("order {order_id}"))?;
     let recipient = args
         .encrypt_to
         .as_deref()
@@ -404,5 +405,27 @@ fn write_out(
         }
     }
     sink.flush()?;
+    Ok(())
+}
+
+/// Refuses a reveal of the PINs of `what` unless this person may reveal secrets
+/// ([`crate::identity::REVEALERS`] once the database has users); a refusal is audited
+/// (`secrets.refused`).
+pub fn require_revealer(
+    ctx: &Context,
+    store: &dyn cardline_issuance::store::Store,
+    what: &str,
+) -> anyhow::Result<()> {
+    let identity = ctx.identity(store)?;
+    if let Err(refused) = identity.require_reveal("revealing initial PINs and PUKs") {
+        store.audit_note(
+            "secrets.refused",
+            None,
+            None,
+            Some(&format!("{what}: {}", identity.how)),
+            &ctx.actor(),
+        )?;
+        return Err(refused);
+    }
     Ok(())
 }

@@ -69,6 +69,7 @@ pub fn run(ctx: &Context, args: SecretsArgs) -> anyhow::Result<()> {
             ctx.operator
         );
     }
+    super::pin_letters::require_revealer(ctx, store.as_ref(), &format!("card {}", card.number))?;
     let (pin, puk) = cardline_issuance::escrow::open_card(
         &KeyFiles::in_home(ctx.home_dir()),
         args.escrow_key.as_deref(),

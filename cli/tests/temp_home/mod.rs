@@ -14,6 +14,7 @@ pub fn cardline(home: &tempfile::TempDir, args: &[&str]) -> Output {
         .arg(home.path())
         .args(args)
         .env_remove("CARDLINE_OPERATOR")
+        .env_remove("CARDLINE_PASSWORD")
         .env_remove("RUST_LOG")
         .env("USER", "tester")
         .timeout(std::time::Duration::from_secs(60))

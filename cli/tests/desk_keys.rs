@@ -240,3 +240,116 @@ fn a_desk_ca_chains_to_the_root_and_only_the_escrow_key_reveals_the_desks_secret
         assert!(!verify(false).status.success());
     }
 }
+
+#[test]
+fn the_office_master_travels_in_the_bundle_and_a_replaced_one_is_refused() {
+    let admin = tempfile::tempdir().unwrap();
+    let desk = tempfile::tempdir().unwrap();
+    let (a, d) = (admin.path(), desk.path());
+    for home in [a, d] {
+        ok(home, &["init"]);
+        ok(home, &["keys", "init"]);
+    }
+    ok(a, &["ca", "init", "--name", "Office Root CA"]);
+    let desks_own = std::fs::read(d.join("keys/management-master.key")).unwrap();
+    let bundle = a.join("desk-2.bundle");
+    let bundle_arg = bundle.to_str().unwrap();
+    let made = ok_with(
+        a,
+        &[
+            "--json",
+            "ca",
+            "desk-init",
+            "--desk",
+            "desk-2",
+            "--out",
+            bundle_arg,
+        ],
+        Some(PASSPHRASE),
+    );
+    let made: Value = serde_json::from_str(&made).unwrap();
+    let office = made["management_master"].as_str().unwrap().to_string();
+    assert_eq!(office.len(), 16, "{made}");
+    let imported = ok_with(
+        d,
+        &["--json", "ca", "desk-import", bundle_arg],
+        Some(PASSPHRASE),
+    );
+    let imported: Value = serde_json::from_str(&imported).unwrap();
+    assert_eq!(imported["management_master"], office.as_str());
+    assert_eq!(
+        std::fs::read(d.join("keys/management-master.key")).unwrap(),
+        std::fs::read(a.join("keys/management-master.key")).unwrap(),
+        "the desk now derives management keys from the office's master"
+    );
+    // The desk's own master is kept, not lost.
+    let kept: Vec<_> = std::fs::read_dir(d.join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("management-master.") && name != "management-master.key"
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), desks_own);
+
+    std::fs::write(
+        d.join("stations.toml"),
+        "[[station]]\nname = \"s1\"\nprinter = \"sim://s1?time_scale=0.02\"\nreader = \"sim\"\n",
+    )
+    .unwrap();
+    ok(d, &["request", "--count", "2"]);
+    ok(d, &["order", "create", "--all"]);
+    ok(d, &["order", "produce", "1"]);
+    let first = json(d, &["cards", "list", "--state", "unassigned"])["cards"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = json(d, &["cards", "show", &first]);
+    let keys = shown["attempts"][0]["key_ids"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(keys.contains(&format!("management={office}")), "{keys}");
+    assert!(
+        keys.contains(" seal=") && keys.contains(" issuer=ca-"),
+        "{keys}"
+    );
+
+    // The desk's old master comes back (a restore from an old backup): refused before any
+    // blank is fed, the station pauses; with the office's master back, it resumes and produces.
+    let office_file = std::fs::read(d.join("keys/management-master.key")).unwrap();
+    std::fs::copy(&kept[0], d.join("keys/management-master.key")).unwrap();
+    ok(d, &["request", "--count", "1"]);
+    ok(d, &["order", "create", "--all"]);
+    let order = json(d, &["order", "show", "2"]);
+    let card = order["cards"][0]["number"].as_str().unwrap().to_string();
+    let out = run(d, &["order", "produce", "2"], None);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains(&office), "{said}");
+    let attempts = json(d, &["cards", "show", &card])["attempts"].clone();
+    let attempts = attempts.as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    let refused = &attempts[0];
+    assert_eq!(refused["status"], "void", "{refused}");
+    let reason = refused["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&office) && reason.contains("management-master"),
+        "{refused}"
+    );
+    assert_eq!(refused["key_ids"], Value::Null, "{refused}");
+    assert!(
+        refused["steps"].as_array().unwrap().is_empty(),
+        "no blank was fed: {refused}"
+    );
+    std::fs::write(d.join("keys/management-master.key"), office_file).unwrap();
+    ok(d, &["order", "produce", "2"]);
+    let shown = json(d, &["cards", "show", &card]);
+    assert_eq!(shown["card"]["state"], "unassigned", "{shown}");
+}

@@ -319,6 +319,9 @@ pub struct Attempt {
     pub chip_id: Option<String>,
     /// Failure or void reason.
     pub reason: Option<String>,
+    /// The keys it used, by key id ([`crate::store::AttemptKeys::to_text`]); `None` when it
+    /// encoded nothing (or predates key ids).
+    pub key_ids: Option<String>,
     /// When it started (RFC 3339).
     pub started_at: String,
     /// When it ended.

@@ -39,7 +39,8 @@ pub const STATION_KEY_FILE: &str = "station.key";
 pub const MASTER_KEY_FILE: &str = "management-master.key";
 
 /// Length of every key file's key, in bytes.
-const KEY_LEN: usize = 32;
+/// Bytes of the station key and of the management-key master.
+pub const KEY_LEN: usize = 32;
 /// Format tag of sealed PIN/PUK plaintexts and associated data.
 const SEAL_FORMAT: u8 = 1;
 const SEAL_AAD_PREFIX: &[u8] = b"cardline card secrets v1\0";
@@ -262,8 +263,40 @@ impl KeyFiles {
     /// The key id of the management-key master (same derivation as
     /// [`StationKey::key_id`]), for `cardline doctor`; the key itself is not returned.
     pub fn master_key_id(&self) -> Result<String, SecretsError> {
-        let key = read_key_file(&self.master_key_path())?;
-        Ok(hex::encode(&Sha256::digest(key.as_slice())[..8]))
+        Ok(master_key_id_of(&self.master_key()?))
+    }
+
+    /// Installs the office's management-key master (from a desk bundle). A different master
+    /// already in the home is not lost: it is renamed `management-master.<key id>.key` (cards
+    /// it encoded are managed with it) and reported.
+    pub fn install_master(&self, master: &MasterKey) -> Result<MasterInstall, SecretsError> {
+        let id = master_key_id_of(master);
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        if master.expose().len() != KEY_LEN {
+            return Err(SecretsError::MalformedKey {
+                path: self.master_key_path(),
+            });
+        }
+        key.copy_from_slice(master.expose());
+        let path = self.master_key_path();
+        let mut replaced = None;
+        if path.exists() {
+            let previous = self.master_key_id()?;
+            if previous == id {
+                return Ok(MasterInstall { id, replaced: None });
+            }
+            let kept = self.dir.join(format!("management-master.{previous}.key"));
+            std::fs::rename(&path, &kept).map_err(|source| SecretsError::Io {
+                operation: "keeping the replaced management-key master as",
+                path: kept.clone(),
+                source,
+            })?;
+            replaced = Some((previous, kept));
+        } else {
+            create_private_dir(&self.dir)?;
+        }
+        write_key_file(&path, &key)?;
+        Ok(MasterInstall { id, replaced })
     }
 
     /// Loads the management-key master.
@@ -549,4 +582,19 @@ pub(crate) fn read_key_file(path: &Path) -> Result<Zeroizing<[u8; KEY_LEN]>, Sec
         return Err(malformed());
     }
     Ok(key)
+}
+
+/// The key id of a management-key master: the first 8 bytes of its SHA-256, in hex (the same
+/// derivation as [`StationKey::key_id`]). Recorded on every attempt that encodes.
+pub fn master_key_id_of(master: &MasterKey) -> String {
+    hex::encode(&Sha256::digest(master.expose())[..8])
+}
+
+/// What [`KeyFiles::install_master`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MasterInstall {
+    /// The key id of the installed master.
+    pub id: String,
+    /// A different master that was there: its key id and where it is kept now.
+    pub replaced: Option<(String, PathBuf)>,
 }

@@ -11,7 +11,9 @@
 
 use cardline_issuance::model::*;
 use cardline_issuance::store::sqlite::{attempt_status_name, parse_step};
-use cardline_issuance::store::{AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
+use cardline_issuance::store::{
+    AttemptKeys, AttemptSuccess, JournalRecord, SealedSecrets, StoreError,
+};
 
 use crate::rows::{ATTEMPT_SELECT, CARD_SELECT, attempt, card, card_id_of, get};
 use crate::tx::Tx;
@@ -194,7 +196,7 @@ pub fn records(
 ) -> Result<(), StoreError> {
     const OP: &str = "journaling a step";
     // Once recovery (or anyone) closed the attempt, its old owner may not write.
-    require_in_flight(tx, attempt)?;
+    let (card, order) = require_in_flight(tx, attempt)?;
     for r in records {
         match *r {
             JournalRecord::StepStarted(step) => {
@@ -229,8 +231,72 @@ pub fn records(
                     &[&chip, &attempt],
                 )?;
             }
+            JournalRecord::Keys(keys) => set_keys(tx, attempt, &card, order, keys)?,
         }
     }
+    Ok(())
+}
+
+/// Records the keys of an attempt, after checking the management-key master against the one
+/// the database registered (the first attempt that encodes registers it; two desks doing so
+/// at once: `ON CONFLICT DO NOTHING` makes the second compare with the first's).
+fn set_keys(
+    tx: &Tx<'_>,
+    attempt: AttemptId,
+    card: &Card,
+    order: OrderId,
+    keys: &AttemptKeys,
+) -> Result<(), StoreError> {
+    const OP: &str = "checking the key registry";
+    let kind = AttemptKeys::MANAGEMENT_MASTER;
+    let registered = |tx: &Tx<'_>| -> Result<Option<(String, String)>, StoreError> {
+        tx.query_opt(
+            OP,
+            "SELECT key_id, registered_at FROM key_registry WHERE kind = $1",
+            &[&kind],
+        )?
+        .map(|r| Ok((get(&r, 0)?, get(&r, 1)?)))
+        .transpose()
+    };
+    let mut found = registered(tx)?;
+    if found.is_none() {
+        let inserted = tx.execute(
+            OP,
+            "INSERT INTO key_registry (kind, key_id, registered_at, registered_by) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (kind) DO NOTHING",
+            &[&kind, &keys.management_master, &tx.now, &tx.operator()],
+        )?;
+        if inserted == 1 {
+            tx.audit(
+                "key.register",
+                Some(&card.number),
+                Some(order),
+                None,
+                None,
+                Some(&format!(
+                    "{kind} key id {} (the first attempt that encodes in this database)",
+                    keys.management_master
+                )),
+            )?;
+        } else {
+            found = registered(tx)?;
+        }
+    }
+    if let Some((id, since)) = found
+        && id != keys.management_master
+    {
+        return Err(StoreError::KeyReplaced {
+            kind: kind.into(),
+            registered: id,
+            found: keys.management_master.clone(),
+            since,
+        });
+    }
+    tx.execute(
+        "recording an attempt's key ids",
+        "UPDATE attempts SET key_ids = $1 WHERE id = $2",
+        &[&keys.to_text(), &attempt],
+    )?;
     Ok(())
 }
 

@@ -101,7 +101,7 @@ pub fn card_by_id(tx: &Tx<'_>, id: CardId) -> Result<Card, StoreError> {
 
 /// The attempt columns; use with [`attempt`] (steps are filled in separately).
 pub const ATTEMPT_SELECT: &str = "SELECT a.id, a.card_id, c.number, a.order_id, a.station, \
-     a.status, a.chip_id, a.reason, a.started_at, a.finished_at, a.run_id \
+     a.status, a.chip_id, a.reason, a.started_at, a.finished_at, a.run_id, a.key_ids \
      FROM attempts a JOIN cards c ON c.id = a.card_id";
 
 /// Maps a row of [`ATTEMPT_SELECT`].
@@ -117,6 +117,7 @@ pub fn attempt(r: &Row) -> Result<Attempt, StoreError> {
         status: parse_attempt_status(&status).ok_or_else(|| bad_value("status", &status))?,
         chip_id: get(r, 6)?,
         reason: get(r, 7)?,
+        key_ids: get(r, 11)?,
         started_at: get(r, 8)?,
         finished_at: get(r, 9)?,
         steps: Vec::new(),

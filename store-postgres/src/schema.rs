@@ -308,6 +308,19 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_by_user ON api_tokens (user_name, id);
 "#,
     },
+    Migration {
+        version: 7,
+        name: "key ids on every attempt, the office's management-key master",
+        sql: r#"
+ALTER TABLE attempts ADD COLUMN key_ids TEXT COLLATE "C";
+CREATE TABLE key_registry (
+    kind          TEXT COLLATE "C" PRIMARY KEY,
+    key_id        TEXT COLLATE "C" NOT NULL,
+    registered_at TEXT COLLATE "C" NOT NULL,
+    registered_by TEXT NOT NULL
+);
+"#,
+    },
 ];
 
 /// The schema version this build writes.
@@ -323,6 +336,11 @@ mod tests {
             assert_eq!(m.version, i as i64 + 1, "{}", m.name);
             assert!(!m.sql.trim().is_empty());
         }
-        assert_eq!(LATEST, 6);
+        // Both backends describe the same schema level (a migration added to one is added to
+        // the other).
+        assert_eq!(
+            LATEST,
+            cardline_issuance::store::sqlite::SqliteStore::LATEST_SCHEMA
+        );
     }
 }

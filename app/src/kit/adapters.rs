@@ -195,4 +195,8 @@ impl CertificateIssuer for KitIssuer<'_> {
             )),
         }
     }
+
+    fn key_id(&self) -> Option<String> {
+        self.0.as_ref().and_then(CertificateIssuer::key_id)
+    }
 }

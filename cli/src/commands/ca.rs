@@ -77,6 +77,8 @@ struct DeskCaShown {
     bundle: String,
     fingerprint: String,
     root: String,
+    /// The key id of the management-key master the bundle carries.
+    management_master: Option<String>,
 }
 
 fn passphrase(var: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
@@ -148,7 +150,12 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                 .context("the root CA key is sealed under this home's station key")?;
             let store = ctx.store()?;
             let root = LocalCa::load(&dir, &station, store.clone())?;
-            let bundle = root.issue_desk_ca(&desk, algorithm)?;
+            let files = KeyFiles::in_home(ctx.home_dir());
+            let master = files.master_key().context(
+                "the bundle carries the office's management-key master, which every desk shares",
+            )?;
+            let master_id = cardline_issuance::secrets::master_key_id_of(&master);
+            let bundle = root.issue_desk_ca(&desk, algorithm)?.with_master(&master);
             bundle
                 .write_encrypted(&out, &passphrase)
                 .with_context(|| format!("writing the bundle {}", out.display()))?;
@@ -158,7 +165,8 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                 None,
                 None,
                 Some(&format!(
-                    "desk {desk}: CA SHA-256 {fingerprint}, bundle {}",
+                    "desk {desk}: CA SHA-256 {fingerprint}, management-key master {master_id}, \
+                     bundle {}",
                     out.display()
                 )),
                 &ctx.actor(),
@@ -168,6 +176,7 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                 bundle: out.display().to_string(),
                 fingerprint,
                 root: root.subject().to_string(),
+                management_master: Some(master_id),
             };
             ctx.emit(&shown, || {
                 format!(
@@ -188,13 +197,30 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                 .station_key()
                 .context("the desk CA key is sealed under this desk's station key")?;
             let store = ctx.store()?;
+            let master = opened.master()?;
             let ca = LocalCa::import_desk_ca(&dir, &opened, &station, store.clone())?;
             let fingerprint = ca.fingerprint();
+            let files = KeyFiles::in_home(ctx.home_dir());
+            let installed = master.map(|m| files.install_master(&m)).transpose()?;
+            let master_note = match &installed {
+                None => "no management-key master in the bundle".to_string(),
+                Some(i) => match &i.replaced {
+                    None => format!("management-key master {}", i.id),
+                    Some((old, kept)) => format!(
+                        "management-key master {} (replaced {old}, kept as {})",
+                        i.id,
+                        kept.display()
+                    ),
+                },
+            };
             store.audit_note(
                 "ca.desk_import",
                 None,
                 None,
-                Some(&format!("desk {}: CA SHA-256 {fingerprint}", opened.desk)),
+                Some(&format!(
+                    "desk {}: CA SHA-256 {fingerprint}, {master_note}",
+                    opened.desk
+                )),
                 &ctx.actor(),
             )?;
             let shown = DeskCaShown {
@@ -202,14 +228,16 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                 bundle: bundle.display().to_string(),
                 fingerprint,
                 root: opened.root_subject(),
+                management_master: installed.as_ref().map(|i| i.id.clone()),
             };
             ctx.emit(&shown, || {
                 format!(
-                    "installed the issuing CA of desk {} in {} (SHA-256 {}), chained to {}",
+                    "installed the issuing CA of desk {} in {} (SHA-256 {}), chained to {}\n{}",
                     shown.desk,
                     dir.display(),
                     shown.fingerprint,
-                    shown.root
+                    shown.root,
+                    master_note
                 )
             })
         }

@@ -261,6 +261,13 @@ fn render_card(r: &CardReport) -> String {
             ]);
         }
         out.push_str(&a.render());
+        for at in r.attempts.iter().filter(|a| a.key_ids.is_some()) {
+            out.push_str(&format!(
+                "attempt {} keys: {}\n",
+                at.id,
+                at.key_ids.as_deref().unwrap_or_default()
+            ));
+        }
     }
     out.push_str("\nCertificates\n");
     if r.certificates.is_empty() {

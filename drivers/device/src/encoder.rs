@@ -166,6 +166,11 @@ pub enum IssuerError {
 pub trait CertificateIssuer: Send + Sync {
     /// Issues a certificate (DER) for the request.
     fn issue(&self, request: &CertificateRequest) -> Result<Vec<u8>, IssuerError>;
+
+    /// The id of the key that signs, recorded on every attempt (`None`: not known).
+    fn key_id(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What was put in one slot.

@@ -54,11 +54,18 @@ pub struct DeskCaBundle {
     pub cert_pem: String,
     /// The root CA certificate (PEM).
     pub root_pem: String,
+    /// The office's management-key master (hex), which every desk must share: per-card
+    /// management keys are derived from it ([`DeskCaBundle::with_master`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    master_key_hex: Option<String>,
 }
 
 impl Drop for DeskCaBundle {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.key_pkcs8_hex);
+        if let Some(master) = &mut self.master_key_hex {
+            zeroize::Zeroize::zeroize(master);
+        }
     }
 }
 
@@ -68,6 +75,7 @@ impl std::fmt::Debug for DeskCaBundle {
             .field("desk", &self.desk)
             .field("algorithm", &self.algorithm)
             .field("key", &"***")
+            .field("master", &self.master_key_hex.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -150,6 +158,7 @@ impl LocalCa {
             key_pkcs8_hex: hex::encode(Zeroizing::new(key.serialize_der())),
             cert_pem: cert.pem(),
             root_pem: self.certificate_pem().to_string(),
+            master_key_hex: None,
         })
     }
 
@@ -227,6 +236,30 @@ impl DeskCaBundle {
                     .map(|(_, c)| c.subject().to_string())
             })
             .unwrap_or_default()
+    }
+
+    /// Adds the office's management-key master, for `ca desk-import` to install on the desk.
+    pub fn with_master(mut self, master: &cardline_device::MasterKey) -> Self {
+        self.master_key_hex = Some(hex::encode(master.expose()));
+        self
+    }
+
+    /// The management-key master the bundle carries (`None`: a bundle made without one).
+    pub fn master(&self) -> Result<Option<cardline_device::MasterKey>, CaError> {
+        let Some(text) = &self.master_key_hex else {
+            return Ok(None);
+        };
+        let bytes = Zeroizing::new(
+            hex::decode(text).map_err(|_| bad_bundle("the management-key master is not hex"))?,
+        );
+        if bytes.len() != crate::secrets::KEY_LEN {
+            return Err(bad_bundle(format!(
+                "the management-key master has {} bytes, not {}",
+                bytes.len(),
+                crate::secrets::KEY_LEN
+            )));
+        }
+        Ok(Some(cardline_device::MasterKey::new(bytes.to_vec())))
     }
 
     /// Encrypts the bundle under `passphrase` (age scrypt, ASCII armour) into `out`, a new file

@@ -55,4 +55,10 @@ impl CertificateIssuer for ProfileIssuer<'_> {
         })?;
         Ok(issued.der)
     }
+
+    /// `ca-` and the first 16 hex digits of the SHA-256 of the issuing CA's certificate.
+    fn key_id(&self) -> Option<String> {
+        let fingerprint = super::sha256_hex(self.ca.ca_certificate_der());
+        Some(format!("ca-{}", &fingerprint[..16]))
+    }
 }

@@ -11,8 +11,8 @@ use super::policy::{Disposition, StepError};
 use super::run::Production;
 use super::{ProductionEvent, Station};
 use crate::model::{AttemptId, Card, ProductionStep};
-use crate::secrets::{generate_guid, generate_pin, generate_puk};
-use crate::store::{AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
+use crate::secrets::{generate_guid, generate_pin, generate_puk, master_key_id_of};
+use crate::store::{AttemptKeys, AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
 
 /// How a card's attempt ended.
 pub(super) enum CardOutcome {
@@ -96,6 +96,7 @@ pub(super) struct CardRun<'p, 's> {
 #[derive(Default)]
 struct Pending {
     finished: Option<ProductionStep>,
+    keys: Option<AttemptKeys>,
     chip: Option<String>,
 }
 
@@ -148,9 +149,25 @@ impl<'p, 's> CardRun<'p, 's> {
             // Journal the planned GUID before the chip is touched (committed with the feed's
             // intent), so recovery can match it.
             self.pending.chip = Some(hex::encode(plan.guid));
-            if let Err(f) = self.printer_step(ProductionStep::Feed, |s| {
+            // The key ids go with the feed's intent: a replaced management-key master is
+            // refused by the store before any blank is fed.
+            self.pending.keys = Some(AttemptKeys {
+                management_master: master_key_id_of(&plan.management_key_master),
+                seal: sealed.key_id.clone(),
+                issuer: self.p.issuer.key_id(),
+            });
+            let fed = match self.printer_step(ProductionStep::Feed, |s| {
                 Ok(s.printer.park_for_encoding()?)
-            })? {
+            }) {
+                Err(e @ StoreError::KeyReplaced { .. }) => {
+                    // The keys are loaded when production starts: the station stops, the
+                    // operator installs the right key and starts production again.
+                    let failure = StepFailure::Station(e.to_string());
+                    return self.settle(ProductionStep::Encode, failure, false);
+                }
+                other => other?,
+            };
+            if let Err(f) = fed {
                 return self.settle(ProductionStep::Feed, f, true);
             }
             let issuer = self.p.issuer;
@@ -377,6 +394,7 @@ impl<'p, 's> CardRun<'p, 's> {
                 .finished
                 .map(|s| JournalRecord::StepFinished(s, None)),
         );
+        records.extend(pending.keys.as_ref().map(JournalRecord::Keys));
         records.extend(pending.chip.as_deref().map(JournalRecord::Chip));
         records.extend(next);
         if records.is_empty() {

@@ -141,6 +141,23 @@ pub enum StoreError {
         /// What was found.
         why: String,
     },
+    /// A key differs from the one the database recorded for the whole office.
+    #[error(
+        "this desk's {kind} has key id {found}, but every card in this database was encoded with \
+         key id {registered} (first used {since}): a replaced {kind} would make those cards \
+         unmanageable, so it is not used. Install the office's key (`cardline ca desk-import` \
+         of the bundle from the administrator), then start production on this desk again"
+    )]
+    KeyReplaced {
+        /// Which key (`management-master`).
+        kind: String,
+        /// The key id the database knows.
+        registered: String,
+        /// The key id this desk has.
+        found: String,
+        /// When the database first saw the registered key.
+        since: String,
+    },
     /// No database where one was expected.
     #[error("no database at {path}: create the home with `cardline init`")]
     NoDatabase {

@@ -36,6 +36,36 @@ pub enum JournalRecord<'a> {
     StepFinished(ProductionStep, Option<&'a str>),
     /// The chip serial or planned GUID, as soon as it is known (so recovery can find the chip).
     Chip(&'a str),
+    /// The keys the attempt uses, by key id, journaled before the blank is fed. The store
+    /// refuses it ([`StoreError::KeyReplaced`]) when the management-key master is not the one
+    /// the database has seen on every attempt before.
+    Keys(&'a AttemptKeys),
+}
+
+/// The keys an attempt used, by key id (never the keys): recorded on the attempt, so a card
+/// can later be managed with the right master and a replaced key is detected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptKeys {
+    /// The management-key master the card's management key is derived from.
+    pub management_master: String,
+    /// The key that sealed the initial PIN and PUK (station key id, or `escrow-…`).
+    pub seal: String,
+    /// The issuing CA's key id, when the issuer reports one.
+    pub issuer: Option<String>,
+}
+
+impl AttemptKeys {
+    /// The registry kind of the management-key master.
+    pub const MANAGEMENT_MASTER: &'static str = "management-master";
+
+    /// The form stored on the attempt: `management=ID seal=ID [issuer=ID]`.
+    pub fn to_text(&self) -> String {
+        let mut text = format!("management={} seal={}", self.management_master, self.seal);
+        if let Some(issuer) = &self.issuer {
+            text.push_str(&format!(" issuer={issuer}"));
+        }
+        text
+    }
 }
 
 pub mod sqlite;

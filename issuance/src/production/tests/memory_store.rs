@@ -207,6 +207,7 @@ impl ProductionJournal for MemoryStore {
             status: AttemptStatus::InFlight,
             chip_id: None,
             reason: None,
+            key_ids: None,
             started_at: "now".into(),
             finished_at: None,
             steps: vec![],
@@ -286,6 +287,7 @@ impl ProductionJournal for MemoryStore {
                     s.outcome = Some(error.unwrap_or("ok").to_string());
                 }
                 JournalRecord::Chip(chip) => a.chip_id = Some(chip.into()),
+                JournalRecord::Keys(keys) => a.key_ids = Some(keys.to_text()),
             }
         }
         Ok(())

@@ -228,3 +228,91 @@ pub fn production_of_a_closed_order_is_refused(db: &dyn TestDatabase) {
         Err(StoreError::OrderState { .. })
     ));
 }
+
+/// Conformance case.
+pub fn attempts_record_key_ids_and_refuse_a_replaced_management_master(db: &dyn TestDatabase) {
+    let (store, order) = order_of(db, 3);
+    let keys = |master: &str| AttemptKeys {
+        management_master: master.into(),
+        seal: "5eal5eal5eal5eal".into(),
+        issuer: Some("ca-0123456789abcdef".into()),
+    };
+    let (c1, a1) = begin_attempt(&*store, order.id, "st1", &op())
+        .unwrap()
+        .unwrap();
+    // The first attempt that encodes registers the master (audited), with the feed's intent.
+    store
+        .journal(
+            a1,
+            &[
+                JournalRecord::Keys(&keys("aaaa000011112222")),
+                JournalRecord::StepStarted(ProductionStep::Feed),
+            ],
+        )
+        .unwrap();
+    let recorded = store.attempts_of_card(&c1.number).unwrap();
+    assert_eq!(
+        recorded[0].key_ids.as_deref(),
+        Some("management=aaaa000011112222 seal=5eal5eal5eal5eal issuer=ca-0123456789abcdef")
+    );
+    let registered: Vec<_> = store
+        .audit(&AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "key.register")
+        .collect();
+    assert_eq!(registered.len(), 1);
+    assert!(
+        registered[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("aaaa000011112222")
+    );
+
+    // The same master again: accepted, not registered twice.
+    let (_, a2) = begin_attempt(&*store, order.id, "st2", &op())
+        .unwrap()
+        .unwrap();
+    store
+        .journal(a2, &[JournalRecord::Keys(&keys("aaaa000011112222"))])
+        .unwrap();
+
+    // Another master: refused, and the feed's intent that came with it is not written.
+    let (c3, a3) = begin_attempt(&*store, order.id, "st3", &op())
+        .unwrap()
+        .unwrap();
+    let refused = store.journal(
+        a3,
+        &[
+            JournalRecord::Keys(&keys("bbbb000011112222")),
+            JournalRecord::StepStarted(ProductionStep::Feed),
+        ],
+    );
+    match refused {
+        Err(StoreError::KeyReplaced {
+            kind,
+            registered,
+            found,
+            ..
+        }) => {
+            assert_eq!(kind, "management-master");
+            assert_eq!(registered, "aaaa000011112222");
+            assert_eq!(found, "bbbb000011112222");
+        }
+        other => panic!("a replaced master must be refused, got {other:?}"),
+    }
+    let third = store.attempts_of_card(&c3.number).unwrap();
+    assert_eq!(third[0].key_ids, None);
+    assert!(
+        third[0].steps.is_empty(),
+        "nothing of the refused commit stays"
+    );
+    let registered = store
+        .audit(&AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "key.register")
+        .count();
+    assert_eq!(registered, 1);
+}

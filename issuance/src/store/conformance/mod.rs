@@ -145,6 +145,10 @@ pub const CASES: &[(&str, Case)] = &[
         journal::an_outcome_and_the_next_intent_commit_together,
     ),
     (
+        "attempts_record_key_ids_and_refuse_a_replaced_management_master",
+        journal::attempts_record_key_ids_and_refuse_a_replaced_management_master,
+    ),
+    (
         "steps_are_journaled_as_intent_then_outcome",
         journal::steps_are_journaled_as_intent_then_outcome,
     ),

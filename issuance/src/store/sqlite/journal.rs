@@ -9,7 +9,7 @@ use super::rows::{
 };
 use super::writer::Writer;
 use crate::model::*;
-use crate::store::{AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
+use crate::store::{AttemptKeys, AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
 
 /// The state of an order, or `OrderNotFound`.
 pub fn order_state(conn: &Connection, order_id: OrderId) -> Result<OrderState, StoreError> {
@@ -191,8 +191,60 @@ pub fn records(
             JournalRecord::StepStarted(step) => step_started(w, attempt, step)?,
             JournalRecord::StepFinished(step, error) => step_finished(w, attempt, step, error)?,
             JournalRecord::Chip(chip) => set_chip(w, attempt, chip)?,
+            JournalRecord::Keys(keys) => set_keys(w, attempt, keys)?,
         }
     }
+    Ok(())
+}
+
+/// Records the keys of an attempt, after checking the management-key master against the one
+/// the database registered (the first attempt that encodes registers it).
+fn set_keys(w: &Writer<'_>, attempt: AttemptId, keys: &AttemptKeys) -> Result<(), StoreError> {
+    let kind = AttemptKeys::MANAGEMENT_MASTER;
+    let registered: Option<(String, String)> = w
+        .conn
+        .prepare_cached("SELECT key_id, registered_at FROM key_registry WHERE kind = ?1")
+        .and_then(|mut st| {
+            st.query_row([kind], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(backend("reading the key registry"))?;
+    match registered {
+        Some((id, since)) if id != keys.management_master => {
+            return Err(StoreError::KeyReplaced {
+                kind: kind.into(),
+                registered: id,
+                found: keys.management_master.clone(),
+                since,
+            });
+        }
+        Some(_) => {}
+        None => {
+            w.conn
+                .execute(
+                    "INSERT INTO key_registry (kind, key_id, registered_at, registered_by) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![kind, keys.management_master, w.now, w.operator()],
+                )
+                .map_err(backend("registering the management-key master"))?;
+            let (card, order) = require_in_flight(w.conn, attempt)?;
+            w.audit(
+                "key.register",
+                Some(&card.number),
+                Some(order),
+                None,
+                None,
+                Some(&format!(
+                    "{kind} key id {} (the first attempt that encodes in this database)",
+                    keys.management_master
+                )),
+            )?;
+        }
+    }
+    w.conn
+        .prepare_cached("UPDATE attempts SET key_ids = ?2 WHERE id = ?1")
+        .and_then(|mut st| st.execute(params![attempt, keys.to_text()]))
+        .map_err(backend("recording an attempt's key ids"))?;
     Ok(())
 }
 

@@ -64,7 +64,7 @@ pub fn card_by_id(conn: &Connection, id: CardId) -> Result<Card, StoreError> {
 
 /// The attempt columns; use with [`attempt_from_row`] (steps are filled in separately).
 pub const ATTEMPT_SELECT: &str = "SELECT a.id, a.card_id, c.number, a.order_id, a.station, \
-     a.status, a.chip_id, a.reason, a.started_at, a.finished_at, a.run_id \
+     a.status, a.chip_id, a.reason, a.started_at, a.finished_at, a.run_id, a.key_ids \
      FROM attempts a JOIN cards c ON c.id = a.card_id";
 
 /// Maps a row of [`ATTEMPT_SELECT`].
@@ -80,6 +80,7 @@ pub fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<Attempt> {
         status: parse_attempt_status(&status).ok_or_else(|| bad_value(5, "status", &status))?,
         chip_id: r.get(6)?,
         reason: r.get(7)?,
+        key_ids: r.get(11)?,
         started_at: r.get(8)?,
         finished_at: r.get(9)?,
         steps: Vec::new(),

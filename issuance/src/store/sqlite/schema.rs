@@ -249,6 +249,16 @@ CREATE INDEX issued_certificates_revoked ON issued_certificates (revoked_at)
     // Console users and API tokens (issue 13). Self-contained: v6 once the audit chain's v5
     // is merged before it.
     super::users::MIGRATION,
+    // Key ids on every attempt, and the office's management-key master (issues 12 and 14).
+    r#"
+ALTER TABLE attempts ADD COLUMN key_ids TEXT;
+CREATE TABLE key_registry (
+    kind          TEXT PRIMARY KEY,
+    key_id        TEXT NOT NULL,
+    registered_at TEXT NOT NULL,
+    registered_by TEXT NOT NULL
+);
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

@@ -44,6 +44,7 @@ use cardline_issuance::store::{Actor, StoreError};
 
 mod audit;
 mod cards;
+mod changes;
 mod certs;
 mod desks;
 mod error;

@@ -22,7 +22,7 @@ pub mod users;
 
 pub use error::StoreError;
 pub use traits::{
-    AuditLog, AuditRecords, CardStore, CertificateIndex, OptionProfileStore, OrderStore,
+    AuditLog, AuditRecords, CardStore, ChangeMark, CertificateIndex, OptionProfileStore, OrderStore,
     ProductionJournal, Store,
 };
 pub use users::UserStore;

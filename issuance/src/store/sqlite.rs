@@ -31,6 +31,7 @@ use super::*;
 use crate::audit::AuditSealer;
 
 mod cards;
+mod changes;
 mod certs;
 mod desks;
 mod file;

@@ -113,11 +113,17 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
     }
     shots.take(c, "search").await?;
     click(c, "button[name=select][value=checked]").await?;
-    let url = c.current_url().await.map_err(e("url"))?;
-    let order_path = url.path().to_string();
-    if !order_path.starts_with("/orders/") {
-        return Err(format!("issuing went to {url}, not an order page"));
-    }
+    let started = Instant::now();
+    let order_path = loop {
+        let url = c.current_url().await.map_err(e("url"))?;
+        if url.path().starts_with("/orders/") {
+            break url.path().to_string();
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(format!("issuing went to {url}, not an order page"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let order_id = order_path.trim_start_matches("/orders/").to_string();
     text_is(c, "#out-total", &CARDS.to_string()).await?;
     shots.take(c, "order-issued").await?;
@@ -143,6 +149,7 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
     text_is(c, "#order-state", "completed").await?;
     shots.take(c, "order-completed").await?;
     click(c, "form[action='/logout'] button").await?;
+    on_page(c, "/login").await?;
     shots.take(c, "logged-out").await?;
     // The auditor finds the order in the Audit page.
     login(c, &base, "audrey", &mut shots).await?;
@@ -154,6 +161,13 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
         .await
         .map_err(e("typing the order"))?;
     click(c, "form[action='/audit'] button[type=submit]").await?;
+    let started = Instant::now();
+    while !c.current_url().await.map_err(e("url"))?.as_str().contains("order=") {
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err("the audit filter was not applied".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let audit = c.source().await.map_err(e("audit source"))?;
     for action in ["order.create", "order.release", "order.complete"] {
         if !audit.contains(action) {
@@ -196,6 +210,7 @@ async fn login(c: &Client, base: &str, user: &str, shots: &mut Shots) -> Result<
         .await
         .map_err(e("typing the password"))?;
     click(c, "form[action='/login'] button").await?;
+    on_page(c, "/").await?;
     let page = c.source().await.map_err(e("home"))?;
     if !page.contains(&format!("Logged in as {user}")) {
         return Err(format!("{user} is not logged in: {page}"));
@@ -221,12 +236,33 @@ async fn text(c: &Client, css: &str) -> Result<String, String> {
         .map_err(|err| format!("text of {css}: {err}"))
 }
 
+/// Waits (at most 30 s: a form's page may still be loading) until `css` says `want`.
 async fn text_is(c: &Client, css: &str, want: &str) -> Result<(), String> {
-    let got = text(c, css).await?;
-    if got.trim() == want {
-        Ok(())
-    } else {
-        Err(format!("{css} says {got:?}, not {want:?}"))
+    let started = Instant::now();
+    loop {
+        let got = text(c, css).await.unwrap_or_default();
+        if got.trim() == want {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(format!("{css} says {got:?}, not {want:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits (at most 30 s) until the browser is on `path`.
+async fn on_page(c: &Client, path: &str) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let url = c.current_url().await.map_err(e("url"))?;
+        if url.path() == path {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err(format!("the browser is on {url}, not {path}"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

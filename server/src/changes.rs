@@ -8,11 +8,11 @@
 //!
 //! [`ProductionJournal::change_mark`]: cardline_issuance::store::ProductionJournal::change_mark
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use cardline_issuance::store::Store;
-use tokio::sync::watch;
+use tokio::sync::{OnceCell, watch};
 
 /// How often the watcher reads the change mark.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -31,34 +31,45 @@ pub struct Change {
 /// The server's change watcher (started by its first listener).
 pub struct Changes {
     tx: Arc<watch::Sender<Change>>,
-    started: Mutex<bool>,
+    started: OnceCell<()>,
 }
 
 impl Default for Changes {
     fn default() -> Self {
         Changes {
             tx: Arc::new(watch::channel(Change::default()).0),
-            started: Mutex::new(false),
+            started: OnceCell::new(),
         }
     }
 }
 
 impl Changes {
-    /// Listens to changes; the first call (inside the runtime) starts the watcher task, which
-    /// ends when the server's state is dropped.
-    pub fn subscribe(&self, store: Arc<dyn Store>) -> watch::Receiver<Change> {
+    /// Listens to changes; the first call starts the watcher task (which ends when the
+    /// server's state is dropped) once it has read the mark every later change is compared
+    /// with, so a change made after this returns is always seen.
+    pub async fn subscribe(&self, store: Arc<dyn Store>) -> watch::Receiver<Change> {
         let rx = self.tx.subscribe();
-        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
-        if !*started {
-            *started = true;
-            tokio::spawn(watch_store(Arc::downgrade(&self.tx), store));
-        }
+        self.started
+            .get_or_init(|| async {
+                let s = store.clone();
+                let baseline = tokio::task::spawn_blocking(move || s.as_journal().change_mark())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .flatten()
+                    .map(|m| m.mark);
+                tokio::spawn(watch_store(Arc::downgrade(&self.tx), store, baseline));
+            })
+            .await;
         rx
     }
 }
 
-async fn watch_store(tx: Weak<watch::Sender<Change>>, store: Arc<dyn Store>) {
-    let mut last: Option<String> = None;
+async fn watch_store(
+    tx: Weak<watch::Sender<Change>>,
+    store: Arc<dyn Store>,
+    mut last: Option<String>,
+) {
     let mut seq = 0u64;
     let mut since_fallback = Duration::ZERO;
     loop {
@@ -72,14 +83,11 @@ async fn watch_store(tx: Weak<watch::Sender<Change>>, store: Arc<dyn Store>) {
         match mark {
             Ok(Ok(Some(m))) => {
                 if last.as_deref() != Some(m.mark.as_str()) {
-                    // The first mark read is the baseline, not a change.
-                    if last.is_some() {
-                        seq += 1;
-                        sender.send_replace(Change {
-                            seq,
-                            at: Some(m.at),
-                        });
-                    }
+                    seq += 1;
+                    sender.send_replace(Change {
+                        seq,
+                        at: Some(m.at),
+                    });
                     last = Some(m.mark);
                 }
             }

@@ -23,6 +23,9 @@ use cardline_server::{AppState, SessionRule};
 
 const PASSWORD: &str = "a bench password";
 
+/// The path a session requests next, for one kind of page.
+type PathOf = Box<dyn Fn(&mut Rng) -> String + Send + Sync>;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let cards: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
@@ -65,7 +68,7 @@ fn main() {
     let logins: Vec<String> = (0..sessions).map(|_| login(addr)).collect();
     println!("{sessions} sessions logged in on {addr}");
 
-    let pages: [(&str, Box<dyn Fn(&mut Rng) -> String + Send + Sync>); 4] = [
+    let pages: [(&str, PathOf); 4] = [
         (
             "search (requester, 30 days)",
             Box::new(|rng: &mut Rng| {

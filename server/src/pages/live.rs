@@ -178,7 +178,7 @@ pub async fn events(
     if let Err(e) = require(&who, READERS) {
         return e.into_response();
     }
-    let changes = state.changes().subscribe(state.store());
+    let changes = state.changes().subscribe(state.store()).await;
     // The order must exist before a stream is opened.
     let first = match state.with_store(move |s| progress(s, id)).await {
         Ok(p) => p,
@@ -195,14 +195,17 @@ pub async fn events(
         (state, None::<OrderProgress>, Some(first), changes, permit),
         move |(state, last, mut next, mut changes, permit)| async move {
             loop {
+                let mut at = changes.borrow_and_update().at.clone();
                 let now = match next.take() {
                     Some(p) => p,
                     None => {
-                        // Woken by the watcher, or after REREAD at the latest; a closed
-                        // watcher (the server stopping) ends the stream.
+                        // Woken by the watcher (with the time of the change), or after
+                        // REREAD at the latest (no time then); a closed watcher (the server
+                        // stopping) ends the stream.
                         match tokio::time::timeout(REREAD, changes.changed()).await {
                             Ok(Err(_)) => return None,
-                            Ok(Ok(())) | Err(_) => {}
+                            Ok(Ok(())) => at = changes.borrow_and_update().at.clone(),
+                            Err(_) => at = None,
                         }
                         match state.with_store(move |s| progress(s, id)).await {
                             Ok(p) => p,
@@ -212,7 +215,6 @@ pub async fn events(
                     }
                 };
                 if last.as_ref() != Some(&now) {
-                    let at = changes.borrow().at.clone();
                     let sent = Sent {
                         progress: &now,
                         changed_at: at.as_deref(),

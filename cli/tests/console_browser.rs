@@ -99,14 +99,19 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
     // Log in as the operator.
     login(c, &base, "olga", &mut shots).await?;
     // Search, tick every card, issue.
-    c.goto(&format!("{base}/search")).await.map_err(e("search page"))?;
+    c.goto(&format!("{base}/search"))
+        .await
+        .map_err(e("search page"))?;
     click(c, "form[action='/search'] button[type=submit]").await?;
     let boxes = c
         .find_all(Locator::Css("input[type=checkbox][name=card]"))
         .await
         .map_err(e("check boxes"))?;
     if boxes.len() != CARDS {
-        return Err(format!("the search lists {} cards, not {CARDS}", boxes.len()));
+        return Err(format!(
+            "the search lists {} cards, not {CARDS}",
+            boxes.len()
+        ));
     }
     for b in &boxes {
         b.click().await.map_err(e("ticking a card"))?;
@@ -153,7 +158,9 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
     shots.take(c, "logged-out").await?;
     // The auditor finds the order in the Audit page.
     login(c, &base, "audrey", &mut shots).await?;
-    c.goto(&format!("{base}/audit")).await.map_err(e("audit page"))?;
+    c.goto(&format!("{base}/audit"))
+        .await
+        .map_err(e("audit page"))?;
     c.find(Locator::Css("input[name=order]"))
         .await
         .map_err(e("order filter"))?
@@ -162,7 +169,13 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
         .map_err(e("typing the order"))?;
     click(c, "form[action='/audit'] button[type=submit]").await?;
     let started = Instant::now();
-    while !c.current_url().await.map_err(e("url"))?.as_str().contains("order=") {
+    while !c
+        .current_url()
+        .await
+        .map_err(e("url"))?
+        .as_str()
+        .contains("order=")
+    {
         if started.elapsed() > Duration::from_secs(30) {
             return Err("the audit filter was not applied".into());
         }
@@ -171,7 +184,9 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
     let audit = c.source().await.map_err(e("audit source"))?;
     for action in ["order.create", "order.release", "order.complete"] {
         if !audit.contains(action) {
-            return Err(format!("the Audit page of order {order_id} has no {action}"));
+            return Err(format!(
+                "the Audit page of order {order_id} has no {action}"
+            ));
         }
     }
     if !audit.contains("olga") {
@@ -195,7 +210,9 @@ fn e(what: &'static str) -> impl Fn(fantoccini::error::CmdError) -> String {
 }
 
 async fn login(c: &Client, base: &str, user: &str, shots: &mut Shots) -> Result<(), String> {
-    c.goto(&format!("{base}/login")).await.map_err(e("login page"))?;
+    c.goto(&format!("{base}/login"))
+        .await
+        .map_err(e("login page"))?;
     shots.take(c, &format!("login-{user}")).await?;
     c.find(Locator::Id("user"))
         .await

@@ -177,7 +177,9 @@ fn exchange(addr: &str, request: &str) -> String {
 
 fn set_cookie(reply: &str, name: &str) -> Option<String> {
     reply.lines().find_map(|l| {
-        let v = l.strip_prefix("set-cookie: ").or(l.strip_prefix("Set-Cookie: "))?;
+        let v = l
+            .strip_prefix("set-cookie: ")
+            .or(l.strip_prefix("Set-Cookie: "))?;
         let first = v.split(';').next()?;
         let (k, v) = first.split_once('=')?;
         (k == name).then(|| v.to_string())
@@ -224,7 +226,10 @@ fn serve_demo_prints_a_one_time_login_that_works_and_runs_desks() {
     assert!(password.len() >= 16, "a random password: {password}");
     let started = Instant::now();
     while TcpStream::connect(&listen).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "never listened");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never listened"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // Log in through the form with the printed password.

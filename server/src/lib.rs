@@ -29,8 +29,8 @@ use std::sync::Arc;
 use cardline_issuance::store::Store;
 
 mod api;
-pub mod changes;
 pub mod auth;
+pub mod changes;
 mod error;
 pub mod headers;
 mod pages;

@@ -44,8 +44,8 @@ use cardline_issuance::store::{Actor, StoreError};
 
 mod audit;
 mod cards;
-mod changes;
 mod certs;
+mod changes;
 mod desks;
 mod error;
 mod journal;

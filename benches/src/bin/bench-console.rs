@@ -28,7 +28,10 @@ type PathOf = Box<dyn Fn(&mut Rng) -> String + Send + Sync>;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let cards: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let cards: u32 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(30);
     let sessions: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
     let think: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
@@ -81,7 +84,10 @@ fn main() {
                 )
             }),
         ),
-        ("search (all requested)", Box::new(|_: &mut Rng| "/search".into())),
+        (
+            "search (all requested)",
+            Box::new(|_: &mut Rng| "/search".into()),
+        ),
         (
             "order page (1,000 cards)",
             Box::new(move |_: &mut Rng| format!("/orders/{small}")),
@@ -111,9 +117,7 @@ fn main() {
                     times[which].push(t.elapsed());
                     assert_eq!(status, 200, "GET {path}");
                     if think > 0 {
-                        std::thread::sleep(Duration::from_millis(u64::from(
-                            rng.below(2 * think),
-                        )));
+                        std::thread::sleep(Duration::from_millis(u64::from(rng.below(2 * think))));
                     }
                 }
                 times
@@ -202,7 +206,10 @@ fn login(addr: SocketAddr) -> String {
     let login = cookie(&form, "cardline_login").expect("login cookie");
     let at = form.find("name=\"csrf\" value=\"").expect("csrf") + 19;
     let csrf = form[at..].split('"').next().unwrap();
-    let body = format!("csrf={csrf}&user=olga&password={}", PASSWORD.replace(' ', "+"));
+    let body = format!(
+        "csrf={csrf}&user=olga&password={}",
+        PASSWORD.replace(' ', "+")
+    );
     let (status, reply) = exchange(
         addr,
         &format!(

@@ -79,7 +79,7 @@ pub fn prepare(ctx: &Context, dir: Option<PathBuf>, url: &str) -> anyhow::Result
         password.as_str().to_string(),
         &Actor("demo".into()),
     )?;
-        let mut desks = DemoDesks(Vec::new(), demo);
+    let mut desks = DemoDesks(Vec::new(), demo);
     for (name, options) in DESKS {
         let file = dir.join(format!("{name}.toml"));
         std::fs::write(

@@ -31,8 +31,8 @@ use super::*;
 use crate::audit::AuditSealer;
 
 mod cards;
-mod changes;
 mod certs;
+mod changes;
 mod desks;
 mod file;
 mod journal;

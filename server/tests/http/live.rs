@@ -114,7 +114,10 @@ fn the_order_page_shows_stations_steps_and_pauses_live_and_resumes_them() {
     c.store.release_order(order.id, &root).unwrap();
     let run = c.store.start_run(&RunStart::desk("front"), &root).unwrap();
     for s in ["a1", "a2"] {
-        c.store.claim_station(run.id, s, None, &root).unwrap().unwrap();
+        c.store
+            .claim_station(run.id, s, None, &root)
+            .unwrap()
+            .unwrap();
     }
     let olga = c.login("olga");
     let path = format!("/orders/{}/events", order.id);

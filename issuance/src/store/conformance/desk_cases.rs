@@ -338,7 +338,11 @@ pub fn the_change_mark_moves_with_production_and_only_then(db: &dyn TestDatabase
     let Some(first) = store.change_mark().unwrap() else {
         return; // a backend without a cheap mark: the console re-reads instead
     };
-    assert_eq!(store.change_mark().unwrap().as_ref(), Some(&first), "nothing changed");
+    assert_eq!(
+        store.change_mark().unwrap().as_ref(),
+        Some(&first),
+        "nothing changed"
+    );
     let mut marks = vec![first];
     let mut moved = |what: &str| {
         let now = store.change_mark().unwrap().unwrap();

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use cardline_benches::batch::{Rng, build_store, day_time, requester};
 use cardline_issuance::model::OrderSelection;
 use cardline_issuance::store::users::Role;
-use cardline_issuance::store::{Actor, OrderStore, Store};
+use cardline_issuance::store::{Actor, Store};
 use cardline_server::{AppState, SessionRule};
 
 const PASSWORD: &str = "a bench password";

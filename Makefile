@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup demo test lint unit bench bench-scale bench-busy bench-batch pcscd deb fuzz soak
+.PHONY: setup demo test lint unit bench bench-scale bench-busy bench-batch bench-console pcscd deb fuzz soak
 
 ## setup: installs the Debian packages cardline needs (apt-get as root, else prints the command)
 setup:
@@ -46,6 +46,12 @@ bench-scale: setup
 bench-batch: setup
 	$(CARGO) build --release -p cardline-benches --bin bench-batch
 	./target/release/bench-batch 100000
+
+## bench-console: the console under load: 1,000,000 cards, 50 sessions for 30 s on loopback
+## (search and order pages; p95 target ≤ 100 ms)
+bench-console: setup
+	$(CARGO) build --release -p cardline-benches --bin bench-console
+	./target/release/bench-console 1000000 30 50
 
 ## bench-busy: achieved vs ideal throughput of 1, 4, 16 and 64 simulated stations (timings ÷10)
 bench-busy: setup

@@ -5,7 +5,8 @@ set -euo pipefail
 PACKAGES=(pkg-config libpcsclite-dev libudev-dev pcscd vsmartcard-vpcd pcsc-tools opensc yubico-piv-tool fonts-dejavu-core
   cups cups-filters printer-driver-gutenprint  # Magicard streams the simulator must accept
   postgresql openssl  # the throwaway PostgreSQL server of the tests (scripts/with-postgres.sh)
-  libusb-1.0-0-dev dpkg-dev lintian)  # the Debian package (make deb, scripts/test-deb.sh)
+  libusb-1.0-0-dev dpkg-dev lintian  # the Debian package (make deb, scripts/test-deb.sh)
+  chromium chromium-driver)  # the console's real-browser test (cli/tests/console_browser.rs)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -165,3 +165,138 @@ fn serve_answers_on_loopback_until_stopped() {
     );
     assert!(reply.contains("name=\"password\""), "{reply}");
 }
+
+/// One HTTP/1.1 exchange on its own connection: status line and headers, body.
+fn exchange(addr: &str, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+fn set_cookie(reply: &str, name: &str) -> Option<String> {
+    reply.lines().find_map(|l| {
+        let v = l
+            .strip_prefix("set-cookie: ")
+            .or(l.strip_prefix("Set-Cookie: "))?;
+        let first = v.split(';').next()?;
+        let (k, v) = first.split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+#[test]
+fn serve_demo_prints_a_one_time_login_that_works_and_runs_desks() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cardline"))
+        .args(["serve", "--demo", "--listen", &listen, "--demo-dir"])
+        .arg(&demo)
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let password = loop {
+        let line = lines
+            .next()
+            .expect("serve --demo printed no password")
+            .unwrap();
+        printed.push(line.clone());
+        if let Some(rest) = line.trim().strip_prefix("password:") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains(&format!("http://{listen}/")),
+        "the URL is printed: {printed}"
+    );
+    assert!(printed.contains("log in as: operator"), "{printed}");
+    assert!(password.len() >= 16, "a random password: {password}");
+    let started = Instant::now();
+    while TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Log in through the form with the printed password.
+    let form = exchange(
+        &listen,
+        &format!("GET /login HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n"),
+    );
+    let login_cookie = set_cookie(&form, "cardline_login").expect("login cookie");
+    let at = form.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = form[at..].split('"').next().unwrap();
+    let body = format!("csrf={csrf}&user=operator&password={password}");
+    let reply = exchange(
+        &listen,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\nCookie: cardline_login={login_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(reply.starts_with("HTTP/1.1 303"), "{reply}");
+    let session = set_cookie(&reply, "cardline_session").expect("a session");
+    let search = exchange(
+        &listen,
+        &format!(
+            "GET /search HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\nCookie: cardline_session={session}\r\n\r\n"
+        ),
+    );
+    assert!(search.starts_with("HTTP/1.1 200"), "{search}");
+    assert_eq!(
+        search.matches("name=\"card\"").count(),
+        24,
+        "24 requested cards"
+    );
+    // A wrong password is refused (the printed one is the only one).
+    let reply = exchange(
+        &listen,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\nCookie: cardline_login={login_cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+            body.len(),
+            body.replace(&password, &"x".repeat(password.len()))
+        ),
+    );
+    assert!(!reply.starts_with("HTTP/1.1 303"), "{reply}");
+    // Three desks are running on the demo home.
+    let desks_started = Instant::now();
+    loop {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cardline"))
+            .arg("--home")
+            .arg(&demo)
+            .args(["--json", "desks"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if v.as_array().map_or(0, |a| a.len()) == 3 {
+            break;
+        }
+        assert!(
+            desks_started.elapsed() < Duration::from_secs(60),
+            "three desks never ran: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Ctrl-C (SIGINT) stops it cleanly.
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "serve --demo after Ctrl-C: {status}");
+}

@@ -30,6 +30,7 @@ use cardline_issuance::store::Store;
 
 mod api;
 pub mod auth;
+pub mod changes;
 mod error;
 pub mod headers;
 mod pages;
@@ -95,6 +96,7 @@ struct Inner {
     store: Arc<dyn Store>,
     sessions: sessions::Sessions,
     secure_cookies: bool,
+    changes: changes::Changes,
 }
 
 impl AppState {
@@ -106,6 +108,7 @@ impl AppState {
                 store,
                 sessions: sessions::Sessions::new(rule),
                 secure_cookies,
+                changes: changes::Changes::default(),
             }),
         }
     }
@@ -118,6 +121,11 @@ impl AppState {
     /// The session table.
     pub fn sessions(&self) -> &sessions::Sessions {
         &self.inner.sessions
+    }
+
+    /// The server's change watcher (live pages listen to it).
+    pub fn changes(&self) -> &changes::Changes {
+        &self.inner.changes
     }
 
     /// Cookies carry `Secure` (under TLS).

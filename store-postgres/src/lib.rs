@@ -45,6 +45,7 @@ use cardline_issuance::store::{Actor, StoreError};
 mod audit;
 mod cards;
 mod certs;
+mod changes;
 mod desks;
 mod error;
 mod journal;

@@ -209,4 +209,9 @@ impl ProductionJournal for PostgresStore {
     fn order_state(&self, id: OrderId) -> Result<OrderState, StoreError> {
         self.read("reading an order", |tx| journal::order_state(tx, id, false))
     }
+
+    fn change_mark(&self) -> Result<Option<cardline_issuance::store::ChangeMark>, StoreError> {
+        self.read("reading the change mark", crate::changes::mark)
+            .map(Some)
+    }
 }

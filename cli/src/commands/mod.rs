@@ -36,6 +36,7 @@ mod request;
 mod search;
 mod secrets;
 mod serve;
+mod serve_demo;
 mod sim;
 mod sim_card;
 mod sim_magicard;

@@ -25,6 +25,13 @@ pub struct ServeArgs {
     /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, requires = "cert")]
     pub key: Option<PathBuf>,
+    /// A demo: a fresh home (24 requested cards, three desks on simulated stations, an
+    /// `operator` user whose one-time password is printed once), plain HTTP on loopback.
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    pub demo: bool,
+    /// Where `--demo` makes its home (default: a new directory under the system temp dir).
+    #[arg(long, requires = "demo", value_name = "DIR")]
+    pub demo_dir: Option<PathBuf>,
     /// Minutes of inactivity that end a session.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
     pub idle_minutes: u64,
@@ -37,7 +44,7 @@ pub struct ServeArgs {
 pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let config = ServeConfig {
         listen: args.listen,
-        insecure_http: args.insecure_http,
+        insecure_http: args.insecure_http || args.demo,
         cert: args.cert,
         key: args.key,
         sessions: SessionRule {
@@ -50,6 +57,23 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     if let (Some(cert), Some(key)) = (&config.cert, &config.key) {
         // Refuse bad files before anything is printed (serve loads them again).
         cardline_server::tls::server_config(cert, key)?;
+    }
+    if args.demo {
+        let url = format!("http://{}/", config.listen);
+        // Bind before the demo starts its desks, so a busy port is refused at once.
+        drop(
+            std::net::TcpListener::bind(config.listen)
+                .with_context(|| format!("cannot listen on {}", config.listen))?,
+        );
+        let desks = super::serve_demo::prepare(ctx, args.demo_dir, &url)?;
+        let store = desks.store()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        runtime.block_on(cardline_server::serve(config, store))?;
+        drop(desks);
+        return Ok(());
     }
     let store = ctx.store()?;
     if store.users()?.is_empty() {

@@ -22,8 +22,8 @@ pub mod users;
 
 pub use error::StoreError;
 pub use traits::{
-    AuditLog, AuditRecords, CardStore, CertificateIndex, OptionProfileStore, OrderStore,
-    ProductionJournal, Store,
+    AuditLog, AuditRecords, CardStore, CertificateIndex, ChangeMark, OptionProfileStore,
+    OrderStore, ProductionJournal, Store,
 };
 pub use users::UserStore;
 

@@ -32,6 +32,7 @@ use crate::audit::AuditSealer;
 
 mod cards;
 mod certs;
+mod changes;
 mod desks;
 mod file;
 mod journal;

@@ -102,6 +102,14 @@ pub trait OrderStore: Send + Sync {
     fn list_orders(&self) -> Result<Vec<Order>, StoreError>;
     /// One order without its cards (`cards` is empty): cheap for large orders.
     fn order_header(&self, id: OrderId) -> Result<Order, StoreError>;
+    /// One order with only its first `limit` cards in production order (a page of a large
+    /// order: the console lists 1,000), and how many cards it has in all.
+    fn order_first_cards(&self, id: OrderId, limit: usize) -> Result<(Order, u64), StoreError> {
+        let mut order = self.order(id)?;
+        let total = order.cards.len() as u64;
+        order.cards.truncate(limit);
+        Ok((order, total))
+    }
     /// Cancels an open order ([`crate::order_rules::cancel`]).
     fn cancel_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError>;
     /// Releases an open order to the desk daemons (`order release`): any desk may now take
@@ -268,6 +276,22 @@ pub trait ProductionJournal: Send + Sync {
     fn waiting_cards(&self, order_id: OrderId) -> Result<u64, StoreError>;
     /// The state of an order (to stop producing a closed one).
     fn order_state(&self, id: OrderId) -> Result<OrderState, StoreError>;
+    /// A cheap mark of the newest change to production and orders (attempts begun and ended,
+    /// steps journaled, stations paused or resumed, anything audited), for a watcher that
+    /// polls often: it differs whenever one of these changed. `None` when the backend has no
+    /// cheap mark (the watcher then re-reads what it shows).
+    fn change_mark(&self) -> Result<Option<ChangeMark>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// What [`ProductionJournal::change_mark`] returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeMark {
+    /// Opaque: equal marks mean nothing changed.
+    pub mark: String,
+    /// The store time (RFC 3339) of the newest change the mark covers.
+    pub at: String,
 }
 
 /// The audit log.

@@ -23,15 +23,20 @@ pub async fn page(State(state): State<AppState>, who: Authed, Path(id): Path<Ord
 
 async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, PageError> {
     require(&who, READERS)?;
-    let (order, outcome, failures) = state
+    let ((order, all_cards), outcome, failures, stations) = state
         .with_store(move |s| {
             Ok::<_, cardline_issuance::store::StoreError>((
-                s.order(id)?,
+                s.order_first_cards(id, SHOWN_CARDS)?,
                 s.order_outcome(id)?,
                 s.order_failures(id)?,
+                super::live::stations(s)?,
             ))
         })
         .await?;
+    let steps: std::collections::HashMap<&str, &str> = stations
+        .iter()
+        .filter_map(|s| Some((s.card.as_deref()?, s.step.as_deref()?)))
+        .collect();
     let open = order.state == OrderState::Open;
     // Cards produced in this order and not handed out yet: what may be reported misprinted.
     let produced: Vec<&str> = order
@@ -42,7 +47,7 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
         .map(|c| c.number.as_str())
         .collect();
     let body = html! {
-        @if open { div hidden data-live={ "/orders/" (id) "/events" } {} script src="/static/order-live.js" defer {} }
+        @if open { div #live hidden data-live={ "/orders/" (id) "/events" } data-resume=[who.has(super::stations::RESUMERS).then_some("yes")] {} script src="/static/order-live.js" defer {} }
         dl {
             dt { "State" } dd #order-state { (order.state.as_str()) }
             dt { "Created" } dd { (order.created_at) " by " (order.created_by) }
@@ -78,7 +83,33 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
                 }
             }
         }
-        @if open && who.has(OPERATORS) && (outcome.failed > 0 || !produced.is_empty()) {
+        @if open {
+            h2 { "Stations" }
+            p #stations-none hidden[!stations.is_empty()] { "No station is producing: start a desk (" code { "cardline desk run" } ")." }
+            table #stations hidden[stations.is_empty()] {
+                thead { tr { th { "Station" } th { "Desk" } th { "State" } th { "Card" } th { "Step" } th { "Operator message" } th { "" } } }
+                tbody #stations-body {
+                    @for st in &stations {
+                        tr data-station=(st.name) {
+                            td { (st.name) }
+                            td { (st.desk.as_deref().unwrap_or("")) }
+                            td.state { (st.state) }
+                            td { (st.card.as_deref().unwrap_or("")) }
+                            td { (st.step.as_deref().unwrap_or("")) }
+                            td { (st.reason.as_deref().unwrap_or("")) }
+                            td {
+                                @if st.state == "paused" && who.has(super::stations::RESUMERS) {
+                                    (resume_form(&who, &st.name, id))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Shown from the release on: cards fail while the page is open (the counts update
+        // live), and the button must be there when they do.
+        @if open && who.has(OPERATORS) && (order.released_at.is_some() || outcome.failed > 0 || !produced.is_empty()) {
             h2 { "Repeat production" }
             form method="post" action={ "/orders/" (id) "/repeat" } {
                 (csrf_field(&who))
@@ -103,12 +134,13 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
         }
         h2 { "Cards" }
         table {
-            thead { tr { th { "Number" } th { "State" } th { "Requester" } th { "Desk" } th { "Reason" } } }
+            thead { tr { th { "Number" } th { "State" } th { "Step" } th { "Requester" } th { "Desk" } th { "Reason" } } }
             tbody {
                 @for card in order.cards.iter().take(SHOWN_CARDS) {
                     tr {
                         td { (card.number) }
                         td id={ "card-state-" (card.number) } { (card.state.as_str()) }
+                        td id={ "card-step-" (card.number) } { (steps.get(card.number.as_str()).copied().unwrap_or("")) }
                         td { (card.request.requester.as_deref().unwrap_or("")) }
                         td { (card.request.desk.as_deref().unwrap_or("")) }
                         td id={ "card-reason-" (card.number) } { (card.failure_reason.as_deref().unwrap_or("")) }
@@ -116,9 +148,20 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
                 }
             }
         }
-        @if order.cards.len() > SHOWN_CARDS { p { "… and " (order.cards.len() - SHOWN_CARDS) " more cards." } }
+        @if all_cards > order.cards.len() as u64 { p { "… and " (all_cards - order.cards.len() as u64) " more cards." } }
     };
     Ok(layout(&format!("Order {id}"), Some(&who), body).into_response())
+}
+
+/// The Resume button of a paused station, coming back to this order's page.
+fn resume_form(who: &Authed, station: &str, order: OrderId) -> maud::Markup {
+    html! {
+        form.inline method="post" action={ "/stations/" (station) "/resume" } {
+            (csrf_field(who))
+            input type="hidden" name="back" value={ "/orders/" (order) };
+            button type="submit" { "Resume" }
+        }
+    }
 }
 
 /// What an order button does.

@@ -78,7 +78,8 @@ pub async fn resume(
 ) -> Response {
     let run = async {
         require(&who, RESUMERS)?;
-        check_csrf(&who, &pairs(&body))?;
+        let form = pairs(&body);
+        check_csrf(&who, &form)?;
         let actor = who.actor();
         let station = name.clone();
         let resumed = state
@@ -89,7 +90,14 @@ pub async fn resume(
                 "Station `{name}` is not paused."
             )));
         }
-        Ok(Redirect::to("/stations").into_response())
+        // Back to the order page the button was on, else to this page (never elsewhere).
+        let back = super::value(&form, "back")
+            .filter(|b| {
+                b.strip_prefix("/orders/")
+                    .is_some_and(|id| !id.is_empty() && id.bytes().all(|c| c.is_ascii_digit()))
+            })
+            .unwrap_or("/stations");
+        Ok(Redirect::to(back).into_response())
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }

@@ -97,3 +97,133 @@ fn the_order_page_streams_its_progress_when_it_changes() {
     assert_eq!(Events::open(&c, &path, &adam.session).0, 403);
     assert_eq!(Events::open(&c, "/orders/999/events", &olga.session).0, 404);
 }
+
+/// Stations, steps and pauses reach the order page: rendered without JavaScript, streamed
+/// within a few watcher ticks with the store time of the change, and a paused station is
+/// resumed from the order page (back to it) as the user.
+#[test]
+fn the_order_page_shows_stations_steps_and_pauses_live_and_resumes_them() {
+    use cardline_issuance::model::ProductionStep;
+    use cardline_issuance::store::ownership::RunStart;
+    let c = Console::start(&requests(2, "Ada"));
+    let root = Actor("root".into());
+    let order = c
+        .store
+        .create_order(&OrderSelection::First(2), &root)
+        .unwrap();
+    c.store.release_order(order.id, &root).unwrap();
+    let run = c.store.start_run(&RunStart::desk("front"), &root).unwrap();
+    for s in ["a1", "a2"] {
+        c.store
+            .claim_station(run.id, s, None, &root)
+            .unwrap()
+            .unwrap();
+    }
+    let olga = c.login("olga");
+    let path = format!("/orders/{}/events", order.id);
+    let (status, _, mut events) = Events::open(&c, &path, &olga.session);
+    assert_eq!(status, 200);
+    let first = events.next_order();
+    let stations = first["stations"].as_array().unwrap();
+    assert_eq!(stations.len(), 2, "{first}");
+    assert_eq!(stations[0]["name"], "a1");
+    assert_eq!(stations[0]["desk"], "front");
+    assert_eq!(stations[0]["state"], "idle");
+
+    // A card taken and its feed begun: the station and the card show the step.
+    let (card, attempt) = c
+        .store
+        .begin_released_attempt(run.id, "a1", &[], &root)
+        .unwrap()
+        .unwrap();
+    c.store.step_started(attempt, ProductionStep::Feed).unwrap();
+    let e = events.next_order_where(|e| e["stations"][0]["step"] == "feed");
+    assert_eq!(e["stations"][0]["state"], "producing", "{e}");
+    assert_eq!(e["stations"][0]["card"], card.number.as_str(), "{e}");
+    let row = e["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[0] == card.number.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row[1], "in_production", "{e}");
+    assert_eq!(row[3], "feed", "{e}");
+    // The event names the store time of the change (RFC 3339, the store's format).
+    let at = e["changed_at"].as_str().expect("changed_at");
+    assert!(at.len() == 24 && at.ends_with('Z'), "{at}");
+
+    // The page rendered now (no JavaScript) shows it too.
+    let page = c.get(&format!("/orders/{}", order.id), Some(&olga.session));
+    assert!(page.body.contains("data-station=\"a1\""), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("id=\"card-step-{}\">feed<", card.number)),
+        "{}",
+        page.body
+    );
+
+    // A failure shows its reason; a pause shows the operator message and a Resume button.
+    c.store
+        .attempt_failed(attempt, "jam at the contact station", &root)
+        .unwrap();
+    c.store
+        .pause_station("a2", "the cover is open: close it", Some(run.id), &root)
+        .unwrap();
+    let e = events.next_order_where(|e| e["stations"][1]["state"] == "paused");
+    assert_eq!(
+        e["stations"][1]["reason"], "the cover is open: close it",
+        "{e}"
+    );
+    assert_eq!(e["outcome"]["failed"], 1, "{e}");
+    let page = c.get(&format!("/orders/{}", order.id), Some(&olga.session));
+    assert!(page.body.contains("the cover is open: close it"));
+    assert!(page.body.contains("action=\"/stations/a2/resume\""));
+    assert!(
+        page.body
+            .contains(&format!("name=\"back\" value=\"/orders/{}\"", order.id))
+    );
+    // An auditor sees the pause but no Resume.
+    let audrey = c.login("audrey");
+    let page = c.get(&format!("/orders/{}", order.id), Some(&audrey.session));
+    assert!(page.body.contains("the cover is open: close it"));
+    assert!(!page.body.contains("/stations/a2/resume"));
+    // Resume from the order page: back to the order page; `back` elsewhere is ignored.
+    let back = format!("/orders/{}", order.id);
+    let r = c.post_form(
+        "/stations/a2/resume",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("back", &back)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some(back.as_str()));
+    assert!(c.store.station_pause("a2").unwrap().is_none());
+    let e = events.next_order_where(|e| e["stations"][1]["state"] == "idle");
+    assert!(e["stations"][1]["reason"].is_null(), "{e}");
+    c.store
+        .pause_station("a2", "again", Some(run.id), &root)
+        .unwrap();
+    let r = c.post_form(
+        "/stations/a2/resume",
+        Some(&olga.session),
+        &[("csrf", &olga.csrf), ("back", "https://evil.example/")],
+    );
+    assert_eq!(r.header("location"), Some("/stations"));
+}
+
+impl Events {
+    /// The next `order` event for which `pred` holds (within 30 s).
+    fn next_order_where(&mut self, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        loop {
+            let e = self.next_order();
+            if pred(&e) {
+                return e;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no such event; the last: {e}"
+            );
+        }
+    }
+}

@@ -326,3 +326,53 @@ pub fn runs_and_claims_are_listed_for_desks(db: &dyn TestDatabase) {
     assert_eq!(store.runs(true).unwrap().len(), 2);
     assert_eq!(store.station_claims().unwrap().len(), 2);
 }
+
+/// The change mark moves on every step of production a console shows (a card taken, a step
+/// begun and ended, a failure, a pause and its resume) and not otherwise, and names the time
+/// of the newest change.
+pub fn the_change_mark_moves_with_production_and_only_then(db: &dyn TestDatabase) {
+    let store = db.open();
+    let order = order_of(&*store, 2);
+    store.release_order(order.id, &op()).unwrap();
+    let run = desk_run(&*store, "front", Duration::from_secs(30), &["a1"]);
+    let Some(first) = store.change_mark().unwrap() else {
+        return; // a backend without a cheap mark: the console re-reads instead
+    };
+    assert_eq!(
+        store.change_mark().unwrap().as_ref(),
+        Some(&first),
+        "nothing changed"
+    );
+    let mut marks = vec![first];
+    let mut moved = |what: &str| {
+        let now = store.change_mark().unwrap().unwrap();
+        let last = marks.last().unwrap();
+        assert_ne!(now.mark, last.mark, "{what} moves the mark");
+        assert!(now.at >= last.at, "{what}: {} then {}", last.at, now.at);
+        assert!(now.at.ends_with('Z') && now.at.len() == 24, "{}", now.at);
+        marks.push(now);
+    };
+    let (_card, attempt) = store
+        .begin_released_attempt(run.id, "a1", &[], &op())
+        .unwrap()
+        .expect("a card to produce");
+    moved("taking a card");
+    store.step_started(attempt, ProductionStep::Feed).unwrap();
+    moved("a step begun");
+    store
+        .step_finished(attempt, ProductionStep::Feed, None)
+        .unwrap();
+    moved("a step ended");
+    store
+        .attempt_failed(attempt, "jam at the contact station", &op())
+        .unwrap();
+    moved("a failed attempt");
+    store
+        .pause_station("a1", "check the feeder", Some(run.id), &op())
+        .unwrap();
+    moved("a pause");
+    store.resume_station("a1", &op()).unwrap();
+    moved("a resume");
+    let last = marks.last().unwrap().clone();
+    assert_eq!(store.change_mark().unwrap(), Some(last));
+}

@@ -209,6 +209,10 @@ pub const CASES: &[(&str, Case)] = &[
         desk_cases::desks_take_released_orders_oldest_first_and_skip_what_they_cannot_do,
     ),
     (
+        "the_change_mark_moves_with_production_and_only_then",
+        desk_cases::the_change_mark_moves_with_production_and_only_then,
+    ),
+    (
         "many_desks_take_each_card_once",
         desk_cases::many_desks_take_each_card_once,
     ),

@@ -170,6 +170,34 @@ pub fn get(conn: &Connection, id: OrderId) -> Result<Order, StoreError> {
     Ok(order)
 }
 
+/// One order with its first `limit` cards in production order, and its number of cards.
+pub fn first_cards(
+    conn: &Connection,
+    id: OrderId,
+    limit: usize,
+) -> Result<(Order, u64), StoreError> {
+    let mut order = header(conn, id)?;
+    let sql = format!(
+        "{CARD_SELECT} JOIN order_cards m ON m.card_id = c.id AND m.order_id = ?1 \
+         ORDER BY m.position LIMIT ?2"
+    );
+    order.cards = conn
+        .prepare_cached(&sql)
+        .and_then(|mut st| {
+            st.query_map(
+                params![id, i64::try_from(limit).unwrap_or(i64::MAX)],
+                card_from_row,
+            )?
+            .collect()
+        })
+        .map_err(backend("reading an order's first cards"))?;
+    let total: i64 = conn
+        .prepare_cached("SELECT count(*) FROM order_cards WHERE order_id = ?1")
+        .and_then(|mut st| st.query_row([id], |r| r.get(0)))
+        .map_err(backend("counting an order's cards"))?;
+    Ok((order, total as u64))
+}
+
 /// The cards of an order (only those it still holds when `open_only`), in production order.
 pub(super) fn cards_of(
     conn: &Connection,

@@ -142,6 +142,10 @@ impl OrderStore for SqliteStore {
         self.read("reading an order", |c| orders::header(c, id))
     }
 
+    fn order_first_cards(&self, id: OrderId, limit: usize) -> Result<(Order, u64), StoreError> {
+        self.read("reading an order", |c| orders::first_cards(c, id, limit))
+    }
+
     fn release_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {
         self.write("releasing an order", actor, |w| desks::release(w, id))
     }
@@ -357,6 +361,11 @@ impl ProductionJournal for SqliteStore {
 
     fn order_state(&self, id: OrderId) -> Result<OrderState, StoreError> {
         self.read("reading an order", |c| journal::order_state(c, id))
+    }
+
+    fn change_mark(&self) -> Result<Option<crate::store::traits::ChangeMark>, StoreError> {
+        self.read("reading the change mark", super::changes::mark)
+            .map(Some)
     }
 }
 

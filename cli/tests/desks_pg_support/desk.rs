@@ -115,6 +115,11 @@ impl DeskProcess {
         }
     }
 
+    /// Makes the next [`DeskProcess::wait_for`] look only at events from now on.
+    pub fn skip_seen(&mut self) {
+        self.cursor = self.events.lock().unwrap().len();
+    }
+
     /// Cards this desk took and has not finished, by station (from its events).
     pub fn in_hand(&self) -> BTreeMap<String, String> {
         let mut hand = BTreeMap::new();

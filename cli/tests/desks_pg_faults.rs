@@ -202,12 +202,15 @@ fn a_desk_sigkilled_mid_run_and_restarted_recovers_its_cards_in_hand() {
             "{old:?}"
         );
         assert!(
-            voids.as_array().unwrap().iter().any(|e| e["card_number"]
-                == h.card_number.as_str()
-                && e["reason"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("recovered after a crash")),
+            voids
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["card_number"] == h.card_number.as_str()
+                    && e["reason"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("recovered after a crash")),
             "the void of {} is audited: {voids}",
             h.card_number
         );
@@ -217,8 +220,7 @@ fn a_desk_sigkilled_mid_run_and_restarted_recovers_its_cards_in_hand() {
             .unwrap_or_else(|| panic!("{} produced again: {attempts:?}", h.card_number));
         assert!(new.id > old.id, "a new attempt: {attempts:?}");
     }
-    let counted =
-        produced_before as u64 + produced_in(&summary_a) + produced_in(&summary_b);
+    let counted = produced_before as u64 + produced_in(&summary_a) + produced_in(&summary_b);
     assert_eq!(
         counted as usize, settled.produced,
         "the desks' own counts add up (A before the kill, A after, B)"

@@ -53,9 +53,8 @@ fn id_of(entries: &[Value], action: &str) -> Option<i64> {
 fn assert_cancelled_cleanly(site: &Site, order: usize, what: &str) {
     let audit = audit_of(site, order);
     let cancel = id_of(&audit, "order.cancel").unwrap_or_else(|| panic!("{what}: {audit:?}"));
-    let of = |action: &str| -> Vec<&Value> {
-        audit.iter().filter(|e| e["action"] == action).collect()
-    };
+    let of =
+        |action: &str| -> Vec<&Value> { audit.iter().filter(|e| e["action"] == action).collect() };
     for e in of("attempt.begin").into_iter().chain(of("card.produced")) {
         assert!(
             e["id"].as_i64().unwrap() < cancel,

@@ -113,7 +113,11 @@ pub fn assert_settled(site: &Site, order: i64, cards: usize, what: &str) -> Sett
     // No key was certified twice.
     let issued = store.issued_certificates().expect("issued certificates");
     let keys: BTreeSet<&str> = issued.iter().map(|r| r.spki_sha256.as_str()).collect();
-    assert_eq!(keys.len(), issued.len(), "{what}: a key was certified twice");
+    assert_eq!(
+        keys.len(),
+        issued.len(),
+        "{what}: a key was certified twice"
+    );
 
     // The audit log: one `card.produced` per produced card, none for a failed one.
     let produced = store
@@ -139,8 +143,17 @@ pub fn assert_settled(site: &Site, order: i64, cards: usize, what: &str) -> Sett
     }
 
     // The same through the binary.
-    let listed = site.json(&["cards", "list", "--order", &order.to_string(), "--all-pages"]);
-    assert_eq!(listed["total"], cards as u64, "{what}: cards list: {listed}");
+    let listed = site.json(&[
+        "cards",
+        "list",
+        "--order",
+        &order.to_string(),
+        "--all-pages",
+    ]);
+    assert_eq!(
+        listed["total"], cards as u64,
+        "{what}: cards list: {listed}"
+    );
     let count = |state: &str| {
         listed["cards"]
             .as_array()

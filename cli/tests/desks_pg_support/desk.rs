@@ -86,7 +86,12 @@ impl DeskProcess {
 
     /// How many events so far match `pred`.
     pub fn count(&self, pred: impl Fn(&Value) -> bool) -> usize {
-        self.events.lock().unwrap().iter().filter(|v| pred(v)).count()
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|v| pred(v))
+            .count()
     }
 
     /// Waits for the next event (after the one the previous wait returned) matching `pred`;
@@ -170,10 +175,7 @@ impl DeskProcess {
             .rev()
             .collect::<Vec<_>>()
             .join("\n");
-        format!(
-            "last events:\n{}\nstderr:\n{err_tail}",
-            tail.join("\n")
-        )
+        format!("last events:\n{}\nstderr:\n{err_tail}", tail.join("\n"))
     }
 
     fn signal(&self, sig: &str) {
@@ -195,7 +197,11 @@ impl DeskProcess {
             }
             if Instant::now() > deadline {
                 self.reap();
-                panic!("desk {} did not stop on SIGTERM; {}", self.name, self.story());
+                panic!(
+                    "desk {} did not stop on SIGTERM; {}",
+                    self.name,
+                    self.story()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -248,7 +254,14 @@ impl DeskProcess {
 impl Drop for DeskProcess {
     fn drop(&mut self) {
         // A test that failed half-way leaves no desk running behind it.
-        let running = self.child.lock().unwrap().try_wait().ok().flatten().is_none();
+        let running = self
+            .child
+            .lock()
+            .unwrap()
+            .try_wait()
+            .ok()
+            .flatten()
+            .is_none();
         if running {
             self.reap();
         }

@@ -183,10 +183,15 @@ impl Site {
                 return;
             }
             alive();
-            assert!(
-                Instant::now() < deadline,
-                "cards of order {order} settled after {within:?} (settled, all): {counted:?}"
-            );
+            if Instant::now() >= deadline {
+                let in_flight = cardline_issuance::store::ProductionJournal::in_flight_attempts(
+                    &checks::store(self),
+                );
+                panic!(
+                    "cards of order {order} settled after {within:?} (settled, all): \
+                     {counted:?}; attempts in flight: {in_flight:?}"
+                );
+            }
             std::thread::sleep(Duration::from_millis(250));
         }
     }

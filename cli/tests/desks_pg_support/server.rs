@@ -27,8 +27,7 @@ fn server_binaries() -> Option<PathBuf> {
         .filter_map(|e| {
             let version = e.file_name().to_str()?.parse::<u32>().ok()?;
             let bin = e.path().join("bin");
-            (bin.join("initdb").is_file() && bin.join("pg_ctl").is_file())
-                .then_some((version, bin))
+            (bin.join("initdb").is_file() && bin.join("pg_ctl").is_file()).then_some((version, bin))
         })
         .collect();
     dirs.sort();
@@ -59,7 +58,9 @@ impl PrivateServer {
     /// missing piece fails the test instead.
     pub fn start() -> Option<PrivateServer> {
         let Some(bin) = server_binaries() else {
-            return skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian package postgresql)");
+            return skip(
+                "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian package postgresql)",
+            );
         };
         let as_postgres = super::is_root();
         if as_postgres

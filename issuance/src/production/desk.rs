@@ -195,9 +195,11 @@ fn desk_station(d: &Desk<'_>, station: &mut Station) -> StationSummary {
     while !d.stopped() {
         if let Err(e) = station_turn(d, station, &mut st, &mut summary) {
             wait_for_store(d, station, &e);
-        }
-        if let Some(attempt) = st.in_hand.take() {
-            settle_in_hand(d, station, attempt);
+            // Settle whatever this run left in flight on this station, not only the card the
+            // thread knew it held: a claim whose COMMIT reached the server but whose reply was
+            // lost with the connection is an attempt of ours that no one else may void (our
+            // run is live) and that this thread never learnt about.
+            settle_in_hand(d, station, st.in_hand.take());
         }
     }
     summary
@@ -422,9 +424,10 @@ fn wait_for_store(d: &Desk<'_>, station: &Station, error: &StoreError) {
     });
 }
 
-/// The database came back after failing in the middle of a card: find the card and settle
-/// it (rejected, or completed when the journal proves it was ejected).
-fn settle_in_hand(d: &Desk<'_>, station: &mut Station, attempt: AttemptId) {
+/// The database came back after failing in the middle of a card (`attempt`, when the
+/// station knew it), or of a claim: find every attempt this run has in flight on the
+/// station and settle it (rejected, or completed when the journal proves it was ejected).
+fn settle_in_hand(d: &Desk<'_>, station: &mut Station, attempt: Option<AttemptId>) {
     loop {
         match recover_own(d.journal, d.run, station, &d.actor) {
             Ok(report) => {

@@ -200,6 +200,35 @@ fn a_database_outage_mid_card_is_waited_out_and_the_card_in_hand_settled() {
 }
 
 #[test]
+fn a_claim_whose_commit_reply_was_lost_is_settled_when_the_database_answers() {
+    let store = MemoryStore::with_order(3);
+    // The claim of the first card commits, but the connection breaks before the reply: the
+    // station never learns it holds the card.
+    store.inner.lock().unwrap().lose_begin_reply = true;
+    let (kits, _) = kits(true);
+    let printer = MockPrinter::default();
+    let mut stations = vec![station("d-1", &printer, true)];
+    let (summary, _) = run_until(&store, &kits, &mut stations, |s, _| {
+        s.states().iter().all(|c| *c == CardState::Unassigned)
+    });
+    assert_eq!(summary.produced, 3, "no card is stranded by the lost reply");
+    let inner = store.inner.lock().unwrap();
+    assert!(
+        inner
+            .attempts
+            .iter()
+            .all(|a| a.status != AttemptStatus::InFlight)
+    );
+    let void: Vec<_> = inner
+        .attempts
+        .iter()
+        .filter(|a| a.status == AttemptStatus::Void)
+        .collect();
+    assert_eq!(void.len(), 1, "the orphaned claim is voided once: {void:?}");
+    assert!(void[0].steps.is_empty(), "its card was never touched");
+}
+
+#[test]
 fn a_print_only_station_leaves_an_encoding_order_aside_untouched() {
     let store = MemoryStore::with_order(2);
     let (kits, _) = kits(true);

@@ -24,6 +24,9 @@ pub struct Inner {
     pub fail_begin: Option<StoreError>,
     /// Runs that ended.
     pub ended: Vec<RunId>,
+    /// The next `begin_released_attempt` commits its attempt but fails as if the connection
+    /// broke before the reply came back (an ambiguous commit).
+    pub lose_begin_reply: bool,
     /// The next this many calls of `journal` fail as if the database were unreachable.
     pub journal_outage: u32,
     /// After this many commits of `journal`, that many calls fail (an outage mid-card).
@@ -234,7 +237,15 @@ impl ProductionJournal for MemoryStore {
         if skip.contains(&1) {
             return Ok(None);
         }
-        self.begin_attempt(run, 1, station, actor)
+        let begun = self.begin_attempt(run, 1, station, actor)?;
+        let mut inner = self.inner.lock().unwrap();
+        if begun.is_some() && std::mem::take(&mut inner.lose_begin_reply) {
+            return Err(StoreError::Unavailable {
+                operation: "taking the next card".into(),
+                detail: "connection reset by peer".into(),
+            });
+        }
+        Ok(begun)
     }
     fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
         Ok(vec![1])

@@ -32,6 +32,7 @@ mod api;
 pub mod auth;
 mod error;
 pub mod headers;
+pub mod hosts;
 mod pages;
 pub mod password;
 pub mod secret;
@@ -58,6 +59,10 @@ pub struct ServeConfig {
     pub key: Option<PathBuf>,
     /// Session expiry.
     pub sessions: SessionRule,
+    /// The names the console answers to (`--host NAME`, repeatable; the `Host` header of
+    /// every request must be one of them). Empty: the listen address, plus `localhost` on
+    /// loopback.
+    pub hosts: Vec<String>,
 }
 
 impl ServeConfig {
@@ -69,18 +74,40 @@ impl ServeConfig {
             cert: None,
             key: None,
             sessions: SessionRule::default(),
+            hosts: vec![],
         }
     }
 
     /// Refuses what cannot be served safely: HTTPS needs both files; plain HTTP is served only
     /// on loopback, and only when asked for with `--insecure-http`.
     pub fn check(&self) -> Result<(), ServeError> {
-        match (&self.cert, &self.key, self.insecure_http) {
+        let transport = match (&self.cert, &self.key, self.insecure_http) {
             (Some(_), Some(_), false) => Ok(()),
             (Some(_), _, true) | (_, Some(_), true) => Err(ServeError::TlsAndInsecureHttp),
             (None, None, true) if self.listen.ip().is_loopback() => Ok(()),
             (None, None, true) => Err(ServeError::PlainHttpNotLoopback(self.listen)),
             _ => Err(ServeError::NeedsTlsOrInsecureHttp),
+        };
+        transport?;
+        self.allowed_hosts().map(|_| ())
+    }
+}
+
+impl ServeConfig {
+    /// The names to answer to: `hosts`, or the default for the listen address; an unspecified
+    /// listen address (`0.0.0.0`) needs `--host`.
+    pub fn allowed_hosts(&self) -> Result<hosts::AllowedHosts, ServeError> {
+        if self.hosts.is_empty() {
+            let d = hosts::AllowedHosts::for_listen(self.listen);
+            if d.names().is_empty() {
+                return Err(ServeError::BadHost(format!(
+                    "listening on {} answers to no name of its own: give the name(s) browsers use with `--host NAME` (repeatable)",
+                    self.listen
+                )));
+            }
+            Ok(d)
+        } else {
+            hosts::AllowedHosts::new(&self.hosts).map_err(ServeError::BadHost)
         }
     }
 }
@@ -89,6 +116,7 @@ impl ServeConfig {
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
+    hosts: Option<Arc<hosts::AllowedHosts>>,
 }
 
 struct Inner {
@@ -107,7 +135,20 @@ impl AppState {
                 sessions: sessions::Sessions::new(rule),
                 secure_cookies,
             }),
+            hosts: None,
         }
+    }
+
+    /// Answers only requests whose `Host` is one of `hosts` (421 otherwise); without this,
+    /// any `Host` is answered.
+    pub fn with_hosts(mut self, hosts: hosts::AllowedHosts) -> AppState {
+        self.hosts = Some(Arc::new(hosts));
+        self
+    }
+
+    /// The names answered to, when checked.
+    pub fn allowed_hosts(&self) -> Option<&hosts::AllowedHosts> {
+        self.hosts.as_deref()
     }
 
     /// The store.
@@ -142,8 +183,12 @@ impl AppState {
 pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(api::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hosts::check_host,
+        ))
         .layer(axum::middleware::map_response(headers::security_headers))
         .with_state(state)
 }
@@ -169,6 +214,8 @@ where
 /// Ctrl-C.
 pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), ServeError> {
     config.check()?;
+    let allowed = config.allowed_hosts()?;
+    tracing::info!(hosts = %allowed.names().join(", "), "answering to these Host names");
     let tls = match (&config.cert, &config.key) {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
         _ => None,
@@ -182,12 +229,12 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), Ser
     match tls {
         Some(tls) => {
             tracing::info!(address = %config.listen, "console listening (HTTPS)");
-            let state = AppState::new(store, config.sessions, true);
+            let state = AppState::new(store, config.sessions, true).with_hosts(allowed);
             serve_on(tls::TlsListener::new(listener, tls), state, stop).await
         }
         None => {
             tracing::info!(address = %config.listen, "console listening (plain HTTP, loopback only)");
-            let state = AppState::new(store, config.sessions, false);
+            let state = AppState::new(store, config.sessions, false).with_hosts(allowed);
             serve_on(listener, state, stop).await
         }
     }

@@ -114,6 +114,7 @@ pub struct AttemptSuccess {
 
 /// How an order's own cards ended in it, whatever happened to them later.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderOutcome {
     /// Produced in this order (a succeeded attempt of the order).
     pub produced: u64,

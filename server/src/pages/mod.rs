@@ -19,7 +19,7 @@ mod login;
 mod order;
 mod orders;
 mod search;
-mod stations;
+pub mod stations;
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {

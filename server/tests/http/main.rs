@@ -4,6 +4,8 @@
 mod api;
 mod common;
 mod flow;
+mod hosts;
 mod live;
+mod openapi;
 mod security;
 mod tls;

@@ -2,6 +2,8 @@
 //! a SQLite store on disk, real Argon2id hashes, raw HTTP/1.1 requests.
 
 mod api;
+mod ca_cert;
+mod card_actions;
 mod common;
 mod flow;
 mod hosts;
@@ -9,3 +11,4 @@ mod live;
 mod openapi;
 mod security;
 mod tls;
+mod users;

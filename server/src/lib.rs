@@ -4,7 +4,8 @@
 //! - [`password`] and [`secret`]: Argon2id password hashes, random session ids, CSRF and API
 //!   tokens (stored as SHA-256), none of them ever logged or printed by `Debug`.
 //! - [`users`]: what `cardline users ...` does (add, disable, reset a password, API tokens).
-//! - [`sessions`]: the in-memory session table with idle and absolute expiry.
+//! - [`sessions`]: sessions kept in the store (the SHA-256 of the id), shared by every
+//!   `serve` over the database, with idle and absolute expiry.
 //! - [`auth`]: who is asking (session cookie or bearer token), roles, CSRF checks.
 //! - [`tls`]: HTTPS with rustls from PEM files; plain HTTP only on loopback when asked for.
 //! - `pages` (login, home, batch orders, search, order page with live progress over
@@ -131,8 +132,8 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, rule: SessionRule, secure_cookies: bool) -> AppState {
         AppState {
             inner: Arc::new(Inner {
+                sessions: sessions::Sessions::new(rule, store.clone()),
                 store,
-                sessions: sessions::Sessions::new(rule),
                 secure_cookies,
             }),
             hosts: None,
@@ -156,9 +157,21 @@ impl AppState {
         self.inner.store.clone()
     }
 
-    /// The session table.
+    /// The sessions (blocking store I/O: see [`AppState::with_sessions`]).
     pub fn sessions(&self) -> &sessions::Sessions {
         &self.inner.sessions
+    }
+
+    /// Runs `f` with the sessions on a blocking thread.
+    pub async fn with_sessions<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&sessions::Sessions) -> T + Send + 'static,
+    ) -> T {
+        let state = self.clone();
+        match tokio::task::spawn_blocking(move || f(state.sessions())).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     /// Cookies carry `Secure` (under TLS).

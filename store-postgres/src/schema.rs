@@ -308,6 +308,20 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_by_user ON api_tokens (user_name, id);
 "#,
     },
+    Migration {
+        version: 7,
+        name: "console sessions (SHA-256 of the id), shared by serve processes",
+        sql: r#"
+CREATE TABLE console_sessions (
+    id_sha256    TEXT COLLATE "C" PRIMARY KEY,
+    user_name    TEXT COLLATE "C" NOT NULL REFERENCES users (name),
+    created_ms   BIGINT NOT NULL,
+    last_seen_ms BIGINT NOT NULL
+);
+CREATE INDEX console_sessions_by_user ON console_sessions (user_name);
+CREATE INDEX console_sessions_by_use ON console_sessions (last_seen_ms);
+"#,
+    },
 ];
 
 /// The schema version this build writes.
@@ -323,6 +337,6 @@ mod tests {
             assert_eq!(m.version, i as i64 + 1, "{}", m.name);
             assert!(!m.sql.trim().is_empty());
         }
-        assert_eq!(LATEST, 6);
+        assert_eq!(LATEST, 7);
     }
 }

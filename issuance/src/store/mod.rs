@@ -17,10 +17,12 @@ use crate::model::*;
 pub mod conformance;
 mod error;
 pub mod ownership;
+pub mod sessions;
 mod traits;
 pub mod users;
 
 pub use error::StoreError;
+pub use sessions::{SessionRecord, SessionStore};
 pub use traits::{
     AuditLog, AuditRecords, CardStore, CertificateIndex, OptionProfileStore, OrderStore,
     ProductionJournal, Store,

@@ -64,6 +64,14 @@ impl Console {
         Self::serve(store, home)
     }
 
+    /// Another console process started later over the same database file, with its own
+    /// store handle (its own connections), as after a restart or on a second machine.
+    pub fn reopen(&self) -> Console {
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&self._home.path().join("cardline.db")).unwrap());
+        Self::serve(store, tempfile::tempdir().unwrap())
+    }
+
     /// A second console process over the same database.
     pub fn second(&self) -> Console {
         let home = tempfile::tempdir().unwrap();

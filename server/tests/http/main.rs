@@ -10,5 +10,6 @@ mod hosts;
 mod live;
 mod openapi;
 mod security;
+mod shared_sessions;
 mod tls;
 mod users;

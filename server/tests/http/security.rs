@@ -64,8 +64,8 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
     c.store
         .pause_station("st-1", "ribbon out", None, &Actor("desk".into()))
         .unwrap();
-    let other = c.second();
-    let foreign = other.login("olga"); // a real session, of another server process
+    let other = Console::start(&[]);
+    let foreign = other.login("olga"); // a real session, of a server over another database
     let olga = c.login("olga");
     let audrey = c.login("audrey");
     let adam = c.login("adam");

@@ -159,3 +159,59 @@ pub fn api_tokens_are_found_by_hash_until_revoked(db: &dyn TestDatabase) {
     // Two creations and one revocation (the repeated revoke changed nothing).
     assert_eq!(actions(&*store, "token.").len(), 3);
 }
+
+/// Conformance case.
+pub fn sessions_are_shared_by_handles_end_and_expire_and_stay_bounded(db: &dyn TestDatabase) {
+    use crate::store::sessions::SessionRecord;
+    let a = db.open();
+    let b = db.open(); // another process over the same database
+    let root = Actor("root".into());
+    a.add_user("alice", Role::Operator, "$argon2id$h", &root)
+        .unwrap();
+    a.add_user("bob", Role::Auditor, "$argon2id$h", &root)
+        .unwrap();
+    let rec = |id: &str, user: &str, t: i64| SessionRecord {
+        id_sha256: id.into(),
+        user: user.into(),
+        created_ms: t,
+        last_seen_ms: t,
+    };
+    a.create_session(&rec("s1", "alice", 1_000), 10).unwrap();
+    assert_eq!(b.session("s1").unwrap(), Some(rec("s1", "alice", 1_000)));
+    assert!(b.session("s2").unwrap().is_none());
+    // Touching moves it forward only.
+    b.touch_session("s1", 5_000).unwrap();
+    a.touch_session("s1", 2_000).unwrap();
+    let s = a.session("s1").unwrap().unwrap();
+    assert_eq!((s.created_ms, s.last_seen_ms), (1_000, 5_000));
+    // Ended by one handle, gone for the other.
+    assert!(b.end_session("s1").unwrap());
+    assert!(!b.end_session("s1").unwrap());
+    assert!(a.session("s1").unwrap().is_none());
+    // A user's sessions end together.
+    a.create_session(&rec("a1", "alice", 10_000), 10).unwrap();
+    a.create_session(&rec("a2", "alice", 10_001), 10).unwrap();
+    a.create_session(&rec("b1", "bob", 10_002), 10).unwrap();
+    assert_eq!(b.end_sessions_of("alice").unwrap(), 2);
+    assert!(a.session("a2").unwrap().is_none() && a.session("b1").unwrap().is_some());
+    // Expiry: idle (last used before) or absolute (started before).
+    a.create_session(&rec("old", "bob", 100), 10).unwrap();
+    a.touch_session("old", 20_000).unwrap();
+    a.create_session(&rec("idle", "bob", 15_000), 10).unwrap();
+    assert_eq!(
+        a.end_expired_sessions(16_000, 1_000).unwrap(),
+        3,
+        "b1, idle (idle), old (absolute)"
+    );
+    assert!(a.session("old").unwrap().is_none());
+    // Bounded: the least recently used make room.
+    for i in 0..4 {
+        a.create_session(&rec(&format!("n{i}"), "bob", 30_000 + i), 3)
+            .unwrap();
+    }
+    assert!(b.session("n0").unwrap().is_none(), "the oldest made room");
+    assert!((1..4).all(|i| b.session(&format!("n{i}")).unwrap().is_some()));
+    // A session of a user that does not exist is refused.
+    let e = a.create_session(&rec("x", "nobody", 1), 10).unwrap_err();
+    assert!(matches!(e, StoreError::UserNotFound(_)), "{e}");
+}

@@ -226,6 +226,8 @@ struct NewOrder {
     matching: Option<Filters>,
     /// With `matching`: exactly this many (refused when fewer match).
     first: Option<u32>,
+    /// The option profile to produce it with (the default profile when absent).
+    profile: Option<String>,
 }
 
 #[utoipa::path(post, path = "/orders", tag = "orders", security(("token" = [])),
@@ -267,8 +269,20 @@ async fn create_order(
         }
     };
     let actor = who.actor();
+    let profile = new.profile;
     let order = state
-        .with_store(move |s| s.create_order(&selection, &actor))
+        .with_store(move |s| {
+            if let Some(p) = &profile
+                && s.option_profile(p)?.is_none()
+            {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("there is no option profile `{p}` (`cardline options profiles`)"),
+                ));
+            }
+            s.create_order_with(&selection, profile.as_deref(), &actor)
+                .map_err(Problem::from)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(order)))
 }

@@ -9,6 +9,7 @@ mod flow;
 mod hosts;
 mod live;
 mod openapi;
+mod profiles;
 mod security;
 mod shared_sessions;
 mod tls;

@@ -419,8 +419,11 @@ async fn requested_cards(
         ("order" = Option<i64>, Query, description = "order id"),
         ("user" = Option<String>, Query, description = "who did it"),
         ("action" = Option<String>, Query, description = "action, or a prefix ending in `.`"),
+        ("from" = Option<String>, Query, description = "at or after (YYYY-MM-DD or RFC 3339)"),
+        ("to" = Option<String>, Query, description = "up to (a date: to its end; or RFC 3339)"),
+        ("before" = Option<i64>, Query, description = "only entries older than this id: the `id` of the first (oldest) entry of the previous answer, for the next page"),
     ),
-    description = "The newest 500 matching audit entries, oldest first. Role: auditor.",
+    description = "The newest 500 matching audit entries, oldest first. Page to older ones with `before`. Role: auditor.",
     responses(
         (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),

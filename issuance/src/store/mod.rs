@@ -76,6 +76,13 @@ pub struct AuditFilter {
     /// Only entries of this action (`card.assign`), or of every action under a prefix ending
     /// in `.` (`card.`).
     pub action: Option<String>,
+    /// Only entries at or after this time (RFC 3339 in the store's format: see
+    /// [`crate::search::CardQuery::requested_between`] for turning dates into it).
+    pub at_from: Option<String>,
+    /// Only entries before this time (same format).
+    pub at_before: Option<String>,
+    /// Only entries older than this id: the cursor of the next (older) page.
+    pub before_id: Option<i64>,
     /// At most this many (newest last).
     pub limit: Option<u32>,
 }

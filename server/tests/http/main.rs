@@ -2,6 +2,7 @@
 //! a SQLite store on disk, real Argon2id hashes, raw HTTP/1.1 requests.
 
 mod api;
+mod audit_paging;
 mod ca_cert;
 mod card_actions;
 mod common;

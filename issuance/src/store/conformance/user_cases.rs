@@ -215,3 +215,84 @@ pub fn sessions_are_shared_by_handles_end_and_expire_and_stay_bounded(db: &dyn T
     let e = a.create_session(&rec("x", "nobody", 1), 10).unwrap_err();
     assert!(matches!(e, StoreError::UserNotFound(_)), "{e}");
 }
+
+/// Conformance case.
+pub fn the_audit_log_is_filtered_by_time_and_paged_older_by_id(db: &dyn TestDatabase) {
+    let store = db.open();
+    let root = Actor("root".into());
+    for i in 0..5 {
+        store
+            .audit_note("page.test", None, None, Some(&format!("n{i}")), &root)
+            .unwrap();
+    }
+    let only = |f: AuditFilter| -> Vec<String> {
+        store
+            .audit(&AuditFilter {
+                action: Some("page.test".into()),
+                ..f
+            })
+            .unwrap()
+            .into_iter()
+            .map(|e| e.reason.unwrap_or_default())
+            .collect()
+    };
+    let all = store
+        .audit(&AuditFilter {
+            action: Some("page.test".into()),
+            ..AuditFilter::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 5);
+    // The newest two, then the two before them (a cursor on the id), then the last one.
+    let page1 = only(AuditFilter {
+        limit: Some(2),
+        ..AuditFilter::default()
+    });
+    assert_eq!(page1, ["n3", "n4"]);
+    let cursor = all[3].id;
+    let page2 = only(AuditFilter {
+        limit: Some(2),
+        before_id: Some(cursor),
+        ..AuditFilter::default()
+    });
+    assert_eq!(page2, ["n1", "n2"]);
+    let page3 = only(AuditFilter {
+        limit: Some(2),
+        before_id: Some(all[1].id),
+        ..AuditFilter::default()
+    });
+    assert_eq!(page3, ["n0"]);
+    // Time: from the first entry's time on takes all; before it none; the far future none.
+    let first_at = all[0].at.clone();
+    assert_eq!(
+        only(AuditFilter {
+            at_from: Some(first_at.clone()),
+            ..AuditFilter::default()
+        })
+        .len(),
+        5
+    );
+    assert!(
+        only(AuditFilter {
+            at_before: Some(first_at),
+            ..AuditFilter::default()
+        })
+        .is_empty()
+    );
+    let future = "2999-01-01T00:00:00Z".to_string();
+    assert!(
+        only(AuditFilter {
+            at_from: Some(future.clone()),
+            ..AuditFilter::default()
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        only(AuditFilter {
+            at_before: Some(future),
+            ..AuditFilter::default()
+        })
+        .len(),
+        5
+    );
+}

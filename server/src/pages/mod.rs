@@ -17,6 +17,7 @@ mod card_actions;
 mod cards;
 mod live;
 mod login;
+mod options;
 mod order;
 mod orders;
 mod search;
@@ -47,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/complete", post(order::complete))
         .route("/orders/{id}/cancel", post(order::cancel))
         .route("/orders/{id}/repeat", post(order::repeat))
+        .route("/options", get(options::page))
+        .route("/options/{profile}/set", post(options::set))
         .route("/users", get(users::page).post(users::add))
         .route("/users/{name}/disable", post(users::disable))
         .route("/users/{name}/enable", post(users::enable))
@@ -65,7 +68,7 @@ async fn home(who: Authed) -> Response {
             @if who.has(audit::AUDITORS) { li { a href="/audit" { "Audit" } } }
             @if who.role == Role::Admin {
                 li { a href="/users" { "Users" } }
-                li { "Options are managed with the CLI for now (" code { "cardline options" } ")." }
+                li { a href="/options" { "Options" } }
             }
         }
     };
@@ -233,6 +236,7 @@ pub fn layout(title: &str, who: Option<&Authed>, content: Markup) -> Html<String
                             }
                             @if who.role == Role::Admin {
                                 a href="/users" { "Users" }
+                                a href="/options" { "Options" }
                             }
                             span.user { (who.user) " (" (who.role) ")" }
                             form.inline method="post" action="/logout" {

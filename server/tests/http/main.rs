@@ -10,6 +10,7 @@ mod flow;
 mod hosts;
 mod live;
 mod openapi;
+mod options;
 mod profiles;
 mod security;
 mod shared_sessions;

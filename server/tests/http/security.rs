@@ -32,6 +32,8 @@ fn routes(order: i64, card: &str) -> Vec<(&'static str, String, &'static [&'stat
         ("POST", format!("/cards/{card}/assign"), OPERATOR),
         ("POST", format!("/cards/{card}/withdraw"), OPERATOR),
         ("POST", format!("/cards/{card}/lock"), OPERATOR),
+        ("GET", "/options".into(), ADMIN),
+        ("POST", "/options/default/set".into(), ADMIN),
         ("GET", "/users".into(), ADMIN),
         ("POST", "/users".into(), ADMIN),
         ("POST", "/users/olga/disable".into(), ADMIN),

@@ -142,8 +142,11 @@ fn serve_answers_on_loopback_until_stopped() {
     let started = Instant::now();
     let reply = loop {
         if let Ok(mut s) = TcpStream::connect(&listen) {
-            s.write_all(b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .unwrap();
+            s.write_all(
+                format!("GET /login HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .unwrap();
             let mut reply = String::new();
             s.read_to_string(&mut reply).unwrap();
             break reply;
@@ -154,8 +157,15 @@ fn serve_answers_on_loopback_until_stopped() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
+    // Another name (DNS rebinding) is refused.
+    let mut s = TcpStream::connect(&listen).unwrap();
+    s.write_all(b"GET /login HTTP/1.1\r\nHost: rebind.example\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut other = String::new();
+    s.read_to_string(&mut other).unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
+    assert!(other.starts_with("HTTP/1.1 421"), "{other}");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(
         reply
@@ -299,4 +309,87 @@ fn serve_demo_prints_a_one_time_login_that_works_and_runs_desks() {
     assert!(status.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "serve --demo after Ctrl-C: {status}");
+}
+
+#[test]
+fn ca_server_cert_issues_files_for_serve_and_serve_on_any_address_needs_a_host() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    ok(&home, &["init"]);
+    ok(&home, &["keys", "init"]);
+    ok(&home, &["ca", "init", "--name", "Console CA"]);
+    let out = home.path().join("tls");
+    let out_s = out.to_str().unwrap();
+    let v = json(
+        &home,
+        &[
+            "ca",
+            "server-cert",
+            "--host",
+            "console.example.org",
+            "--host",
+            "10.1.2.3",
+            "--out-dir",
+            out_s,
+        ],
+    );
+    assert_eq!(
+        v["hosts"],
+        serde_json::json!(["console.example.org", "10.1.2.3"])
+    );
+    let (cert, key) = (out.join("server.pem"), out.join("server-key.pem"));
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let chain = std::fs::read_to_string(&cert).unwrap();
+    assert_eq!(
+        chain.matches("BEGIN CERTIFICATE").count(),
+        2,
+        "server and CA: {chain}"
+    );
+    let e = fail(
+        &home,
+        &[
+            "ca",
+            "server-cert",
+            "--host",
+            "x.example",
+            "--out-dir",
+            out_s,
+        ],
+    );
+    assert!(e.contains("never overwritten"), "{e}");
+    let e = fail(
+        &home,
+        &[
+            "ca",
+            "server-cert",
+            "--host",
+            "bad host",
+            "--out-dir",
+            "elsewhere",
+        ],
+    );
+    assert!(e.contains("bad host"), "{e}");
+    // Serving on 0.0.0.0 needs the names browsers use.
+    let (c, k) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let e = fail(
+        &home,
+        &["serve", "--cert", c, "--key", k, "--listen", "0.0.0.0:0"],
+    );
+    assert!(e.contains("--host NAME"), "{e}");
+    let e = fail(
+        &home,
+        &[
+            "serve",
+            "--cert",
+            c,
+            "--key",
+            k,
+            "--listen",
+            "0.0.0.0:0",
+            "--host",
+            "a.example:8443",
+        ],
+    );
+    assert!(e.contains("a.example:8443") && e.contains("no port"), "{e}");
 }

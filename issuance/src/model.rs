@@ -14,6 +14,7 @@ pub type RunId = i64;
 
 /// The state of a temporary card record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CardState {
     /// Requested, not yet in any order.
@@ -115,6 +116,7 @@ impl CardEvent {
 
 /// A temporary card record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Card {
     /// Database id.
     pub id: CardId,
@@ -154,6 +156,7 @@ impl Card {
 /// What a request says about the card: who asked, for which desk or site, why, a note, and
 /// when it was asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestInfo {
     /// Who asked for the card (a person or a system).
     pub requester: Option<String>,
@@ -170,6 +173,7 @@ pub struct RequestInfo {
 
 /// The state of a batch order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     /// Created; production may run (and run again for repeats).
@@ -193,6 +197,7 @@ impl OrderState {
 
 /// A batch order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     /// Order id.
     pub id: OrderId,
@@ -243,6 +248,7 @@ pub enum OrderSelection {
 
 /// A physical step of one production attempt, journaled as intent then outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProductionStep {
     /// Feed a blank and park it at the contact station.
@@ -272,6 +278,7 @@ impl ProductionStep {
 
 /// How an attempt ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptStatus {
     /// Still going (or the process died: recovery settles it).
@@ -287,6 +294,7 @@ pub enum AttemptStatus {
 
 /// One journaled step of an attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepRecord {
     /// The step.
     pub step: ProductionStep,
@@ -300,6 +308,7 @@ pub struct StepRecord {
 
 /// One physical production attempt of a card.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attempt {
     /// Attempt id.
     pub id: AttemptId,
@@ -332,6 +341,7 @@ pub struct Attempt {
 
 /// One append-only audit log entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Sequence number.
     pub id: i64,
@@ -366,6 +376,7 @@ pub struct AuditEntry {
 /// One production run: a process driving stations (`order produce`, `encode`, a desk).
 /// Attempts belong to a run; recovery settles only attempts whose run is provably gone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Run {
     /// Run id.
     pub id: RunId,
@@ -395,6 +406,7 @@ pub struct Run {
 
 /// A station held by a run (one run drives a station at a time).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StationClaim {
     /// The station.
     pub station: String,
@@ -406,6 +418,7 @@ pub struct StationClaim {
 
 /// A station paused until an operator resumes it (the breaker, or a setup problem).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StationPause {
     /// The station.
     pub station: String,

@@ -89,6 +89,7 @@ impl Default for Page {
 
 /// One page of a search.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CardPage {
     /// The cards of this page.
     pub cards: Vec<Card>,

@@ -2,47 +2,72 @@
 //! errors as RFC 9457 problem details (`application/problem+json`).
 
 use axum::Json;
-use axum::Router;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use cardline_issuance::model::{CardState, Order, OrderId, OrderSelection};
-use cardline_issuance::search::{CardQuery, Page};
+use cardline_issuance::search::CardQuery;
 use cardline_issuance::store::users::Role;
 use cardline_issuance::store::{OrderOutcome, StoreError};
 use serde::{Deserialize, Serialize};
 
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::AppState;
 use crate::auth::ApiUser;
 
-/// The API's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/orders", get(list_orders).post(create_order))
-        .route("/orders/{id}", get(order))
-        .route("/orders/{id}/release", post(release))
-        .route("/orders/{id}/complete", post(complete))
-        .route("/orders/{id}/cancel", post(cancel))
-        .route("/orders/{id}/repeat", post(repeat))
-        .route("/cards/requested", get(requested_cards))
-        .route("/audit", get(audit))
+mod cards;
+mod doc;
+mod reads;
+mod stations;
+
+/// The API's axum router, nested under `/api/v1`.
+pub fn router() -> axum::Router<AppState> {
+    OpenApiRouter::new()
+        .nest("/api/v1", documented())
+        .split_for_parts()
+        .0
+}
+
+/// The API's routes with their OpenAPI document: every route is registered through
+/// `utoipa_axum::routes!`, so the router and the document cannot drift apart.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders, create_order))
+        .routes(routes!(order))
+        .routes(routes!(release))
+        .routes(routes!(complete))
+        .routes(routes!(cancel))
+        .routes(routes!(repeat))
+        .routes(routes!(reads::requested_cards))
+        .routes(routes!(cards::search))
+        .routes(routes!(cards::card))
+        .routes(routes!(reads::audit))
+        .routes(routes!(stations::stations))
+        .routes(routes!(doc::openapi_json))
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,
-                "no such API route (see docs/console.md)",
+                "no such API route (see GET /api/v1/openapi.json and docs/console.md)",
             )
         })
 }
 
 /// An RFC 9457 problem detail.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
+    /// Always `about:blank` (the status says it all).
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     kind: &'static str,
+    /// The status's reason phrase.
     title: String,
+    /// The HTTP status.
     status: u16,
+    /// What went wrong and what to do.
     detail: String,
 }
 
@@ -107,9 +132,9 @@ impl From<StoreError> for Problem {
     }
 }
 
-type ApiResult<T> = Result<Json<T>, Problem>;
+pub(crate) type ApiResult<T> = Result<Json<T>, Problem>;
 
-fn require(who: &ApiUser, allowed: &[Role]) -> Result<(), Problem> {
+pub(crate) fn require(who: &ApiUser, allowed: &[Role]) -> Result<(), Problem> {
     if allowed.contains(&who.role) {
         Ok(())
     } else {
@@ -118,18 +143,34 @@ fn require(who: &ApiUser, allowed: &[Role]) -> Result<(), Problem> {
 }
 
 /// An order with how its cards ended.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct OrderView {
+    /// The order.
     #[serde(flatten)]
     order: Order,
+    /// How its cards ended so far.
     outcome: OrderOutcome,
 }
 
+#[utoipa::path(get, path = "/orders", tag = "orders", security(("token" = [])),
+    description = "All batch orders, newest first. Roles: operator, auditor.",
+    responses(
+        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "the orders", body = Vec<Order>)))]
 async fn list_orders(State(state): State<AppState>, who: ApiUser) -> ApiResult<Vec<Order>> {
     require(&who, crate::pages::READERS)?;
     Ok(Json(state.with_store(|s| s.list_orders()).await?))
 }
 
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders", security(("token" = [])),
+    params(("id" = i64, Path, description = "order id")),
+    description = "One order with its cards and outcome. Roles: operator, auditor.",
+    responses(
+        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "the order", body = OrderView)))]
 async fn order(
     State(state): State<AppState>,
     who: ApiUser,
@@ -143,18 +184,23 @@ async fn order(
 }
 
 /// The filters of a search of requested cards.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Filters {
+pub(crate) struct Filters {
+    /// Requester contains.
     requester: Option<String>,
+    /// Desk.
     desk: Option<String>,
+    /// Card number starts with.
     number_prefix: Option<String>,
+    /// Requested on or after (YYYY-MM-DD or RFC 3339).
     requested_from: Option<String>,
+    /// Requested on or before.
     requested_to: Option<String>,
 }
 
 impl Filters {
-    fn query(self) -> Result<CardQuery, Problem> {
+    pub(crate) fn query(self) -> Result<CardQuery, Problem> {
         let bad = |e: cardline_issuance::search::QueryError| {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         };
@@ -172,14 +218,28 @@ impl Filters {
 }
 
 /// `POST /orders`: `{"cards": [...]}` or `{"matching": {filters}, "first": N}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewOrder {
+    /// These card numbers (1 to 10000).
     cards: Option<Vec<String>>,
+    /// Or the requested cards matching these filters.
     matching: Option<Filters>,
+    /// With `matching`: exactly this many (refused when fewer match).
     first: Option<u32>,
+    /// The option profile to produce it with (the default profile when absent).
+    profile: Option<String>,
 }
 
+#[utoipa::path(post, path = "/orders", tag = "orders", security(("token" = [])),
+    request_body = NewOrder,
+    description = "Issue an order of requested cards: `cards` (numbers) or `matching` (filters, with an optional `first`). Role: operator.",
+    responses(
+        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "a card is not requested or already in an open order", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "bad input", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "the new order", body = Order)))]
 async fn create_order(
     State(state): State<AppState>,
     who: ApiUser,
@@ -210,8 +270,20 @@ async fn create_order(
         }
     };
     let actor = who.actor();
+    let profile = new.profile;
     let order = state
-        .with_store(move |s| s.create_order(&selection, &actor))
+        .with_store(move |s| {
+            if let Some(p) = &profile
+                && s.option_profile(p)?.is_none()
+            {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("there is no option profile `{p}` (`cardline options profiles`)"),
+                ));
+            }
+            s.create_order_with(&selection, profile.as_deref(), &actor)
+                .map_err(Problem::from)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(order)))
 }
@@ -229,6 +301,15 @@ async fn act(state: AppState, who: ApiUser, id: OrderId, what: &'static str) -> 
     Ok(Json(order))
 }
 
+#[utoipa::path(post, path = "/orders/{id}/release", tag = "orders", security(("token" = [])),
+    params(("id" = i64, Path, description = "order id")),
+    description = "Next: release the order to the desks. Role: operator.",
+    responses(
+        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the order's state refuses it", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "the order", body = Order)))]
 async fn release(
     State(s): State<AppState>,
     who: ApiUser,
@@ -237,6 +318,15 @@ async fn release(
     act(s, who, id, "release").await
 }
 
+#[utoipa::path(post, path = "/orders/{id}/complete", tag = "orders", security(("token" = [])),
+    params(("id" = i64, Path, description = "order id")),
+    description = "Complete the order. Role: operator.",
+    responses(
+        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the order's state refuses it", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "the order", body = Order)))]
 async fn complete(
     State(s): State<AppState>,
     who: ApiUser,
@@ -245,6 +335,15 @@ async fn complete(
     act(s, who, id, "complete").await
 }
 
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", security(("token" = [])),
+    params(("id" = i64, Path, description = "order id")),
+    description = "Cancel the order. Role: operator.",
+    responses(
+        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the order's state refuses it", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "the order", body = Order)))]
 async fn cancel(
     State(s): State<AppState>,
     who: ApiUser,
@@ -253,72 +352,25 @@ async fn cancel(
     act(s, who, id, "cancel").await
 }
 
-/// `GET /cards/requested?requester=..&desk=..&number_prefix=..&requested_from=..&requested_to=..&limit=..&after=..`
-async fn requested_cards(
-    State(state): State<AppState>,
-    who: ApiUser,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<cardline_issuance::search::CardPage> {
-    require(&who, crate::pages::OPERATORS)?;
-    let form = crate::pages::pairs(raw.as_deref().unwrap_or(""));
-    let get = |k: &str| crate::pages::value(&form, k).map(str::to_string);
-    let limit = match get("limit") {
-        None => 50,
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=cardline_issuance::search::MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!(
-                        "`limit` must be 1 to {}, not `{l}`",
-                        cardline_issuance::search::MAX_PAGE
-                    ),
-                )
-            })?,
-    };
-    let query = Filters {
-        requester: get("requester"),
-        desk: get("desk"),
-        number_prefix: get("number_prefix"),
-        requested_from: get("requested_from"),
-        requested_to: get("requested_to"),
-    }
-    .query()?;
-    let page = Page {
-        limit,
-        after: get("after"),
-        ..Page::default()
-    };
-    Ok(Json(
-        state
-            .with_store(move |s| s.search_cards(&query, &page))
-            .await?,
-    ))
-}
-
-/// `GET /audit?card=&order=&user=&action=`: the newest 500 matching entries, oldest first.
-async fn audit(
-    State(state): State<AppState>,
-    who: ApiUser,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Vec<cardline_issuance::model::AuditEntry>> {
-    require(&who, crate::pages::audit::AUDITORS)?;
-    let form = crate::pages::pairs(raw.as_deref().unwrap_or(""));
-    let filter = crate::pages::audit::filter_from(&form)
-        .map_err(|m| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
-    Ok(Json(state.with_store(move |s| s.audit(&filter)).await?))
-}
-
 /// `POST /orders/{id}/repeat`: `{"misprinted": [...]}` (optional); the cards selected again.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Repeat {
+    /// Produced cards to make again (at most 10000).
     #[serde(default)]
     misprinted: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/orders/{id}/repeat", tag = "orders", security(("token" = [])),
+    params(("id" = i64, Path, description = "order id")),
+    request_body = Repeat,
+    description = "Repeat production of the failed cards plus the produced cards named as misprinted. Role: operator.",
+    responses(
+        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the order's state refuses it", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "the cards selected again", body = Vec<cardline_issuance::model::Card>)))]
 async fn repeat(
     State(state): State<AppState>,
     who: ApiUser,

@@ -1,8 +1,6 @@
 //! Who is asking: the console's session cookie ([`Authed`]) or the API's bearer token
 //! ([`ApiUser`]), their roles, and the cookies themselves.
 
-use std::time::Instant;
-
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
@@ -80,10 +78,16 @@ impl FromRequestParts<AppState> for Authed {
         let Some(id) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(to_login());
         };
-        let Some(session) = state.sessions().touch(id, Instant::now()) else {
-            return Err(to_login());
-        };
         let id = Zeroizing::new(id.to_string());
+        let sid = id.clone();
+        let session = match state
+            .with_sessions(move |s| s.touch(&sid, crate::sessions::now_ms()))
+            .await
+        {
+            Ok(Some(session)) => session,
+            Ok(None) => return Err(to_login()),
+            Err(e) => return Err(crate::pages::PageError::Store(e).into_response()),
+        };
         // The store decides: a user disabled (or whose role changed) since login.
         let name = session.user.clone();
         let user = state.with_store(move |s| s.user(&name)).await;
@@ -95,7 +99,10 @@ impl FromRequestParts<AppState> for Authed {
                 csrf: session.csrf,
             }),
             Ok(_) => {
-                state.sessions().end(&id);
+                let sid = id.clone();
+                if let Err(e) = state.with_sessions(move |s| s.end(&sid)).await {
+                    return Err(crate::pages::PageError::Store(e).into_response());
+                }
                 Err(to_login())
             }
             Err(e) => Err(crate::pages::PageError::Store(e).into_response()),

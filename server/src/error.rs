@@ -33,6 +33,9 @@ pub enum ServeError {
          or [::1]"
     )]
     PlainHttpNotLoopback(SocketAddr),
+    /// A `--host` name is unusable, or none was given where one is needed.
+    #[error("{0}")]
+    BadHost(String),
     /// The address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, #[source] std::io::Error),

@@ -4,7 +4,8 @@
 //! - [`password`] and [`secret`]: Argon2id password hashes, random session ids, CSRF and API
 //!   tokens (stored as SHA-256), none of them ever logged or printed by `Debug`.
 //! - [`users`]: what `cardline users ...` does (add, disable, reset a password, API tokens).
-//! - [`sessions`]: the in-memory session table with idle and absolute expiry.
+//! - [`sessions`]: sessions kept in the store (the SHA-256 of the id), shared by every
+//!   `serve` over the database, with idle and absolute expiry.
 //! - [`auth`]: who is asking (session cookie or bearer token), roles, CSRF checks.
 //! - [`tls`]: HTTPS with rustls from PEM files; plain HTTP only on loopback when asked for.
 //! - `pages` (login, home, batch orders, search, order page with live progress over
@@ -33,6 +34,7 @@ pub mod auth;
 pub mod changes;
 mod error;
 pub mod headers;
+pub mod hosts;
 mod pages;
 pub mod password;
 pub mod secret;
@@ -59,6 +61,10 @@ pub struct ServeConfig {
     pub key: Option<PathBuf>,
     /// Session expiry.
     pub sessions: SessionRule,
+    /// The names the console answers to (`--host NAME`, repeatable; the `Host` header of
+    /// every request must be one of them). Empty: the listen address, plus `localhost` on
+    /// loopback.
+    pub hosts: Vec<String>,
 }
 
 impl ServeConfig {
@@ -70,18 +76,40 @@ impl ServeConfig {
             cert: None,
             key: None,
             sessions: SessionRule::default(),
+            hosts: vec![],
         }
     }
 
     /// Refuses what cannot be served safely: HTTPS needs both files; plain HTTP is served only
     /// on loopback, and only when asked for with `--insecure-http`.
     pub fn check(&self) -> Result<(), ServeError> {
-        match (&self.cert, &self.key, self.insecure_http) {
+        let transport = match (&self.cert, &self.key, self.insecure_http) {
             (Some(_), Some(_), false) => Ok(()),
             (Some(_), _, true) | (_, Some(_), true) => Err(ServeError::TlsAndInsecureHttp),
             (None, None, true) if self.listen.ip().is_loopback() => Ok(()),
             (None, None, true) => Err(ServeError::PlainHttpNotLoopback(self.listen)),
             _ => Err(ServeError::NeedsTlsOrInsecureHttp),
+        };
+        transport?;
+        self.allowed_hosts().map(|_| ())
+    }
+}
+
+impl ServeConfig {
+    /// The names to answer to: `hosts`, or the default for the listen address; an unspecified
+    /// listen address (`0.0.0.0`) needs `--host`.
+    pub fn allowed_hosts(&self) -> Result<hosts::AllowedHosts, ServeError> {
+        if self.hosts.is_empty() {
+            let d = hosts::AllowedHosts::for_listen(self.listen);
+            if d.names().is_empty() {
+                return Err(ServeError::BadHost(format!(
+                    "listening on {} answers to no name of its own: give the name(s) browsers use with `--host NAME` (repeatable)",
+                    self.listen
+                )));
+            }
+            Ok(d)
+        } else {
+            hosts::AllowedHosts::new(&self.hosts).map_err(ServeError::BadHost)
         }
     }
 }
@@ -90,6 +118,7 @@ impl ServeConfig {
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
+    hosts: Option<Arc<hosts::AllowedHosts>>,
 }
 
 struct Inner {
@@ -105,12 +134,25 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, rule: SessionRule, secure_cookies: bool) -> AppState {
         AppState {
             inner: Arc::new(Inner {
+                sessions: sessions::Sessions::new(rule, store.clone()),
                 store,
-                sessions: sessions::Sessions::new(rule),
                 secure_cookies,
                 changes: changes::Changes::default(),
             }),
+            hosts: None,
         }
+    }
+
+    /// Answers only requests whose `Host` is one of `hosts` (421 otherwise); without this,
+    /// any `Host` is answered.
+    pub fn with_hosts(mut self, hosts: hosts::AllowedHosts) -> AppState {
+        self.hosts = Some(Arc::new(hosts));
+        self
+    }
+
+    /// The names answered to, when checked.
+    pub fn allowed_hosts(&self) -> Option<&hosts::AllowedHosts> {
+        self.hosts.as_deref()
     }
 
     /// The store.
@@ -118,7 +160,7 @@ impl AppState {
         self.inner.store.clone()
     }
 
-    /// The session table.
+    /// The sessions (blocking store I/O: see [`AppState::with_sessions`]).
     pub fn sessions(&self) -> &sessions::Sessions {
         &self.inner.sessions
     }
@@ -126,6 +168,18 @@ impl AppState {
     /// The server's change watcher (live pages listen to it).
     pub fn changes(&self) -> &changes::Changes {
         &self.inner.changes
+    }
+
+    /// Runs `f` with the sessions on a blocking thread.
+    pub async fn with_sessions<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&sessions::Sessions) -> T + Send + 'static,
+    ) -> T {
+        let state = self.clone();
+        match tokio::task::spawn_blocking(move || f(state.sessions())).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     /// Cookies carry `Secure` (under TLS).
@@ -150,8 +204,12 @@ impl AppState {
 pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(api::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hosts::check_host,
+        ))
         .layer(axum::middleware::map_response(headers::security_headers))
         .with_state(state)
 }
@@ -177,6 +235,8 @@ where
 /// Ctrl-C.
 pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), ServeError> {
     config.check()?;
+    let allowed = config.allowed_hosts()?;
+    tracing::info!(hosts = %allowed.names().join(", "), "answering to these Host names");
     let tls = match (&config.cert, &config.key) {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
         _ => None,
@@ -190,12 +250,12 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), Ser
     match tls {
         Some(tls) => {
             tracing::info!(address = %config.listen, "console listening (HTTPS)");
-            let state = AppState::new(store, config.sessions, true);
+            let state = AppState::new(store, config.sessions, true).with_hosts(allowed);
             serve_on(tls::TlsListener::new(listener, tls), state, stop).await
         }
         None => {
             tracing::info!(address = %config.listen, "console listening (plain HTTP, loopback only)");
-            let state = AppState::new(store, config.sessions, false);
+            let state = AppState::new(store, config.sessions, false).with_hosts(allowed);
             serve_on(listener, state, stop).await
         }
     }

@@ -58,6 +58,7 @@ mod rows;
 mod runs;
 mod schema;
 mod search;
+mod sessions;
 mod store_impl;
 mod store_journal;
 mod tls;

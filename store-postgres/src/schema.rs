@@ -310,6 +310,20 @@ CREATE INDEX api_tokens_by_user ON api_tokens (user_name, id);
     },
     Migration {
         version: 7,
+        name: "console sessions (SHA-256 of the id), shared by serve processes",
+        sql: r#"
+CREATE TABLE console_sessions (
+    id_sha256    TEXT COLLATE "C" PRIMARY KEY,
+    user_name    TEXT COLLATE "C" NOT NULL REFERENCES users (name),
+    created_ms   BIGINT NOT NULL,
+    last_seen_ms BIGINT NOT NULL
+);
+CREATE INDEX console_sessions_by_user ON console_sessions (user_name);
+CREATE INDEX console_sessions_by_use ON console_sessions (last_seen_ms);
+"#,
+    },
+    Migration {
+        version: 8,
         name: "key ids on every attempt, the office's management-key master",
         sql: r#"
 ALTER TABLE attempts ADD COLUMN key_ids TEXT COLLATE "C";

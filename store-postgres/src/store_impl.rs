@@ -200,6 +200,18 @@ fn read_audit(tx: &Tx<'_>, filter: &AuditFilter) -> Result<Vec<AuditEntry>, Stor
         }
         None => {}
     }
+    if let Some(from) = &filter.at_from {
+        let p = args.push(from.clone());
+        sql.push_str(&format!(" AND at >= {p}"));
+    }
+    if let Some(before) = &filter.at_before {
+        let p = args.push(before.clone());
+        sql.push_str(&format!(" AND at < {p}"));
+    }
+    if let Some(id) = filter.before_id {
+        let p = args.push(id);
+        sql.push_str(&format!(" AND id < {p}"));
+    }
     sql.push_str(" ORDER BY id DESC");
     if let Some(limit) = filter.limit {
         let p = args.push(i64::from(limit));

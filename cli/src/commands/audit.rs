@@ -72,6 +72,7 @@ fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<()> {
         operator: args.by,
         action: args.action,
         limit: args.limit,
+        ..AuditFilter::default()
     })?;
     ctx.emit(&entries, || {
         if entries.is_empty() {

@@ -55,6 +55,18 @@ pub enum CaCommand {
         #[arg(long)]
         pem: bool,
     },
+    /// Issue a TLS server certificate for `cardline serve` from this CA (subjectAltName = the
+    /// hosts, serverAuth, 397 days): writes DIR/server.pem (the chain) and DIR/server-key.pem
+    /// (mode 0600), never overwriting. Clients trust it through the CA certificate
+    /// (`cardline ca show --pem`).
+    ServerCert {
+        /// A name clients use for the console: DNS name or IP address (repeatable).
+        #[arg(long = "host", value_name = "NAME", required = true)]
+        hosts: Vec<String>,
+        /// Where to write server.pem and server-key.pem.
+        #[arg(long, value_name = "DIR")]
+        out_dir: std::path::PathBuf,
+    },
     /// Write the CA's signed CRL (PEM): every certificate of a spoiled chip (attempt voided,
     /// lost or failed) or of a card repeated, locked or expired (docs/revocation.md).
     Crl {
@@ -91,6 +103,14 @@ fn passphrase(var: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
     })?;
     cardline_issuance::ca::check_passphrase(&value)?;
     Ok(zeroize::Zeroizing::new(value))
+}
+
+#[derive(Serialize)]
+struct ServerCertShown {
+    hosts: Vec<String>,
+    cert: String,
+    key: String,
+    not_after: String,
 }
 
 #[derive(Serialize)]
@@ -238,6 +258,44 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                     shown.fingerprint,
                     shown.root,
                     master_note
+                )
+            })
+        }
+        CaCommand::ServerCert { hosts, out_dir } => {
+            let station = KeyFiles::in_home(ctx.home_dir()).station_key().context(
+                "the CA key that signs the server certificate is sealed under the station key",
+            )?;
+            let store = ctx.store()?;
+            let ca = LocalCa::load(&dir, &station, store.clone())?;
+            let issued = ca.issue_server_cert(&hosts)?;
+            let (cert, key) = issued.write(&out_dir)?;
+            store.audit_note(
+                "ca.server_cert",
+                None,
+                None,
+                Some(&format!(
+                    "server certificate for {} until {}",
+                    issued.hosts.join(", "),
+                    issued.not_after
+                )),
+                &ctx.actor(),
+            )?;
+            let shown = ServerCertShown {
+                hosts: issued.hosts.clone(),
+                cert: cert.display().to_string(),
+                key: key.display().to_string(),
+                not_after: issued.not_after.to_string(),
+            };
+            ctx.emit(&shown, || {
+                format!(
+                    "server certificate for {} (until {}): {} and {}\nserve it with: cardline serve --cert {} --key {} {}",
+                    shown.hosts.join(", "),
+                    shown.not_after,
+                    shown.cert,
+                    shown.key,
+                    shown.cert,
+                    shown.key,
+                    shown.hosts.iter().map(|h| format!("--host {h}")).collect::<Vec<_>>().join(" ")
                 )
             })
         }

@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// Hours after login that end a session, used or not.
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=168))]
     pub session_hours: u64,
+    /// A name browsers use for the console (repeatable); requests for any other `Host` are
+    /// refused (DNS rebinding). Default: the listen address, plus localhost on loopback.
+    #[arg(long = "host", value_name = "NAME")]
+    pub hosts: Vec<String>,
 }
 
 /// Serves until Ctrl-C.
@@ -52,6 +56,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
             absolute: std::time::Duration::from_secs(args.session_hours * 3600),
             ..SessionRule::default()
         },
+        hosts: args.hosts,
     };
     config.check()?;
     if let (Some(cert), Some(key)) = (&config.cert, &config.key) {

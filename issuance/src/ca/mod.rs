@@ -39,6 +39,7 @@ pub mod limits;
 mod local;
 mod profile;
 pub mod revocation;
+mod server_cert;
 
 pub use crl::Crl;
 pub use desk::{
@@ -49,6 +50,9 @@ pub use index::{IssuedRecord, LEGACY_INDEX_FILE};
 pub use issuer::ProfileIssuer;
 pub use local::{CA_CERT_FILE, CA_KEY_FILE, CaKeyAlgorithm, CaSummary, LocalCa};
 pub use profile::{CertProfileSpec, extended_key_usage_oid, render_subject};
+pub use server_cert::{
+    MAX_SERVER_HOSTS, SERVER_CERT_FILE, SERVER_CERT_VALIDITY, SERVER_KEY_FILE, ServerCert,
+};
 
 use cardline_device::IssuerError;
 use time::OffsetDateTime;

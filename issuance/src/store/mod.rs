@@ -17,10 +17,12 @@ use crate::model::*;
 pub mod conformance;
 mod error;
 pub mod ownership;
+pub mod sessions;
 mod traits;
 pub mod users;
 
 pub use error::StoreError;
+pub use sessions::{SessionRecord, SessionStore};
 pub use traits::{
     AuditLog, AuditRecords, CardStore, CertificateIndex, ChangeMark, OptionProfileStore,
     OrderStore, ProductionJournal, Store,
@@ -104,6 +106,13 @@ pub struct AuditFilter {
     /// Only entries of this action (`card.assign`), or of every action under a prefix ending
     /// in `.` (`card.`).
     pub action: Option<String>,
+    /// Only entries at or after this time (RFC 3339 in the store's format: see
+    /// [`crate::search::CardQuery::requested_between`] for turning dates into it).
+    pub at_from: Option<String>,
+    /// Only entries before this time (same format).
+    pub at_before: Option<String>,
+    /// Only entries older than this id: the cursor of the next (older) page.
+    pub before_id: Option<i64>,
     /// At most this many (newest last).
     pub limit: Option<u32>,
 }
@@ -144,6 +153,7 @@ pub struct AttemptSuccess {
 
 /// How an order's own cards ended in it, whatever happened to them later.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderOutcome {
     /// Produced in this order (a succeeded attempt of the order).
     pub produced: u64,

@@ -44,6 +44,7 @@ mod rows;
 mod runs;
 mod schema;
 mod search;
+mod sessions;
 pub mod timestamp;
 mod users;
 mod writer;

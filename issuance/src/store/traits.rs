@@ -378,6 +378,7 @@ pub trait Store:
     + CertificateIndex
     + OptionProfileStore
     + super::users::UserStore
+    + super::sessions::SessionStore
 {
     /// This store as the production journal (for the orchestrator).
     fn as_journal(&self) -> &dyn ProductionJournal;

@@ -42,6 +42,9 @@ pub async fn list(State(state): State<AppState>, who: Authed, RawQuery(q): RawQu
         query
             .check()
             .map_err(|e| PageError::BadInput(e.to_string()))?;
+        let query = query
+            .requested_between(value(&form, "requested_from"), value(&form, "requested_to"))
+            .map_err(|e| PageError::BadInput(e.to_string()))?;
         let page = Page {
             after: value(&form, "after").map(str::to_string),
             ..Page::default()
@@ -71,6 +74,8 @@ pub async fn list(State(state): State<AppState>, who: Authed, RawQuery(q): RawQu
                     @for (name, label) in FILTERS {
                         label { (label) " " input name=(name) value=(value(&form, name).unwrap_or("")) maxlength="200"; }
                     }
+                    label { "Requested from " input type="date" name="requested_from" value=(value(&form, "requested_from").unwrap_or("")); }
+                    label { "to " input type="date" name="requested_to" value=(value(&form, "requested_to").unwrap_or("")); }
                     button type="submit" { "Search" }
                 }
             }
@@ -129,6 +134,7 @@ pub async fn card(
                 dt { "Chip" } dd { (card.chip_id.as_deref().unwrap_or("")) }
                 dt { "Failure" } dd { (card.failure_reason.as_deref().unwrap_or("")) }
             }
+            (super::card_actions::forms(&card, &who))
             h2 { "Production attempts" }
             table {
                 thead { tr { th { "Attempt" } th { "Order" } th { "Station" } th { "Status" } th { "Steps" } th { "Reason" } th { "Started" } } }

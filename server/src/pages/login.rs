@@ -2,8 +2,6 @@
 //! (double submit); a login always starts a new session id; 5 failed logins in a row lock
 //! the user for 15 minutes (audited `login.failure`, `user.lockout`).
 
-use std::time::Instant;
-
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::SET_COOKIE;
@@ -18,6 +16,7 @@ use crate::AppState;
 use crate::auth::{Authed, LOGIN_COOKIE, SESSION_COOKIE, cookie, set_cookie};
 use crate::password::{self, Password};
 use crate::secret::{random_token, same};
+use zeroize::Zeroizing;
 
 /// Password checks running at once at most: each Argon2id check takes 19 MiB and a CPU for a
 /// moment, so a flood of logins waits here instead of exhausting memory.
@@ -135,10 +134,21 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Str
         .await;
     match outcome {
         Ok(Some(user)) => {
-            let old = cookie(&headers, SESSION_COOKIE);
-            let id = state
-                .sessions()
-                .start(&user.name, user.role, old, Instant::now());
+            let old = cookie(&headers, SESSION_COOKIE).map(|c| Zeroizing::new(c.to_string()));
+            let name = user.name.clone();
+            let started = state
+                .with_sessions(move |s| {
+                    s.start(
+                        &name,
+                        old.as_deref().map(|o| o.as_str()),
+                        crate::sessions::now_ms(),
+                    )
+                })
+                .await;
+            let id = match started {
+                Ok(id) => id,
+                Err(e) => return super::PageError::Store(e).into_response(),
+            };
             let secure = state.secure_cookies();
             (
                 AppendHeaders([
@@ -159,7 +169,10 @@ pub async fn logout(State(state): State<AppState>, who: Authed, body: String) ->
     if let Err(e) = super::check_csrf(&who, &pairs(&body)) {
         return e.into_response();
     }
-    state.sessions().end(&who.session_id);
+    let sid = who.session_id.clone();
+    if let Err(e) = state.with_sessions(move |s| s.end(&sid)).await {
+        return super::PageError::Store(e).into_response();
+    }
     let actor = who.actor();
     let name = who.user.clone();
     if let Err(e) = state

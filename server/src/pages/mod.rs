@@ -13,13 +13,16 @@ use crate::AppState;
 use crate::auth::Authed;
 
 pub mod audit;
+mod card_actions;
 mod cards;
 mod live;
 mod login;
+mod options;
 mod order;
 mod orders;
 mod search;
-mod stations;
+pub mod stations;
+mod users;
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -33,6 +36,9 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::page))
         .route("/cards", get(cards::list))
         .route("/cards/{number}", get(cards::card))
+        .route("/cards/{number}/assign", post(card_actions::assign))
+        .route("/cards/{number}/withdraw", post(card_actions::withdraw))
+        .route("/cards/{number}/lock", post(card_actions::lock))
         .route("/stations", get(stations::page))
         .route("/stations/{name}/resume", post(stations::resume))
         .route("/orders/{id}", get(order::page))
@@ -42,6 +48,12 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/complete", post(order::complete))
         .route("/orders/{id}/cancel", post(order::cancel))
         .route("/orders/{id}/repeat", post(order::repeat))
+        .route("/options", get(options::page))
+        .route("/options/{profile}/set", post(options::set))
+        .route("/users", get(users::page).post(users::add))
+        .route("/users/{name}/disable", post(users::disable))
+        .route("/users/{name}/enable", post(users::enable))
+        .route("/users/{name}/password", post(users::password))
 }
 
 /// `GET /`: what this user may do.
@@ -55,7 +67,8 @@ async fn home(who: Authed) -> Response {
             li { a href="/stations" { "Desks and stations" } }
             @if who.has(audit::AUDITORS) { li { a href="/audit" { "Audit" } } }
             @if who.role == Role::Admin {
-                li { "Users, options and stations are managed with the CLI for now (" code { "cardline users" } ", " code { "cardline options" } ")." }
+                li { a href="/users" { "Users" } }
+                li { a href="/options" { "Options" } }
             }
         }
     };
@@ -220,6 +233,10 @@ pub fn layout(title: &str, who: Option<&Authed>, content: Markup) -> Html<String
                             a href="/stations" { "Desks and stations" }
                             @if who.has(audit::AUDITORS) {
                                 a href="/audit" { "Audit" }
+                            }
+                            @if who.role == Role::Admin {
+                                a href="/users" { "Users" }
+                                a href="/options" { "Options" }
                             }
                             span.user { (who.user) " (" (who.role) ")" }
                             form.inline method="post" action="/logout" {

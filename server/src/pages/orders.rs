@@ -101,9 +101,20 @@ async fn create_order(state: AppState, who: Authed, body: String) -> Result<Resp
             OrderSelection::Numbers(ticked)
         }
     };
+    let profile = value(&form, "profile").map(str::to_string);
     let actor = who.actor();
     let order = state
-        .with_store(move |s| s.create_order(&selection, &actor))
+        .with_store(move |s| {
+            if let Some(p) = &profile
+                && s.option_profile(p)?.is_none()
+            {
+                return Err(PageError::BadInput(format!(
+                    "There is no option profile `{p}`: choose one of the list."
+                )));
+            }
+            s.create_order_with(&selection, profile.as_deref(), &actor)
+                .map_err(PageError::Store)
+        })
         .await?;
     Ok(Redirect::to(&format!("/orders/{}", order.id)).into_response())
 }

@@ -51,7 +51,14 @@ async fn render(state: AppState, who: Authed, raw: String) -> Result<Response, P
         ..Page::default()
     };
     let q = query.clone();
-    let found = state.with_store(move |s| s.search_cards(&q, &page)).await?;
+    let (found, profiles) = state
+        .with_store(move |s| {
+            Ok::<_, cardline_issuance::store::StoreError>((
+                s.search_cards(&q, &page)?,
+                s.option_profiles()?,
+            ))
+        })
+        .await?;
     let next_link = found.next.as_ref().map(|cursor| {
         let mut s = form_urlencoded::Serializer::new(String::new());
         for (k, _) in FILTERS {
@@ -94,6 +101,13 @@ async fn render(state: AppState, who: Authed, raw: String) -> Result<Response, P
                 }
             }
             @if let Some(link) = &next_link { p { a href=(link) { "Next page" } } }
+            @if profiles.len() > 1 {
+                label { "Option profile " select name="profile" {
+                    @for p in &profiles {
+                        option value=(p.name) selected[p.is_default] { (p.name) @if p.is_default { " (default)" } }
+                    }
+                } }
+            }
             div.actions {
                 button type="submit" name="select" value="checked" { "Issue multiple temporary cards (ticked)" }
                 button type="submit" name="select" value="matching" { "Issue all " (found.total) " matching" }

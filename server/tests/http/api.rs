@@ -222,28 +222,18 @@ fn an_integrator_searches_orders_releases_and_cancels() {
     );
 }
 
-#[test]
-fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role() {
-    let c = Console::start(&requests(2, "Ada"));
-    let order = c
-        .store
-        .create_order(
-            &cardline_issuance::model::OrderSelection::First(1),
-            &Actor("root".into()),
-        )
-        .unwrap();
-    let id = order.id;
-    let olga = token(&c, "olga");
-    let audrey = token(&c, "audrey");
-    let adam = token(&c, "adam");
-    let revoked = token(&c, "olga");
-    let revoked_id = c.store.api_tokens(Some("olga")).unwrap()[1].id;
-    c.store
-        .revoke_api_token(revoked_id, &Actor("root".into()))
-        .unwrap();
+/// Every `/api/v1` route but the OpenAPI document: method, path, body, the users allowed.
+pub fn api_routes(
+    id: i64,
+    card: &str,
+) -> Vec<(
+    &'static str,
+    String,
+    Option<&'static str>,
+    &'static [&'static str],
+)> {
     let body = r#"{"matching":{}}"#;
-    // method, path, body, the users allowed.
-    let routes: Vec<(&str, String, Option<&str>, &[&str])> = vec![
+    vec![
         ("GET", "/api/v1/orders".into(), None, &["olga", "audrey"]),
         (
             "GET",
@@ -270,9 +260,50 @@ fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role
             None,
             &["olga"],
         ),
+        (
+            "POST",
+            format!("/api/v1/orders/{id}/repeat"),
+            Some("{}"),
+            &["olga"],
+        ),
         ("GET", "/api/v1/cards/requested".into(), None, &["olga"]),
+        ("GET", "/api/v1/cards".into(), None, &["olga", "audrey"]),
+        (
+            "GET",
+            format!("/api/v1/cards/{card}"),
+            None,
+            &["olga", "audrey"],
+        ),
         ("GET", "/api/v1/audit".into(), None, &["audrey"]),
-    ];
+        (
+            "GET",
+            "/api/v1/stations".into(),
+            None,
+            &["olga", "audrey", "adam"],
+        ),
+    ]
+}
+
+#[test]
+fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role() {
+    let c = Console::start(&requests(2, "Ada"));
+    let order = c
+        .store
+        .create_order(
+            &cardline_issuance::model::OrderSelection::First(1),
+            &Actor("root".into()),
+        )
+        .unwrap();
+    let id = order.id;
+    let olga = token(&c, "olga");
+    let audrey = token(&c, "audrey");
+    let adam = token(&c, "adam");
+    let revoked = token(&c, "olga");
+    let revoked_id = c.store.api_tokens(Some("olga")).unwrap()[1].id;
+    c.store
+        .revoke_api_token(revoked_id, &Actor("root".into()))
+        .unwrap();
+    let routes = api_routes(id, &order.cards[0].number);
     for (method, path, json, allowed) in &routes {
         for bad in [None, Some("cl_forged"), Some(revoked.as_str()), Some("")] {
             let (_, v, r) = call(&c, method, path, bad, *json);
@@ -308,7 +339,11 @@ fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role
     for (method, path, json, allowed) in &routes {
         if *method == "GET" {
             for name in *allowed {
-                let t = if *name == "olga" { &olga } else { &audrey };
+                let t = match *name {
+                    "olga" => &olga,
+                    "audrey" => &audrey,
+                    _ => &adam,
+                };
                 assert_eq!(
                     call(&c, method, path, Some(t), *json).0,
                     200,

@@ -64,6 +64,14 @@ impl Console {
         Self::serve(store, home)
     }
 
+    /// Another console process started later over the same database file, with its own
+    /// store handle (its own connections), as after a restart or on a second machine.
+    pub fn reopen(&self) -> Console {
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&self._home.path().join("cardline.db")).unwrap());
+        Self::serve(store, tempfile::tempdir().unwrap())
+    }
+
     /// A second console process over the same database.
     pub fn second(&self) -> Console {
         let home = tempfile::tempdir().unwrap();
@@ -73,7 +81,10 @@ impl Console {
     fn serve(store: Arc<dyn Store>, home: tempfile::TempDir) -> Console {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), SessionRule::default(), false);
+        // As `cardline serve` on loopback answers: 127.0.0.1, localhost, ::1.
+        let hosts =
+            cardline_server::hosts::AllowedHosts::for_listen("127.0.0.1:0".parse().unwrap());
+        let state = AppState::new(store.clone(), SessionRule::default(), false).with_hosts(hosts);
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -102,11 +113,23 @@ impl Console {
 
     /// Sends one request; `headers` are extra header lines.
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+        self.send_to_host(Some(&self.addr.to_string()), method, path, headers, body)
+    }
+
+    /// Sends one request with `Host: host` (none when `None`).
+    pub fn send_to_host(
+        &self,
+        host: Option<&str>,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
         let mut s = TcpStream::connect(self.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let host = host.map(|h| format!("Host: {h}\r\n")).unwrap_or_default();
         let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
+            "{method} {path} HTTP/1.1\r\n{host}Connection: close\r\nContent-Length: {}\r\n",
             body.len()
         );
         for (k, v) in headers {

@@ -19,7 +19,7 @@ impl Events {
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: cardline_session={session}\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: cardline_session={session}\r\n\r\n"
         )
         .unwrap();
         let mut r = BufReader::new(s);

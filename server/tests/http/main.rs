@@ -2,8 +2,17 @@
 //! a SQLite store on disk, real Argon2id hashes, raw HTTP/1.1 requests.
 
 mod api;
+mod audit_paging;
+mod ca_cert;
+mod card_actions;
 mod common;
 mod flow;
+mod hosts;
 mod live;
+mod openapi;
+mod options;
+mod profiles;
 mod security;
+mod shared_sessions;
 mod tls;
+mod users;

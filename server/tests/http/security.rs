@@ -11,6 +11,7 @@ fn routes(order: i64, card: &str) -> Vec<(&'static str, String, &'static [&'stat
     const ALL: &[&str] = &["olga", "audrey", "adam"];
     const READERS: &[&str] = &["olga", "audrey"];
     const OPERATOR: &[&str] = &["olga"];
+    const ADMIN: &[&str] = &["adam"];
     vec![
         ("GET", "/".into(), ALL),
         ("GET", "/orders".into(), READERS),
@@ -28,6 +29,16 @@ fn routes(order: i64, card: &str) -> Vec<(&'static str, String, &'static [&'stat
         ("POST", format!("/orders/{order}/cancel"), OPERATOR),
         ("POST", format!("/orders/{order}/repeat"), OPERATOR),
         ("POST", "/logout".into(), ALL),
+        ("POST", format!("/cards/{card}/assign"), OPERATOR),
+        ("POST", format!("/cards/{card}/withdraw"), OPERATOR),
+        ("POST", format!("/cards/{card}/lock"), OPERATOR),
+        ("GET", "/options".into(), ADMIN),
+        ("POST", "/options/default/set".into(), ADMIN),
+        ("GET", "/users".into(), ADMIN),
+        ("POST", "/users".into(), ADMIN),
+        ("POST", "/users/olga/disable".into(), ADMIN),
+        ("POST", "/users/audrey/enable".into(), ADMIN),
+        ("POST", "/users/olga/password".into(), ADMIN),
     ]
 }
 
@@ -55,8 +66,8 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
     c.store
         .pause_station("st-1", "ribbon out", None, &Actor("desk".into()))
         .unwrap();
-    let other = c.second();
-    let foreign = other.login("olga"); // a real session, of another server process
+    let other = Console::start(&[]);
+    let foreign = other.login("olga"); // a real session, of a server over another database
     let olga = c.login("olga");
     let audrey = c.login("audrey");
     let adam = c.login("adam");
@@ -111,14 +122,24 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
         }
         if method == "POST" {
             // No CSRF token, and the token of another session.
-            let no_csrf: Vec<(&str, &str)> =
-                f.iter().copied().filter(|(k, _)| *k != "csrf").collect();
-            let r = c.post_form(&path, Some(&olga.session), &no_csrf);
+            // As a user the route allows, so the token is what is refused.
+            let (me, other) = if allowed.contains(&"olga") {
+                (&olga, &audrey)
+            } else {
+                (&adam, &audrey)
+            };
+            let no_csrf: Vec<(&str, &str)> = f
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != "csrf")
+                .chain([("password", "a fine new password"), ("name", "mallory")])
+                .collect();
+            let r = c.post_form(&path, Some(&me.session), &no_csrf);
             assert_eq!(r.status, 403, "{what} without CSRF: {}", r.body);
             assert!(r.body.contains("security token"), "{what}: {}", r.body);
             let mut foreign_csrf = no_csrf.clone();
-            foreign_csrf.push(("csrf", audrey.csrf.as_str()));
-            let r = c.post_form(&path, Some(&olga.session), &foreign_csrf);
+            foreign_csrf.push(("csrf", other.csrf.as_str()));
+            let r = c.post_form(&path, Some(&me.session), &foreign_csrf);
             assert_eq!(
                 r.status, 403,
                 "{what} with another session's CSRF: {}",
@@ -137,6 +158,11 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
     assert!(now.released_at.is_none());
     assert_eq!(c.store.list_orders().unwrap().len(), 1);
     assert_eq!(c.get("/orders", Some(&olga.session)).status, 200);
+    // No user added, disabled or given a new password.
+    let users = c.store.users().unwrap();
+    assert_eq!(users.len(), 3, "{users:?}");
+    assert!(users.iter().all(|u| !u.disabled));
+    c.login("olga"); // the old password still works
 }
 
 #[test]

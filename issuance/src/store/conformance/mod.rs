@@ -248,6 +248,14 @@ pub const CASES: &[(&str, Case)] = &[
         "api_tokens_are_found_by_hash_until_revoked",
         user_cases::api_tokens_are_found_by_hash_until_revoked,
     ),
+    (
+        "sessions_are_shared_by_handles_end_and_expire_and_stay_bounded",
+        user_cases::sessions_are_shared_by_handles_end_and_expire_and_stay_bounded,
+    ),
+    (
+        "the_audit_log_is_filtered_by_time_and_paged_older_by_id",
+        user_cases::the_audit_log_is_filtered_by_time_and_paged_older_by_id,
+    ),
 ];
 
 /// Expands to a `#[test]` that runs every conformance case, each on a fresh database made by

@@ -159,3 +159,140 @@ pub fn api_tokens_are_found_by_hash_until_revoked(db: &dyn TestDatabase) {
     // Two creations and one revocation (the repeated revoke changed nothing).
     assert_eq!(actions(&*store, "token.").len(), 3);
 }
+
+/// Conformance case.
+pub fn sessions_are_shared_by_handles_end_and_expire_and_stay_bounded(db: &dyn TestDatabase) {
+    use crate::store::sessions::SessionRecord;
+    let a = db.open();
+    let b = db.open(); // another process over the same database
+    let root = Actor("root".into());
+    a.add_user("alice", Role::Operator, "$argon2id$h", &root)
+        .unwrap();
+    a.add_user("bob", Role::Auditor, "$argon2id$h", &root)
+        .unwrap();
+    let rec = |id: &str, user: &str, t: i64| SessionRecord {
+        id_sha256: id.into(),
+        user: user.into(),
+        created_ms: t,
+        last_seen_ms: t,
+    };
+    a.create_session(&rec("s1", "alice", 1_000), 10).unwrap();
+    assert_eq!(b.session("s1").unwrap(), Some(rec("s1", "alice", 1_000)));
+    assert!(b.session("s2").unwrap().is_none());
+    // Touching moves it forward only.
+    b.touch_session("s1", 5_000).unwrap();
+    a.touch_session("s1", 2_000).unwrap();
+    let s = a.session("s1").unwrap().unwrap();
+    assert_eq!((s.created_ms, s.last_seen_ms), (1_000, 5_000));
+    // Ended by one handle, gone for the other.
+    assert!(b.end_session("s1").unwrap());
+    assert!(!b.end_session("s1").unwrap());
+    assert!(a.session("s1").unwrap().is_none());
+    // A user's sessions end together.
+    a.create_session(&rec("a1", "alice", 10_000), 10).unwrap();
+    a.create_session(&rec("a2", "alice", 10_001), 10).unwrap();
+    a.create_session(&rec("b1", "bob", 10_002), 10).unwrap();
+    assert_eq!(b.end_sessions_of("alice").unwrap(), 2);
+    assert!(a.session("a2").unwrap().is_none() && a.session("b1").unwrap().is_some());
+    // Expiry: idle (last used before) or absolute (started before).
+    a.create_session(&rec("old", "bob", 100), 10).unwrap();
+    a.touch_session("old", 20_000).unwrap();
+    a.create_session(&rec("idle", "bob", 15_000), 10).unwrap();
+    assert_eq!(
+        a.end_expired_sessions(16_000, 1_000).unwrap(),
+        3,
+        "b1, idle (idle), old (absolute)"
+    );
+    assert!(a.session("old").unwrap().is_none());
+    // Bounded: the least recently used make room.
+    for i in 0..4 {
+        a.create_session(&rec(&format!("n{i}"), "bob", 30_000 + i), 3)
+            .unwrap();
+    }
+    assert!(b.session("n0").unwrap().is_none(), "the oldest made room");
+    assert!((1..4).all(|i| b.session(&format!("n{i}")).unwrap().is_some()));
+    // A session of a user that does not exist is refused.
+    let e = a.create_session(&rec("x", "nobody", 1), 10).unwrap_err();
+    assert!(matches!(e, StoreError::UserNotFound(_)), "{e}");
+}
+
+/// Conformance case.
+pub fn the_audit_log_is_filtered_by_time_and_paged_older_by_id(db: &dyn TestDatabase) {
+    let store = db.open();
+    let root = Actor("root".into());
+    for i in 0..5 {
+        store
+            .audit_note("page.test", None, None, Some(&format!("n{i}")), &root)
+            .unwrap();
+    }
+    let only = |f: AuditFilter| -> Vec<String> {
+        store
+            .audit(&AuditFilter {
+                action: Some("page.test".into()),
+                ..f
+            })
+            .unwrap()
+            .into_iter()
+            .map(|e| e.reason.unwrap_or_default())
+            .collect()
+    };
+    let all = store
+        .audit(&AuditFilter {
+            action: Some("page.test".into()),
+            ..AuditFilter::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 5);
+    // The newest two, then the two before them (a cursor on the id), then the last one.
+    let page1 = only(AuditFilter {
+        limit: Some(2),
+        ..AuditFilter::default()
+    });
+    assert_eq!(page1, ["n3", "n4"]);
+    let cursor = all[3].id;
+    let page2 = only(AuditFilter {
+        limit: Some(2),
+        before_id: Some(cursor),
+        ..AuditFilter::default()
+    });
+    assert_eq!(page2, ["n1", "n2"]);
+    let page3 = only(AuditFilter {
+        limit: Some(2),
+        before_id: Some(all[1].id),
+        ..AuditFilter::default()
+    });
+    assert_eq!(page3, ["n0"]);
+    // Time: from the first entry's time on takes all; before it none; the far future none.
+    let first_at = all[0].at.clone();
+    assert_eq!(
+        only(AuditFilter {
+            at_from: Some(first_at.clone()),
+            ..AuditFilter::default()
+        })
+        .len(),
+        5
+    );
+    assert!(
+        only(AuditFilter {
+            at_before: Some(first_at),
+            ..AuditFilter::default()
+        })
+        .is_empty()
+    );
+    let future = "2999-01-01T00:00:00Z".to_string();
+    assert!(
+        only(AuditFilter {
+            at_from: Some(future.clone()),
+            ..AuditFilter::default()
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        only(AuditFilter {
+            at_before: Some(future),
+            ..AuditFilter::default()
+        })
+        .len(),
+        5
+    );
+}

@@ -249,6 +249,8 @@ CREATE INDEX issued_certificates_revoked ON issued_certificates (revoked_at)
     // Console users and API tokens (issue 13). Self-contained: v6 once the audit chain's v5
     // is merged before it.
     super::users::MIGRATION,
+    // Console sessions (issue 13): the SHA-256 of each id, shared by `serve` processes.
+    super::sessions::MIGRATION,
     // Key ids on every attempt, and the office's management-key master (issues 12 and 14).
     r#"
 ALTER TABLE attempts ADD COLUMN key_ids TEXT;

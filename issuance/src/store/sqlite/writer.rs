@@ -242,6 +242,18 @@ pub fn read_audit(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditEn
         }
         None => {}
     }
+    if let Some(from) = &filter.at_from {
+        args.push(from.clone().into());
+        sql.push_str(&format!(" AND at >= ?{}", args.len()));
+    }
+    if let Some(before) = &filter.at_before {
+        args.push(before.clone().into());
+        sql.push_str(&format!(" AND at < ?{}", args.len()));
+    }
+    if let Some(id) = filter.before_id {
+        args.push(id.into());
+        sql.push_str(&format!(" AND id < ?{}", args.len()));
+    }
     sql.push_str(" ORDER BY id DESC");
     if let Some(limit) = filter.limit {
         args.push(i64::from(limit).into());

@@ -184,22 +184,77 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
     for d in desks {
         d.stop();
     }
-    let per_station: Vec<i64> = client
+    let attempts: Vec<(String, String, String)> = client
         .query(
-            "SELECT count(*) FROM attempts WHERE order_id = 1 GROUP BY station",
+            "SELECT station, started_at, finished_at FROM attempts WHERE order_id = 1 \
+             ORDER BY station, id",
             &[],
         )
         .unwrap()
         .iter()
-        .map(|r| r.get(0))
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    where_the_time_went(&attempts, released_at);
+    (parse_time(&last) - released_at).as_seconds_f64()
+}
+
+/// Seconds between two store timestamps.
+fn secs(from: OffsetDateTime, to: &str) -> f64 {
+    (parse_time(to) - from).as_seconds_f64()
+}
+
+/// Prints how the wall time splits per station: the first claim after the release, each
+/// card from claim to out (the devices' work plus the store's writes), and the gaps between
+/// one card out and the next claim.
+fn where_the_time_went(rows: &[(String, String, String)], released_at: OffsetDateTime) {
+    let mut first = Vec::new();
+    let mut card = Vec::new();
+    let mut gap = Vec::new();
+    let mut cards_per_station = std::collections::BTreeMap::<String, u32>::new();
+    let mut previous: Option<(String, String)> = None;
+    for (station, started, finished) in rows {
+        *cards_per_station.entry(station.clone()).or_default() += 1;
+        card.push(Duration::from_secs_f64(secs(parse_time(started), finished)));
+        match &previous {
+            Some((s, out)) if s == station => {
+                gap.push(Duration::from_secs_f64(
+                    secs(parse_time(out), started).max(0.0),
+                ));
+            }
+            _ => first.push(Duration::from_secs_f64(secs(released_at, started).max(0.0))),
+        }
+        previous = Some((station.clone(), finished.clone()));
+    }
+    let mut last_out: std::collections::BTreeMap<&str, &str> = Default::default();
+    for (station, _, finished) in rows {
+        last_out.insert(station, finished);
+    }
+    let done: Vec<Duration> = last_out
+        .values()
+        .map(|out| Duration::from_secs_f64(secs(released_at, out)))
         .collect();
     println!(
-        "  stations used {}, cards per station {}–{}",
-        per_station.len(),
-        per_station.iter().min().unwrap(),
-        per_station.iter().max().unwrap()
+        "  a station's last card out after the release: median {:.2} s, slowest {:.2} s; \
+         slowest card from claim to out {:.0} ms",
+        median(done.clone()).as_secs_f64(),
+        done.iter().max().unwrap().as_secs_f64(),
+        card.iter().max().unwrap().as_secs_f64() * 1e3,
     );
-    (parse_time(&last) - released_at).as_seconds_f64()
+    let counts: Vec<u32> = cards_per_station.values().copied().collect();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "  {} stations, {}–{} cards each; first claim after the release: median {:.0} ms, last \
+         {:.0} ms; a card from claim to out: median {:.0} ms; out to the next claim: median \
+         {:.1} ms, max {:.0} ms",
+        counts.len(),
+        counts.iter().min().unwrap(),
+        counts.iter().max().unwrap(),
+        ms(median(first.clone())),
+        ms(*first.iter().max().unwrap()),
+        ms(median(card)),
+        ms(median(gap.clone())),
+        ms(gap.iter().max().copied().unwrap_or_default()),
+    );
 }
 
 fn main() {

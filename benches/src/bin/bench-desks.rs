@@ -107,6 +107,19 @@ impl Desk {
         Desk { child }
     }
 
+    /// CPU seconds (user + system) the process used so far, from `/proc/PID/stat`.
+    fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let after = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: f64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+            .sum();
+        ticks / 100.0
+    }
+
     fn stop(mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -156,6 +169,7 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
     let desks: Vec<Desk> = (0..DESKS)
         .map(|d| Desk::start(home, &database, &format!("desk{d}")))
         .collect();
+    let cpu_before: f64 = desks.iter().map(Desk::cpu_seconds).sum();
     let store = PostgresStore::open(&db.url).unwrap();
     let mut client = PostgresStore::client(&db.url).unwrap();
     // Let the desks settle into waiting for work.
@@ -181,6 +195,14 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
         assert!(Instant::now() < deadline, "only {done} of {cards} produced");
         std::thread::sleep(Duration::from_millis(50));
     };
+    let cpu: f64 = desks.iter().map(Desk::cpu_seconds).sum::<f64>() - cpu_before;
+    let wall = (parse_time(&last) - released_at).as_seconds_f64();
+    println!(
+        "  the 8 desk processes used {cpu:.1} s of CPU from the release on ({:.2} cores over the \
+         run, {:.1} ms per card)",
+        cpu / wall,
+        cpu * 1e3 / f64::from(cards)
+    );
     for d in desks {
         d.stop();
     }

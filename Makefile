@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup demo test lint unit bench bench-scale bench-busy bench-batch bench-console pcscd deb fuzz soak
+.PHONY: setup demo test lint unit bench bench-scale bench-busy bench-batch bench-console bench-desks bench-pg-order pcscd deb fuzz soak
 
 ## setup: installs the Debian packages cardline needs (apt-get as root, else prints the command)
 setup:
@@ -57,6 +57,21 @@ bench-console: setup
 bench-busy: setup
 	$(CARGO) build --release -p cardline-benches --bin bench-busy
 	./target/release/bench-busy 8
+
+## The release binaries of the PostgreSQL benchmarks (honours CARGO_TARGET_DIR).
+RELEASE_DIR = $(or $(CARGO_TARGET_DIR),target)/release
+
+## bench-desks: 8 `cardline desk run` processes × 8 simulated stations (timings ÷10) sharing one
+## released order on a throwaway PostgreSQL (issue 12): achieved vs ideal throughput, 3 runs,
+## then the database cost per card (claim + journal + success)
+bench-desks: setup
+	$(CARGO) build --release -p cardline -p cardline-benches --bin cardline --bin bench-desks
+	bash scripts/with-postgres.sh $(RELEASE_DIR)/bench-desks 8 3
+
+## bench-pg-order: 1,000,000 requested cards ordered at once on a throwaway PostgreSQL (issue 12)
+bench-pg-order: setup
+	$(CARGO) build --release -p cardline-benches --bin bench-pg-order
+	bash scripts/with-postgres.sh $(RELEASE_DIR)/bench-pg-order 1000000 3
 
 ## fuzz: the long fuzz run of every parser of outside bytes (docs/fuzzing.md): FUZZ_SECONDS per
 ## target (default 60) in a release build, or FUZZ_CASES inputs per target; prints the inputs tried

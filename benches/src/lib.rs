@@ -7,6 +7,7 @@
 //! `keep` and `poll_ms` parameters instead of a wiring of their own.
 
 pub mod batch;
+pub mod pg;
 
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};

@@ -78,6 +78,21 @@ impl Pool {
         }
     }
 
+    /// Takes a connection out of the pool until [`give_back`](Self::give_back) (the group
+    /// commit holds one across threads for the length of a batch).
+    pub(super) fn take(&self) -> Result<Connection, StoreError> {
+        let mut pooled = self.get()?;
+        Ok(pooled
+            .conn
+            .take()
+            .expect("a pooled connection is present until dropped"))
+    }
+
+    /// Returns a connection [`take`](Self::take) handed out.
+    pub(super) fn give_back(&self, conn: Connection) {
+        self.put_back(conn);
+    }
+
     fn put_back(&self, conn: Connection) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.idle.push(conn);

@@ -1,0 +1,271 @@
+//! Group commit: the write transactions that threads of one store start while another one is
+//! open share its commit, so N stations asking for their first card at the same moment cost
+//! one `fsync` instead of N serialized ones.
+//!
+//! The first thread to write when no transaction is open is the batch's *leader*: it takes a
+//! connection, opens `BEGIN IMMEDIATE`, runs its own operation inside a savepoint, then lets
+//! every thread already waiting to write run its operation in the same transaction, each in a
+//! savepoint of its own, one after the other. Then the leader commits once and wakes them.
+//!
+//! The guarantees of a write are unchanged:
+//! - **Durable before return.** No operation returns `Ok` before the `COMMIT` that holds it
+//!   succeeded (`synchronous = FULL`); if that commit fails, every member gets the error and
+//!   none of their effects exist. A claim is therefore still committed before the physical
+//!   step it precedes.
+//! - **Isolated.** The operations run one at a time on one connection, each seeing the ones
+//!   before it: a fencing check (is the attempt still in flight?) sees every earlier write of
+//!   the batch, exactly as if each had committed alone in that order.
+//! - **All or nothing per operation.** An operation that fails (or panics) is rolled back to
+//!   its savepoint; the others of the batch commit without it.
+//!
+//! Nobody waits for company: a leader commits as soon as no other thread is waiting to write,
+//! so a lone writer pays exactly what it paid before. A batch holds at most one operation per
+//! writing thread (a member waits for the commit before it can write again).
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::backend;
+use super::pool::Pool;
+use crate::store::StoreError;
+
+/// How a batch's commit ended, kept until every member has read it.
+#[derive(Clone, Debug)]
+enum Outcome {
+    Committed,
+    /// The commit (or the transaction) failed: the extended SQLite code and message.
+    Failed(i32, String),
+}
+
+#[derive(Default)]
+struct State {
+    /// The open transaction's connection (`None` between batches).
+    conn: Option<Connection>,
+    /// The number of the open batch, or of the last one.
+    batch: u64,
+    /// The last batch whose commit ended.
+    done: u64,
+    /// A savepoint could not be rolled back: the open transaction must not commit.
+    broken: Option<(i32, String)>,
+    /// Outcomes of ended batches not yet read by all their members: (outcome, readers left).
+    outcomes: HashMap<u64, (Outcome, usize)>,
+    /// Members of the open batch besides its leader.
+    followers: usize,
+}
+
+/// The group-commit writer of one store.
+#[derive(Default)]
+pub(super) struct GroupCommit {
+    state: Mutex<State>,
+    changed: Condvar,
+    /// Threads waiting for [`GroupCommit::state`] to write.
+    queued: AtomicUsize,
+    /// Batches opened so far, readable without the lock.
+    opened: AtomicU64,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GroupCommit")
+    }
+}
+
+fn failure(e: &rusqlite::Error) -> (i32, String) {
+    let code = match e {
+        rusqlite::Error::SqliteFailure(f, _) => f.extended_code,
+        _ => rusqlite::ffi::SQLITE_ERROR,
+    };
+    (code, e.to_string())
+}
+
+/// The error a member gets when its batch did not commit, mapped like any SQLite error.
+fn failed(operation: &'static str, code: i32, message: &str) -> StoreError {
+    backend(operation)(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(code),
+        Some(format!("the group commit failed: {message}")),
+    ))
+}
+
+impl GroupCommit {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` in a write transaction on a connection of `pool`, sharing the commit with the
+    /// writes other threads start meanwhile; returns once that commit is durable.
+    pub(super) fn run<T>(
+        &self,
+        pool: &Pool,
+        operation: &'static str,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut st = self.lock();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let leader = st.conn.is_none();
+        if leader {
+            let conn = pool.take()?;
+            if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+                pool.give_back(conn);
+                return Err(backend(operation)(e));
+            }
+            st.conn = Some(conn);
+            st.batch += 1;
+            self.opened.fetch_add(1, Ordering::SeqCst);
+            st.followers = 0;
+            st.broken = None;
+        } else {
+            st.followers += 1;
+        }
+        let batch = st.batch;
+        let result = self.in_savepoint(&mut st, operation, f);
+        if leader {
+            self.commit(st, pool, operation, result)
+        } else {
+            self.changed.notify_all();
+            self.await_commit(st, batch, operation, result)
+        }
+    }
+
+    /// Runs `f` inside a savepoint of the open transaction; rolls back to it when `f` fails.
+    fn in_savepoint<T>(
+        &self,
+        st: &mut State,
+        operation: &'static str,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> std::thread::Result<Result<T, StoreError>> {
+        let conn = st.conn.as_ref().expect("a batch is open");
+        // A transaction SQLite rolled back by itself (a full disk, an I/O error) fails the
+        // batch: running on would start a transaction of its own outside the batch.
+        if let Some((code, message)) = &st.broken {
+            return Ok(Err(failed(operation, *code, message)));
+        }
+        if conn.is_autocommit() {
+            let e = "the batch's transaction ended early".to_string();
+            st.broken = Some((rusqlite::ffi::SQLITE_ABORT, e.clone()));
+            return Ok(Err(failed(operation, rusqlite::ffi::SQLITE_ABORT, &e)));
+        }
+        if let Err(e) = conn.execute_batch("SAVEPOINT op") {
+            return Ok(Err(backend(operation)(e)));
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| f(conn)));
+        let end = match &result {
+            Ok(Ok(_)) => conn.execute_batch("RELEASE op"),
+            _ => conn.execute_batch("ROLLBACK TO op; RELEASE op"),
+        };
+        if let Err(e) = end {
+            st.broken.get_or_insert(failure(&e));
+            if matches!(result, Ok(Ok(_))) {
+                return Ok(Err(backend(operation)(e)));
+            }
+        }
+        result
+    }
+
+    /// The leader: lets the threads already waiting join, commits, wakes the members.
+    fn commit<T>(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        pool: &Pool,
+        operation: &'static str,
+        result: std::thread::Result<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        while self.queued.load(Ordering::SeqCst) > 0 {
+            st = self
+                .changed
+                .wait_timeout(st, Duration::from_millis(1))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let conn = st.conn.take().expect("the leader's batch is open");
+        let outcome = match st.broken.take() {
+            Some((code, message)) => Outcome::Failed(code, message),
+            None => match conn.execute_batch("COMMIT") {
+                Ok(()) => Outcome::Committed,
+                Err(e) => {
+                    let (code, message) = failure(&e);
+                    Outcome::Failed(code, message)
+                }
+            },
+        };
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        pool.give_back(conn);
+        st.done = st.batch;
+        if st.followers > 0 {
+            let (batch, followers) = (st.batch, st.followers);
+            st.outcomes.insert(batch, (outcome.clone(), followers));
+        }
+        drop(st);
+        self.changed.notify_all();
+        settle(result, &outcome, operation)
+    }
+
+    /// A member: waits for its batch's commit and reads how it ended.
+    fn await_commit<T>(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        batch: u64,
+        operation: &'static str,
+        result: std::thread::Result<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        while st.done < batch {
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let entry = st
+            .outcomes
+            .get_mut(&batch)
+            .expect("a batch's outcome is kept until its members read it");
+        entry.1 -= 1;
+        let outcome = entry.0.clone();
+        if entry.1 == 0 {
+            st.outcomes.remove(&batch);
+        }
+        drop(st);
+        settle(result, &outcome, operation)
+    }
+}
+
+/// A member's own result once its batch ended: its own error or panic first, then the
+/// commit's failure.
+fn settle<T>(
+    result: std::thread::Result<Result<T, StoreError>>,
+    outcome: &Outcome,
+    operation: &'static str,
+) -> Result<T, StoreError> {
+    let own = match result {
+        Ok(r) => r,
+        Err(panic) => resume_unwind(panic),
+    };
+    match (own, outcome) {
+        (Err(e), _) => Err(e),
+        (Ok(_), Outcome::Failed(code, message)) => Err(failed(operation, *code, message)),
+        (Ok(v), Outcome::Committed) => Ok(v),
+    }
+}
+
+#[cfg(test)]
+impl GroupCommit {
+    /// Batches opened so far (each ends in one commit).
+    pub(super) fn batches(&self) -> u64 {
+        self.opened.load(Ordering::SeqCst)
+    }
+
+    /// Threads waiting to write right now.
+    pub(super) fn waiting(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+#[path = "group_tests.rs"]
+mod tests;

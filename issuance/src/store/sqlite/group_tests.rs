@@ -1,0 +1,222 @@
+//! Group commit on a database file: concurrent writes share one commit, each keeps its own
+//! result, a failing member is rolled back alone, and what returned `Ok` survives a reopen.
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use super::super::SqliteStore;
+use crate::model::OrderSelection;
+use crate::numbering::Numbering;
+use crate::store::conformance::station_run;
+use crate::store::*;
+
+fn store_file() -> (tempfile::TempDir, std::path::PathBuf, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cardline.db");
+    let store = SqliteStore::create(&path).unwrap();
+    (dir, path, store)
+}
+
+fn test_writes() -> AuditFilter {
+    AuditFilter {
+        action: Some("test.write".into()),
+        ..AuditFilter::default()
+    }
+}
+
+/// Every audit entry links to the one before it in its writer's chain, seq 1, 2, 3, ...
+fn chain_holds(store: &SqliteStore) {
+    let records = store.audit_records().unwrap();
+    let mut last: std::collections::HashMap<String, (i64, String)> = Default::default();
+    for e in &records.entries {
+        let c = e.chain.as_ref().expect("chained");
+        if let Some((seq, hash)) = last.get(&c.writer) {
+            assert_eq!(c.seq, seq + 1, "entry #{} follows its writer's last", e.id);
+            assert_eq!(
+                &c.prev_hash, hash,
+                "entry #{} links to the one before",
+                e.id
+            );
+        } else {
+            assert_eq!(c.seq, 1);
+        }
+        last.insert(c.writer.clone(), (c.seq, c.entry_hash.clone()));
+    }
+}
+
+/// Waits until `n` threads are queued behind the open batch.
+fn until_waiting(store: &SqliteStore, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.group.waiting() < n {
+        assert!(Instant::now() < deadline, "the other writers never queued");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn writers_waiting_behind_an_open_batch_share_its_commit_and_each_keeps_its_result() {
+    let (_dir, path, store) = store_file();
+    let op = Actor("tester".into());
+    let before = store.group.batches();
+    let n = 12;
+    let store = Arc::new(store);
+    let results: Vec<_> = std::thread::scope(|s| {
+        let leader = s.spawn(|| {
+            store.write("test", &op, |w| {
+                // Hold the batch open until every other writer waits to join it.
+                until_waiting(&store, n - 1);
+                w.audit("test.write", None, None, None, None, Some("leader"))?;
+                Ok("leader".to_string())
+            })
+        });
+        until_waiting_for_leader(&store, before);
+        let others: Vec<_> = (1..n)
+            .map(|i| {
+                let (store, op) = (&store, &op);
+                s.spawn(move || {
+                    store.write("test", op, |w| {
+                        w.audit("test.write", None, None, None, None, Some(&format!("w{i}")))?;
+                        Ok(format!("w{i}"))
+                    })
+                })
+            })
+            .collect();
+        std::iter::once(leader)
+            .chain(others)
+            .map(|h| h.join().unwrap().unwrap())
+            .collect()
+    });
+    assert_eq!(results[0], "leader");
+    for (i, r) in results.iter().enumerate().skip(1) {
+        assert_eq!(r, &format!("w{i}"), "each writer gets its own result");
+    }
+    assert_eq!(
+        store.group.batches() - before,
+        1,
+        "{n} writers that waited together committed once"
+    );
+    drop(store);
+    let reopened = SqliteStore::open(&path).unwrap();
+    let written = reopened.audit(&test_writes()).unwrap();
+    assert_eq!(written.len(), n, "every member's write is durable");
+    chain_holds(&reopened);
+}
+
+/// Waits until the leader has opened its batch.
+fn until_waiting_for_leader(store: &SqliteStore, before: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.group.batches() == before {
+        assert!(Instant::now() < deadline, "the leader never began");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_failing_member_is_rolled_back_alone_and_the_others_commit() {
+    let (_dir, path, store) = store_file();
+    let op = Actor("tester".into());
+    let before = store.group.batches();
+    let store = Arc::new(store);
+    let (ok_a, failed, ok_b) = std::thread::scope(|s| {
+        let leader = s.spawn(|| {
+            store.write("test", &op, |w| {
+                until_waiting(&store, 2);
+                w.audit("test.write", None, None, None, None, Some("kept-1"))?;
+                Ok(())
+            })
+        });
+        until_waiting_for_leader(&store, before);
+        let failing = s.spawn(|| {
+            store.write("test", &op, |w| -> Result<(), StoreError> {
+                w.audit("test.write", None, None, None, None, Some("dropped"))?;
+                Err(StoreError::Backend {
+                    operation: "test".into(),
+                    detail: "refused on purpose".into(),
+                })
+            })
+        });
+        let other = s.spawn(|| {
+            store.write("test", &op, |w| {
+                w.audit("test.write", None, None, None, None, Some("kept-2"))
+            })
+        });
+        (
+            leader.join().unwrap(),
+            failing.join().unwrap(),
+            other.join().unwrap(),
+        )
+    });
+    ok_a.unwrap();
+    ok_b.unwrap();
+    assert!(
+        failed
+            .unwrap_err()
+            .to_string()
+            .contains("refused on purpose"),
+        "the failing member gets its own error"
+    );
+    assert_eq!(store.group.batches() - before, 1, "one shared commit");
+    drop(store);
+    let reopened = SqliteStore::open(&path).unwrap();
+    let mut reasons: Vec<String> = reopened
+        .audit(&test_writes())
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    reasons.sort();
+    assert_eq!(reasons, ["kept-1", "kept-2"]);
+    chain_holds(&reopened);
+}
+
+#[test]
+fn stations_claiming_at_once_each_get_a_distinct_card_and_every_claim_is_durable() {
+    let (_dir, path, store) = store_file();
+    let op = Actor("tester".into());
+    let stations = 32;
+    store
+        .request_cards(stations + 8, &Numbering::default(), &op)
+        .unwrap();
+    let order = store.create_order(&OrderSelection::All, &op).unwrap().id;
+    let runs: Vec<_> = (0..stations)
+        .map(|i| station_run(&store, &format!("st-{i}")))
+        .collect();
+    let before = store.group.batches();
+    let start = Barrier::new(stations as usize);
+    let claims: Vec<(String, AttemptId)> = std::thread::scope(|s| {
+        let handles: Vec<_> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| {
+                let (store, op, start) = (&store, &op, &start);
+                s.spawn(move || {
+                    start.wait();
+                    let (card, attempt) = store
+                        .begin_attempt(*run, order, &format!("st-{i}"), op)
+                        .unwrap()
+                        .expect("a card waits for every station");
+                    (card.number, attempt)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let batches = store.group.batches() - before;
+    let mut numbers: Vec<&String> = claims.iter().map(|(n, _)| n).collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), stations as usize, "no card claimed twice");
+    assert!(batches >= 1 && batches <= u64::from(stations));
+    drop(store);
+    let reopened = SqliteStore::open(&path).unwrap();
+    for (number, attempt) in &claims {
+        let attempts = reopened.attempts_of_card(number).unwrap();
+        assert!(
+            attempts
+                .iter()
+                .any(|a| a.id == *attempt && a.status == AttemptStatus::InFlight),
+            "the claim of {number} (attempt {attempt}) survived the reopen: {attempts:?}"
+        );
+    }
+    println!("{stations} claims at once committed in {batches} batches");
+}

@@ -48,4 +48,5 @@ fuzz_tests!(
     stations_file,
     face_template,
     requests_csv,
+    api_bodies,
 );

@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cardline_issuance::model::{CardState, Order, OrderId, OrderSelection};
+use cardline_issuance::model::{CardState, Order, OrderId};
 use cardline_issuance::search::CardQuery;
 use cardline_issuance::store::users::Role;
 use cardline_issuance::store::{OrderOutcome, StoreError};
@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::ApiUser;
 
+pub mod bodies;
 mod cards;
 mod doc;
 mod reads;
@@ -246,31 +247,9 @@ async fn create_order(
     body: Result<Json<NewOrder>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Order>), Problem> {
     require(&who, crate::pages::OPERATORS)?;
-    let Json(new) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
-    let selection = match (new.cards, new.matching) {
-        (Some(cards), None) if new.first.is_none() => {
-            if cards.is_empty() || cards.len() > 10_000 {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "`cards` must list 1 to 10000 card numbers",
-                ));
-            }
-            OrderSelection::Numbers(cards)
-        }
-        (None, Some(filters)) => OrderSelection::Matching {
-            query: Box::new(filters.query()?),
-            first: new.first,
-            allow_fewer: false,
-        },
-        _ => {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "give either `cards` (card numbers) or `matching` (filters, with an optional `first`)",
-            ));
-        }
-    };
+    let Json(new) = body.map_err(bodies::rejected)?;
+    let bodies::OrderRequest { selection, profile } = bodies::check_order(new)?;
     let actor = who.actor();
-    let profile = new.profile;
     let order = state
         .with_store(move |s| {
             if let Some(p) = &profile
@@ -378,17 +357,12 @@ async fn repeat(
     body: Result<Json<Repeat>, JsonRejection>,
 ) -> ApiResult<Vec<cardline_issuance::model::Card>> {
     require(&who, crate::pages::OPERATORS)?;
-    let Json(r) = body.map_err(|e| Problem::new(e.status(), e.body_text()))?;
-    if r.misprinted.len() > 10_000 {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "`misprinted` lists at most 10000 cards",
-        ));
-    }
+    let Json(r) = body.map_err(bodies::rejected)?;
+    let misprinted = bodies::check_repeat(r)?;
     let actor = who.actor();
     Ok(Json(
         state
-            .with_store(move |s| s.repeat_order(id, &r.misprinted, &actor))
+            .with_store(move |s| s.repeat_order(id, &misprinted, &actor))
             .await?,
     ))
 }

@@ -42,6 +42,8 @@ pub mod sessions;
 pub mod tls;
 pub mod users;
 
+pub use api::Problem;
+pub use api::bodies;
 pub use error::ServeError;
 pub use sessions::SessionRule;
 

@@ -1,5 +1,6 @@
 //! Every fuzz target, one per parser of bytes from outside (see docs/fuzzing.md).
 
+pub mod api;
 pub mod apdu;
 pub mod card;
 pub mod evolis;
@@ -26,6 +27,7 @@ pub static ALL: &[&Target] = &[
     &files::STATIONS,
     &files::FACE_TEMPLATE,
     &files::REQUESTS_CSV,
+    &api::API_BODIES,
 ];
 
 /// The target called `name`.

@@ -6,15 +6,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::SET_COOKIE;
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
-use cardline_issuance::store::Actor;
 use cardline_issuance::store::sqlite::timestamp::now_ms;
-use cardline_issuance::store::users::LockoutRule;
 use maud::html;
 
 use super::{layout, pairs, value};
 use crate::AppState;
 use crate::auth::{Authed, LOGIN_COOKIE, SESSION_COOKIE, cookie, set_cookie};
-use crate::password::{self, Password};
+use crate::password::Password;
 use crate::secret::{random_token, same};
 use zeroize::Zeroizing;
 
@@ -96,39 +94,8 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Str
     let outcome = state
         .with_store(
             move |s| -> Result<Option<_>, cardline_issuance::store::StoreError> {
-                let found = s.user_with_password(&checked_name)?;
-                let now = now_ms();
-                let Some((user, hash)) = found else {
-                    // As slow as a real check, so a name cannot be probed by timing.
-                    password::verify(&given, password::decoy_hash());
-                    s.audit_note(
-                        "login.failure",
-                        None,
-                        None,
-                        Some(&format!("unknown user `{checked_name}`")),
-                        &Actor::system(),
-                    )?;
-                    return Ok(None);
-                };
-                let actor = Actor(user.name.clone());
-                if user.disabled || user.is_locked_at(now) {
-                    let why = if user.disabled { "disabled" } else { "locked" };
-                    s.audit_note(
-                        "login.refused",
-                        None,
-                        None,
-                        Some(&format!("{}: the account is {why}", user.name)),
-                        &actor,
-                    )?;
-                    return Ok(None);
-                }
-                if password::verify(&given, &hash) {
-                    s.record_login_success(&user.name, &actor)?;
-                    Ok(Some(user))
-                } else {
-                    s.record_login_failure(&user.name, now, &LockoutRule::default(), &actor)?;
-                    Ok(None)
-                }
+                // The one credential check, shared with the command line's `--operator`.
+                Ok(crate::users::authenticate(s, &checked_name, &given, now_ms())?.ok())
             },
         )
         .await;

@@ -59,7 +59,9 @@ fn seeds() -> Vec<Vec<u8>> {
         order(r#"{"cards":["TMP000000001","TMP000000002"]}"#),
         order(r#"{"cards":["TMP000000001"],"profile":"visitor"}"#),
         order(r#"{"matching":{"requester":"Lovelace","desk":"Front"},"first":3}"#),
-        order(r#"{"matching":{"requested_from":"2026-11-01","requested_to":"2026-11-30T23:59:59Z","number_prefix":"TMP0"}}"#),
+        order(
+            r#"{"matching":{"requested_from":"2026-11-01","requested_to":"2026-11-30T23:59:59Z","number_prefix":"TMP0"}}"#,
+        ),
         order(r#"{"cards":[],"matching":{}}"#),
         order(r#"{"cards":["x"],"first":2}"#),
         order(r#"{"carts":["x"]}"#),
@@ -113,7 +115,9 @@ fn check_order(request: &OrderRequest) -> Result<(), String> {
             let reparsed = bodies::order_request(again.to_string().as_bytes())
                 .map_err(|p| format!("its own JSON was refused: {}", p.detail()))?;
             if &reparsed != request {
-                return Err(format!("round trip changed the order: {request:?} → {reparsed:?}"));
+                return Err(format!(
+                    "round trip changed the order: {request:?} → {reparsed:?}"
+                ));
             }
         }
         OrderSelection::Matching { query, .. } => {

@@ -1,7 +1,7 @@
 //! Every fuzz target, one per parser of bytes from outside (see docs/fuzzing.md).
 
-pub mod api;
 pub mod apdu;
+pub mod api;
 pub mod card;
 pub mod evolis;
 pub mod files;

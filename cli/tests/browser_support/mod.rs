@@ -27,7 +27,10 @@ pub fn cardline(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cardline"));
     c.arg("--home")
         .arg(home)
-        .env("CARDLINE_OPERATOR", "tester")
+        // The OS user is the operator (no `--operator`: once users exist, naming someone
+        // else needs the admin role).
+        .env("USER", "tester")
+        .env_remove("CARDLINE_OPERATOR")
         .env("CARDLINE_RETRY_DELAY_MS", "10")
         .env("CARDLINE_DESK_RETRY_MS", "100")
         .env_remove("RUST_LOG");

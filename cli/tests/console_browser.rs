@@ -103,18 +103,43 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
         .await
         .map_err(e("search page"))?;
     click(c, "form[action='/search'] button[type=submit]").await?;
-    let boxes = c
-        .find_all(Locator::Css("input[type=checkbox][name=card]"))
-        .await
-        .map_err(e("check boxes"))?;
-    if boxes.len() != CARDS {
-        return Err(format!(
-            "the search lists {} cards, not {CARDS}",
-            boxes.len()
-        ));
+    // The results are a new page (`/search?…`): wait for it, then tick every box. A box that
+    // went stale (the page was still being replaced) is found again; ticked ones are kept.
+    let submitted = Instant::now();
+    while c.current_url().await.map_err(e("url"))?.query().is_none() {
+        if submitted.elapsed() > Duration::from_secs(30) {
+            return Err("the search form never reached its results page".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    for b in &boxes {
-        b.click().await.map_err(e("ticking a card"))?;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let boxes = c
+            .find_all(Locator::Css("input[type=checkbox][name=card]"))
+            .await
+            .map_err(e("check boxes"))?;
+        let mut stale = boxes.len() != CARDS;
+        for b in &boxes {
+            if stale {
+                break;
+            }
+            match b.is_selected().await {
+                Ok(true) => {}
+                Ok(false) => stale = b.click().await.is_err(),
+                Err(_) => stale = true,
+            }
+        }
+        if !stale {
+            break;
+        }
+        if tries > 100 {
+            return Err(format!(
+                "the search lists {} cards, not {CARDS}, or its boxes keep going stale",
+                boxes.len()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     shots.take(c, "search").await?;
     click(c, "button[name=select][value=checked]").await?;

@@ -320,7 +320,9 @@ fn one_desk_cut_off_the_database_by_a_proxy_resumes_when_restored() {
     let _one = one_at_a_time();
     let Some(db) = shared_db() else { return };
     let site = Site::new(&db.url);
-    const CARDS: usize = 60;
+    // Enough cards that desk A is still producing after desk B's first refused reconnection
+    // (under load B may take seconds to try; A makes about 6 cards a second).
+    const CARDS: usize = 200;
     site.prepare(
         CARDS as u32,
         &[("desk-a", &["a1", "a2"]), ("desk-b", &["b1", "b2", "b3"])],

@@ -83,6 +83,11 @@ impl Problem {
         }
     }
 
+    /// 422: the request is well-formed but its values are refused.
+    pub fn unprocessable(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
+    }
+
     /// 401 with what to send.
     pub fn unauthorized(detail: &str) -> Problem {
         Problem::new(StatusCode::UNAUTHORIZED, detail)
@@ -202,9 +207,7 @@ pub(crate) struct Filters {
 
 impl Filters {
     pub(crate) fn query(self) -> Result<CardQuery, Problem> {
-        let bad = |e: cardline_issuance::search::QueryError| {
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-        };
+        let bad = |e: cardline_issuance::search::QueryError| Problem::unprocessable(e.to_string());
         let q = CardQuery {
             states: vec![CardState::Requested],
             requester: self.requester,

@@ -41,7 +41,7 @@ pub(super) fn check_order(new: NewOrder) -> Result<OrderRequest, Problem> {
     let selection = match (new.cards, new.matching) {
         (Some(cards), None) if new.first.is_none() => {
             if cards.is_empty() || cards.len() > MAX_CARDS {
-                return Err(unprocessable(format!(
+                return Err(Problem::unprocessable(format!(
                     "`cards` must list 1 to {MAX_CARDS} card numbers"
                 )));
             }
@@ -53,7 +53,7 @@ pub(super) fn check_order(new: NewOrder) -> Result<OrderRequest, Problem> {
             allow_fewer: false,
         },
         _ => {
-            return Err(unprocessable(
+            return Err(Problem::unprocessable(
                 "give either `cards` (card numbers) or `matching` (filters, with an optional \
                  `first`)",
             ));
@@ -67,15 +67,11 @@ pub(super) fn check_order(new: NewOrder) -> Result<OrderRequest, Problem> {
 
 pub(super) fn check_repeat(r: Repeat) -> Result<Vec<String>, Problem> {
     if r.misprinted.len() > MAX_CARDS {
-        return Err(unprocessable(format!(
+        return Err(Problem::unprocessable(format!(
             "`misprinted` lists at most {MAX_CARDS} cards"
         )));
     }
     Ok(r.misprinted)
-}
-
-fn unprocessable(detail: impl Into<String>) -> Problem {
-    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
 }
 
 /// serde_json's message, as axum words it: 400 for bad JSON, 422 for JSON of the wrong shape.

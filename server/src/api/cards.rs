@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use cardline_issuance::model::{Attempt, AuditEntry, Card, CardState};
 use cardline_issuance::search::{CardPage, CardQuery, MAX_PAGE, Page};
 use cardline_issuance::store::{AuditFilter, StoreError};
@@ -27,10 +26,6 @@ pub struct CardDetail {
     attempts: Vec<Attempt>,
     /// Its audit trail (the newest 500 entries), oldest first.
     audit: Vec<AuditEntry>,
-}
-
-fn unprocessable(detail: String) -> Problem {
-    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
 }
 
 /// `GET /cards?state=&number_prefix=&requester=&desk=&reason=&requested_from=&requested_to=&limit=&after=`
@@ -63,7 +58,7 @@ pub async fn search(
     let mut states = vec![];
     for (_, s) in form.iter().filter(|(k, _)| k == "state") {
         states.push(CardState::parse(s).ok_or_else(|| {
-            unprocessable(format!(
+            Problem::unprocessable(format!(
                 "`state` `{s}` is not a card state (requested, in_production, unassigned, failed, assigned, locked, expired)"
             ))
         })?);
@@ -76,17 +71,21 @@ pub async fn search(
         reason: get("reason"),
         ..CardQuery::default()
     };
-    query.check().map_err(|e| unprocessable(e.to_string()))?;
+    query
+        .check()
+        .map_err(|e| Problem::unprocessable(e.to_string()))?;
     let query = query
         .requested_between(value(&form, "requested_from"), value(&form, "requested_to"))
-        .map_err(|e| unprocessable(e.to_string()))?;
+        .map_err(|e| Problem::unprocessable(e.to_string()))?;
     let limit = match value(&form, "limit") {
         None => 50,
         Some(l) => l
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| unprocessable(format!("`limit` must be 1 to {MAX_PAGE}, not `{l}`")))?,
+            .ok_or_else(|| {
+                Problem::unprocessable(format!("`limit` must be 1 to {MAX_PAGE}, not `{l}`"))
+            })?,
     };
     let page = Page {
         limit,
@@ -116,8 +115,8 @@ pub async fn card(
 ) -> ApiResult<CardDetail> {
     require(&who, READERS)?;
     if number.len() > 64 {
-        return Err(unprocessable(
-            "a card number has at most 64 characters".into(),
+        return Err(Problem::unprocessable(
+            "a card number has at most 64 characters",
         ));
     }
     let detail = state

@@ -94,7 +94,6 @@ pub async fn audit(
 ) -> ApiResult<Vec<cardline_issuance::model::AuditEntry>> {
     require(&who, crate::pages::audit::AUDITORS)?;
     let form = crate::pages::pairs(raw.as_deref().unwrap_or(""));
-    let filter = crate::pages::audit::filter_from(&form)
-        .map_err(|m| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
+    let filter = crate::pages::audit::filter_from(&form).map_err(Problem::unprocessable)?;
     Ok(Json(state.with_store(move |s| s.audit(&filter)).await?))
 }

@@ -269,13 +269,20 @@ async fn click(c: &Client, css: &str) -> Result<(), String> {
         .map_err(|err| format!("clicking {css}: {err}"))
 }
 
+/// The text of `css`, read inside the page by one script: a live page replaces its elements,
+/// and a WebDriver element reference found a moment earlier may already be stale.
 async fn text(c: &Client, css: &str) -> Result<String, String> {
-    c.find(Locator::Css(css))
+    let v = c
+        .execute(
+            "var n = document.querySelector(arguments[0]); return n ? n.textContent : null;",
+            vec![serde_json::Value::from(css)],
+        )
         .await
-        .map_err(|err| format!("no {css}: {err}"))?
-        .text()
-        .await
-        .map_err(|err| format!("text of {css}: {err}"))
+        .map_err(|err| format!("text of {css}: {err}"))?;
+    match v.as_str() {
+        Some(t) => Ok(t.trim().to_string()),
+        None => Err(format!("no {css} on the page")),
+    }
 }
 
 /// Waits (at most 30 s: a form's page may still be loading) until `css` says `want`.
@@ -320,12 +327,17 @@ async fn wait_counts(
     let started = Instant::now();
     let mut shot = false;
     loop {
-        let p = text(c, "#out-produced").await?;
-        let f = text(c, "#out-failed").await?;
+        // A read may fail while the page is being replaced (Repeat reloads it): read again.
+        let p = text(c, "#out-produced")
+            .await
+            .unwrap_or_else(|e| format!("({e})"));
+        let f = text(c, "#out-failed")
+            .await
+            .unwrap_or_else(|e| format!("({e})"));
         if p == produced.to_string() && f == failed.to_string() {
             return Ok(());
         }
-        if !shot && p != "0" {
+        if !shot && p.parse::<usize>().is_ok_and(|n| n > 0) {
             shots.take(c, during).await?;
             shot = true;
         }

@@ -37,6 +37,7 @@ mod search;
 mod secrets;
 mod serve;
 mod serve_demo;
+mod serve_tls;
 mod sim;
 mod sim_card;
 mod sim_magicard;

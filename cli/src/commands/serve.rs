@@ -25,9 +25,14 @@ pub struct ServeArgs {
     /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, requires = "cert")]
     pub key: Option<PathBuf>,
+    /// HTTPS with a server certificate issued by this home's CA for the `--host` names (or the
+    /// listen address): kept in <home>/tls and reused while it names them and stays valid 30
+    /// more days; otherwise the old files are kept aside and a new certificate is issued.
+    #[arg(long, conflicts_with_all = ["cert", "key", "insecure_http"])]
+    pub tls_from_ca: bool,
     /// A demo: a fresh home (24 requested cards, three desks on simulated stations, an
     /// `operator` user whose one-time password is printed once), plain HTTP on loopback.
-    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    #[arg(long, conflicts_with_all = ["cert", "key", "tls_from_ca"])]
     pub demo: bool,
     /// Where `--demo` makes its home (default: a new directory under the system temp dir).
     #[arg(long, requires = "demo", value_name = "DIR")]
@@ -46,11 +51,17 @@ pub struct ServeArgs {
 
 /// Serves until Ctrl-C.
 pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
+    let (cert, key) = if args.tls_from_ca {
+        let (cert, key) = super::serve_tls::from_ca(ctx, args.listen, &args.hosts)?;
+        (Some(cert), Some(key))
+    } else {
+        (args.cert, args.key)
+    };
     let config = ServeConfig {
         listen: args.listen,
         insecure_http: args.insecure_http || args.demo,
-        cert: args.cert,
-        key: args.key,
+        cert,
+        key,
         sessions: SessionRule {
             idle: std::time::Duration::from_secs(args.idle_minutes * 60),
             absolute: std::time::Duration::from_secs(args.session_hours * 3600),

@@ -52,6 +52,7 @@ pub use local::{CA_CERT_FILE, CA_KEY_FILE, CaKeyAlgorithm, CaSummary, LocalCa};
 pub use profile::{CertProfileSpec, extended_key_usage_oid, render_subject};
 pub use server_cert::{
     MAX_SERVER_HOSTS, SERVER_CERT_FILE, SERVER_CERT_VALIDITY, SERVER_KEY_FILE, ServerCert,
+    ServerCertOnDisk,
 };
 
 use cardline_device::IssuerError;

@@ -161,3 +161,133 @@ impl ServerCert {
         Ok((cert, key))
     }
 }
+
+/// What `cardline serve --tls-from-ca` finds in its certificate directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerCertOnDisk {
+    /// No certificate there yet.
+    Missing,
+    /// A certificate of this CA, for every host asked, valid long enough: served again.
+    Reusable {
+        /// End of its validity.
+        not_after: OffsetDateTime,
+    },
+    /// A certificate that cannot be served again, and why (it is kept aside, a new one issued).
+    Stale(String),
+}
+
+impl LocalCa {
+    /// Checks the server certificate in `dir` ([`SERVER_CERT_FILE`] and [`SERVER_KEY_FILE`])
+    /// against `hosts` and this CA: it is reusable when the chain's second certificate is this
+    /// CA's, the leaf was issued by it, names every host in its subjectAltName and stays valid
+    /// for at least `margin` more.
+    pub fn check_server_cert(
+        &self,
+        dir: &Path,
+        hosts: &[String],
+        margin: Duration,
+    ) -> Result<ServerCertOnDisk, CaError> {
+        let (cert, key) = (dir.join(SERVER_CERT_FILE), dir.join(SERVER_KEY_FILE));
+        match (cert.exists(), key.exists()) {
+            (false, false) => return Ok(ServerCertOnDisk::Missing),
+            (true, true) => {}
+            _ => {
+                return Ok(ServerCertOnDisk::Stale(format!(
+                    "only one of {SERVER_CERT_FILE} and {SERVER_KEY_FILE} is in {}",
+                    dir.display()
+                )));
+            }
+        }
+        let text = std::fs::read(&cert).map_err(|source| CaError::Io {
+            operation: "reading",
+            path: cert.clone(),
+            source,
+        })?;
+        let pems: Vec<_> = x509_parser::pem::Pem::iter_from_buffer(&text)
+            .take(8)
+            .filter_map(Result::ok)
+            .collect();
+        let Some(leaf_pem) = pems.first() else {
+            return Ok(ServerCertOnDisk::Stale(format!(
+                "{} holds no certificate",
+                cert.display()
+            )));
+        };
+        let (_, ca_pem) = x509_parser::pem::parse_x509_pem(self.certificate_pem().as_bytes())
+            .map_err(|e| CaError::Corrupt {
+                path: PathBuf::from(super::CA_CERT_FILE),
+                why: format!("the CA certificate is not PEM: {e}"),
+            })?;
+        if pems.get(1).map(|p| &p.contents) != Some(&ca_pem.contents) {
+            return Ok(ServerCertOnDisk::Stale(
+                "its chain is not this CA's (the CA was replaced)".into(),
+            ));
+        }
+        let Ok(leaf) = leaf_pem.parse_x509() else {
+            return Ok(ServerCertOnDisk::Stale(format!(
+                "{} is not a certificate",
+                cert.display()
+            )));
+        };
+        if leaf.issuer().to_string() != self.subject() {
+            return Ok(ServerCertOnDisk::Stale(format!(
+                "it was issued by `{}`, not by this CA `{}`",
+                leaf.issuer(),
+                self.subject()
+            )));
+        }
+        let named: Vec<String> = leaf
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|san| {
+                san.value
+                    .general_names
+                    .iter()
+                    .filter_map(|n| match n {
+                        x509_parser::extensions::GeneralName::DNSName(d) => {
+                            Some(d.to_ascii_lowercase())
+                        }
+                        x509_parser::extensions::GeneralName::IPAddress(b) => ip_text(b),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for host in hosts {
+            let want = host
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase();
+            let want = want
+                .parse::<std::net::IpAddr>()
+                .map(|ip| ip.to_string())
+                .unwrap_or(want);
+            if !named.contains(&want) {
+                return Ok(ServerCertOnDisk::Stale(format!(
+                    "it does not name `{host}` (it names {})",
+                    named.join(", ")
+                )));
+            }
+        }
+        let not_after = OffsetDateTime::from_unix_timestamp(leaf.validity().not_after.timestamp())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        if not_after < OffsetDateTime::now_utc() + margin {
+            return Ok(ServerCertOnDisk::Stale(format!(
+                "it ends {not_after}, within {} days",
+                margin.whole_days()
+            )));
+        }
+        Ok(ServerCertOnDisk::Reusable { not_after })
+    }
+}
+
+/// An IP address of a subjectAltName (4 or 16 bytes) as text.
+fn ip_text(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => Some(std::net::IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?).to_string()),
+        16 => Some(std::net::IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?).to_string()),
+        _ => None,
+    }
+}

@@ -98,9 +98,8 @@ pub fn card_action(
                 ActionError::BadInput("Give the person the card is assigned to (`to`).".into())
             })?;
             detail.assigned_to = Some(to);
-            let (_, options) = profiles::options(store, None, actor).map_err(|e| {
-                ActionError::BadInput(format!("The default option profile: {e}"))
-            })?;
+            let (_, options) = profiles::options(store, None, actor)
+                .map_err(|e| ActionError::BadInput(format!("The default option profile: {e}")))?;
             detail.valid_until = Some(validity_end(options.validity_days));
         }
         CardEvent::Lock => {
@@ -205,8 +204,7 @@ pub fn set_options(
 
 /// Refuses an empty or too long option key or value.
 pub fn check_option(key: &str, value: &str) -> Result<(), ActionError> {
-    if key.trim().is_empty() || key.len() > MAX_KEY || value.is_empty() || value.len() > MAX_VALUE
-    {
+    if key.trim().is_empty() || key.len() > MAX_KEY || value.is_empty() || value.len() > MAX_VALUE {
         return Err(ActionError::BadInput(format!(
             "Give the option (at most {MAX_KEY} characters) and its value (at most {MAX_VALUE})."
         )));
@@ -231,8 +229,8 @@ pub fn edit_profile(
 
 impl From<ActionError> for crate::api::Problem {
     fn from(e: ActionError) -> Self {
-        use axum::http::StatusCode;
         use crate::api::Problem;
+        use axum::http::StatusCode;
         match e {
             ActionError::BadInput(m) => Problem::unprocessable(m),
             ActionError::Store(s) => Problem::store(&s),

@@ -283,9 +283,9 @@ pub async fn put(
                 Edit::Set(values) => actions::set_options(s, &profile, &values, &actor)?,
                 Edit::Text(text) => actions::edit_profile(s, &profile, &text, &actor)?,
             };
-            let p = s
-                .option_profile(&profile)?
-                .ok_or_else(|| StoreError::InvalidRequest(format!("profile `{profile}` is gone")))?;
+            let p = s.option_profile(&profile)?.ok_or_else(|| {
+                StoreError::InvalidRequest(format!("profile `{profile}` is gone"))
+            })?;
             Ok::<(Vec<Change>, ProfileRecord), ActionError>((changes, p))
         })
         .await?;
@@ -327,7 +327,11 @@ fn toml_value(key: &str, v: &serde_json::Value) -> Result<String, Problem> {
             let items: Result<Vec<String>, Problem> = map
                 .iter()
                 .map(|(k, i)| -> Result<String, Problem> {
-                    Ok(format!("{} = {}", J::String(k.clone()), toml_value(key, i)?))
+                    Ok(format!(
+                        "{} = {}",
+                        J::String(k.clone()),
+                        toml_value(key, i)?
+                    ))
                 })
                 .collect();
             format!("{{ {} }}", items?.join(", "))

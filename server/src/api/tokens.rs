@@ -66,9 +66,7 @@ pub async fn list(
     Path(name): Path<String>,
 ) -> ApiResult<Vec<TokenView>> {
     require(&who, ADMINS)?;
-    let tokens = state
-        .with_store(move |s| actions::tokens(s, &name))
-        .await?;
+    let tokens = state.with_store(move |s| actions::tokens(s, &name)).await?;
     Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
 }
 

@@ -113,7 +113,12 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
-async fn set_disabled(state: AppState, who: ApiUser, name: String, disabled: bool) -> ApiResult<UserView> {
+async fn set_disabled(
+    state: AppState,
+    who: ApiUser,
+    name: String,
+    disabled: bool,
+) -> ApiResult<UserView> {
     require(&who, ADMINS)?;
     let actor = who.actor();
     let user = state

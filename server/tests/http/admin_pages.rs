@@ -50,7 +50,10 @@ fn an_admin_creates_a_token_on_the_users_page_sees_it_once_and_revokes_it() {
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let at = r.body.find("cl_").expect("the token is shown");
     let token: String = r.body[at..].chars().take(67).collect();
-    assert!(token[3..].chars().all(|ch| ch.is_ascii_hexdigit()), "{token}");
+    assert!(
+        token[3..].chars().all(|ch| ch.is_ascii_hexdigit()),
+        "{token}"
+    );
     assert_eq!(bearer(&c, &token), 200, "the token works as olga");
     assert_eq!(audited(&c, "token.create", "adam"), 1);
     // Never shown again: the Users page lists its id, not the token.
@@ -69,7 +72,10 @@ fn an_admin_creates_a_token_on_the_users_page_sees_it_once_and_revokes_it() {
     assert_eq!(audited(&c, "token.revoke", "adam"), 1);
     let page = c.get("/users", Some(&adam.session));
     assert!(page.body.contains("revoked"), "{}", page.body);
-    assert!(!page.body.contains(&revoke), "no revoke form for a revoked token");
+    assert!(
+        !page.body.contains(&revoke),
+        "no revoke form for a revoked token"
+    );
     // A token id of another user is not found under this one.
     let r = c.post_form(
         &format!("/users/audrey/tokens/{id}/revoke"),
@@ -120,9 +126,15 @@ fn an_admin_creates_a_profile_makes_it_the_default_and_edits_its_text_inline() {
     assert!(r.body.contains("line 2"), "{}", r.body);
     assert!(r.body.contains("validity_days = 9999"), "{}", r.body);
     assert!(r.body.contains("Not saved"), "{}", r.body);
-    assert_eq!(c.store.option_profile("night").unwrap().unwrap().toml, night.toml);
+    assert_eq!(
+        c.store.option_profile("night").unwrap().unwrap().toml,
+        night.toml
+    );
     // A syntax error names its line too.
-    let r = form("/options/night/edit", &[("toml", "pin_length = 6\nvalidity_days = \n")]);
+    let r = form(
+        "/options/night/edit",
+        &[("toml", "pin_length = 6\nvalidity_days = \n")],
+    );
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("line 2"), "{}", r.body);
     // Without CSRF: refused.

@@ -307,7 +307,12 @@ pub fn api_routes(
             &["adam"],
         ),
         ("POST", "/api/v1/users/olga/disable".into(), None, &["adam"]),
-        ("POST", "/api/v1/users/audrey/enable".into(), None, &["adam"]),
+        (
+            "POST",
+            "/api/v1/users/audrey/enable".into(),
+            None,
+            &["adam"],
+        ),
         (
             "POST",
             "/api/v1/users/olga/password".into(),
@@ -316,7 +321,12 @@ pub fn api_routes(
         ),
         ("GET", "/api/v1/users/olga/tokens".into(), None, &["adam"]),
         ("POST", "/api/v1/users/olga/tokens".into(), None, &["adam"]),
-        ("DELETE", "/api/v1/users/olga/tokens/1".into(), None, &["adam"]),
+        (
+            "DELETE",
+            "/api/v1/users/olga/tokens/1".into(),
+            None,
+            &["adam"],
+        ),
         ("GET", "/api/v1/options".into(), None, &["adam"]),
         (
             "POST",

@@ -67,7 +67,10 @@ fn an_integrator_assigns_withdraws_and_locks_a_card_audited_as_the_token_user() 
     assert!(v["detail"].as_str().unwrap().contains("200"), "{v}");
     assert_eq!(c.store.card(&n).unwrap().state.as_str(), "unassigned");
     // Assign.
-    let (status, v, r) = post("assign", Some(r#"{"to":"Ada Lovelace","reason":"visitor"}"#));
+    let (status, v, r) = post(
+        "assign",
+        Some(r#"{"to":"Ada Lovelace","reason":"visitor"}"#),
+    );
     assert_eq!(status, 200, "{}", r.body);
     assert_eq!(v["state"], "assigned", "{v}");
     let card = c.store.card(&n).unwrap();
@@ -87,13 +90,7 @@ fn an_integrator_assigns_withdraws_and_locks_a_card_audited_as_the_token_user() 
     // A locked card refuses the rest: the lifecycle rule, 409.
     let (_, v, r) = post("assign", Some(r#"{"to":"Ada"}"#));
     assert_problem(&r, &v, 409);
-    let (_, v, r) = call(
-        &c,
-        "POST",
-        "/api/v1/cards/NOPE/withdraw",
-        Some(&olga),
-        None,
-    );
+    let (_, v, r) = call(&c, "POST", "/api/v1/cards/NOPE/withdraw", Some(&olga), None);
     assert_problem(&r, &v, 404);
     let trail = c
         .store
@@ -135,11 +132,13 @@ fn an_admin_manages_users_over_the_api_with_the_pages_checks() {
     assert_problem(&r, &v, 422);
     let (_, v, r) = add(r#"{"name":"olga","role":"operator","password":"a fine long password"}"#);
     assert_problem(&r, &v, 409);
-    let (_, v, r) = add(r#"{"name":"eve","role":"operator","password":"a fine long password","x":1}"#);
+    let (_, v, r) =
+        add(r#"{"name":"eve","role":"operator","password":"a fine long password","x":1}"#);
     assert_problem(&r, &v, 422);
     assert!(c.store.user("eve").unwrap().is_none());
     // Added, audited as adam; eve logs in with that password.
-    let (status, v, r) = add(r#"{"name":"eve","role":"auditor","password":"a fine long password"}"#);
+    let (status, v, r) =
+        add(r#"{"name":"eve","role":"auditor","password":"a fine long password"}"#);
     assert_eq!(status, 201, "{}", r.body);
     assert_eq!(v["role"], "auditor");
     assert_eq!(audited(&c, "user.add", "adam"), 1);
@@ -164,7 +163,13 @@ fn an_admin_manages_users_over_the_api_with_the_pages_checks() {
     let (_, v, r) = call(&c, "POST", "/api/v1/users/adam/disable", Some(&adam), None);
     assert_problem(&r, &v, 422);
     assert!(v["detail"].as_str().unwrap().contains("yourself"), "{v}");
-    let (_, v, r) = call(&c, "POST", "/api/v1/users/nobody/disable", Some(&adam), None);
+    let (_, v, r) = call(
+        &c,
+        "POST",
+        "/api/v1/users/nobody/disable",
+        Some(&adam),
+        None,
+    );
     assert_problem(&r, &v, 404);
     let (status, v, _) = call(&c, "POST", "/api/v1/users/olga/disable", Some(&adam), None);
     assert_eq!((status, v["state"].as_str()), (200, Some("disabled")));
@@ -237,9 +242,18 @@ fn an_admin_creates_sets_edits_and_defaults_profiles_with_field_problems() {
     assert_eq!(v[0]["name"], "default");
     assert_eq!(v[0]["is_default"], true);
     // Create: a bad name, from an unknown profile, then a copy, then the same name again.
-    let (_, v, r) = call(&c, "POST", "/api/v1/options", a, Some(r#"{"name":"no way"}"#));
+    let (_, v, r) = call(
+        &c,
+        "POST",
+        "/api/v1/options",
+        a,
+        Some(r#"{"name":"no way"}"#),
+    );
     assert_problem(&r, &v, 422);
-    assert!(v["detail"].as_str().unwrap().contains("letters, digits"), "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("letters, digits"),
+        "{v}"
+    );
     let (_, v, r) = call(
         &c,
         "POST",
@@ -248,10 +262,22 @@ fn an_admin_creates_sets_edits_and_defaults_profiles_with_field_problems() {
         Some(r#"{"name":"night","from":"nope"}"#),
     );
     assert_problem(&r, &v, 404);
-    let (status, v, r) = call(&c, "POST", "/api/v1/options", a, Some(r#"{"name":"night"}"#));
+    let (status, v, r) = call(
+        &c,
+        "POST",
+        "/api/v1/options",
+        a,
+        Some(r#"{"name":"night"}"#),
+    );
     assert_eq!(status, 201, "{}", r.body);
     assert_eq!(v["is_default"], false);
-    let (_, v, r) = call(&c, "POST", "/api/v1/options", a, Some(r#"{"name":"night"}"#));
+    let (_, v, r) = call(
+        &c,
+        "POST",
+        "/api/v1/options",
+        a,
+        Some(r#"{"name":"night"}"#),
+    );
     assert_problem(&r, &v, 409);
     // Show.
     let (status, v, _) = call(&c, "GET", "/api/v1/options/night", a, None);
@@ -274,7 +300,10 @@ fn an_admin_creates_sets_edits_and_defaults_profiles_with_field_problems() {
     assert_eq!(v["errors"][0]["key"], "validity_days", "{v}");
     assert_eq!(v["errors"][0]["value"], "9999", "{v}");
     let message = v["errors"][0]["message"].as_str().unwrap();
-    assert!(message.chars().any(|ch| ch.is_ascii_digit()), "a range: {v}");
+    assert!(
+        message.chars().any(|ch| ch.is_ascii_digit()),
+        "a range: {v}"
+    );
     let (_, v, r) = put(r#"{"set":{"validity_days":null}}"#);
     assert_problem(&r, &v, 422);
     let (_, v, r) = put(r#"{"set":{"validity_days":3},"toml":"x = 1"}"#);
@@ -282,7 +311,20 @@ fn an_admin_creates_sets_edits_and_defaults_profiles_with_field_problems() {
     let (_, v, r) = put(r#"{"toml":"validity_days = \n"}"#);
     assert_problem(&r, &v, 422);
     assert_eq!(v["errors"][0]["line"], 1, "{v}");
-    assert_eq!(c.store.option_profile("night").unwrap().unwrap().toml, before);
+    let (_, v, r) = put(r#"{"toml":"validity_days = 9999\n"}"#);
+    assert_problem(&r, &v, 422);
+    assert_eq!(
+        v["detail"],
+        "the change was not saved: options profile `night`:1: `validity_days = 9999`: out of \
+         range: allowed 1–366 days",
+        "as docs/console.md shows it"
+    );
+    assert_eq!(v["errors"][0]["line"], 1, "{v}");
+    assert_eq!(v["errors"][0]["message"], "out of range: allowed 1–366 days");
+    assert_eq!(
+        c.store.option_profile("night").unwrap().unwrap().toml,
+        before
+    );
     // Good values: saved, each change logged as adam.
     let (status, v, r) = put(r#"{"set":{"validity_days":30}}"#);
     assert_eq!(status, 200, "{}", r.body);
@@ -306,6 +348,9 @@ fn an_admin_creates_sets_edits_and_defaults_profiles_with_field_problems() {
     let log = log.as_array().unwrap();
     assert!(log.iter().all(|e| e["operator"] == "adam"), "{log:?}");
     assert!(log.iter().any(|e| e["key"] == "validity_days"), "{log:?}");
-    assert!(log.iter().any(|e| e["new_value"] == "made the default"), "{log:?}");
+    assert!(
+        log.iter().any(|e| e["new_value"] == "made the default"),
+        "{log:?}"
+    );
     assert!(audited(&c, "options.change", "adam") >= 4);
 }

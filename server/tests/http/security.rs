@@ -180,7 +180,13 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
     assert_eq!(tokens.len(), 1, "{tokens:?}");
     assert!(tokens[0].revoked_at.is_none());
     assert!(c.store.option_profile("mallory").unwrap().is_none());
-    assert!(c.store.option_log(None, None).unwrap().iter().all(|e| e.operator != "adam"));
+    assert!(
+        c.store
+            .option_log(None, None)
+            .unwrap()
+            .iter()
+            .all(|e| e.operator != "adam")
+    );
 }
 
 #[test]

@@ -352,7 +352,7 @@ pub fn api_routes(
 }
 
 #[test]
-fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role() {
+fn every_api_route_refuses_no_token_a_forged_revoked_or_disabled_users_token_and_the_wrong_role() {
     let c = Console::start(&requests(2, "Ada"));
     let order = c
         .store
@@ -372,10 +372,28 @@ fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role
     c.store
         .revoke_api_token(revoked_id, &Actor("root".into()))
         .unwrap();
+    // An admin's token whose user is then disabled.
+    let root = Actor("root".into());
+    cardline_server::users::add(
+        &*c.store,
+        "dora",
+        cardline_issuance::store::users::Role::Admin,
+        PASSWORD.into(),
+        &root,
+    )
+    .unwrap();
+    let disabled = token(&c, "dora");
+    c.store.set_user_disabled("dora", true, &root).unwrap();
     let card_before = c.store.card(&order.cards[0].number).unwrap();
     let routes = api_routes(id, &order.cards[0].number);
     for (method, path, json, allowed) in &routes {
-        for bad in [None, Some("cl_forged"), Some(revoked.as_str()), Some("")] {
+        for bad in [
+            None,
+            Some("cl_forged"),
+            Some(revoked.as_str()),
+            Some(disabled.as_str()),
+            Some(""),
+        ] {
             let (_, v, r) = call(&c, method, path, bad, *json);
             assert_problem(&r, &v, 401);
         }
@@ -402,9 +420,9 @@ fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role
     }
     // Nothing changed.
     let users = c.store.users().unwrap();
-    assert_eq!(users.len(), 3);
-    assert!(users.iter().all(|u| !u.disabled));
-    assert_eq!(c.store.api_tokens(None).unwrap().len(), 4);
+    assert_eq!(users.len(), 4);
+    assert!(users.iter().all(|u| u.disabled == (u.name == "dora")));
+    assert_eq!(c.store.api_tokens(None).unwrap().len(), 5);
     assert_eq!(c.store.option_profiles().unwrap().len(), 1);
     assert_eq!(c.store.card(&order.cards[0].number).unwrap(), card_before);
     let now = c.store.order_header(id).unwrap();

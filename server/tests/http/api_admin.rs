@@ -320,7 +320,10 @@ fn an_admin_creates_sets_edits_and_defaults_profiles_with_field_problems() {
         "as docs/console.md shows it"
     );
     assert_eq!(v["errors"][0]["line"], 1, "{v}");
-    assert_eq!(v["errors"][0]["message"], "out of range: allowed 1–366 days");
+    assert_eq!(
+        v["errors"][0]["message"],
+        "out of range: allowed 1–366 days"
+    );
     assert_eq!(
         c.store.option_profile("night").unwrap().unwrap().toml,
         before

@@ -20,10 +20,14 @@ use crate::AppState;
 use crate::auth::ApiUser;
 
 pub mod bodies;
+mod card_actions;
 mod cards;
 mod doc;
+mod options;
 mod reads;
 mod stations;
+mod tokens;
+mod users;
 
 /// The API's axum router, nested under `/api/v1`.
 pub fn router() -> axum::Router<AppState> {
@@ -48,6 +52,19 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::card))
         .routes(routes!(reads::audit))
         .routes(routes!(stations::stations))
+        .routes(routes!(card_actions::assign))
+        .routes(routes!(card_actions::withdraw))
+        .routes(routes!(card_actions::lock))
+        .routes(routes!(users::list, users::add))
+        .routes(routes!(users::disable))
+        .routes(routes!(users::enable))
+        .routes(routes!(users::password))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(options::list, options::create))
+        .routes(routes!(options::show, options::put))
+        .routes(routes!(options::make_default))
+        .routes(routes!(options::log))
         .routes(routes!(doc::openapi_json))
         .fallback(|| async {
             Problem::new(
@@ -70,6 +87,23 @@ pub struct Problem {
     status: u16,
     /// What went wrong and what to do.
     detail: String,
+    /// Each problem of a refused option profile: its line, key, value and what is allowed
+    /// (only on a 422 of the options routes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldProblem>,
+}
+
+/// One thing wrong in an option profile: where, which key, which value, what is allowed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// 1-based line in the profile's text (absent for values not read from it).
+    line: Option<usize>,
+    /// The dotted key (`pin_length`, `numbering.digits`); empty for a syntax error.
+    key: String,
+    /// The value as written (TOML), if any.
+    value: Option<String>,
+    /// What is wrong and what is allowed.
+    message: String,
 }
 
 impl Problem {
@@ -80,7 +114,25 @@ impl Problem {
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: detail.into(),
+            errors: vec![],
         }
+    }
+
+    /// This problem listing each problem of a refused option profile.
+    pub(crate) fn with_option_problems(
+        mut self,
+        problems: &[cardline_issuance::options::Problem],
+    ) -> Problem {
+        self.errors = problems
+            .iter()
+            .map(|p| FieldProblem {
+                line: p.line,
+                key: p.key.clone(),
+                value: p.value.clone(),
+                message: p.message.clone(),
+            })
+            .collect();
+        self
     }
 
     /// 422: the request is well-formed but its values are refused.

@@ -8,6 +8,7 @@
 //!   `serve` over the database, with idle and absolute expiry.
 //! - [`auth`]: who is asking (session cookie or bearer token), roles, CSRF checks.
 //! - [`tls`]: HTTPS with rustls from PEM files; plain HTTP only on loopback when asked for.
+//! - `actions`: what a page and its API route both do (checks and store calls), written once.
 //! - `pages` (login, home, batch orders, search, order page with live progress over
 //!   server-sent events, desks and stations, audit) and `api` (`/api/v1`: JSON, API tokens,
 //!   RFC 9457 problems).
@@ -29,6 +30,7 @@ use std::sync::Arc;
 
 use cardline_issuance::store::Store;
 
+mod actions;
 mod api;
 pub mod auth;
 pub mod changes;

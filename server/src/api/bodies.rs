@@ -32,6 +32,11 @@ pub fn repeat_request(body: &[u8]) -> Result<Vec<String>, Problem> {
     check_repeat(serde_json::from_slice(body).map_err(|e| syntax(&e))?)
 }
 
+/// Parses a JSON body (400 for bad JSON, 422 for the wrong shape).
+pub(super) fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| syntax(&e))
+}
+
 /// A body axum's `Json` refused (content type, syntax, shape), as a problem.
 pub(super) fn rejected(e: JsonRejection) -> Problem {
     Problem::new(e.status(), bounded(&e.body_text()))

@@ -21,7 +21,8 @@ pub fn openapi() -> OpenApi {
         .title("cardline console API")
         .version(env!("CARGO_PKG_VERSION"))
         .description(Some(
-            "Batch orders, cards, audit and stations of a cardline home. Authenticate with an API \
+            "Batch orders, cards, audit, stations, users, API tokens and option profiles of a cardline \
+             home. Authenticate with an API \
              token (`cardline users token NAME`) as `Authorization: Bearer TOKEN`; errors are RFC \
              9457 problem details.",
         ))

@@ -20,9 +20,11 @@ mod login;
 mod options;
 mod order;
 mod orders;
+mod profiles;
 mod search;
 pub mod stations;
-mod users;
+mod tokens;
+pub mod users;
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -48,12 +50,16 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/complete", post(order::complete))
         .route("/orders/{id}/cancel", post(order::cancel))
         .route("/orders/{id}/repeat", post(order::repeat))
-        .route("/options", get(options::page))
+        .route("/options", get(options::page).post(profiles::create))
         .route("/options/{profile}/set", post(options::set))
+        .route("/options/{profile}/edit", post(profiles::edit))
+        .route("/options/{profile}/default", post(profiles::make_default))
         .route("/users", get(users::page).post(users::add))
         .route("/users/{name}/disable", post(users::disable))
         .route("/users/{name}/enable", post(users::enable))
         .route("/users/{name}/password", post(users::password))
+        .route("/users/{name}/tokens", post(tokens::create))
+        .route("/users/{name}/tokens/{id}/revoke", post(tokens::revoke))
 }
 
 /// `GET /`: what this user may do.

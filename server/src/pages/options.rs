@@ -2,6 +2,7 @@
 //! from), a form to set one option of a profile, validated by the same rules as `cardline
 //! options set` (a bad value is shown next to the form, nothing saved), and the change log.
 //! Saved changes are logged and audited by the store as the admin (`options.change`).
+//! Creating a profile, making one the default and editing a whole text: [`super::profiles`].
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,15 +19,39 @@ use crate::auth::Authed;
 /// Changes shown at most (the newest).
 const LOG_SHOWN: u32 = 200;
 
-/// A refused change to show next to its form: profile, key, value given, why.
-struct Refused {
-    profile: String,
-    key: String,
-    value: String,
-    why: String,
+/// A refused change to show next to its form, with what was given kept.
+pub enum Refused {
+    /// One option: profile, key, value given, why.
+    Set {
+        /// The profile.
+        profile: String,
+        /// The key given.
+        key: String,
+        /// The value given.
+        value: String,
+        /// Why it was refused.
+        why: String,
+    },
+    /// The whole text of a profile: the text given and each problem (line, key, fix).
+    Edit {
+        /// The profile.
+        profile: String,
+        /// The text given.
+        text: String,
+        /// Each problem, located.
+        problems: Vec<String>,
+    },
+    /// A new profile: the name and source given, why.
+    Create {
+        /// The name given.
+        name: String,
+        /// Why it was refused.
+        why: String,
+    },
 }
 
-async fn render(
+/// The Options page, with `refused` shown next to its form (422) when given.
+pub async fn render(
     state: &AppState,
     who: &Authed,
     refused: Option<Refused>,
@@ -63,18 +88,26 @@ async fn render(
                     }
                     Err(e) => { p.error role="alert" { "This profile does not validate: " (e.to_string()) } }
                 }
-                @let mine = refused.as_ref().filter(|r| r.profile == p.name);
+                @if !p.is_default {
+                    form.inline method="post" action={ "/options/" (p.name) "/default" } {
+                        (csrf_field(who))
+                        button type="submit" { "Make " (p.name) " the default" }
+                    }
+                }
+                @let mine = match &refused { Some(Refused::Set { profile, key, value, why }) if *profile == p.name => Some((key, value, why)), _ => None };
                 form method="post" action={ "/options/" (p.name) "/set" } {
                     (csrf_field(who))
                     fieldset { legend { "Set an option of " (p.name) }
-                        label { "Option " input name="key" maxlength="200" required value=(mine.map(|r| r.key.as_str()).unwrap_or("")); }
-                        label { "Value (TOML: 8, true, \"text\", [\"a\", \"b\"]) " input name="value" maxlength="2000" required value=(mine.map(|r| r.value.as_str()).unwrap_or("")); }
+                        label { "Option " input name="key" maxlength="200" required value=(mine.map(|r| r.0.as_str()).unwrap_or("")); }
+                        label { "Value (TOML: 8, true, \"text\", [\"a\", \"b\"]) " input name="value" maxlength="2000" required value=(mine.map(|r| r.1.as_str()).unwrap_or("")); }
                         button type="submit" { "Set" }
-                        @if let Some(r) = mine { p.error role="alert" { (r.why) } }
+                        @if let Some(r) = mine { p.error role="alert" { (r.2) } }
                     }
                 }
+                (super::profiles::edit_form(who, p, &refused))
             }
         }
+        (super::profiles::create_form(who, &list, &refused))
         h2 { "Change log (newest " (LOG_SHOWN) " at most)" }
         table {
             thead { tr { th { "When" } th { "By" } th { "Profile" } th { "Option" } th { "Before" } th { "After" } } }
@@ -114,11 +147,7 @@ pub async fn set(
         check_csrf(&who, &form)?;
         let key = value(&form, "key").unwrap_or("").to_string();
         let val = value(&form, "value").unwrap_or("").to_string();
-        if key.is_empty() || val.is_empty() || key.len() > 200 || val.len() > 2000 {
-            return Err(PageError::BadInput(
-                "Give the option (at most 200 characters) and its value (at most 2000).".into(),
-            ));
-        }
+        crate::actions::check_option(&key, &val)?;
         let actor = who.actor();
         let (p, k, v) = (profile.clone(), key.clone(), val.clone());
         let outcome = state
@@ -131,7 +160,7 @@ pub async fn set(
                 Err(PageError::BadInput(e.to_string()))
             }
             Err(e) => {
-                let refused = Refused {
+                let refused = Refused::Set {
                     profile,
                     key,
                     value: val,

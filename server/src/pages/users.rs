@@ -1,10 +1,11 @@
 //! Users, for admins: the list (role, active/locked/disabled, failed logins), add a user,
 //! disable or enable one, set a new password (which also lifts a lockout). Every change is a
 //! CSRF-checked form, audited by the store as the admin (`user.add`, `user.disable`,
-//! `user.enable`, `user.password`).
+//! `user.enable`, `user.password`). API tokens: [`super::tokens`].
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use cardline_issuance::store::StoreError;
 use cardline_issuance::store::users::Role;
 use maud::html;
 use zeroize::Zeroizing;
@@ -30,11 +31,14 @@ impl From<UserError> for PageError {
 pub async fn page(State(state): State<AppState>, who: Authed) -> Response {
     let run = async {
         require(&who, ADMINS)?;
-        let users = state.with_store(|s| s.users()).await?;
+        let (users, tokens) = state
+            .with_store(|s| Ok::<_, StoreError>((s.users()?, s.api_tokens(None)?)))
+            .await?;
         let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
         let body = html! {
+            p { "A user's API tokens act as that user on the REST API (" code { "/api/v1" } "); a token is shown once, when created, and stored only as its SHA-256." }
             table {
-                thead { tr { th { "Name" } th { "Role" } th { "State" } th { "Failed logins" } th { "Added" } th { "" } th { "New password" } } }
+                thead { tr { th { "Name" } th { "Role" } th { "State" } th { "Failed logins" } th { "Added" } th { "" } th { "New password" } th { "API tokens" } } }
                 tbody {
                     @for u in &users {
                         tr {
@@ -54,6 +58,7 @@ pub async fn page(State(state): State<AppState>, who: Authed) -> Response {
                                     button type="submit" { "Set password" }
                                 }
                             }
+                            td { (super::tokens::cell(&who, &u.name, &tokens)) }
                         }
                     }
                 }
@@ -92,12 +97,7 @@ pub async fn add(State(state): State<AppState>, who: Authed, body: String) -> Re
         let name = value(&form, "name")
             .ok_or_else(|| PageError::BadInput("Give the new user's name.".into()))?
             .to_string();
-        let role_text = value(&form, "role").unwrap_or("");
-        let role = Role::parse(role_text).ok_or_else(|| {
-            PageError::BadInput(format!(
-                "`{role_text}` is not a role: operator, auditor or admin."
-            ))
-        })?;
+        let role = crate::actions::role(value(&form, "role").unwrap_or(""))?;
         let password = password_of(&form)?;
         let actor = who.actor();
         state
@@ -118,16 +118,11 @@ async fn set_disabled(
     let run = async {
         require(&who, ADMINS)?;
         check_csrf(&who, &pairs(&body))?;
-        if disabled && name == who.user {
-            return Err(PageError::BadInput(
-                "You cannot disable yourself: ask another admin.".into(),
-            ));
-        }
         let actor = who.actor();
         state
-            .with_store(move |s| s.set_user_disabled(&name, disabled, &actor))
+            .with_store(move |s| crate::actions::set_disabled(s, &name, disabled, &actor))
             .await?;
-        Ok(Redirect::to("/users").into_response())
+        Ok::<_, PageError>(Redirect::to("/users").into_response())
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }

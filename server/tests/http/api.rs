@@ -4,13 +4,13 @@ use cardline_issuance::store::Actor;
 
 use crate::common::*;
 
-fn token(c: &Console, user: &str) -> String {
+pub fn token(c: &Console, user: &str) -> String {
     let (t, _) =
         cardline_server::users::create_token(&*c.store, user, &Actor("root".into())).unwrap();
     t.to_string()
 }
 
-fn call(
+pub fn call(
     c: &Console,
     method: &str,
     path: &str,
@@ -30,7 +30,7 @@ fn call(
     (r.status, v, r)
 }
 
-fn assert_problem(r: &Resp, v: &serde_json::Value, status: u16) {
+pub fn assert_problem(r: &Resp, v: &serde_json::Value, status: u16) {
     assert_eq!(r.status, status, "{}", r.body);
     assert_eq!(
         r.header("content-type"),
@@ -281,11 +281,78 @@ pub fn api_routes(
             None,
             &["olga", "audrey", "adam"],
         ),
+        (
+            "POST",
+            format!("/api/v1/cards/{card}/assign"),
+            Some(r#"{"to":"Ada"}"#),
+            &["olga"],
+        ),
+        (
+            "POST",
+            format!("/api/v1/cards/{card}/withdraw"),
+            None,
+            &["olga"],
+        ),
+        (
+            "POST",
+            format!("/api/v1/cards/{card}/lock"),
+            Some(r#"{"reason":"lost","confirm":true}"#),
+            &["olga"],
+        ),
+        ("GET", "/api/v1/users".into(), None, &["adam"]),
+        (
+            "POST",
+            "/api/v1/users".into(),
+            Some(r#"{"name":"mallory","role":"admin","password":"a fine long password"}"#),
+            &["adam"],
+        ),
+        ("POST", "/api/v1/users/olga/disable".into(), None, &["adam"]),
+        (
+            "POST",
+            "/api/v1/users/audrey/enable".into(),
+            None,
+            &["adam"],
+        ),
+        (
+            "POST",
+            "/api/v1/users/olga/password".into(),
+            Some(r#"{"password":"a fine long password"}"#),
+            &["adam"],
+        ),
+        ("GET", "/api/v1/users/olga/tokens".into(), None, &["adam"]),
+        ("POST", "/api/v1/users/olga/tokens".into(), None, &["adam"]),
+        (
+            "DELETE",
+            "/api/v1/users/olga/tokens/1".into(),
+            None,
+            &["adam"],
+        ),
+        ("GET", "/api/v1/options".into(), None, &["adam"]),
+        (
+            "POST",
+            "/api/v1/options".into(),
+            Some(r#"{"name":"night"}"#),
+            &["adam"],
+        ),
+        ("GET", "/api/v1/options/default".into(), None, &["adam"]),
+        (
+            "PUT",
+            "/api/v1/options/default".into(),
+            Some(r#"{"set":{"validity_days":3}}"#),
+            &["adam"],
+        ),
+        (
+            "POST",
+            "/api/v1/options/default/default".into(),
+            None,
+            &["adam"],
+        ),
+        ("GET", "/api/v1/options/default/log".into(), None, &["adam"]),
     ]
 }
 
 #[test]
-fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role() {
+fn every_api_route_refuses_no_token_a_forged_revoked_or_disabled_users_token_and_the_wrong_role() {
     let c = Console::start(&requests(2, "Ada"));
     let order = c
         .store
@@ -295,6 +362,8 @@ fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role
         )
         .unwrap();
     let id = order.id;
+    cardline_issuance::options::profiles::default_profile(&*c.store, &Actor("root".into()))
+        .unwrap();
     let olga = token(&c, "olga");
     let audrey = token(&c, "audrey");
     let adam = token(&c, "adam");
@@ -303,9 +372,28 @@ fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role
     c.store
         .revoke_api_token(revoked_id, &Actor("root".into()))
         .unwrap();
+    // An admin's token whose user is then disabled.
+    let root = Actor("root".into());
+    cardline_server::users::add(
+        &*c.store,
+        "dora",
+        cardline_issuance::store::users::Role::Admin,
+        PASSWORD.into(),
+        &root,
+    )
+    .unwrap();
+    let disabled = token(&c, "dora");
+    c.store.set_user_disabled("dora", true, &root).unwrap();
+    let card_before = c.store.card(&order.cards[0].number).unwrap();
     let routes = api_routes(id, &order.cards[0].number);
     for (method, path, json, allowed) in &routes {
-        for bad in [None, Some("cl_forged"), Some(revoked.as_str()), Some("")] {
+        for bad in [
+            None,
+            Some("cl_forged"),
+            Some(revoked.as_str()),
+            Some(disabled.as_str()),
+            Some(""),
+        ] {
             let (_, v, r) = call(&c, method, path, bad, *json);
             assert_problem(&r, &v, 401);
         }
@@ -331,6 +419,12 @@ fn every_api_route_refuses_no_token_a_forged_or_revoked_token_and_the_wrong_role
         assert_eq!(r.status, 401, "{method} {path}");
     }
     // Nothing changed.
+    let users = c.store.users().unwrap();
+    assert_eq!(users.len(), 4);
+    assert!(users.iter().all(|u| u.disabled == (u.name == "dora")));
+    assert_eq!(c.store.api_tokens(None).unwrap().len(), 5);
+    assert_eq!(c.store.option_profiles().unwrap().len(), 1);
+    assert_eq!(c.store.card(&order.cards[0].number).unwrap(), card_before);
     let now = c.store.order_header(id).unwrap();
     assert_eq!(now.state.as_str(), "open");
     assert!(now.released_at.is_none());

@@ -72,6 +72,18 @@ impl Console {
         Self::serve(store, tempfile::tempdir().unwrap())
     }
 
+    /// Every byte the database holds on disk (the file, its WAL and shared memory).
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut all = vec![];
+        for e in std::fs::read_dir(self._home.path()).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                all.extend(std::fs::read(&p).unwrap());
+            }
+        }
+        all
+    }
+
     /// A second console process over the same database.
     pub fn second(&self) -> Console {
         let home = tempfile::tempdir().unwrap();

@@ -58,7 +58,9 @@ fn the_openapi_document_lists_every_api_route_and_every_documented_route_is_serv
     for (template, item) in paths {
         let path = template
             .replace("{id}", &order.id.to_string())
-            .replace("{number}", &card);
+            .replace("{number}", &card)
+            .replace("{name}", "olga")
+            .replace("{profile}", "default");
         assert!(
             !path.contains('{'),
             "a parameter the test does not know: {template}"
@@ -87,6 +89,15 @@ fn the_openapi_document_lists_every_api_route_and_every_documented_route_is_serv
         "Stations",
         "Problem",
         "NewOrder",
+        "UserView",
+        "NewUser",
+        "TokenView",
+        "NewToken",
+        "ProfileView",
+        "PutProfile",
+        "ChangeView",
+        "Assign",
+        "Lock",
     ] {
         assert!(
             schemas.contains_key(name),

@@ -7,7 +7,11 @@ use cardline_issuance::store::Actor;
 use crate::common::*;
 
 /// The console's routes: method, path, the users (by role) who may use it.
-fn routes(order: i64, card: &str) -> Vec<(&'static str, String, &'static [&'static str])> {
+fn routes(
+    order: i64,
+    card: &str,
+    token: i64,
+) -> Vec<(&'static str, String, &'static [&'static str])> {
     const ALL: &[&str] = &["olga", "audrey", "adam"];
     const READERS: &[&str] = &["olga", "audrey"];
     const OPERATOR: &[&str] = &["olga"];
@@ -39,6 +43,11 @@ fn routes(order: i64, card: &str) -> Vec<(&'static str, String, &'static [&'stat
         ("POST", "/users/olga/disable".into(), ADMIN),
         ("POST", "/users/audrey/enable".into(), ADMIN),
         ("POST", "/users/olga/password".into(), ADMIN),
+        ("POST", "/users/olga/tokens".into(), ADMIN),
+        ("POST", format!("/users/olga/tokens/{token}/revoke"), ADMIN),
+        ("POST", "/options".into(), ADMIN),
+        ("POST", "/options/default/edit".into(), ADMIN),
+        ("POST", "/options/default/default".into(), ADMIN),
     ]
 }
 
@@ -66,6 +75,8 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
     c.store
         .pause_station("st-1", "ribbon out", None, &Actor("desk".into()))
         .unwrap();
+    let (_, token) =
+        cardline_server::users::create_token(&*c.store, "olga", &Actor("root".into())).unwrap();
     let other = Console::start(&[]);
     let foreign = other.login("olga"); // a real session, of a server over another database
     let olga = c.login("olga");
@@ -78,7 +89,7 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
         303
     );
 
-    for (method, path, allowed) in routes(order.id, &order.cards[0].number) {
+    for (method, path, allowed) in routes(order.id, &order.cards[0].number, token.id) {
         let what = format!("{method} {path}");
         let card = order.cards[0].number.clone();
         let valid = |b: &Browser| -> Vec<(String, String)> {
@@ -86,6 +97,7 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
                 ("csrf".into(), b.csrf.clone()),
                 ("card".into(), card.clone()),
                 ("confirm".into(), "yes".into()),
+                ("toml".into(), "validity_days = 3\n".into()),
             ]
         };
         let olga_form = valid(&olga);
@@ -163,6 +175,18 @@ fn every_route_refuses_no_session_a_foreign_session_the_wrong_role_and_a_bad_csr
     assert_eq!(users.len(), 3, "{users:?}");
     assert!(users.iter().all(|u| !u.disabled));
     c.login("olga"); // the old password still works
+    // No token created or revoked, no profile created, edited or made the default.
+    let tokens = c.store.api_tokens(None).unwrap();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert!(tokens[0].revoked_at.is_none());
+    assert!(c.store.option_profile("mallory").unwrap().is_none());
+    assert!(
+        c.store
+            .option_log(None, None)
+            .unwrap()
+            .iter()
+            .all(|e| e.operator != "adam")
+    );
 }
 
 #[test]

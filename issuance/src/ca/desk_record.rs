@@ -142,8 +142,7 @@ pub fn to_revoke<'a>(
         return Err(crate::store::StoreError::DeskCaAlreadyRevoked {
             desk: desk.to_string(),
             serial: newest.serial.clone(),
-            revoked_at: newest.revoked_at.clone().unwrap_or_default(),
-            reason: reason_name(newest.revocation_reason.as_deref()),
+            revoked: when_and_why(newest),
         });
     }
     Ok(open)
@@ -154,9 +153,17 @@ pub fn issuer_revoked(revoked: &DeskCaRecord) -> crate::store::StoreError {
     crate::store::StoreError::IssuerRevoked {
         desk: revoked.desk.clone(),
         issuer: revoked.issuer_id.clone(),
-        revoked_at: revoked.revoked_at.clone().unwrap_or_default(),
-        reason: reason_name(revoked.revocation_reason.as_deref()),
+        revoked: when_and_why(revoked),
     }
+}
+
+/// `TIME (reason)` of a revoked record.
+fn when_and_why(r: &DeskCaRecord) -> String {
+    format!(
+        "{} ({})",
+        r.revoked_at.as_deref().unwrap_or("an unknown time"),
+        reason_name(r.revocation_reason.as_deref())
+    )
 }
 
 /// The RFC 5280 name of a stored reason (`keyCompromise`), or `no reason recorded`.

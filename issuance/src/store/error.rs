@@ -160,7 +160,7 @@ pub enum StoreError {
     },
     /// The issuing CA of this desk was revoked (`ca desk-revoke`): it may not certify cards.
     #[error(
-        "the issuing CA of desk {desk} ({issuer}) was revoked at {revoked_at} ({reason}): this \
+        "the issuing CA of desk {desk} ({issuer}) was revoked at {revoked}: this \
          desk may not issue card certificates with it, so no blank is fed. Get a new desk CA: \
          on the administrator's home `cardline ca desk-init --desk {desk} --out FILE`, then on \
          this desk move its ca/ directory aside and `cardline ca desk-import FILE`, then start \
@@ -171,10 +171,8 @@ pub enum StoreError {
         desk: String,
         /// The issuer key id (`ca-…`).
         issuer: String,
-        /// When it was revoked.
-        revoked_at: String,
-        /// Why (RFC 5280 name).
-        reason: String,
+        /// When and why: `2026-11-29T19:40:00Z (keyCompromise)`.
+        revoked: String,
     },
     /// `ca desk-revoke` of a desk whose CA this database does not know.
     #[error(
@@ -190,7 +188,7 @@ pub enum StoreError {
     },
     /// `ca desk-revoke` of a desk whose every CA certificate is revoked already.
     #[error(
-        "the CA of desk {desk} (serial {serial}) is already revoked, at {revoked_at} ({reason}); \
+        "the CA of desk {desk} (serial {serial}) is already revoked, at {revoked}; \
          nothing to do (publish the root's CRL again with `cardline ca crl` if relying parties \
          have not got it)"
     )]
@@ -199,10 +197,8 @@ pub enum StoreError {
         desk: String,
         /// The newest revoked certificate's serial.
         serial: String,
-        /// When.
-        revoked_at: String,
-        /// Why.
-        reason: String,
+        /// When and why: `2026-11-29T19:40:00Z (keyCompromise)`.
+        revoked: String,
     },
     /// No database where one was expected.
     #[error("no database at {path}: create the home with `cardline init`")]

@@ -39,6 +39,20 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Refuses unless this person is an admin (any one when the database has no users).
+    pub fn require_admin(&self, what: &str) -> anyhow::Result<()> {
+        match self.role {
+            None | Some(Some(Role::Admin)) => Ok(()),
+            Some(role) => anyhow::bail!(
+                "{what} needs the admin role, and {} has {}: run it as an OS user who is a \
+                 cardline admin, or give `--operator ADMIN` with that admin's password \
+                 ({PASSWORD_ENV} or the terminal prompt)",
+                self.how,
+                describe(role),
+            ),
+        }
+    }
+
     /// Refuses unless this person may reveal secrets (any one when the database has no users).
     pub fn require_reveal(&self, what: &str) -> anyhow::Result<()> {
         match self.role {

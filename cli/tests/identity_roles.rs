@@ -264,3 +264,27 @@ fn only_an_admin_reveals_pins_once_users_exist() {
     assert_eq!(entry["operator"], "ada");
     assert_eq!(entry["os_user"], "olga");
 }
+
+#[test]
+fn revoking_a_desk_ca_needs_the_admin_role() {
+    let home = tempfile::tempdir().unwrap();
+    ok(&home, &["init"]);
+    add_user(&home, "tester", "admin");
+    add_user(&home, "oscar", "operator");
+    let args = ["ca", "desk-revoke", "--desk", "desk-1"];
+    let refused = refused_as(&home, "oscar", None, &args);
+    assert!(
+        refused.contains("needs the admin role") && refused.contains("desk desk-1"),
+        "{refused}"
+    );
+    // An admin gets past the role check to the store's answer (no desk CA recorded here).
+    let refused = refused_as(&home, "tester", None, &args);
+    assert!(
+        refused.contains("no CA certificate of desk desk-1"),
+        "{refused}"
+    );
+    assert!(
+        audit(&home).iter().all(|e| e["action"] != "ca.desk_revoke"),
+        "nothing revoked, nothing audited"
+    );
+}

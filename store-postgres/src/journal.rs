@@ -247,6 +247,11 @@ fn set_keys(
     order: OrderId,
     keys: &AttemptKeys,
 ) -> Result<(), StoreError> {
+    if let Some(issuer) = &keys.issuer
+        && let Some(revoked) = crate::desk_cas::revoked_issuer(tx, issuer)?
+    {
+        return Err(cardline_issuance::ca::desk_ca_issuer_revoked(&revoked));
+    }
     const OP: &str = "checking the key registry";
     let kind = AttemptKeys::MANAGEMENT_MASTER;
     let registered = |tx: &Tx<'_>| -> Result<Option<(String, String)>, StoreError> {

@@ -46,6 +46,7 @@ mod audit;
 mod cards;
 mod certs;
 mod changes;
+mod desk_cas;
 mod desks;
 mod error;
 mod journal;

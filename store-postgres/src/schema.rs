@@ -335,6 +335,26 @@ CREATE TABLE key_registry (
 );
 "#,
     },
+    Migration {
+        version: 9,
+        name: "desk CA certificates, revoked alone by the root",
+        sql: r#"
+CREATE TABLE desk_cas (
+    id                BIGSERIAL PRIMARY KEY,
+    desk              TEXT COLLATE "C" NOT NULL,
+    serial            TEXT COLLATE "C" NOT NULL,
+    fingerprint       TEXT COLLATE "C" NOT NULL UNIQUE,
+    issuer_id         TEXT COLLATE "C" NOT NULL,
+    subject           TEXT NOT NULL,
+    not_after         TEXT COLLATE "C" NOT NULL,
+    recorded_at       TEXT COLLATE "C" NOT NULL,
+    der               BYTEA NOT NULL,
+    revoked_at        TEXT COLLATE "C",
+    revocation_reason TEXT COLLATE "C"
+);
+CREATE INDEX desk_cas_by_issuer ON desk_cas (issuer_id);
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -282,6 +282,29 @@ impl CertificateIndex for PostgresStore {
             certs::of_card(tx, card_number)
         })
     }
+    fn record_desk_ca(
+        &self,
+        record: &cardline_issuance::ca::DeskCaRecord,
+    ) -> Result<(), StoreError> {
+        self.write("recording a desk CA certificate", &Actor::system(), |tx| {
+            crate::desk_cas::record(tx, record)
+        })
+    }
+
+    fn desk_cas(&self) -> Result<Vec<cardline_issuance::ca::DeskCaRecord>, StoreError> {
+        self.read("reading the desk CA certificates", crate::desk_cas::all)
+    }
+
+    fn revoke_desk_ca(
+        &self,
+        desk: &str,
+        reason: cardline_issuance::ca::revocation::RevocationReason,
+        actor: &Actor,
+    ) -> Result<Vec<cardline_issuance::ca::DeskCaRecord>, StoreError> {
+        self.write("revoking a desk CA certificate", actor, |tx| {
+            crate::desk_cas::revoke(tx, desk, reason)
+        })
+    }
 }
 
 impl OptionProfileStore for PostgresStore {

@@ -1,7 +1,8 @@
 //! `cardline ca init|show`: the local issuing CA of this home.
 
 use anyhow::Context as _;
-use cardline_issuance::ca::{CaKeyAlgorithm, DeskCaBundle, LocalCa};
+use cardline_issuance::ca::revocation::RevocationReason;
+use cardline_issuance::ca::{CaKeyAlgorithm, DeskCaBundle, DeskCaRecord, LocalCa};
 use cardline_issuance::secrets::KeyFiles;
 use serde::Serialize;
 
@@ -48,6 +49,23 @@ pub enum CaCommand {
         #[arg(long, default_value = "CARDLINE_BUNDLE_PASSPHRASE", value_name = "VAR")]
         passphrase_env: String,
     },
+    /// Administrator (admin role once users exist): revoke the issuing CA of a stolen or
+    /// retired desk, alone. Recorded in the shared database (that desk stops issuing: its
+    /// production refuses every card before a blank is fed) and listed on the root's CRL
+    /// (`cardline ca crl` here). Give the desk a new CA with `ca desk-init` + `ca desk-import`.
+    DeskRevoke {
+        /// The desk's name (as given to `ca desk-init --desk`).
+        #[arg(long)]
+        desk: String,
+        /// The CRL reason: keyCompromise, cessationOfOperation, superseded or
+        /// affiliationChanged.
+        #[arg(long, default_value = "keyCompromise", value_parser = parse_desk_reason)]
+        reason: RevocationReason,
+        /// The desk CA certificate (PEM, the desk's ca/ca.crt) of a desk CA made before
+        /// cardline recorded them: checked against this root, recorded, then revoked.
+        #[arg(long, value_name = "FILE")]
+        cert: Option<std::path::PathBuf>,
+    },
     /// Show the CA: subject, validity, fingerprint, certificates issued, whether this
     /// station's key opens it.
     Show {
@@ -68,7 +86,8 @@ pub enum CaCommand {
         out_dir: std::path::PathBuf,
     },
     /// Write the CA's signed CRL (PEM): every certificate of a spoiled chip (attempt voided,
-    /// lost or failed) or of a card repeated, locked or expired (docs/revocation.md).
+    /// lost or failed) or of a card repeated, locked or expired, and on the office's root every
+    /// desk CA revoked by `ca desk-revoke` (docs/revocation.md).
     Crl {
         /// Where to write the CRL (replaced if it exists: publish the newest).
         #[arg(long, value_name = "FILE")]
@@ -77,6 +96,25 @@ pub enum CaCommand {
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=365))]
         days: u16,
     },
+}
+
+fn parse_desk_reason(s: &str) -> Result<RevocationReason, String> {
+    RevocationReason::parse_crl_name(s)
+        .filter(|r| {
+            matches!(
+                r,
+                RevocationReason::KeyCompromise
+                    | RevocationReason::CessationOfOperation
+                    | RevocationReason::Superseded
+                    | RevocationReason::AffiliationChanged
+            )
+        })
+        .ok_or_else(|| {
+            format!(
+                "`{s}` is not a desk CA revocation reason: keyCompromise, cessationOfOperation, \
+                 superseded or affiliationChanged"
+            )
+        })
 }
 
 fn parse_algorithm(s: &str) -> Result<CaKeyAlgorithm, String> {
@@ -180,6 +218,7 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                 .write_encrypted(&out, &passphrase)
                 .with_context(|| format!("writing the bundle {}", out.display()))?;
             let fingerprint = bundle.fingerprint();
+            store.record_desk_ca(&DeskCaRecord::from_pem(&desk, &bundle.cert_pem)?)?;
             store.audit_note(
                 "ca.desk_init",
                 None,
@@ -219,6 +258,9 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
             let store = ctx.store()?;
             let master = opened.master()?;
             let ca = LocalCa::import_desk_ca(&dir, &opened, &station, store.clone())?;
+            // Recorded here too (a desk sharing the root's database finds it recorded already):
+            // `ca desk-revoke` and the check before each card need it.
+            store.record_desk_ca(&DeskCaRecord::from_pem(&opened.desk, &opened.cert_pem)?)?;
             let fingerprint = ca.fingerprint();
             let files = KeyFiles::in_home(ctx.home_dir());
             let installed = master.map(|m| files.install_master(&m)).transpose()?;
@@ -260,6 +302,9 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                     master_note
                 )
             })
+        }
+        CaCommand::DeskRevoke { desk, reason, cert } => {
+            super::ca_desk_revoke::run(ctx, &dir, &desk, reason, cert.as_deref())
         }
         CaCommand::ServerCert { hosts, out_dir } => {
             let station = KeyFiles::in_home(ctx.home_dir()).station_key().context(
@@ -318,16 +363,25 @@ pub fn run(ctx: &Context, cmd: CaCommand) -> anyhow::Result<()> {
                 None,
                 None,
                 Some(&format!(
-                    "CRL number {} with {} revoked certificate(s), next update {}",
+                    "CRL number {} with {} revoked certificate(s) ({} desk CA), next update {}",
                     crl.crl_number,
                     crl.revoked_serials.len(),
+                    crl.revoked_desk_cas.len(),
                     crl.next_update
                 )),
                 &ctx.actor(),
             )?;
             ctx.emit(&crl, || {
+                let desks = if crl.revoked_desk_cas.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the CA of desk {} among them",
+                        crl.revoked_desk_cas.join(", ")
+                    )
+                };
                 format!(
-                    "wrote {} (CRL number {}, {} revoked certificate(s), next update {})",
+                    "wrote {} (CRL number {}, {} revoked certificate(s){desks}, next update {})",
                     out.display(),
                     crl.crl_number,
                     crl.revoked_serials.len(),

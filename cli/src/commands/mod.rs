@@ -9,6 +9,7 @@ use crate::context::Context;
 mod audit;
 mod audit_verify;
 mod ca;
+mod ca_desk_revoke;
 mod card_filters;
 mod cards;
 mod completions;

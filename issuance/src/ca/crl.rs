@@ -1,5 +1,6 @@
 //! The CRL of a [`LocalCa`]: every certificate it issued that the store marks revoked
-//! (docs/revocation.md), signed with the CA key (rcgen).
+//! (docs/revocation.md) — card certificates, and on a root the desk CA certificates revoked by
+//! `ca desk-revoke` — signed with the CA key (rcgen).
 
 use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
 use serde::Serialize;
@@ -22,6 +23,8 @@ pub struct Crl {
     pub next_update: String,
     /// Serials (hex) listed.
     pub revoked_serials: Vec<String>,
+    /// The desks whose CA certificates (issued by this CA, a root) are listed.
+    pub revoked_desk_cas: Vec<String>,
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -70,6 +73,37 @@ impl LocalCa {
             });
             revoked_serials.push(hex::encode(cert.raw_serial()));
         }
+        // A root: the desk CA certificates it certified and `ca desk-revoke` revoked.
+        let mut revoked_desk_cas = Vec::new();
+        for record in self.desk_cas()? {
+            let Some(at) = record.revoked_at.as_deref() else {
+                continue;
+            };
+            let index_error = |why: &str| CaError::Index {
+                detail: format!("desk CA certificate {} in the store: {why}", record.serial),
+            };
+            let der = hex::decode(&record.der).map_err(|_| index_error("DER is not hex"))?;
+            let (_, cert) =
+                X509Certificate::from_der(&der).map_err(|_| index_error("DER does not parse"))?;
+            if cert.issuer().as_raw() != ours.as_slice() {
+                continue;
+            }
+            let revocation_time =
+                OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| index_error("revocation time is not RFC 3339"))?;
+            revoked_certs.push(RevokedCertParams {
+                serial_number: SerialNumber::from_slice(cert.raw_serial()),
+                revocation_time,
+                reason_code: record
+                    .revocation_reason
+                    .as_deref()
+                    .and_then(RevocationReason::parse)
+                    .map(RevocationReason::rcgen),
+                invalidity_date: None,
+            });
+            revoked_serials.push(hex::encode(cert.raw_serial()));
+            revoked_desk_cas.push(record.desk.clone());
+        }
         let crl_number = now.unix_timestamp().max(1) as u64;
         let next = now + validity;
         let params = CertificateRevocationListParams {
@@ -93,6 +127,7 @@ impl LocalCa {
             this_update: rfc3339(now),
             next_update: rfc3339(next),
             revoked_serials,
+            revoked_desk_cas,
         })
     }
 }

@@ -64,6 +64,11 @@ impl IssuedIndex {
         Self { store }
     }
 
+    /// Every desk CA certificate recorded, oldest first.
+    pub(super) fn desk_cas(&self) -> Result<Vec<super::DeskCaRecord>, CaError> {
+        self.store.desk_cas().map_err(store_error)
+    }
+
     /// All records, oldest first.
     pub(super) fn records(&self) -> Result<Vec<IssuedRecord>, CaError> {
         self.store.issued_certificates().map_err(store_error)

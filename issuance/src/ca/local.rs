@@ -339,6 +339,11 @@ impl LocalCa {
         self.index.records()
     }
 
+    /// Every desk CA certificate the store records (of every root sharing it), oldest first.
+    pub fn desk_cas(&self) -> Result<Vec<super::DeskCaRecord>, CaError> {
+        self.index.desk_cas()
+    }
+
     fn sign(
         &self,
         request: &IssueRequest<'_>,

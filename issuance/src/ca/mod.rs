@@ -32,6 +32,7 @@
 
 mod crl;
 mod desk;
+mod desk_record;
 mod index;
 mod issuer;
 mod key_file;
@@ -45,6 +46,11 @@ pub use crl::Crl;
 pub use desk::{
     DESK_CA_VALIDITY, DeskCaBundle, MIN_PASSPHRASE_CHARS, ROOT_CERT_FILE, check_desk_name,
     check_passphrase,
+};
+pub use desk_record::{
+    DeskCaRecord, issuer_id_of, issuer_revoked as desk_ca_issuer_revoked,
+    reason_name as desk_ca_reason_name, revoke_note as desk_ca_revoke_note,
+    to_revoke as desk_ca_to_revoke,
 };
 pub use index::{IssuedRecord, LEGACY_INDEX_FILE};
 pub use issuer::ProfileIssuer;

@@ -26,6 +26,10 @@ pub enum RevocationReason {
     Superseded,
     /// The card was locked: the holder's privilege is withdrawn.
     PrivilegeWithdrawn,
+    /// The key may be in someone else's hands (a stolen desk's CA).
+    KeyCompromise,
+    /// The subject's affiliation changed (a desk moved to another office).
+    AffiliationChanged,
 }
 
 impl RevocationReason {
@@ -35,18 +39,40 @@ impl RevocationReason {
             Self::CessationOfOperation => "cessation_of_operation",
             Self::Superseded => "superseded",
             Self::PrivilegeWithdrawn => "privilege_withdrawn",
+            Self::KeyCompromise => "key_compromise",
+            Self::AffiliationChanged => "affiliation_changed",
         }
     }
 
+    /// The RFC 5280 name (`keyCompromise`, `cessationOfOperation`, ...).
+    pub fn crl_name(self) -> &'static str {
+        match self {
+            Self::CessationOfOperation => "cessationOfOperation",
+            Self::Superseded => "superseded",
+            Self::PrivilegeWithdrawn => "privilegeWithdrawn",
+            Self::KeyCompromise => "keyCompromise",
+            Self::AffiliationChanged => "affiliationChanged",
+        }
+    }
+
+    /// Parses an RFC 5280 name (`keyCompromise`) or a stored one (`key_compromise`).
+    pub fn parse_crl_name(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.crl_name() == s || r.as_str() == s)
+    }
+
+    const ALL: [Self; 5] = [
+        Self::CessationOfOperation,
+        Self::Superseded,
+        Self::PrivilegeWithdrawn,
+        Self::KeyCompromise,
+        Self::AffiliationChanged,
+    ];
+
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::CessationOfOperation,
-            Self::Superseded,
-            Self::PrivilegeWithdrawn,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
     /// The CRL reason code.
@@ -55,6 +81,8 @@ impl RevocationReason {
             Self::CessationOfOperation => rcgen::RevocationReason::CessationOfOperation,
             Self::Superseded => rcgen::RevocationReason::Superseded,
             Self::PrivilegeWithdrawn => rcgen::RevocationReason::PrivilegeWithdrawn,
+            Self::KeyCompromise => rcgen::RevocationReason::KeyCompromise,
+            Self::AffiliationChanged => rcgen::RevocationReason::AffiliationChanged,
         }
     }
 }

@@ -159,7 +159,7 @@ impl<'p, 's> CardRun<'p, 's> {
             let fed = match self.printer_step(ProductionStep::Feed, |s| {
                 Ok(s.printer.park_for_encoding()?)
             }) {
-                Err(e @ StoreError::KeyReplaced { .. }) => {
+                Err(e @ (StoreError::KeyReplaced { .. } | StoreError::IssuerRevoked { .. })) => {
                     // The keys are loaded when production starts: the station stops, the
                     // operator installs the right key and starts production again.
                     let failure = StepFailure::Station(e.to_string());

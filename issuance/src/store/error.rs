@@ -158,6 +158,48 @@ pub enum StoreError {
         /// When the database first saw the registered key.
         since: String,
     },
+    /// The issuing CA of this desk was revoked (`ca desk-revoke`): it may not certify cards.
+    #[error(
+        "the issuing CA of desk {desk} ({issuer}) was revoked at {revoked}: this \
+         desk may not issue card certificates with it, so no blank is fed. Get a new desk CA: \
+         on the administrator's home `cardline ca desk-init --desk {desk} --out FILE`, then on \
+         this desk move its ca/ directory aside and `cardline ca desk-import FILE`, then start \
+         production again"
+    )]
+    IssuerRevoked {
+        /// The desk the CA belongs to.
+        desk: String,
+        /// The issuer key id (`ca-…`).
+        issuer: String,
+        /// When and why: `2026-11-29T19:40:00Z (keyCompromise)`.
+        revoked: String,
+    },
+    /// `ca desk-revoke` of a desk whose CA this database does not know.
+    #[error(
+        "no CA certificate of desk {desk} is recorded in this database (desks recorded: \
+         {known}): check the desk's name; a desk CA made before cardline recorded them is \
+         revoked with `--cert` naming its certificate (the desk's ca/ca.crt)"
+    )]
+    UnknownDeskCa {
+        /// The desk asked for.
+        desk: String,
+        /// The desks whose CAs are recorded (`none`).
+        known: String,
+    },
+    /// `ca desk-revoke` of a desk whose every CA certificate is revoked already.
+    #[error(
+        "the CA of desk {desk} (serial {serial}) is already revoked, at {revoked}; \
+         nothing to do (publish the root's CRL again with `cardline ca crl` if relying parties \
+         have not got it)"
+    )]
+    DeskCaAlreadyRevoked {
+        /// The desk.
+        desk: String,
+        /// The newest revoked certificate's serial.
+        serial: String,
+        /// When and why: `2026-11-29T19:40:00Z (keyCompromise)`.
+        revoked: String,
+    },
     /// No database where one was expected.
     #[error("no database at {path}: create the home with `cardline init`")]
     NoDatabase {

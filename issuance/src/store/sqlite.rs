@@ -35,6 +35,7 @@ use crate::audit::AuditSealer;
 mod cards;
 mod certs;
 mod changes;
+mod desk_cas;
 mod desks;
 mod file;
 mod group;

@@ -339,6 +339,19 @@ pub trait CertificateIndex: Send + Sync {
     /// The certificates issued for one card (every chip it had), oldest first, with their
     /// revocation status.
     fn certificates_of_card(&self, card_number: &str) -> Result<Vec<IssuedRecord>, StoreError>;
+    /// Records a desk CA certificate (nothing when its fingerprint is recorded already).
+    fn record_desk_ca(&self, record: &crate::ca::DeskCaRecord) -> Result<(), StoreError>;
+    /// Every desk CA certificate recorded, oldest first, with its revocation status.
+    fn desk_cas(&self) -> Result<Vec<crate::ca::DeskCaRecord>, StoreError>;
+    /// Revokes every CA certificate of `desk` not yet revoked, audited `ca.desk_revoke`, and
+    /// returns them; [`StoreError::UnknownDeskCa`] when none is recorded,
+    /// [`StoreError::DeskCaAlreadyRevoked`] when all are revoked already.
+    fn revoke_desk_ca(
+        &self,
+        desk: &str,
+        reason: crate::ca::revocation::RevocationReason,
+        actor: &Actor,
+    ) -> Result<Vec<crate::ca::DeskCaRecord>, StoreError>;
 }
 
 /// Named option profiles and their change log ([`crate::options::profiles`] holds the rules).

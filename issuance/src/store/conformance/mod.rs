@@ -97,6 +97,10 @@ pub const CASES: &[(&str, Case)] = &[
         revocation_cases::spoiled_chips_and_ended_cards_are_revoked,
     ),
     (
+        "a_desk_ca_is_revoked_alone_and_its_desk_may_not_encode",
+        revocation_cases::a_desk_ca_is_revoked_alone_and_its_desk_may_not_encode,
+    ),
+    (
         "audit_entries_chain_per_writer_and_verify",
         audit_cases::audit_entries_chain_per_writer_and_verify,
     ),

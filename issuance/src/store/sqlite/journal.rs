@@ -200,6 +200,11 @@ pub fn records(
 /// Records the keys of an attempt, after checking the management-key master against the one
 /// the database registered (the first attempt that encodes registers it).
 fn set_keys(w: &Writer<'_>, attempt: AttemptId, keys: &AttemptKeys) -> Result<(), StoreError> {
+    if let Some(issuer) = &keys.issuer
+        && let Some(revoked) = super::desk_cas::revoked_issuer(w.conn, issuer)?
+    {
+        return Err(crate::ca::desk_ca_issuer_revoked(&revoked));
+    }
     let kind = AttemptKeys::MANAGEMENT_MASTER;
     let registered: Option<(String, String)> = w
         .conn

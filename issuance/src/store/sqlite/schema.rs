@@ -261,6 +261,23 @@ CREATE TABLE key_registry (
     registered_by TEXT NOT NULL
 );
 "#,
+    // 9: desk CA certificates, revoked alone by the root (`ca desk-revoke`, docs/revocation.md).
+    r#"
+CREATE TABLE desk_cas (
+    id                INTEGER PRIMARY KEY,
+    desk              TEXT NOT NULL,
+    serial            TEXT NOT NULL,
+    fingerprint       TEXT NOT NULL UNIQUE,
+    issuer_id         TEXT NOT NULL,
+    subject           TEXT NOT NULL,
+    not_after         TEXT NOT NULL,
+    recorded_at       TEXT NOT NULL,
+    der               BLOB NOT NULL,
+    revoked_at        TEXT,
+    revocation_reason TEXT
+);
+CREATE INDEX desk_cas_by_issuer ON desk_cas (issuer_id);
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

@@ -425,6 +425,26 @@ impl CertificateIndex for SqliteStore {
             certs::of_card(c, card_number)
         })
     }
+    fn record_desk_ca(&self, record: &crate::ca::DeskCaRecord) -> Result<(), StoreError> {
+        self.write("recording a desk CA certificate", &Actor::system(), |w| {
+            desk_cas::record(w, record)
+        })
+    }
+
+    fn desk_cas(&self) -> Result<Vec<crate::ca::DeskCaRecord>, StoreError> {
+        self.read("reading the desk CA certificates", desk_cas::all)
+    }
+
+    fn revoke_desk_ca(
+        &self,
+        desk: &str,
+        reason: crate::ca::revocation::RevocationReason,
+        actor: &Actor,
+    ) -> Result<Vec<crate::ca::DeskCaRecord>, StoreError> {
+        self.write("revoking a desk CA certificate", actor, |w| {
+            desk_cas::revoke(w, desk, reason)
+        })
+    }
 }
 
 impl OptionProfileStore for SqliteStore {

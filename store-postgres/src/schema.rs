@@ -335,6 +335,13 @@ CREATE TABLE key_registry (
 );
 "#,
     },
+    Migration {
+        version: 9,
+        name: "what each station's printer last reported, on its claim row",
+        sql: r#"
+ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

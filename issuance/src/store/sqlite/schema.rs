@@ -261,6 +261,11 @@ CREATE TABLE key_registry (
     registered_by TEXT NOT NULL
 );
 "#,
+    // 9: what each station's printer last reported (ribbon, cover, feeder, errors; JSON of
+    // `printer_report::PrinterReport`), on the claim row its desk heartbeats (issue 13).
+    r#"
+ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

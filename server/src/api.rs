@@ -48,6 +48,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::card))
         .routes(routes!(reads::audit))
         .routes(routes!(stations::stations))
+        .routes(routes!(stations::resume))
         .routes(routes!(doc::openapi_json))
         .fallback(|| async {
             Problem::new(

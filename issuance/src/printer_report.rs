@@ -340,7 +340,10 @@ mod tests {
         let mut s = PrinterStatus::default();
         s.ribbon.remaining = Some(40); // Magicard: panels left, no capacity
         let r = PrinterReport::from_status(&s, AT);
-        assert_eq!((r.cover, r.feeder), (CoverState::Unknown, FeederState::Unknown));
+        assert_eq!(
+            (r.cover, r.feeder),
+            (CoverState::Unknown, FeederState::Unknown)
+        );
         assert_eq!(r.ribbon.percent, None);
         assert!(!r.ribbon_low());
         assert_eq!(
@@ -360,7 +363,12 @@ mod tests {
         assert!(r.ribbon_low());
         assert_eq!(
             r.warnings(),
-            ["ribbon low (4 %, 9 left)", "cover open", "feeder empty", "card jam"]
+            [
+                "ribbon low (4 %, 9 left)",
+                "cover open",
+                "feeder empty",
+                "card jam"
+            ]
         );
         assert_eq!(r.faults, ["card_jam"]);
         assert!(r.error.as_deref().unwrap().contains("cover"), "{r:?}");

@@ -84,7 +84,9 @@ pub async fn resume(
         )),
         ResumeResult::Unknown => Err(Problem::new(
             StatusCode::NOT_FOUND,
-            format!("no station `{name}`: it is neither paused nor driven by a run (GET /api/v1/stations)"),
+            format!(
+                "no station `{name}`: it is neither paused nor driven by a run (GET /api/v1/stations)"
+            ),
         )),
     }
 }

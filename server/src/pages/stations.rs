@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use cardline_issuance::model::StationClaim;
 use cardline_issuance::printer_report::PrinterReport;
-use cardline_issuance::store::{Actor, StoreError};
 use cardline_issuance::store::users::Role;
+use cardline_issuance::store::{Actor, StoreError};
 use maud::html;
 
 use super::{PageError, check_csrf, csrf_field, layout, pairs, require};
@@ -126,7 +126,11 @@ fn ribbon_text(p: &PrinterReport) -> String {
         _ => String::new(),
     };
     let text = format!("{kind} {amount}").trim().to_string();
-    if text.is_empty() { "unknown".into() } else { text }
+    if text.is_empty() {
+        "unknown".into()
+    } else {
+        text
+    }
 }
 
 /// What resuming a station found.

@@ -280,7 +280,8 @@ pub fn api_routes(
             "/api/v1/stations".into(),
             None,
             &["olga", "audrey", "adam"],
-        ),        (
+        ),
+        (
             "POST",
             "/api/v1/stations/s1/resume".into(),
             None,

@@ -19,10 +19,7 @@ fn token(c: &Console, user: &str) -> String {
 
 fn post(c: &Console, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
     let auth = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = auth
-        .iter()
-        .map(|a| ("Authorization", a.as_str()))
-        .collect();
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
     let r = c.send("POST", path, &headers, b"");
     let v = serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null);
     (r.status, v)
@@ -30,9 +27,15 @@ fn post(c: &Console, path: &str, token: Option<&str>) -> (u16, serde_json::Value
 
 /// A desk run holding `stations`.
 fn desk(c: &Console, stations: &[&str]) -> i64 {
-    let run = c.store.start_run(&RunStart::desk("front"), &root()).unwrap();
+    let run = c
+        .store
+        .start_run(&RunStart::desk("front"), &root())
+        .unwrap();
     for s in stations {
-        c.store.claim_station(run.id, s, None, &root()).unwrap().unwrap();
+        c.store
+            .claim_station(run.id, s, None, &root())
+            .unwrap()
+            .unwrap();
     }
     run.id
 }
@@ -50,7 +53,10 @@ fn the_api_resumes_a_paused_station_as_the_user() {
     assert_eq!(post(&c, path, None).0, 401);
     let (status, v) = post(&c, path, Some(&audrey));
     assert_eq!(status, 403, "{v}");
-    assert!(c.store.station_pause("s1").unwrap().is_some(), "still paused");
+    assert!(
+        c.store.station_pause("s1").unwrap().is_some(),
+        "still paused"
+    );
     let (status, v) = post(&c, "/api/v1/stations/nowhere/resume", Some(&olga));
     assert_eq!(status, 404, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("nowhere"), "{v}");
@@ -116,11 +122,17 @@ fn printer_status_shows_on_the_stations_page_and_in_the_api() {
         a1.contains("<td class=\"warn\">ymcko 4 % (9/200)</td>"),
         "ribbon low in the warning style: {a1}"
     );
-    assert!(a1.contains("<td>closed</td>") && a1.contains("<td>ok</td>"), "{a1}");
+    assert!(
+        a1.contains("<td>closed</td>") && a1.contains("<td>ok</td>"),
+        "{a1}"
+    );
     let a2 = row("a2");
     assert!(a2.contains("<td class=\"warn\">open</td>"), "{a2}");
     assert!(a2.contains("<td class=\"warn\">empty</td>"), "{a2}");
-    assert!(a2.contains("<td>ymcko 75 % (150/200)</td>"), "not low: {a2}");
+    assert!(
+        a2.contains("<td>ymcko 75 % (150/200)</td>"),
+        "not low: {a2}"
+    );
     assert!(row("a3").contains("not read yet"));
 
     let t = token(&c, "audrey");

@@ -268,7 +268,9 @@ impl ProductionJournal for MemoryStore {
         report: &crate::printer_report::PrinterReport,
     ) -> Result<bool, StoreError> {
         let mut inner = self.inner.lock().unwrap();
-        inner.printer_reports.push((station.to_string(), report.clone()));
+        inner
+            .printer_reports
+            .push((station.to_string(), report.clone()));
         Ok(true)
     }
     fn wait_for_work(&self, _: std::time::Duration) {

@@ -21,10 +21,20 @@ pub fn printer_reports_round_trip_on_the_claim(db: &dyn TestDatabase) {
         lease,
         ..RunStart::desk("front")
     };
-    let run = store.start_run(&start(Duration::from_secs(60)), &op()).unwrap();
-    let other = store.start_run(&start(Duration::from_secs(60)), &op()).unwrap();
-    store.claim_station(run.id, "f1", None, &op()).unwrap().unwrap();
-    store.claim_station(run.id, "f2", None, &op()).unwrap().unwrap();
+    let run = store
+        .start_run(&start(Duration::from_secs(60)), &op())
+        .unwrap();
+    let other = store
+        .start_run(&start(Duration::from_secs(60)), &op())
+        .unwrap();
+    store
+        .claim_station(run.id, "f1", None, &op())
+        .unwrap()
+        .unwrap();
+    store
+        .claim_station(run.id, "f2", None, &op())
+        .unwrap()
+        .unwrap();
     let printer = |station: &str| {
         store
             .station_claims()
@@ -75,5 +85,11 @@ pub fn printer_reports_round_trip_on_the_claim(db: &dyn TestDatabase) {
     assert!(store.report_printer(other.id, "f1", &report).unwrap());
     assert_eq!(printer("f1"), Some(report));
     store.end_run(other.id).unwrap();
-    assert!(store.station_claims().unwrap().iter().all(|c| c.station != "f1"));
+    assert!(
+        store
+            .station_claims()
+            .unwrap()
+            .iter()
+            .all(|c| c.station != "f1")
+    );
 }

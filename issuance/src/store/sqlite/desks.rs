@@ -100,7 +100,9 @@ pub fn claims(conn: &Connection) -> Result<Vec<StationClaim>, StoreError> {
                 station: r.get(0)?,
                 run: r.get(1)?,
                 claimed_at: r.get(2)?,
-                printer: printer.as_deref().and_then(crate::printer_report::parse_stored),
+                printer: printer
+                    .as_deref()
+                    .and_then(crate::printer_report::parse_stored),
             })
         })?
         .collect()

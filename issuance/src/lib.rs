@@ -16,6 +16,7 @@ pub mod model;
 pub mod numbering;
 pub mod options;
 pub mod order_rules;
+pub mod printer_report;
 pub mod production;
 pub mod requests;
 pub mod search;

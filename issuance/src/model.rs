@@ -414,6 +414,10 @@ pub struct StationClaim {
     pub run: RunId,
     /// Since when (RFC 3339).
     pub claimed_at: String,
+    /// What the station's printer last reported (ribbon, cover, feeder, errors), read by the
+    /// desk at start, between cards and while paused; `null` until it was read.
+    #[serde(default)]
+    pub printer: Option<crate::printer_report::PrinterReport>,
 }
 
 /// A station paused until an operator resumes it (the breaker, or a setup problem).

@@ -65,6 +65,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(options::show, options::put))
         .routes(routes!(options::make_default))
         .routes(routes!(options::log))
+        .routes(routes!(stations::resume))
         .routes(routes!(doc::openapi_json))
         .fallback(|| async {
             Problem::new(

@@ -121,22 +121,42 @@ pub fn requeue_untouched(tx: &Tx<'_>) -> Result<Vec<Attempt>, StoreError> {
     Ok(found)
 }
 
-/// Every station claim, by station name.
+/// Every station claim, by station name, with its printer's last report.
 pub fn claims(tx: &Tx<'_>) -> Result<Vec<StationClaim>, StoreError> {
     tx.query(
         "listing station claims",
-        "SELECT station, run_id, claimed_at FROM station_claims ORDER BY station",
+        "SELECT station, run_id, claimed_at, printer_status FROM station_claims ORDER BY station",
         &[],
     )?
     .iter()
     .map(|r| {
+        let printer: Option<String> = get(r, 3)?;
         Ok(StationClaim {
             station: get(r, 0)?,
             run: get(r, 1)?,
             claimed_at: get(r, 2)?,
+            printer: printer
+                .as_deref()
+                .and_then(cardline_issuance::printer_report::parse_stored),
         })
     })
     .collect()
+}
+
+/// Stores a printer report (JSON) on the claim `run` holds on `station`; false when it holds
+/// none.
+pub fn report_printer(
+    tx: &Tx<'_>,
+    run: RunId,
+    station: &str,
+    json: &str,
+) -> Result<bool, StoreError> {
+    let n = tx.execute(
+        "recording a printer status",
+        "UPDATE station_claims SET printer_status = $1 WHERE station = $2 AND run_id = $3",
+        &[&json, &station, &run],
+    )?;
+    Ok(n == 1)
 }
 
 /// Work announcements for every thread of one store handle: a thread of its own holds the

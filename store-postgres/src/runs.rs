@@ -175,7 +175,8 @@ pub fn claim(
     }
     let moved = tx.execute(
         OP,
-        "UPDATE station_claims SET run_id = $1, claimed_at = $2 WHERE station = $3 AND run_id = $4",
+        "UPDATE station_claims SET run_id = $1, claimed_at = $2, printer_status = NULL \
+         WHERE station = $3 AND run_id = $4",
         &[&run, &tx.now, &station, &current.id],
     )?;
     if moved == 0 {

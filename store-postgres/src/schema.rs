@@ -355,6 +355,13 @@ CREATE TABLE desk_cas (
 CREATE INDEX desk_cas_by_issuer ON desk_cas (issuer_id);
 "#,
     },
+    Migration {
+        version: 10,
+        name: "what each station's printer last reported, on its claim row",
+        sql: r#"
+ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
+"#,
+    },
 ];
 
 /// The schema version this build writes.

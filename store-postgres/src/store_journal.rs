@@ -134,6 +134,18 @@ impl ProductionJournal for PostgresStore {
         self.read("listing station claims", desks::claims)
     }
 
+    fn report_printer(
+        &self,
+        run: RunId,
+        station: &str,
+        report: &cardline_issuance::printer_report::PrinterReport,
+    ) -> Result<bool, StoreError> {
+        let json = report.to_stored();
+        self.write("recording a printer status", &Actor::system(), |tx| {
+            desks::report_printer(tx, run, station, &json)
+        })
+    }
+
     /// Waits on LISTEN `cardline_work` (a connection of its own, outside the pool): wakes as
     /// soon as an order is released or a card is put back, by any desk.
     fn wait_for_work(&self, timeout: Duration) {

@@ -242,7 +242,41 @@ fn text(views: &[DeskView]) -> String {
             },
         ]);
     }
-    t.render()
+    let mut out = t.render();
+    let printers = printers_text(views);
+    if !printers.is_empty() {
+        out.push('\n');
+        out.push_str(&printers);
+    }
+    out
+}
+
+/// The stations' printers: what each last reported, its warnings, when it was read.
+fn printers_text(views: &[DeskView]) -> String {
+    let mut t = Table::new(["station", "printer", "attention", "read at"]);
+    let mut any = false;
+    for s in views.iter().flat_map(|v| &v.stations) {
+        any = true;
+        match &s.printer {
+            Some(p) => t.row(vec![
+                s.name.clone(),
+                p.summary(),
+                if s.printer_warnings.is_empty() {
+                    "-".into()
+                } else {
+                    format!("!! {}", s.printer_warnings.join("; "))
+                },
+                p.read_at.clone(),
+            ]),
+            None => t.row(vec![
+                s.name.clone(),
+                "not read yet".into(),
+                "-".into(),
+                "-".into(),
+            ]),
+        }
+    }
+    if any { t.render() } else { String::new() }
 }
 
 /// The summary of a stopped desk, for people.

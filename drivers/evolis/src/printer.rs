@@ -283,9 +283,11 @@ impl<L: PrinterLink> CardPrinter for EvolisPrinter<L> {
         s.position = self.query(&ReadCardPosition, &mut s)?;
         if let Some(v) = self.query(&ReadSensor(Sensor::Cover), &mut s)? {
             s.cover_open |= !v.is_high();
+            s.cover_known = true;
         }
         if let Some(v) = self.query(&ReadSensor(Sensor::Feeder), &mut s)? {
             s.feeder_empty |= !v.is_high();
+            s.feeder_known = true;
         }
         if let Some(full) = self.query(&ReadRejectBox, &mut s)? {
             s.reject_box_full |= full;

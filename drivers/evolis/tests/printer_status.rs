@@ -50,6 +50,8 @@ fn ready_status_maps_every_field() {
     let s = p.status().unwrap();
     assert_eq!(s.position, Some(CardPosition::ContactStation));
     assert!(!s.cover_open && !s.feeder_empty && !s.reject_box_full);
+    // Both sensors answered: closed and loaded are known, not assumed.
+    assert!(s.cover_known && s.feeder_known);
     assert_eq!(s.ribbon.kind.as_deref(), Some("ymcko"));
     assert_eq!(s.ribbon.remaining, Some(187));
     assert_eq!(s.ribbon.capacity, Some(200));

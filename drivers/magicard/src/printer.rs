@@ -164,8 +164,14 @@ impl<L: PrinterLink> CardPrinter for MagicardPrinter<L> {
         if let Some(Some(fault)) = self.query(&ReadErrorCode, &mut s)? {
             record_fault(&mut s, fault);
         }
-        s.cover_open |= self.query(&ReadLid, &mut s)?.unwrap_or(false);
-        s.feeder_empty |= self.query(&ReadHopper, &mut s)?.unwrap_or(false);
+        if let Some(open) = self.query(&ReadLid, &mut s)? {
+            s.cover_open |= open;
+            s.cover_known = true;
+        }
+        if let Some(empty) = self.query(&ReadHopper, &mut s)? {
+            s.feeder_empty |= empty;
+            s.feeder_known = true;
+        }
         s.reject_box_full |= self.query(&ReadRejectBox, &mut s)?.unwrap_or(false);
         match self.query(&ReadRibbon, &mut s)? {
             Some(Some(kind)) => s.ribbon.kind = Some(kind),

@@ -276,6 +276,11 @@ fn status_with_each_fault() {
     let refused = with(7, "ERR,UNKNOWN");
     assert_eq!(refused.total_cards, None);
     assert!(refused.is_ready());
+    // The sensors answered: known. A refused lid query leaves the cover unknown, not closed.
+    assert!(refused.cover_known && refused.feeder_known);
+    let lid_refused = with(2, "ERR,UNKNOWN");
+    assert!(!lid_refused.cover_known && !lid_refused.cover_open);
+    assert!(lid_refused.feeder_known);
     assert_eq!(
         with(0, "CONTACTS").position,
         Some(CardPosition::ContactStation)

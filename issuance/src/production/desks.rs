@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::model::{Run, RunId};
+use crate::printer_report::PrinterReport;
 use crate::store::ownership::{LEASE, host_name, is_gone};
 use crate::store::{ProductionJournal, StoreError};
 
@@ -33,6 +34,12 @@ pub struct DeskStation {
     pub card: Option<String>,
     /// Why it is paused.
     pub reason: Option<String>,
+    /// What its printer last reported (ribbon, cover, feeder, errors, model, serial, when it
+    /// was read); `null` until the desk read it.
+    pub printer: Option<PrinterReport>,
+    /// What about the printer needs a person, in words (`ribbon low (7 %, 15 left)`, `cover
+    /// open`, `feeder empty`, errors); empty when nothing does or nothing is known.
+    pub printer_warnings: Vec<String>,
 }
 
 /// One desk (or one-shot run) as `cardline desks` shows it.
@@ -92,6 +99,12 @@ pub fn desks(journal: &dyn ProductionJournal) -> Result<Vec<DeskView>, StoreErro
                     state,
                     card,
                     reason,
+                    printer_warnings: c
+                        .printer
+                        .as_ref()
+                        .map(PrinterReport::warnings)
+                        .unwrap_or_default(),
+                    printer: c.printer.clone(),
                 }
             })
             .collect();

@@ -33,6 +33,7 @@ mod events;
 mod guard;
 mod pause;
 mod policy;
+mod printer_watch;
 mod recovery;
 mod run;
 mod settings;
@@ -73,6 +74,8 @@ pub struct Station {
     /// False for an encode-only station (a desk reader the operator puts cards in): no face is
     /// rendered or printed; `eject` hands the card back.
     pub prints: bool,
+    /// The printer status last reported to the store (see `printer_watch`).
+    pub(crate) printer_watch: printer_watch::PrinterWatch,
 }
 
 /// Card faults in a row after which a station pauses, unless its declaration says otherwise.
@@ -93,6 +96,7 @@ impl Station {
             encoder,
             breaker_after: DEFAULT_BREAKER,
             prints: true,
+            printer_watch: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use cardline_device::PrinterStatus;
 
 use super::policy::{Disposition, StepError};
+use super::printer_watch::{PAUSED_READ_EVERY, read_and_report};
 use super::run::Production;
 use super::{PauseUntil, ProductionEvent, Station};
 
@@ -32,7 +33,9 @@ pub(super) fn wait_until_ready(
     let mut paused_for: Option<String> = already_paused_for;
     let mut transient_failures = 0;
     loop {
-        let problem = match station.printer.status() {
+        let reading = station.printer.status();
+        super::printer_watch::report(p, station, &reading);
+        let problem = match reading {
             Ok(status) if status.is_ready() => None,
             Ok(status) => Some(operator_message(&status)),
             Err(e) => {
@@ -98,6 +101,11 @@ pub(super) fn wait_for_resume(
 ) -> Resumed {
     let since = Instant::now();
     loop {
+        // The printer is idle while the station waits: show what it says now (a cover
+        // closed again shows before the resume).
+        if !station.printer_watch.read_recently(PAUSED_READ_EVERY) {
+            read_and_report(p, station);
+        }
         match p.journal.station_pause(&station.name) {
             Ok(None) => break,
             Ok(Some(_)) => {}

@@ -210,6 +210,15 @@ pub trait ProductionJournal: Send + Sync {
     fn runs(&self, include_ended: bool) -> Result<Vec<Run>, StoreError>;
     /// Every station claim.
     fn station_claims(&self) -> Result<Vec<StationClaim>, StoreError>;
+    /// Records what `station`'s printer reported on its claim row, when `run` holds the
+    /// station; `false` (nothing written) when it does not. Not audited: a reading, not an
+    /// action. A new claim (or a take-over) starts without a report.
+    fn report_printer(
+        &self,
+        run: RunId,
+        station: &str,
+        report: &crate::printer_report::PrinterReport,
+    ) -> Result<bool, StoreError>;
     /// Blocks until work may have arrived for the desks (an order released, a card put back)
     /// or `timeout` passed. Backends that can be told (PostgreSQL LISTEN/NOTIFY) wake at once;
     /// the default polls by sleeping.

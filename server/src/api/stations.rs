@@ -2,7 +2,8 @@
 //! hold, and the paused stations with their reason.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use cardline_issuance::model::{Run, StationClaim, StationPause};
 use cardline_issuance::store::StoreError;
 use serde::Serialize;
@@ -11,7 +12,7 @@ use utoipa::ToSchema;
 use super::{ApiResult, Problem, require};
 use crate::AppState;
 use crate::auth::ApiUser;
-use crate::pages::stations::VIEWERS;
+use crate::pages::stations::{RESUMERS, ResumeResult, VIEWERS, resume_station};
 
 /// Desks and stations now.
 #[derive(Serialize, ToSchema)]
@@ -19,7 +20,8 @@ pub struct Stations {
     /// The live production runs (a desk daemon has its `desk`); `lease_expired` marks a run
     /// whose process seems gone.
     runs: Vec<Run>,
-    /// Which run holds which station.
+    /// Which run holds which station, with what its printer last reported (`printer`:
+    /// ribbon, cover, feeder, faults, error, model, serial, `read_at`; `null` until read).
     claims: Vec<StationClaim>,
     /// The stations paused until someone resumes them, with what to check.
     paused: Vec<StationPause>,
@@ -44,4 +46,47 @@ pub async fn stations(State(state): State<AppState>, who: ApiUser) -> ApiResult<
         })
         .await?;
     Ok(Json(s))
+}
+
+/// A station resumed.
+#[derive(Serialize, ToSchema)]
+pub struct Resumed {
+    /// The station.
+    station: String,
+    /// Who resumed it (audited `station.resume` as this user).
+    resumed_by: String,
+}
+
+/// `POST /stations/{name}/resume`: the console's Resume.
+#[utoipa::path(post, path = "/stations/{name}/resume", tag = "stations", security(("token" = [])),
+    params(("name" = String, Path, description = "station name")),
+    description = "Resume a paused station once its cause is fixed (the desk waiting on it re-opens it and goes on); audited as the token's user. Roles: operator, admin.",
+    responses(
+        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such station: it is neither paused nor driven by a run", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the station is not paused", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "the station is resumed", body = Resumed)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    who: ApiUser,
+    Path(name): Path<String>,
+) -> ApiResult<Resumed> {
+    require(&who, RESUMERS)?;
+    match resume_station(&state, who.actor(), &name).await? {
+        ResumeResult::Resumed => Ok(Json(Resumed {
+            station: name,
+            resumed_by: who.actor().0,
+        })),
+        ResumeResult::NotPaused => Err(Problem::new(
+            StatusCode::CONFLICT,
+            format!("station `{name}` is not paused"),
+        )),
+        ResumeResult::Unknown => Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no station `{name}`: it is neither paused nor driven by a run (GET /api/v1/stations)"
+            ),
+        )),
+    }
 }

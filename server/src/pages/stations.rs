@@ -3,8 +3,10 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use cardline_issuance::store::StoreError;
+use cardline_issuance::model::StationClaim;
+use cardline_issuance::printer_report::PrinterReport;
 use cardline_issuance::store::users::Role;
+use cardline_issuance::store::{Actor, StoreError};
 use maud::html;
 
 use super::{PageError, check_csrf, csrf_field, layout, pairs, require};
@@ -41,6 +43,17 @@ pub async fn page(State(state): State<AppState>, who: Authed) -> Response {
                 }
             }
             @if runs.is_empty() { p { "No production run is live." } }
+            @if !claims.is_empty() {
+                h2 { "Stations and their printers" }
+                table #printers {
+                    thead { tr { th { "Station" } th { "Run" } th { "State" } th { "Printer" } th { "Ribbon" } th { "Cover" } th { "Feeder" } th { "Attention" } th { "Read" } } }
+                    tbody {
+                        @for c in &claims {
+                            (printer_row(c, pauses.iter().any(|p| p.station == c.station)))
+                        }
+                    }
+                }
+            }
             h2 { "Paused stations" }
             @if pauses.is_empty() { p { "No station is paused." } }
             @else {
@@ -69,6 +82,91 @@ pub async fn page(State(state): State<AppState>, who: Authed) -> Response {
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// One station's row: its printer as last read, warnings in the warning style.
+fn printer_row(c: &StationClaim, paused: bool) -> maud::Markup {
+    let state = if paused { "paused" } else { "driven" };
+    match &c.printer {
+        None => html! {
+            tr data-station=(c.station) {
+                td { (c.station) } td { (c.run) } td { (state) }
+                td colspan="6" { "not read yet" }
+            }
+        },
+        Some(p) => {
+            let warnings = p.warnings();
+            let who = [p.model.as_deref(), p.serial.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            html! {
+                tr data-station=(c.station) {
+                    td { (c.station) } td { (c.run) } td { (state) }
+                    td { @if who.is_empty() { "unknown" } @else { (who) } }
+                    td class=[p.ribbon_low().then_some("warn")] { (ribbon_text(p)) }
+                    td class=[(p.cover == cardline_issuance::printer_report::CoverState::Open).then_some("warn")] { (p.cover.as_str()) }
+                    td class=[(p.feeder == cardline_issuance::printer_report::FeederState::Empty).then_some("warn")] { (p.feeder.as_str()) }
+                    td class=[(!warnings.is_empty()).then_some("warn")] {
+                        @if warnings.is_empty() { "-" } @else { (warnings.join("; ")) }
+                    }
+                    td { (p.read_at) }
+                }
+            }
+        }
+    }
+}
+
+/// `ymcko 93 % (187/200)`, `40 left`, `unknown`.
+fn ribbon_text(p: &PrinterReport) -> String {
+    let r = &p.ribbon;
+    let kind = r.kind.as_deref().unwrap_or("");
+    let amount = match (r.percent, r.remaining, r.capacity) {
+        (Some(pct), Some(n), Some(c)) => format!("{pct} % ({n}/{c})"),
+        (_, Some(n), _) => format!("{n} left"),
+        _ => String::new(),
+    };
+    let text = format!("{kind} {amount}").trim().to_string();
+    if text.is_empty() {
+        "unknown".into()
+    } else {
+        text
+    }
+}
+
+/// What resuming a station found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResumeResult {
+    /// It was paused and is resumed now (audited as the user).
+    Resumed,
+    /// A run drives it, and it is not paused.
+    NotPaused,
+    /// No run drives it and it is not paused: no such station as far as the store knows.
+    Unknown,
+}
+
+/// Resumes a paused station as `actor` (audited `station.resume`): the console's Resume and
+/// `POST /api/v1/stations/{name}/resume` both come here.
+pub(crate) async fn resume_station(
+    state: &AppState,
+    actor: Actor,
+    name: &str,
+) -> Result<ResumeResult, StoreError> {
+    let name = name.to_string();
+    state
+        .with_store(move |s| {
+            if s.resume_station(&name, &actor)? {
+                return Ok(ResumeResult::Resumed);
+            }
+            let driven = s.station_claims()?.iter().any(|c| c.station == name);
+            Ok(if driven {
+                ResumeResult::NotPaused
+            } else {
+                ResumeResult::Unknown
+            })
+        })
+        .await
+}
+
 /// `POST /stations/{name}/resume`.
 pub async fn resume(
     State(state): State<AppState>,
@@ -80,12 +178,7 @@ pub async fn resume(
         require(&who, RESUMERS)?;
         let form = pairs(&body);
         check_csrf(&who, &form)?;
-        let actor = who.actor();
-        let station = name.clone();
-        let resumed = state
-            .with_store(move |s| s.resume_station(&station, &actor))
-            .await?;
-        if !resumed {
+        if resume_station(&state, who.actor(), &name).await? != ResumeResult::Resumed {
             return Err(PageError::BadInput(format!(
                 "Station `{name}` is not paused."
             )));

@@ -348,6 +348,12 @@ pub fn api_routes(
             &["adam"],
         ),
         ("GET", "/api/v1/options/default/log".into(), None, &["adam"]),
+        (
+            "POST",
+            "/api/v1/stations/s1/resume".into(),
+            None,
+            &["olga", "adam"],
+        ),
     ]
 }
 

@@ -16,5 +16,6 @@ mod options;
 mod profiles;
 mod security;
 mod shared_sessions;
+mod stations;
 mod tls;
 mod users;

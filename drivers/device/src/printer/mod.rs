@@ -49,8 +49,16 @@ pub struct PrinterStatus {
     pub position: Option<CardPosition>,
     /// True when the cover is open.
     pub cover_open: bool,
+    /// True when the printer said whether its cover is open (a sensor reply or a cover
+    /// fault): only then does `cover_open == false` mean "closed"; false when it cannot say.
+    #[serde(default)]
+    pub cover_known: bool,
     /// True when the feeder has no card.
     pub feeder_empty: bool,
+    /// True when the printer said whether its feeder has cards (a sensor reply or a feeder
+    /// fault): only then does `feeder_empty == false` mean "cards present".
+    #[serde(default)]
+    pub feeder_known: bool,
     /// True when the reject box is full.
     pub reject_box_full: bool,
     /// Ribbon information.
@@ -72,8 +80,14 @@ impl PrinterStatus {
     /// rest.
     pub fn record(&mut self, fault: PrinterFault) {
         match fault {
-            PrinterFault::CoverOpen => self.cover_open = true,
-            PrinterFault::FeederEmpty => self.feeder_empty = true,
+            PrinterFault::CoverOpen => {
+                self.cover_open = true;
+                self.cover_known = true;
+            }
+            PrinterFault::FeederEmpty => {
+                self.feeder_empty = true;
+                self.feeder_known = true;
+            }
             PrinterFault::RejectBoxFull => self.reject_box_full = true,
             other if !self.faults.contains(&other) => self.faults.push(other),
             _ => {}
@@ -202,8 +216,10 @@ mod tests {
     fn status_ready_only_without_faults() {
         let mut s = PrinterStatus::default();
         assert!(s.is_ready());
+        assert!(!s.cover_known && !s.feeder_known);
         s.record(PrinterFault::CoverOpen);
         assert!(s.cover_open && !s.is_ready() && s.faults.is_empty());
+        assert!(s.cover_known && !s.feeder_known);
         s.record(PrinterFault::Jam);
         s.record(PrinterFault::Jam);
         assert_eq!(s.faults, vec![PrinterFault::Jam]);

@@ -20,6 +20,8 @@ pub struct Inner {
     pub journal_commits: usize,
     /// Station pauses recorded.
     pub pauses: Vec<StationPause>,
+    /// Printer reports written, per station, in order.
+    pub printer_reports: Vec<(String, crate::printer_report::PrinterReport)>,
     /// The next `begin_attempt` fails with this error (a store failure on one station).
     pub fail_begin: Option<StoreError>,
     /// Runs that ended.
@@ -258,6 +260,18 @@ impl ProductionJournal for MemoryStore {
     }
     fn station_claims(&self) -> Result<Vec<StationClaim>, StoreError> {
         Ok(Vec::new())
+    }
+    fn report_printer(
+        &self,
+        _: RunId,
+        station: &str,
+        report: &crate::printer_report::PrinterReport,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.inner.lock().unwrap();
+        inner
+            .printer_reports
+            .push((station.to_string(), report.clone()));
+        Ok(true)
     }
     fn wait_for_work(&self, _: std::time::Duration) {
         std::thread::sleep(std::time::Duration::from_millis(2));

@@ -28,6 +28,7 @@ pub mod desk_cases;
 pub mod journal;
 pub mod orders;
 pub mod ownership_cases;
+pub mod printer_cases;
 pub mod profile_cases;
 pub mod revocation_cases;
 pub mod search_cases;
@@ -227,6 +228,10 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "runs_and_claims_are_listed_for_desks",
         desk_cases::runs_and_claims_are_listed_for_desks,
+    ),
+    (
+        "printer_reports_round_trip_on_the_claim",
+        printer_cases::printer_reports_round_trip_on_the_claim,
     ),
     (
         "search_filters_pages_and_counts",

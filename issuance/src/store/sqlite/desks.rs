@@ -88,18 +88,41 @@ pub fn runs(conn: &Connection, include_ended: bool) -> Result<Vec<Run>, StoreErr
         .collect()
 }
 
-/// Every station claim.
+/// Every station claim, with its printer's last report.
 pub fn claims(conn: &Connection) -> Result<Vec<StationClaim>, StoreError> {
-    conn.prepare_cached("SELECT station, run_id, claimed_at FROM station_claims ORDER BY station")
-        .and_then(|mut st| {
-            st.query_map([], |r| {
-                Ok(StationClaim {
-                    station: r.get(0)?,
-                    run: r.get(1)?,
-                    claimed_at: r.get(2)?,
-                })
-            })?
-            .collect()
-        })
-        .map_err(backend("listing station claims"))
+    conn.prepare_cached(
+        "SELECT station, run_id, claimed_at, printer_status FROM station_claims ORDER BY station",
+    )
+    .and_then(|mut st| {
+        st.query_map([], |r| {
+            let printer: Option<String> = r.get(3)?;
+            Ok(StationClaim {
+                station: r.get(0)?,
+                run: r.get(1)?,
+                claimed_at: r.get(2)?,
+                printer: printer
+                    .as_deref()
+                    .and_then(crate::printer_report::parse_stored),
+            })
+        })?
+        .collect()
+    })
+    .map_err(backend("listing station claims"))
+}
+
+/// Stores a printer report on the claim `run` holds on `station`; false when it holds none.
+pub fn report_printer(
+    w: &Writer<'_>,
+    run: RunId,
+    station: &str,
+    json: &str,
+) -> Result<bool, StoreError> {
+    let n = w
+        .conn
+        .execute(
+            "UPDATE station_claims SET printer_status = ?1 WHERE station = ?2 AND run_id = ?3",
+            params![json, station, run],
+        )
+        .map_err(backend("recording a printer status"))?;
+    Ok(n == 1)
 }

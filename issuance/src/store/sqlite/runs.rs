@@ -133,8 +133,8 @@ pub fn claim(
         Some(current) if Some(current.id) == take_over_from => {
             w.conn
                 .execute(
-                    "UPDATE station_claims SET run_id = ?1, claimed_at = ?2 \
-                     WHERE station = ?3 AND run_id = ?4",
+                    "UPDATE station_claims SET run_id = ?1, claimed_at = ?2, \
+                     printer_status = NULL WHERE station = ?3 AND run_id = ?4",
                     params![run, w.now, station, current.id],
                 )
                 .map_err(backend(OP))?;

@@ -278,6 +278,11 @@ CREATE TABLE desk_cas (
 );
 CREATE INDEX desk_cas_by_issuer ON desk_cas (issuer_id);
 "#,
+    // 10: what each station's printer last reported (ribbon, cover, feeder, errors; JSON of
+    // `printer_report::PrinterReport`), on the claim row its desk heartbeats (issue 13).
+    r#"
+ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

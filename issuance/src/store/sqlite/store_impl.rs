@@ -282,6 +282,18 @@ impl ProductionJournal for SqliteStore {
         self.read("listing station claims", desks::claims)
     }
 
+    fn report_printer(
+        &self,
+        run: RunId,
+        station: &str,
+        report: &crate::printer_report::PrinterReport,
+    ) -> Result<bool, StoreError> {
+        let json = report.to_stored();
+        self.write("recording a printer status", &Actor::system(), |w| {
+            desks::report_printer(w, run, station, &json)
+        })
+    }
+
     fn begin_attempt_for(
         &self,
         run: RunId,

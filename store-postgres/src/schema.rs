@@ -335,6 +335,11 @@ CREATE TABLE key_registry (
 );
 "#,
     },
+    Migration {
+        version: 9,
+        name: "per-order counters of the order page, kept by triggers",
+        sql: crate::order_counts::MIGRATION,
+    },
 ];
 
 /// The schema version this build writes.

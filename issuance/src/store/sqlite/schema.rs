@@ -261,6 +261,8 @@ CREATE TABLE key_registry (
     registered_by TEXT NOT NULL
 );
 "#,
+    // Per-order counters of the order page, kept by triggers (issue 13).
+    super::order_counts::MIGRATION,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

@@ -46,21 +46,24 @@ fn main() {
     let reuse = kept.as_ref().is_some_and(|p| p.exists());
     let path = kept.unwrap_or_else(|| dir.path().join("cardline.db"));
     let actor = Actor("bench".into());
-    let (store, big, small): (Arc<dyn Store>, _, _) = if reuse {
-        let store = cardline_issuance::store::sqlite::SqliteStore::open(&path).unwrap();
-        let orders = store.list_orders().unwrap();
-        (Arc::new(store), orders[1].id, orders[0].id)
+    let store: Arc<dyn Store> = if reuse {
+        Arc::new(cardline_issuance::store::sqlite::SqliteStore::open(&path).unwrap())
     } else {
-        let (store, _) = build_store(&path, cards);
+        Arc::new(build_store(&path, cards).0)
+    };
+    let (big, small) = if reuse {
+        let orders = store.list_orders().unwrap();
+        (orders[1].id, orders[0].id)
+    } else {
         let big = store.list_orders().unwrap()[0].id;
         let small = store
             .create_order(&OrderSelection::First(1000), &actor)
             .unwrap()
             .id;
         store.release_order(small, &actor).unwrap();
-        cardline_server::users::add(&store, "olga", Role::Operator, PASSWORD.into(), &actor)
+        cardline_server::users::add(&*store, "olga", Role::Operator, PASSWORD.into(), &actor)
             .unwrap();
-        (Arc::new(store), big, small)
+        (big, small)
     };
     println!(
         "store: {cards} cards {} in {:.1} s",

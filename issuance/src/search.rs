@@ -74,6 +74,12 @@ pub struct Page {
     pub limit: u32,
     /// Continue after this cursor (from the previous page's `next`).
     pub after: Option<String>,
+    /// Count the total only up to this bound: [`CardPage::total`] is then at most
+    /// `count_limit + 1`, and `count_limit + 1` means "more than `count_limit`" (the
+    /// console's search over a million requested cards reads 10,001 index entries instead of
+    /// all of them). `None`: the exact total.
+    #[serde(default)]
+    pub count_limit: Option<u64>,
 }
 
 impl Default for Page {
@@ -83,6 +89,7 @@ impl Default for Page {
             descending: false,
             limit: 50,
             after: None,
+            count_limit: None,
         }
     }
 }

@@ -51,6 +51,7 @@ mod desks;
 mod error;
 mod journal;
 mod migrate;
+mod order_counts;
 mod order_tx;
 mod orders;
 mod pool;

@@ -308,6 +308,40 @@ pub fn get_order(tx: &Tx<'_>, id: OrderId) -> Result<Order, StoreError> {
     Ok(o)
 }
 
+/// One order with `limit` of its cards from the `offset`-th on in production order, and its
+/// number of cards.
+pub fn cards_page(
+    tx: &Tx<'_>,
+    id: OrderId,
+    offset: usize,
+    limit: usize,
+) -> Result<(Order, u64), StoreError> {
+    let mut o = header(tx, id, false)?;
+    let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+    let sql = format!(
+        "{CARD_SELECT} JOIN order_cards m ON m.card_id = c.id AND m.order_id = $1 \
+         ORDER BY m.position LIMIT $2 OFFSET $3"
+    );
+    o.cards = tx
+        .query(
+            "reading a page of an order's cards",
+            &sql,
+            &[&id, &n(limit), &n(offset)],
+        )?
+        .iter()
+        .map(card)
+        .collect::<Result<_, _>>()?;
+    let total = count(
+        &tx.query_one(
+            "counting an order's cards",
+            "SELECT count(*) FROM order_cards WHERE order_id = $1",
+            &[&id],
+        )?,
+        0,
+    )?;
+    Ok((o, total))
+}
+
 /// The cards of an order (only those it still holds when `open_only`), in production order;
 /// with `lock`, their rows locked until commit.
 pub fn cards_of(
@@ -340,7 +374,9 @@ pub fn list(tx: &Tx<'_>) -> Result<Vec<Order>, StoreError> {
 }
 
 /// How the order's own cards ended in it.
-pub fn outcome(tx: &Tx<'_>, id: OrderId) -> Result<OrderOutcome, StoreError> {
+/// Counted from every card of the order (O(order size)): the check of the counters
+/// ([`crate::order_counts`]).
+pub fn recount(tx: &Tx<'_>, id: OrderId) -> Result<OrderOutcome, StoreError> {
     let state = header(tx, id, false)?.state;
     let r = tx.query_one(
         "counting an order's outcome",
@@ -384,10 +420,10 @@ pub fn failures(tx: &Tx<'_>, id: OrderId) -> Result<Vec<CardFailure>, StoreError
               AND s.outcome IS NOT NULL AND s.outcome <> 'ok' AND s.step <> 'reject' \
               ORDER BY s.id DESC LIMIT 1), \
            COALESCE(a.reason, c.failure_reason, ''), a.finished_at \
-         FROM order_cards m JOIN cards c ON c.id = m.card_id \
+         FROM cards c JOIN order_cards m ON m.card_id = c.id AND m.order_id = c.order_id \
          JOIN attempts a ON a.id = (SELECT max(a2.id) FROM attempts a2 WHERE a2.card_id = c.id \
               AND a2.order_id = m.order_id AND a2.status = 'failed') \
-         WHERE m.order_id = $1 AND m.open AND c.state = 'failed' ORDER BY m.position",
+         WHERE c.order_id = $1 AND c.state = 'failed' AND m.open ORDER BY m.position",
         &[&id],
     )?;
     rows.iter()

@@ -362,6 +362,11 @@ CREATE INDEX desk_cas_by_issuer ON desk_cas (issuer_id);
 ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
 "#,
     },
+    Migration {
+        version: 11,
+        name: "per-order counters of the order page, kept by triggers",
+        sql: crate::order_counts::MIGRATION,
+    },
 ];
 
 /// The schema version this build writes.

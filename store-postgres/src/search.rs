@@ -135,10 +135,19 @@ pub(crate) fn search(tx: &Tx<'_>, query: &CardQuery, page: &Page) -> Result<Card
         .check()
         .map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
     let f = filter(query);
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM cards c{} WHERE {}",
-        f.joins, f.conditions
-    );
+    let count_sql = match page.count_limit {
+        None => format!(
+            "SELECT COUNT(*) FROM cards c{} WHERE {}",
+            f.joins, f.conditions
+        ),
+        // An integer of ours, not text: written into the statement.
+        Some(bound) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM cards c{} WHERE {} LIMIT {}) b",
+            f.joins,
+            f.conditions,
+            i64::try_from(bound.saturating_add(1)).unwrap_or(i64::MAX)
+        ),
+    };
     let total = count(&tx.query_one(OP, &count_sql, &f.args.refs())?, 0)?;
     let mut f = f;
     let key = sort_column(page.sort);

@@ -122,7 +122,13 @@ impl OrderStore for PostgresStore {
     }
 
     fn order_outcome(&self, id: OrderId) -> Result<OrderOutcome, StoreError> {
-        self.read("counting an order's outcome", |tx| orders::outcome(tx, id))
+        self.read("reading an order's counters", |tx| {
+            crate::order_counts::outcome(tx, id)
+        })
+    }
+
+    fn recount_order_outcome(&self, id: OrderId) -> Result<OrderOutcome, StoreError> {
+        self.read("counting an order's outcome", |tx| orders::recount(tx, id))
     }
 
     fn order_failures(&self, id: OrderId) -> Result<Vec<CardFailure>, StoreError> {
@@ -131,6 +137,17 @@ impl OrderStore for PostgresStore {
 
     fn order_header(&self, id: OrderId) -> Result<Order, StoreError> {
         self.read("reading an order", |tx| orders::header(tx, id, false))
+    }
+
+    fn order_cards_page(
+        &self,
+        id: OrderId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Order, u64), StoreError> {
+        self.read("reading an order", |tx| {
+            orders::cards_page(tx, id, offset, limit)
+        })
     }
 
     fn release_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {

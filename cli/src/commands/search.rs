@@ -56,6 +56,7 @@ pub fn run(ctx: &Context, args: SearchArgs) -> anyhow::Result<()> {
         descending: args.desc,
         limit: if args.all_pages { MAX_PAGE } else { args.limit },
         after: args.after.clone(),
+        count_limit: None,
     };
     if args.csv {
         return write_csv(store.as_ref(), &query, &mut page, args.all_pages);

@@ -40,6 +40,7 @@ mod desks;
 mod file;
 mod group;
 mod journal;
+mod order_counts;
 mod order_tx;
 mod orders;
 mod pool;
@@ -70,6 +71,7 @@ pub struct SchemaInfo {
 // Names, audit texts and small rules every backend writes exactly as SQLite does (the
 // PostgreSQL backend uses them too, so the two cannot drift).
 pub use cards::{happens_through, request_reason};
+pub use order_counts::{CATEGORIES as ORDER_COUNT_CATEGORIES, outcome_of as outcome_of_counts};
 pub use rows::{attempt_status_name, parse_attempt_status, parse_order_state, parse_step};
 pub use writer::event_name;
 

@@ -92,7 +92,12 @@ pub trait OrderStore: Send + Sync {
         actor: &Actor,
     ) -> Result<Vec<Card>, StoreError>;
     /// How the order's own cards ended in it ([`OrderOutcome`]).
+    /// Read from per-order counters that the transactions moving a card keep: a few rows
+    /// whatever the order's size.
     fn order_outcome(&self, id: OrderId) -> Result<OrderOutcome, StoreError>;
+    /// The same outcome counted from every card of the order and its attempts (O(order
+    /// size)): the check that the counters of [`Store::order_outcome`] equal a recount.
+    fn recount_order_outcome(&self, id: OrderId) -> Result<OrderOutcome, StoreError>;
     /// The order's cards that are `failed` in it, each with the station, step and reason of
     /// its last failed attempt.
     fn order_failures(&self, id: OrderId) -> Result<Vec<CardFailure>, StoreError>;
@@ -102,12 +107,18 @@ pub trait OrderStore: Send + Sync {
     fn list_orders(&self) -> Result<Vec<Order>, StoreError>;
     /// One order without its cards (`cards` is empty): cheap for large orders.
     fn order_header(&self, id: OrderId) -> Result<Order, StoreError>;
-    /// One order with only its first `limit` cards in production order (a page of a large
-    /// order: the console lists 1,000), and how many cards it has in all.
-    fn order_first_cards(&self, id: OrderId, limit: usize) -> Result<(Order, u64), StoreError> {
+    /// One order with `limit` of its cards from the `offset`-th on (0: the first) in
+    /// production order — a page of the console's order page — and how many cards it has in
+    /// all. Backends read only that page (the default loads the whole order).
+    fn order_cards_page(
+        &self,
+        id: OrderId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Order, u64), StoreError> {
         let mut order = self.order(id)?;
         let total = order.cards.len() as u64;
-        order.cards.truncate(limit);
+        order.cards = order.cards.into_iter().skip(offset).take(limit).collect();
         Ok((order, total))
     }
     /// Cancels an open order ([`crate::order_rules::cancel`]).

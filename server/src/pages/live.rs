@@ -12,7 +12,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,8 @@ use crate::auth::Authed;
 pub const REREAD: Duration = Duration::from_secs(5);
 /// Event streams open at once at most.
 pub const MAX_STREAMS: usize = 256;
-/// Cards whose state an event carries (the page lists as many).
+/// Cards whose state an event carries: those of the page the stream was opened for
+/// (`/orders/{id}/events?page=N`, as many as the page lists), whatever the order's size.
 pub const CARDS: usize = super::order::SHOWN_CARDS;
 
 /// The open streams' permits.
@@ -135,8 +136,9 @@ fn current_steps(store: &dyn Store) -> Result<HashMap<String, String>, StoreErro
         .collect())
 }
 
-fn progress(store: &dyn Store, id: OrderId) -> Result<OrderProgress, StoreError> {
-    let (order, _) = store.order_first_cards(id, CARDS)?;
+fn progress(store: &dyn Store, id: OrderId, page: usize) -> Result<OrderProgress, StoreError> {
+    let offset = (page - 1).saturating_mul(CARDS);
+    let (order, _) = store.order_cards_page(id, offset, CARDS)?;
     let outcome = store.order_outcome(id)?;
     let steps = current_steps(store)?;
     Ok(OrderProgress {
@@ -174,13 +176,18 @@ pub async fn events(
     State(state): State<AppState>,
     who: Authed,
     Path(id): Path<OrderId>,
+    RawQuery(q): RawQuery,
 ) -> Response {
     if let Err(e) = require(&who, READERS) {
         return e.into_response();
     }
+    let page = match super::order::page_number(q.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return e.into_response(),
+    };
     let changes = state.changes().subscribe(state.store()).await;
     // The order must exist before a stream is opened.
-    let first = match state.with_store(move |s| progress(s, id)).await {
+    let first = match state.with_store(move |s| progress(s, id, page)).await {
         Ok(p) => p,
         Err(e) => return PageError::Store(e).into_response(),
     };
@@ -207,7 +214,7 @@ pub async fn events(
                             Ok(Ok(())) => at = changes.borrow_and_update().at.clone(),
                             Err(_) => at = None,
                         }
-                        match state.with_store(move |s| progress(s, id)).await {
+                        match state.with_store(move |s| progress(s, id, page)).await {
                             Ok(p) => p,
                             // The stream ends; the browser's EventSource reconnects.
                             Err(_) => return None,

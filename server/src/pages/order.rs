@@ -1,7 +1,7 @@
 //! One batch order: its cards and outcome; Next (release to the desks), Complete (with a
 //! confirmation), Cancel.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use cardline_issuance::model::{CardState, OrderId, OrderState};
 use maud::html;
@@ -10,35 +10,75 @@ use super::{OPERATORS, PageError, READERS, check_csrf, csrf_field, layout, pairs
 use crate::AppState;
 use crate::auth::Authed;
 
-/// Cards listed on the page (the rest are counted).
-pub const SHOWN_CARDS: usize = 1000;
+/// Cards listed on one page of the order page (`?page=2` … for the next ones).
+pub const SHOWN_CARDS: usize = 100;
 
-/// `GET /orders/{id}`.
-pub async fn page(State(state): State<AppState>, who: Authed, Path(id): Path<OrderId>) -> Response {
-    match render(state, who, id).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
+/// The page number asked for in a query string (`page=N`, from 1; 1 when absent).
+pub fn page_number(raw: Option<&str>) -> Result<usize, PageError> {
+    let form = pairs(raw.unwrap_or_default());
+    match value(&form, "page") {
+        None => Ok(1),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=10_000_000).contains(n))
+            .ok_or_else(|| {
+                PageError::BadInput(format!(
+                    "The page `{v}` is not a page number: give a whole number from 1 (`?page=2`)."
+                ))
+            }),
     }
 }
 
-async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, PageError> {
+/// `GET /orders/{id}` (`?page=N`: the N-th hundred of its cards).
+pub async fn page(
+    State(state): State<AppState>,
+    who: Authed,
+    Path(id): Path<OrderId>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let run = async {
+        let number = page_number(q.as_deref())?;
+        render(state, who, id, number).await
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn render(
+    state: AppState,
+    who: Authed,
+    id: OrderId,
+    number: usize,
+) -> Result<Response, PageError> {
     require(&who, READERS)?;
+    let offset = (number - 1).saturating_mul(SHOWN_CARDS);
     let ((order, all_cards), outcome, failures, stations) = state
         .with_store(move |s| {
+            // The outcome comes from the order's counters; the failures are read only when
+            // the counters say there are some.
+            let outcome = s.order_outcome(id)?;
+            let failures = if outcome.failed > 0 {
+                s.order_failures(id)?
+            } else {
+                Vec::new()
+            };
             Ok::<_, cardline_issuance::store::StoreError>((
-                s.order_first_cards(id, SHOWN_CARDS)?,
-                s.order_outcome(id)?,
-                s.order_failures(id)?,
+                s.order_cards_page(id, offset, SHOWN_CARDS)?,
+                outcome,
+                failures,
                 super::live::stations(s)?,
             ))
         })
         .await?;
+    let pages = all_cards.div_ceil(SHOWN_CARDS as u64).max(1);
     let steps: std::collections::HashMap<&str, &str> = stations
         .iter()
         .filter_map(|s| Some((s.card.as_deref()?, s.step.as_deref()?)))
         .collect();
     let open = order.state == OrderState::Open;
-    // Cards produced in this order and not handed out yet: what may be reported misprinted.
+    // Cards of this page produced in this order and not handed out yet: what may be reported
+    // misprinted.
     let produced: Vec<&str> = order
         .cards
         .iter()
@@ -47,7 +87,7 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
         .map(|c| c.number.as_str())
         .collect();
     let body = html! {
-        @if open { div #live hidden data-live={ "/orders/" (id) "/events" } data-resume=[who.has(super::stations::RESUMERS).then_some("yes")] {} script src="/static/order-live.js" defer {} }
+        @if open { div #live hidden data-live={ "/orders/" (id) "/events?page=" (number) } data-resume=[who.has(super::stations::RESUMERS).then_some("yes")] {} script src="/static/order-live.js" defer {} }
         dl {
             dt { "State" } dd #order-state { (order.state.as_str()) }
             dt { "Created" } dd { (order.created_at) " by " (order.created_by) }
@@ -133,6 +173,7 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
             }
         }
         h2 { "Cards" }
+        @if pages > 1 { (page_links(id, number as u64, pages, offset, order.cards.len(), all_cards)) }
         table {
             thead { tr { th { "Number" } th { "State" } th { "Step" } th { "Requester" } th { "Desk" } th { "Reason" } } }
             tbody {
@@ -148,9 +189,38 @@ async fn render(state: AppState, who: Authed, id: OrderId) -> Result<Response, P
                 }
             }
         }
-        @if all_cards > order.cards.len() as u64 { p { "… and " (all_cards - order.cards.len() as u64) " more cards." } }
+        @if pages > 1 { (page_links(id, number as u64, pages, offset, order.cards.len(), all_cards)) }
     };
     Ok(layout(&format!("Order {id}"), Some(&who), body).into_response())
+}
+
+/// "Cards 101–200 of 50,000", the previous and next page, the first and the last.
+fn page_links(
+    id: OrderId,
+    number: u64,
+    pages: u64,
+    offset: usize,
+    shown: usize,
+    all: u64,
+) -> maud::Markup {
+    let link = |n: u64| format!("/orders/{id}?page={n}");
+    html! {
+        p.pages {
+            @if shown > 0 {
+                "Cards " (offset + 1) "–" (offset + shown) " of " (all) " (page " (number) " of " (pages) "). "
+            } @else {
+                "No card on page " (number) " (" (all) " cards, " (pages) " pages). "
+            }
+            @if number > 1 {
+                a href=(link(1)) rel="first" { "First" } " "
+                a href=(link((number - 1).min(pages))) rel="prev" { "Previous" } " "
+            }
+            @if number < pages {
+                a href=(link(number + 1)) rel="next" { "Next" } " "
+                a href=(link(pages)) rel="last" { "Last" }
+            }
+        }
+    }
 }
 
 /// The Resume button of a paused station, coming back to this order's page.

@@ -20,6 +20,10 @@ pub const FILTERS: [(&str, &str); 5] = [
     ("to", "Requested to (date)"),
 ];
 
+/// The total is counted exactly up to this many cards; beyond, the page says "more than"
+/// (a count of a million requested cards on every view costs more than the page's target).
+pub const COUNTED_UP_TO: u64 = 10_000;
+
 /// The search of requested cards the filters in `form` describe.
 pub fn query_from(form: &[(String, String)]) -> Result<CardQuery, PageError> {
     let q = CardQuery {
@@ -48,6 +52,7 @@ async fn render(state: AppState, who: Authed, raw: String) -> Result<Response, P
     let query = query_from(&form)?;
     let page = Page {
         after: value(&form, "after").map(str::to_string),
+        count_limit: Some(COUNTED_UP_TO),
         ..Page::default()
     };
     let q = query.clone();
@@ -69,6 +74,7 @@ async fn render(state: AppState, who: Authed, raw: String) -> Result<Response, P
         s.append_pair("after", cursor);
         format!("/search?{}", s.finish())
     });
+    let many = found.total > COUNTED_UP_TO;
     let body = html! {
         form method="get" action="/search" {
             fieldset {
@@ -79,7 +85,11 @@ async fn render(state: AppState, who: Authed, raw: String) -> Result<Response, P
                 button type="submit" { "Search" }
             }
         }
-        p { (found.total) " requested cards match." }
+        @if many {
+            p { "More than " (COUNTED_UP_TO) " requested cards match (counted up to " (COUNTED_UP_TO) "; narrow the filters for the exact number)." }
+        } @else {
+            p { (found.total) " requested cards match." }
+        }
         form method="post" action="/orders" {
             (csrf_field(&who))
             @for (name, _) in FILTERS {
@@ -110,7 +120,11 @@ async fn render(state: AppState, who: Authed, raw: String) -> Result<Response, P
             }
             div.actions {
                 button type="submit" name="select" value="checked" { "Issue multiple temporary cards (ticked)" }
-                button type="submit" name="select" value="matching" { "Issue all " (found.total) " matching" }
+                @if many {
+                    button type="submit" name="select" value="matching" { "Issue every matching card (more than " (COUNTED_UP_TO) "; the order page gives the number)" }
+                } @else {
+                    button type="submit" name="select" value="matching" { "Issue all " (found.total) " matching" }
+                }
             }
         }
     };

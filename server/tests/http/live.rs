@@ -66,7 +66,7 @@ fn the_order_page_streams_its_progress_when_it_changes() {
     let page = c.get(&format!("/orders/{}", order.id), Some(&olga.session));
     assert!(
         page.body
-            .contains(&format!("data-live=\"/orders/{}/events\"", order.id))
+            .contains(&format!("data-live=\"/orders/{}/events?page=1\"", order.id))
     );
     assert!(page.body.contains("<script src=\"/static/order-live.js\""));
     let js = c.get("/static/order-live.js", None);

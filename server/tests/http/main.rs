@@ -13,6 +13,7 @@ mod hosts;
 mod live;
 mod openapi;
 mod options;
+mod order_pages;
 mod profiles;
 mod security;
 mod shared_sessions;

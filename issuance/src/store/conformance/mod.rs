@@ -26,6 +26,7 @@ pub mod cards;
 pub mod concurrency;
 pub mod desk_cases;
 pub mod journal;
+pub mod order_count_cases;
 pub mod orders;
 pub mod ownership_cases;
 pub mod printer_cases;
@@ -142,6 +143,10 @@ pub const CASES: &[(&str, Case)] = &[
         orders::an_order_counts_its_own_outcome_lists_failures_and_previews_changes,
     ),
     (
+        "order_counters_equal_a_recount_after_every_change",
+        order_count_cases::order_counters_equal_a_recount_after_every_change,
+    ),
+    (
         "attempts_take_cards_in_order_and_skip_cards_in_flight",
         journal::attempts_take_cards_in_order_and_skip_cards_in_flight,
     ),
@@ -240,6 +245,10 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "orders_select_by_search_exact_count_or_dry_run",
         search_cases::orders_select_by_search_exact_count_or_dry_run,
+    ),
+    (
+        "search_totals_are_counted_up_to_a_bound",
+        search_cases::search_totals_are_counted_up_to_a_bound,
     ),
     (
         "option_profiles_are_validated_logged_and_audited",

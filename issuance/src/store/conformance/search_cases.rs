@@ -99,6 +99,7 @@ pub fn search_filters_pages_and_counts(db: &dyn TestDatabase) {
                 descending: true,
                 limit: 3,
                 after: None,
+                count_limit: None,
             },
         )
         .unwrap();
@@ -226,4 +227,37 @@ pub fn orders_select_by_search_exact_count_or_dry_run(db: &dyn TestDatabase) {
         .create_order(&OrderSelection::AtMost(100), &op())
         .unwrap();
     assert_eq!(rest.cards.len(), all.len() - bobs.len());
+}
+
+/// Conformance case: a total counted up to a bound is exact below it and `bound + 1` above,
+/// filters and pages unchanged.
+pub fn search_totals_are_counted_up_to_a_bound(db: &dyn TestDatabase) {
+    let store = db.open();
+    requests(&*store);
+    let ada = CardQuery {
+        requester: Some("Ada".into()),
+        ..CardQuery::default()
+    };
+    let bounded = |limit: u64, query: &CardQuery| {
+        let page = Page {
+            limit: 2,
+            count_limit: Some(limit),
+            ..Page::default()
+        };
+        store.search_cards(query, &page).unwrap()
+    };
+    let exact = store.search_cards(&ada, &Page::default()).unwrap().total;
+    assert!(exact >= 4, "Ada has several requests: {exact}");
+    assert_eq!(bounded(exact, &ada).total, exact, "at the bound: exact");
+    assert_eq!(bounded(100, &ada).total, exact, "below the bound: exact");
+    let over = bounded(exact - 2, &ada);
+    assert_eq!(
+        over.total,
+        exact - 1,
+        "above the bound: bound + 1 (\"more than\")"
+    );
+    assert_eq!(over.cards.len(), 2, "the page itself is unchanged");
+    assert!(over.next.is_some());
+    assert_eq!(bounded(0, &CardQuery::default()).total, 1);
+    assert_eq!(bounded(20, &CardQuery::default()).total, 12);
 }

@@ -170,25 +170,25 @@ pub fn get(conn: &Connection, id: OrderId) -> Result<Order, StoreError> {
     Ok(order)
 }
 
-/// One order with its first `limit` cards in production order, and its number of cards.
-pub fn first_cards(
+/// One order with `limit` of its cards from the `offset`-th on in production order, and its
+/// number of cards.
+pub fn cards_page(
     conn: &Connection,
     id: OrderId,
+    offset: usize,
     limit: usize,
 ) -> Result<(Order, u64), StoreError> {
     let mut order = header(conn, id)?;
     let sql = format!(
         "{CARD_SELECT} JOIN order_cards m ON m.card_id = c.id AND m.order_id = ?1 \
-         ORDER BY m.position LIMIT ?2"
+         ORDER BY m.position LIMIT ?2 OFFSET ?3"
     );
+    let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
     order.cards = conn
         .prepare_cached(&sql)
         .and_then(|mut st| {
-            st.query_map(
-                params![id, i64::try_from(limit).unwrap_or(i64::MAX)],
-                card_from_row,
-            )?
-            .collect()
+            st.query_map(params![id, n(limit), n(offset)], card_from_row)?
+                .collect()
         })
         .map_err(backend("reading an order's first cards"))?;
     let total: i64 = conn
@@ -225,8 +225,9 @@ pub fn list(conn: &Connection) -> Result<Vec<Order>, StoreError> {
     .map_err(backend("listing orders"))
 }
 
-/// How the order's own cards ended in it.
-pub fn outcome(conn: &Connection, id: OrderId) -> Result<crate::store::OrderOutcome, StoreError> {
+/// How the order's own cards ended in it, counted from every card of the order (O(order
+/// size)): the check of the counters ([`super::order_counts`]).
+pub fn recount(conn: &Connection, id: OrderId) -> Result<crate::store::OrderOutcome, StoreError> {
     let state = header(conn, id)?.state;
     let row = conn
         .prepare_cached(
@@ -278,10 +279,10 @@ pub fn failures(
            (SELECT s.step FROM attempt_steps s WHERE s.attempt_id = a.id AND s.outcome IS NOT NULL \
               AND s.outcome <> 'ok' AND s.step <> 'reject' ORDER BY s.id DESC LIMIT 1), \
            COALESCE(a.reason, c.failure_reason, ''), a.finished_at \
-         FROM order_cards m JOIN cards c ON c.id = m.card_id \
+         FROM cards c JOIN order_cards m ON m.card_id = c.id AND m.order_id = c.order_id \
          JOIN attempts a ON a.id = (SELECT MAX(a2.id) FROM attempts a2 WHERE a2.card_id = c.id \
               AND a2.order_id = m.order_id AND a2.status = 'failed') \
-         WHERE m.order_id = ?1 AND m.open = 1 AND c.state = 'failed' ORDER BY m.position",
+         WHERE c.order_id = ?1 AND c.state = 'failed' AND m.open = 1 ORDER BY m.position",
     )
     .and_then(|mut st| {
         st.query_map([id], |r| {

@@ -283,6 +283,8 @@ CREATE INDEX desk_cas_by_issuer ON desk_cas (issuer_id);
     r#"
 ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
 "#,
+    // 11: per-order counters of the order page, kept by triggers (issue 13).
+    super::order_counts::MIGRATION,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

@@ -113,13 +113,31 @@ pub fn search(conn: &Connection, query: &CardQuery, page: &Page) -> Result<CardP
         .check()
         .map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
     let f = filter(query);
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM cards c{} WHERE {}",
-        f.joins, f.conditions
-    );
+    let mut count_args = f.args.clone();
+    let count_sql = match page.count_limit {
+        None => format!(
+            "SELECT COUNT(*) FROM cards c{} WHERE {}",
+            f.joins, f.conditions
+        ),
+        Some(bound) => {
+            count_args.push(
+                i64::try_from(bound.saturating_add(1))
+                    .unwrap_or(i64::MAX)
+                    .into(),
+            );
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM cards c{} WHERE {} LIMIT ?{})",
+                f.joins,
+                f.conditions,
+                count_args.len()
+            )
+        }
+    };
     let total: i64 = conn
         .prepare_cached(&count_sql)
-        .and_then(|mut st| st.query_row(rusqlite::params_from_iter(f.args.iter()), |r| r.get(0)))
+        .and_then(|mut st| {
+            st.query_row(rusqlite::params_from_iter(count_args.iter()), |r| r.get(0))
+        })
         .map_err(backend(OP))?;
     let key = sort_column(page.sort);
     let (cmp, dir) = if page.descending {

@@ -116,7 +116,13 @@ impl OrderStore for SqliteStore {
     }
 
     fn order_outcome(&self, id: OrderId) -> Result<OrderOutcome, StoreError> {
-        self.read("counting an order's outcome", |c| orders::outcome(c, id))
+        self.read("reading an order's counters", |c| {
+            order_counts::outcome(c, id)
+        })
+    }
+
+    fn recount_order_outcome(&self, id: OrderId) -> Result<OrderOutcome, StoreError> {
+        self.read("counting an order's outcome", |c| orders::recount(c, id))
     }
 
     fn order_failures(&self, id: OrderId) -> Result<Vec<CardFailure>, StoreError> {
@@ -142,8 +148,15 @@ impl OrderStore for SqliteStore {
         self.read("reading an order", |c| orders::header(c, id))
     }
 
-    fn order_first_cards(&self, id: OrderId, limit: usize) -> Result<(Order, u64), StoreError> {
-        self.read("reading an order", |c| orders::first_cards(c, id, limit))
+    fn order_cards_page(
+        &self,
+        id: OrderId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Order, u64), StoreError> {
+        self.read("reading an order", |c| {
+            orders::cards_page(c, id, offset, limit)
+        })
     }
 
     fn release_order(&self, id: OrderId, actor: &Actor) -> Result<Order, StoreError> {

@@ -1,0 +1,80 @@
+//! Per-order counters of the order page (issue 13), kept by triggers: the same table and the
+//! same statements as the SQLite store (`cardline_issuance`'s `order_count_*` macros), run by
+//! PL/pgSQL trigger functions. Row triggers fire after the whole statement that changed the
+//! row, so an order's creation (one statement moving its cards and inserting their
+//! memberships) counts each card once: by the change of its state, a membership being new
+//! adds nothing. Also the index of an order's cards by position (a page of the order page), and of an order's failed cards
+//! (its failures are read through the card's `order_id`, which mirrors its open membership).
+
+use cardline_issuance::model::OrderId;
+use cardline_issuance::store::{OrderOutcome, StoreError};
+
+use crate::tx::Tx;
+
+/// Migration 9: the `order_counts` table, its backfill and its triggers.
+pub const MIGRATION: &str = concat!(
+    r#"CREATE TABLE order_counts (
+    order_id BIGINT NOT NULL,
+    slot     BIGINT NOT NULL,
+    category TEXT COLLATE "C" NOT NULL
+             CHECK (category IN ('produced','failed','waiting','in_production','left')),
+    n        BIGINT NOT NULL,
+    PRIMARY KEY (order_id, slot, category)
+);
+CREATE INDEX order_cards_by_position ON order_cards (order_id, position);
+CREATE INDEX cards_failed_in_order ON cards (order_id) WHERE state = 'failed';
+INSERT INTO order_counts (order_id, slot, category, n) "#,
+    cardline_issuance::order_count_recount!(),
+    ";
+CREATE FUNCTION order_counts_card_state() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN ",
+    cardline_issuance::order_count_moves!(cardline_issuance::order_count_card_rows!()),
+    " RETURN NULL; END $f$;
+CREATE TRIGGER order_counts_card_state AFTER UPDATE OF state ON cards FOR EACH ROW
+    WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION order_counts_card_state();
+CREATE FUNCTION order_counts_membership() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN ",
+    cardline_issuance::order_count_moves!(cardline_issuance::order_count_membership_rows!()),
+    " RETURN NULL; END $f$;
+CREATE TRIGGER order_counts_membership AFTER UPDATE OF open ON order_cards FOR EACH ROW
+    WHEN (OLD.open IS DISTINCT FROM NEW.open) EXECUTE FUNCTION order_counts_membership();
+CREATE FUNCTION order_counts_attempt_new() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN ",
+    cardline_issuance::order_count_moves!(cardline_issuance::order_count_attempt_rows!("'none'")),
+    " RETURN NULL; END $f$;
+CREATE TRIGGER order_counts_attempt_new AFTER INSERT ON attempts FOR EACH ROW
+    EXECUTE FUNCTION order_counts_attempt_new();
+CREATE FUNCTION order_counts_attempt_status() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN ",
+    cardline_issuance::order_count_moves!(cardline_issuance::order_count_attempt_rows!(
+        "OLD.status"
+    )),
+    " RETURN NULL; END $f$;
+CREATE TRIGGER order_counts_attempt_status AFTER UPDATE OF status ON attempts FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION order_counts_attempt_status();
+"
+);
+
+/// The order's outcome from its counters.
+pub fn outcome(tx: &Tx<'_>, id: OrderId) -> Result<OrderOutcome, StoreError> {
+    let state = crate::orders::header(tx, id, false)?.state;
+    let rows = tx.query(
+        "reading an order's counters",
+        "SELECT category, SUM(n)::BIGINT FROM order_counts WHERE order_id = $1 GROUP BY category",
+        &[&id],
+    )?;
+    let mut out = [0u64; 5];
+    for r in &rows {
+        let category: String = crate::rows::get(r, 0)?;
+        let n: i64 = crate::rows::get(r, 1)?;
+        if let Some(i) = cardline_issuance::store::sqlite::ORDER_COUNT_CATEGORIES
+            .iter()
+            .position(|c| *c == category)
+        {
+            out[i] = n.max(0) as u64;
+        }
+    }
+    Ok(cardline_issuance::store::sqlite::outcome_of_counts(
+        out, state,
+    ))
+}

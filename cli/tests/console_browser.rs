@@ -173,6 +173,43 @@ async fn flow(c: &Client, port: u16) -> Result<(), String> {
     wait_counts(c, CARDS, 0, &mut shots, "order-repeating").await?;
     latencies.extend(read_latencies(c).await?);
     shots.take(c, "order-all-produced").await?;
+    // Desks and stations: every desk's station with its printer, and the page refreshing
+    // itself (its script swaps the tables when the stream says they changed: leases renew,
+    // printers report) — counted by the script in `data-refreshes`.
+    let order_url = c.current_url().await.map_err(e("url"))?;
+    c.goto(&format!("{base}/stations"))
+        .await
+        .map_err(e("stations page"))?;
+    for station in ["a1", "b1", "c1"] {
+        text_is(
+            c,
+            &format!("#printers tr[data-station={station}] td"),
+            station,
+        )
+        .await?;
+    }
+    let started = Instant::now();
+    loop {
+        let n = c
+            .execute(
+                "return document.body.getAttribute('data-refreshes');",
+                vec![],
+            )
+            .await
+            .map_err(e("reading data-refreshes"))?;
+        if n.as_str().and_then(|n| n.parse::<u32>().ok()).unwrap_or(0) > 0 {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err("the Stations page never refreshed itself in 60 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    text_is(c, "#printers tr[data-station=a1] td", "a1").await?;
+    shots.take(c, "stations").await?;
+    c.goto(order_url.as_str())
+        .await
+        .map_err(e("back to the order page"))?;
     // Complete, with the confirmation.
     click(c, "form[action$='/complete'] input[name=confirm]").await?;
     click(c, "form[action$='/complete'] button").await?;

@@ -23,6 +23,7 @@ mod orders;
 mod profiles;
 mod search;
 pub mod stations;
+mod stations_live;
 mod tokens;
 pub mod users;
 
@@ -43,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cards/{number}/lock", post(card_actions::lock))
         .route("/stations", get(stations::page))
         .route("/stations/{name}/resume", post(stations::resume))
+        .route("/stations/events", get(stations_live::events))
+        .route("/static/stations-live.js", get(stations_script))
         .route("/orders/{id}", get(order::page))
         .route("/orders/{id}/events", get(live::events))
         .route("/static/order-live.js", get(script))
@@ -88,6 +91,17 @@ async fn script() -> Response {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("../../static/order-live.js"),
+    )
+        .into_response()
+}
+
+async fn stations_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/stations-live.js"),
     )
         .into_response()
 }

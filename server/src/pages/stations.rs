@@ -7,7 +7,7 @@ use cardline_issuance::model::StationClaim;
 use cardline_issuance::printer_report::PrinterReport;
 use cardline_issuance::store::users::Role;
 use cardline_issuance::store::{Actor, StoreError};
-use maud::html;
+use maud::{Markup, html};
 
 use super::{PageError, check_csrf, csrf_field, layout, pairs, require};
 use crate::AppState;
@@ -18,10 +18,34 @@ pub const VIEWERS: &[Role] = &[Role::Operator, Role::Admin, Role::Auditor];
 /// Who may resume a paused station.
 pub const RESUMERS: &[Role] = &[Role::Operator, Role::Admin];
 
-/// `GET /stations`.
+/// `GET /stations`: the tables in a `#stations-live` block that the page's script
+/// (`/static/stations-live.js`) replaces with a fresh copy of this page whenever the stream
+/// `/stations/events` says its content changed; without JavaScript, reload.
 pub async fn page(State(state): State<AppState>, who: Authed) -> Response {
     let run = async {
         require(&who, VIEWERS)?;
+        let tables = content(&state, &who).await?;
+        let hash = fingerprint(&tables);
+        let body = html! {
+            div #stations-live data-live="/stations/events" data-hash=(hash) { (tables) }
+            script src="/static/stations-live.js" defer {}
+        };
+        Ok::<_, PageError>(layout("Desks and stations", Some(&who), body).into_response())
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A short fingerprint of rendered tables (equal content, equal fingerprint).
+pub fn fingerprint(tables: &Markup) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    tables.0.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// The page's tables as they are now: runs, stations with their printers, paused stations.
+pub async fn content(state: &AppState, who: &Authed) -> Result<Markup, PageError> {
+    {
         let (runs, claims, pauses) = state
             .with_store(|s| {
                 Ok::<_, StoreError>((s.runs(false)?, s.station_claims()?, s.station_pauses()?))
@@ -77,9 +101,8 @@ pub async fn page(State(state): State<AppState>, who: Authed) -> Response {
                 }
             }
         };
-        Ok::<_, PageError>(layout("Desks and stations", Some(&who), body).into_response())
-    };
-    run.await.unwrap_or_else(IntoResponse::into_response)
+        Ok(body)
+    }
 }
 
 /// One station's row: its printer as last read, warnings in the warning style.

@@ -24,6 +24,7 @@ fn routes(
         ("GET", "/search".into(), OPERATOR),
         ("GET", "/audit".into(), &["audrey"]),
         ("GET", "/stations".into(), ALL),
+        ("GET", "/stations/events".into(), ALL),
         ("GET", "/cards".into(), READERS),
         ("GET", format!("/cards/{card}"), READERS),
         ("POST", "/stations/st-1/resume".into(), &["olga", "adam"]),

@@ -161,3 +161,81 @@ fn printer_status_shows_on_the_stations_page_and_in_the_api() {
     assert_eq!(claim("a1")["printer"]["ribbon"]["remaining"], 9);
     assert!(claim("a3")["printer"].is_null());
 }
+
+/// The data of the next `stations` event on an open event stream.
+fn next_stations_event(r: &mut std::io::BufReader<std::net::TcpStream>) -> String {
+    use std::io::BufRead;
+    let mut seen = false;
+    loop {
+        let mut line = String::new();
+        let n = r.read_line(&mut line).expect("an event within 30 s");
+        assert!(n > 0, "the stream ended");
+        let line = line.trim_end();
+        if line == "event: stations" {
+            seen = true;
+        } else if let (true, Some(data)) = (seen, line.strip_prefix("data: ")) {
+            return data.to_string();
+        }
+    }
+}
+
+/// The `data-hash` the Stations page was rendered with.
+fn page_hash(body: &str) -> String {
+    let start = body.find("data-hash=\"").expect("a data-hash") + "data-hash=\"".len();
+    body[start..start + 16].to_string()
+}
+
+#[test]
+fn the_stations_page_is_told_when_a_printer_report_changes_it() {
+    use std::io::Write;
+    let c = Console::start(&[]);
+    let run = desk(&c, &["a1"]);
+    let audrey = c.login("audrey");
+    let page = c.get("/stations", Some(&audrey.session));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-live=\"/stations/events\""));
+    assert!(
+        page.body
+            .contains("<script src=\"/static/stations-live.js\"")
+    );
+    let js = c.get("/static/stations-live.js", None);
+    assert_eq!(js.status, 200);
+    assert!(js.body.contains("DOMParser") && !js.body.contains("innerHTML"));
+    let before = page_hash(&page.body);
+
+    // Without a session the stream is refused.
+    let anonymous = c.get("/stations/events", None);
+    assert_ne!(anonymous.status, 200, "{}", anonymous.body);
+
+    let mut s = std::net::TcpStream::connect(c.addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        s,
+        "GET /stations/events HTTP/1.1\r\nHost: localhost\r\nCookie: cardline_session={}\r\n\r\n",
+        audrey.session
+    )
+    .unwrap();
+    let mut r = std::io::BufReader::new(s);
+    // The first event is the page as it is: the same fingerprint.
+    assert_eq!(next_stations_event(&mut r), before);
+    // A printer report does not move the change mark, yet the stream sees it within its
+    // re-read period, and the page rendered now carries the new fingerprint.
+    let status = PrinterStatus {
+        model: Some("Primacy".into()),
+        cover_known: true,
+        ..PrinterStatus::default()
+    };
+    c.store
+        .report_printer(
+            run,
+            "a1",
+            &PrinterReport::from_status(&status, "2026-11-29T12:00:00.000Z"),
+        )
+        .unwrap();
+    let after = next_stations_event(&mut r);
+    assert_ne!(after, before);
+    let page = c.get("/stations", Some(&audrey.session));
+    assert_eq!(page_hash(&page.body), after);
+    assert!(page.body.contains("Primacy"));
+}

@@ -90,7 +90,7 @@ pub async fn content(state: &AppState, who: &Authed) -> Result<Markup, PageError
                                 td {
                                     @if who.has(RESUMERS) {
                                         form.inline method="post" action={ "/stations/" (p.station) "/resume" } {
-                                            (csrf_field(&who))
+                                            (csrf_field(who))
                                             button type="submit" { "Resume" }
                                         }
                                     }

@@ -13,6 +13,7 @@ psql "$U" -q <<SQL
 \timing on
 BEGIN;
 INSERT INTO orders (id, state, created_by, created_at) VALUES (999999, 'open', 'm', '2026-11-29T00:00:00Z');
+SELECT set_config('cardline.order_counts', 'bulk', true);
 EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) WITH sel AS (SELECT c.id, row_number() OVER (ORDER BY c.requested_at, c.id) AS pos FROM cards c WHERE c.state = 'requested'),
  moved AS (UPDATE cards c SET state = 'in_production', updated_at = '2026-11-29T00:00:01Z', order_id = 999999, order_position = sel.pos FROM sel WHERE c.id = sel.id AND c.state = 'requested' RETURNING c.id, c.number, sel.pos),
  members AS (INSERT INTO order_cards (order_id, card_id, position, open) SELECT 999999, id, pos, true FROM moved)

@@ -250,11 +250,25 @@ pub fn create(
              SELECT {po}, id, pos, true FROM moved) \
          SELECT number FROM moved ORDER BY pos"
     );
+    // The order's counters are written once for the whole order below: its cards' row
+    // triggers stand aside for this one statement (one trigger call per card cost 23 s of a
+    // 28.6 s statement at 100,000 cards).
+    tx.execute(
+        OP,
+        "SELECT set_config('cardline.order_counts', 'bulk', true)",
+        &[],
+    )?;
     let numbers: Vec<String> = tx
         .query(OP, &sql, &args.refs())?
         .iter()
         .map(|r| get(r, 0))
         .collect::<Result<_, _>>()?;
+    tx.execute(
+        OP,
+        "SELECT set_config('cardline.order_counts', '', true)",
+        &[],
+    )?;
+    crate::order_counts::count_new_order(tx, id)?;
     let moved = numbers.len() as u64;
     if moved == 0 {
         return Err(StoreError::NothingToOrder);

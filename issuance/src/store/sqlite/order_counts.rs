@@ -142,7 +142,7 @@ macro_rules! order_count_recount {
     };
 }
 
-/// Migration 9: the `order_counts` table, its backfill and its triggers.
+/// Migration 11: the `order_counts` table, its backfill and its triggers.
 pub const MIGRATION: &str = concat!(
     "CREATE TABLE order_counts (
     order_id INTEGER NOT NULL,

@@ -101,6 +101,7 @@ pub fn create(
         w.join_order(card.id, id, pos as i64 + 1)?;
         w.transition(card, CardEvent::AddToOrder, Some(id), None)?;
     }
+    super::order_counts::count_new_order(w.conn, id)?;
     tracing::info!(order = id, cards = cards.len(), "order created");
     get(w.conn, id)
 }

@@ -49,29 +49,12 @@ impl LocalCa {
             let Some(at) = record.revoked_at.as_deref() else {
                 continue;
             };
-            let index_error = |why: &str| CaError::Index {
-                detail: format!("certificate {} in the index: {why}", record.serial),
-            };
-            let der = hex::decode(&record.der).map_err(|_| index_error("DER is not hex"))?;
-            let (_, cert) =
-                X509Certificate::from_der(&der).map_err(|_| index_error("DER does not parse"))?;
-            if cert.issuer().as_raw() != ours.as_slice() {
-                continue;
+            let what = format!("certificate {} in the index", record.serial);
+            let reason = record.revocation_reason.as_deref();
+            if let Some((entry, serial)) = revoked_entry(&what, &record.der, at, reason, &ours)? {
+                revoked_certs.push(entry);
+                revoked_serials.push(serial);
             }
-            let revocation_time =
-                OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| index_error("revocation time is not RFC 3339"))?;
-            revoked_certs.push(RevokedCertParams {
-                serial_number: SerialNumber::from_slice(cert.raw_serial()),
-                revocation_time,
-                reason_code: record
-                    .revocation_reason
-                    .as_deref()
-                    .and_then(RevocationReason::parse)
-                    .map(RevocationReason::rcgen),
-                invalidity_date: None,
-            });
-            revoked_serials.push(hex::encode(cert.raw_serial()));
         }
         // A root: the desk CA certificates it certified and `ca desk-revoke` revoked.
         let mut revoked_desk_cas = Vec::new();
@@ -79,30 +62,13 @@ impl LocalCa {
             let Some(at) = record.revoked_at.as_deref() else {
                 continue;
             };
-            let index_error = |why: &str| CaError::Index {
-                detail: format!("desk CA certificate {} in the store: {why}", record.serial),
-            };
-            let der = hex::decode(&record.der).map_err(|_| index_error("DER is not hex"))?;
-            let (_, cert) =
-                X509Certificate::from_der(&der).map_err(|_| index_error("DER does not parse"))?;
-            if cert.issuer().as_raw() != ours.as_slice() {
-                continue;
+            let what = format!("desk CA certificate {} in the store", record.serial);
+            let reason = record.revocation_reason.as_deref();
+            if let Some((entry, serial)) = revoked_entry(&what, &record.der, at, reason, &ours)? {
+                revoked_certs.push(entry);
+                revoked_serials.push(serial);
+                revoked_desk_cas.push(record.desk.clone());
             }
-            let revocation_time =
-                OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| index_error("revocation time is not RFC 3339"))?;
-            revoked_certs.push(RevokedCertParams {
-                serial_number: SerialNumber::from_slice(cert.raw_serial()),
-                revocation_time,
-                reason_code: record
-                    .revocation_reason
-                    .as_deref()
-                    .and_then(RevocationReason::parse)
-                    .map(RevocationReason::rcgen),
-                invalidity_date: None,
-            });
-            revoked_serials.push(hex::encode(cert.raw_serial()));
-            revoked_desk_cas.push(record.desk.clone());
         }
         let crl_number = now.unix_timestamp().max(1) as u64;
         let next = now + validity;
@@ -130,4 +96,36 @@ impl LocalCa {
             revoked_desk_cas,
         })
     }
+}
+
+/// The CRL entry of a revoked certificate (DER as hex, revoked `at` in RFC 3339, with its
+/// reason) and its serial in hex, or `None` when another CA issued it (`ours`: this CA's raw
+/// subject); `what` names the record in errors.
+fn revoked_entry(
+    what: &str,
+    der_hex: &str,
+    at: &str,
+    reason: Option<&str>,
+    ours: &[u8],
+) -> Result<Option<(RevokedCertParams, String)>, CaError> {
+    let index_error = |why: &str| CaError::Index {
+        detail: format!("{what}: {why}"),
+    };
+    let der = hex::decode(der_hex).map_err(|_| index_error("DER is not hex"))?;
+    let (_, cert) =
+        X509Certificate::from_der(&der).map_err(|_| index_error("DER does not parse"))?;
+    if cert.issuer().as_raw() != ours {
+        return Ok(None);
+    }
+    let revocation_time = OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| index_error("revocation time is not RFC 3339"))?;
+    let entry = RevokedCertParams {
+        serial_number: SerialNumber::from_slice(cert.raw_serial()),
+        revocation_time,
+        reason_code: reason
+            .and_then(RevocationReason::parse)
+            .map(RevocationReason::rcgen),
+        invalidity_date: None,
+    };
+    Ok(Some((entry, hex::encode(cert.raw_serial()))))
 }

@@ -332,9 +332,11 @@ pub fn cards_page(
 ) -> Result<(Order, u64), StoreError> {
     let mut o = header(tx, id, false)?;
     let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+    // The page's memberships are picked from the position index first, then joined to their
+    // cards, so the skipped memberships never fetch a card row.
     let sql = format!(
-        "{CARD_SELECT} JOIN order_cards m ON m.card_id = c.id AND m.order_id = $1 \
-         ORDER BY m.position LIMIT $2 OFFSET $3"
+        "{CARD_SELECT} JOIN (SELECT card_id, position FROM order_cards WHERE order_id = $1 \
+         ORDER BY position LIMIT $2 OFFSET $3) m ON m.card_id = c.id ORDER BY m.position"
     );
     o.cards = tx
         .query(

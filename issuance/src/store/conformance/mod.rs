@@ -123,6 +123,10 @@ pub const CASES: &[(&str, Case)] = &[
         orders::create_by_all_first_and_numbers,
     ),
     (
+        "an_order_is_read_page_by_page_in_production_order",
+        orders::an_order_is_read_page_by_page_in_production_order,
+    ),
+    (
         "a_card_already_ordered_or_unknown_cannot_be_selected_and_nothing_is_half_done",
         orders::a_card_already_ordered_or_unknown_cannot_be_selected_and_nothing_is_half_done,
     ),

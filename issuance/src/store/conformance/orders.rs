@@ -34,6 +34,44 @@ fn produce_next(store: &dyn Store, order: OrderId, ok: bool) -> Card {
     }
 }
 
+/// Conformance case: the console's order page reads one page of an order's cards, in
+/// production order (not card order), with the order's card count; other orders' cards never
+/// show, and a page past the end is empty.
+pub fn an_order_is_read_page_by_page_in_production_order(db: &dyn TestDatabase) {
+    let (store, cards) = store_with(db, 30);
+    // Another order first, so the paged order's memberships are not the table's first rows.
+    store
+        .create_order(&OrderSelection::Numbers(numbers(&cards[..5])), &op())
+        .unwrap();
+    // The paged order takes the other 25 cards in a shuffled order: its positions do not
+    // follow the cards' ids.
+    let mut picked = numbers(&cards[5..]);
+    picked.reverse();
+    picked.swap(3, 17);
+    let order = store
+        .create_order(&OrderSelection::Numbers(picked.clone()), &op())
+        .unwrap();
+    assert_eq!(
+        numbers(&order.cards),
+        picked,
+        "production order is the selection's"
+    );
+    let mut seen = Vec::new();
+    for (offset, expected) in [(0, 10), (10, 10), (20, 5), (30, 0)] {
+        let (page, total) = store.order_cards_page(order.id, offset, 10).unwrap();
+        assert_eq!(total, 25, "the order's card count on the page at {offset}");
+        assert_eq!(page.id, order.id);
+        assert_eq!(page.cards.len(), expected, "cards on the page at {offset}");
+        seen.extend(numbers(&page.cards));
+    }
+    assert_eq!(
+        seen, picked,
+        "the pages together are the order in production order"
+    );
+    let (middle, _) = store.order_cards_page(order.id, 7, 3).unwrap();
+    assert_eq!(numbers(&middle.cards), picked[7..10]);
+}
+
 /// Conformance case.
 pub fn create_by_all_first_and_numbers(db: &dyn TestDatabase) {
     let (store, cards) = store_with(db, 6);

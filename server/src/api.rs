@@ -24,6 +24,7 @@ mod card_actions;
 mod cards;
 mod doc;
 mod options;
+mod plain_errors;
 mod reads;
 mod stations;
 mod tokens;
@@ -35,6 +36,7 @@ pub fn router() -> axum::Router<AppState> {
         .nest("/api/v1", documented())
         .split_for_parts()
         .0
+        .layer(axum::middleware::map_response(plain_errors::as_problem))
 }
 
 /// The API's routes with their OpenAPI document: every route is registered through

@@ -104,6 +104,19 @@ fn tokens_roles_and_problems() {
     assert_problem(&r, &v, 404);
     let (_, v, r) = call(&c, "GET", "/api/v1/nothing", Some(&olga), None);
     assert_problem(&r, &v, 404);
+    // axum's own rejections answer as problems too: a path parameter that is not a number,
+    // a method the route does not take (its Allow header kept), a body over the limit.
+    let (_, v, r) = call(&c, "GET", "/api/v1/orders/seven", Some(&olga), None);
+    assert_problem(&r, &v, 400);
+    assert!(v["detail"].as_str().unwrap().contains("seven"), "{v}");
+    let (_, v, r) = call(&c, "DELETE", "/api/v1/orders", Some(&olga), None);
+    assert_problem(&r, &v, 405);
+    assert!(
+        r.header("allow").is_some_and(|a| a.contains("GET")),
+        "{r:?}"
+    );
+    let (_, v, r) = call(&c, "POST", "/api/v1/orders", Some(&olga), Some(&big));
+    assert_problem(&r, &v, 413);
     // A revoked token and a disabled user's token are refused.
     let id = c.store.api_tokens(Some("audrey")).unwrap()[0].id;
     c.store.revoke_api_token(id, &Actor("root".into())).unwrap();

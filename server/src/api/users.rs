@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use cardline_issuance::store::users::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zeroize::Zeroizing;
 
 use super::{ApiResult, Problem, bodies, require};
 use crate::AppState;
@@ -62,16 +63,18 @@ pub struct NewUser {
     name: String,
     /// `operator`, `admin` or `auditor`.
     role: String,
-    /// 10 to 256 characters.
-    password: String,
+    /// 10 to 256 characters. Zeroized when dropped, on the refusals too.
+    #[schema(value_type = String)]
+    password: Zeroizing<String>,
 }
 
 /// `POST /users/{name}/password`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
-    /// 10 to 256 characters.
-    password: String,
+    /// 10 to 256 characters. Zeroized when dropped, on the refusals too.
+    #[schema(value_type = String)]
+    password: Zeroizing<String>,
 }
 
 #[utoipa::path(get, path = "/users", tag = "users", security(("token" = [])),
@@ -107,7 +110,8 @@ pub async fn add(
     let actor = who.actor();
     let user = state
         .with_store(move |s| {
-            crate::users::add(s, &new.name, role, new.password, &actor).map_err(ActionError::from)
+            crate::users::add(s, &new.name, role, take(new.password), &actor)
+                .map_err(ActionError::from)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(user.into())))
@@ -182,8 +186,15 @@ pub async fn password(
     let actor = who.actor();
     let user = state
         .with_store(move |s| {
-            crate::users::reset_password(s, &name, p.password, &actor).map_err(ActionError::from)
+            crate::users::reset_password(s, &name, take(p.password), &actor)
+                .map_err(ActionError::from)
         })
         .await?;
     Ok(Json(user.into()))
+}
+
+/// The password out of its zeroizing wrapper without a copy: the `String` moves on to
+/// [`crate::password::Password`], which zeroizes it in turn.
+fn take(mut password: Zeroizing<String>) -> String {
+    std::mem::take(&mut *password)
 }

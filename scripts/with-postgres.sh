@@ -8,6 +8,7 @@
 # (runuser); as another user it runs as that user. Without the PostgreSQL binaries the
 # command runs without the variable and the PostgreSQL tests print "skipped: no postgres"
 # (under CI=true they fail instead). See docs/postgres.md.
+# CARDLINE_PG_SERVER_OPTS adds server settings (`-c shared_buffers=1GB ...`), for benchmarks.
 set -uo pipefail
 
 if [ -n "${CARDLINE_TEST_POSTGRES:-}" ]; then
@@ -80,7 +81,7 @@ fi
 for try in 1 2 3 4 5 6 7 8; do
   port=$((20000 + RANDOM % 20000))
   if as_server "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=on $ssl_opts" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=on $ssl_opts ${CARDLINE_PG_SERVER_OPTS:-}" \
       start >/dev/null 2>&1; then
     started=yes
     break
@@ -95,7 +96,7 @@ fi
 export CARDLINE_TEST_POSTGRES="postgres://cardline:${password}@127.0.0.1:${port}/postgres"
 # The server is ours to reconfigure (the TLS test installs its own certificate).
 export CARDLINE_TEST_POSTGRES_THROWAWAY=1
-echo "with-postgres: started PostgreSQL ($("$pgbin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port as $server_user${ssl_opts:+, ssl on}"
+echo "with-postgres: started PostgreSQL ($("$pgbin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port as $server_user${ssl_opts:+, ssl on}${CARDLINE_PG_SERVER_OPTS:+, $CARDLINE_PG_SERVER_OPTS}"
 "$@"
 rc=$?
 exit $rc

@@ -123,7 +123,11 @@ pub fn create_by_all_first_and_numbers(db: &dyn TestDatabase) {
         "newest first"
     );
     assert!(orders.iter().all(|o| o.cards.is_empty()));
+    // The order creation returns is the order as read back, cards and their order included,
+    // for every kind of selection.
     assert_eq!(store.order(first.id).unwrap(), first);
+    assert_eq!(store.order(chosen.id).unwrap(), chosen);
+    assert_eq!(store.order(rest.id).unwrap(), rest);
     assert!(matches!(
         store.order(999),
         Err(StoreError::OrderNotFound(999))

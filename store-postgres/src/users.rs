@@ -15,8 +15,7 @@ use crate::tx::Tx;
 
 const USER: &str = "SELECT name, role, disabled, failed_logins, locked_until_ms, created_at, \
      password_hash FROM users";
-const TOKEN: &str =
-    "SELECT id, user_name, created_at, revoked_at, last_used_at FROM api_tokens";
+const TOKEN: &str = "SELECT id, user_name, created_at, revoked_at, last_used_at FROM api_tokens";
 
 fn user_row(r: &Row) -> Result<(User, String), StoreError> {
     let role: String = get(r, 1)?;

@@ -151,6 +151,9 @@ mod tests {
         let mut p = report(&PrinterStatus::default());
         p.ribbon.kind = Some("<b>x</b>".into());
         let html = PrinterCell::of(Some(&p)).td().into_string();
-        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;") && !html.contains("<b>"), "{html}");
+        assert!(
+            html.contains("&lt;b&gt;x&lt;/b&gt;") && !html.contains("<b>"),
+            "{html}"
+        );
     }
 }

@@ -56,7 +56,8 @@ fn an_admin_creates_a_token_on_the_users_page_sees_it_once_and_revokes_it() {
     );
     let page = c.get("/users", Some(&adam.session));
     assert!(
-        page.body.contains("last used <span class=\"last-used\">never</span>"),
+        page.body
+            .contains("last used <span class=\"last-used\">never</span>"),
         "not used yet: {}",
         page.body
     );
@@ -65,7 +66,9 @@ fn an_admin_creates_a_token_on_the_users_page_sees_it_once_and_revokes_it() {
     // Never shown again: the Users page lists its id, not the token, and its last use.
     let record = c.store.api_tokens(Some("olga")).unwrap().remove(0);
     let id = record.id;
-    let used = record.last_used_at.expect("the API call marked the token used");
+    let used = record
+        .last_used_at
+        .expect("the API call marked the token used");
     let page = c.get("/users", Some(&adam.session));
     assert!(
         page.body

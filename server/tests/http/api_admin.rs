@@ -200,7 +200,10 @@ fn an_admin_creates_a_token_shown_once_stored_hashed_and_revokes_it() {
     let (status, _, r) = call(&c, "GET", "/api/v1/audit", Some(&secret), None);
     assert_eq!(status, 200, "{}", r.body);
     let (_, list, _) = call(&c, "GET", "/api/v1/users/audrey/tokens", Some(&adam), None);
-    let used = list[0]["last_used_at"].as_str().expect("marked").to_string();
+    let used = list[0]["last_used_at"]
+        .as_str()
+        .expect("marked")
+        .to_string();
     assert!(used.len() == 24 && used.ends_with('Z'), "{used}");
     std::thread::sleep(std::time::Duration::from_millis(20));
     assert_eq!(call(&c, "GET", "/api/v1/audit", Some(&secret), None).0, 200);

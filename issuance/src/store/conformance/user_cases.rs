@@ -184,9 +184,16 @@ pub fn api_tokens_record_their_last_use_at_most_once_per_interval(db: &dyn TestD
     assert_eq!(found.last_used_at.as_deref(), Some(first.as_str()));
     std::thread::sleep(Duration::from_millis(20));
     assert!(!store.mark_api_token_used(t.id, minute).unwrap());
-    assert_eq!(listed(&*store).last_used_at.as_deref(), Some(first.as_str()));
+    assert_eq!(
+        listed(&*store).last_used_at.as_deref(),
+        Some(first.as_str())
+    );
     // Once the interval has passed (a short one here), the next use moves the mark.
-    assert!(store.mark_api_token_used(t.id, Duration::from_millis(1)).unwrap());
+    assert!(
+        store
+            .mark_api_token_used(t.id, Duration::from_millis(1))
+            .unwrap()
+    );
     let second = listed(&*store).last_used_at.unwrap();
     assert!(second > first, "{second} after {first}");
     // Uses are not audited; an unknown token marks nothing.
@@ -196,7 +203,11 @@ pub fn api_tokens_record_their_last_use_at_most_once_per_interval(db: &dyn TestD
     // A revoked token still refuses, and a late use of it marks nothing.
     assert!(store.revoke_api_token(t.id, &root).unwrap());
     std::thread::sleep(Duration::from_millis(20));
-    assert!(!store.mark_api_token_used(t.id, Duration::from_millis(1)).unwrap());
+    assert!(
+        !store
+            .mark_api_token_used(t.id, Duration::from_millis(1))
+            .unwrap()
+    );
     assert!(store.api_token_by_hash(&hash).unwrap().is_none());
     let revoked = listed(&*store);
     assert!(revoked.revoked_at.is_some());

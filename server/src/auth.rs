@@ -1,12 +1,13 @@
 //! Who is asking: the console's session cookie ([`Authed`]) or the API's bearer token
-//! ([`ApiUser`]), their roles, and the cookies themselves.
+//! ([`ApiUser`]; each success marks the token's `last_used_at`, written at most once a
+//! minute), their roles, and the cookies themselves.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use cardline_issuance::store::Actor;
-use cardline_issuance::store::users::Role;
+use cardline_issuance::store::users::{Role, TOKEN_USE_EVERY};
 use zeroize::Zeroizing;
 
 use crate::AppState;
@@ -143,7 +144,18 @@ impl FromRequestParts<AppState> for ApiUser {
             .into_response());
         };
         let hash = crate::secret::token_sha256(token);
-        match state.with_store(move |s| s.api_token_by_hash(&hash)).await {
+        let found = state
+            .with_store(move |s| {
+                let found = s.api_token_by_hash(&hash)?;
+                if let Some((t, user)) = &found
+                    && !user.disabled
+                {
+                    mark_used(s, t.id);
+                }
+                Ok(found)
+            })
+            .await;
+        match found {
             Ok(Some((_, user))) if !user.disabled => Ok(ApiUser {
                 user: user.name,
                 role: user.role,
@@ -154,5 +166,13 @@ impl FromRequestParts<AppState> for ApiUser {
             .into_response()),
             Err(e) => Err(Problem::store(&e).into_response()),
         }
+    }
+}
+
+/// Records the token's use (at most once per [`TOKEN_USE_EVERY`], compared by the store); a
+/// failed write is logged and does not fail the request it authenticated.
+fn mark_used(store: &dyn cardline_issuance::store::Store, id: i64) {
+    if let Err(e) = store.mark_api_token_used(id, TOKEN_USE_EVERY) {
+        tracing::warn!(token = id, error = %e, "recording an API token's use failed");
     }
 }

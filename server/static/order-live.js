@@ -1,7 +1,8 @@
 // Live progress of an order page: listens to /orders/{id}/events and writes the values into
-// the page with textContent only (no HTML from the server is ever inserted). Each event after
-// the first carries the store time of the change behind it: the delay from that change to
-// this page is kept in data-latencies (milliseconds, comma-separated) for the browser test.
+// the page with textContent only (no HTML from the server is ever inserted, a printer's text
+// included). Each event after the first carries the store time of the change behind it: the
+// delay from that change to this page is kept in data-latencies (milliseconds,
+// comma-separated) for the browser test.
 "use strict";
 (function () {
   var root = document.querySelector("[data-live]");
@@ -49,6 +50,9 @@
       cell(row, s.state).className = "state";
       cell(row, s.card);
       cell(row, s.step);
+      var printer = cell(row, s.printer ? s.printer.text : "");
+      if (s.printer && s.printer.warn) { printer.className = "warn"; }
+      if (s.printer && s.printer.read_at) { printer.title = "read " + s.printer.read_at; }
       cell(row, s.reason);
       var last = cell(row, "");
       if (s.state === "paused" && root.getAttribute("data-resume") === "yes") {

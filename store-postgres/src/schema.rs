@@ -367,6 +367,13 @@ ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
         name: "per-order counters of the order page, kept by triggers",
         sql: crate::order_counts::MIGRATION,
     },
+    Migration {
+        version: 12,
+        name: "when each API token last authenticated a request",
+        sql: r#"
+ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT COLLATE "C";
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -15,7 +15,7 @@ use crate::tx::Tx;
 
 const USER: &str = "SELECT name, role, disabled, failed_logins, locked_until_ms, created_at, \
      password_hash FROM users";
-const TOKEN: &str = "SELECT id, user_name, created_at, revoked_at FROM api_tokens";
+const TOKEN: &str = "SELECT id, user_name, created_at, revoked_at, last_used_at FROM api_tokens";
 
 fn user_row(r: &Row) -> Result<(User, String), StoreError> {
     let role: String = get(r, 1)?;
@@ -43,6 +43,7 @@ fn token_row(r: &Row) -> Result<ApiToken, StoreError> {
         user: get(r, 1)?,
         created_at: get(r, 2)?,
         revoked_at: get(r, 3)?,
+        last_used_at: get(r, 4)?,
     })
 }
 
@@ -297,6 +298,23 @@ impl UserStore for PostgresStore {
             .iter()
             .map(token_row)
             .collect()
+        })
+    }
+
+    fn mark_api_token_used(&self, id: i64, every: std::time::Duration) -> Result<bool, StoreError> {
+        const OP: &str = "marking an API token used";
+        let every = every.as_secs_f64();
+        // One UPDATE compared on the server's clock: a mark that is not due changes no row,
+        // and PostgreSQL writes nothing for it.
+        self.write(OP, &Actor::system(), |tx| {
+            tx.execute(
+                OP,
+                "UPDATE api_tokens SET last_used_at = $3 WHERE id = $1 AND revoked_at IS NULL \
+                 AND (last_used_at IS NULL OR last_used_at < to_char((now() - make_interval(secs => $2)) \
+                 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+                &[&id, &every, &tx.now],
+            )
+            .map(|n| n > 0)
         })
     }
 

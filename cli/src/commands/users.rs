@@ -169,12 +169,13 @@ pub fn run(ctx: &Context, cmd: UsersCommand) -> anyhow::Result<()> {
         UsersCommand::Tokens { name } => {
             let tokens = store.api_tokens(name.as_deref())?;
             ctx.emit(&tokens, || {
-                let mut t = Table::new(["id", "user", "created", "revoked"]);
+                let mut t = Table::new(["id", "user", "created", "last used", "revoked"]);
                 for k in &tokens {
                     t.row([
                         k.id.to_string(),
                         k.user.clone(),
                         k.created_at.clone(),
+                        k.last_used_at.clone().unwrap_or_else(|| "never".into()),
                         or_dash(k.revoked_at.as_deref()),
                     ]);
                 }

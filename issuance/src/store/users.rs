@@ -100,7 +100,14 @@ pub struct ApiToken {
     pub created_at: String,
     /// When it was revoked, if it was.
     pub revoked_at: Option<String>,
+    /// When it last authenticated a request (store time, RFC 3339; `None`: never). Written
+    /// at most once per [`TOKEN_USE_EVERY`], so up to that much older than the last use.
+    pub last_used_at: Option<String>,
 }
+
+/// A token's `last_used_at` is written at most this often: a client calling the API in a
+/// loop must not turn every read into a write.
+pub const TOKEN_USE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Longest user name accepted.
 pub const MAX_USER_NAME: usize = 64;
@@ -192,6 +199,10 @@ pub trait UserStore: Send + Sync {
     -> Result<Option<(ApiToken, User)>, StoreError>;
     /// Every token (of one user, or all), oldest first.
     fn api_tokens(&self, user: Option<&str>) -> Result<Vec<ApiToken>, StoreError>;
+    /// Records that live token `id` authenticated a request now (store time), unless its mark
+    /// is younger than `every` (compared in the store, on its clock); `true` when written.
+    /// Not audited: a use changes nothing but the mark.
+    fn mark_api_token_used(&self, id: i64, every: std::time::Duration) -> Result<bool, StoreError>;
     /// Revokes a token; `false` when it was revoked already. Audited `token.revoke`.
     fn revoke_api_token(&self, id: i64, actor: &Actor) -> Result<bool, StoreError>;
 }

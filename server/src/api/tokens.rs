@@ -28,6 +28,9 @@ pub struct TokenView {
     created_at: String,
     /// When revoked, if it was.
     revoked_at: Option<String>,
+    /// When it last authenticated a request (RFC 3339, store time); `null` when never. Written
+    /// at most once a minute, so it may lag the last use by up to a minute.
+    last_used_at: Option<String>,
 }
 
 impl From<ApiToken> for TokenView {
@@ -37,6 +40,7 @@ impl From<ApiToken> for TokenView {
             user: t.user,
             created_at: t.created_at,
             revoked_at: t.revoked_at,
+            last_used_at: t.last_used_at,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Live progress of an order over server-sent events: `GET /orders/{id}/events` sends an
-//! `order` event (JSON: state, released, counts, every station with its card, step and pause
-//! reason, the state, step and reason of the cards the page lists, and `changed_at`: the store
+//! `order` event (JSON: state, released, counts, every station with its card, step, printer
+//! (one cell's text and warning flag) and pause reason, the state, step and reason of the cards the page lists, and `changed_at`: the store
 //! time of the change that caused it) at once and again whenever it changes. The server's one
 //! change watcher ([`crate::changes`]) reads a cheap mark every 100 ms and wakes the streams;
 //! a stream re-reads its order only then. The page's small script (`/static/order-live.js`,
@@ -22,6 +22,7 @@ use cardline_issuance::store::{OrderOutcome, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use super::printer_view::PrinterCell;
 use super::{PageError, READERS, require};
 use crate::AppState;
 use crate::auth::Authed;
@@ -57,6 +58,9 @@ pub struct StationProgress {
     pub step: Option<String>,
     /// Why it is paused: what the operator must check before resuming.
     pub reason: Option<String>,
+    /// Its printer as last read, in one cell (`null`: no run holds the station, so no desk
+    /// reads its printer).
+    pub printer: Option<PrinterCell>,
 }
 
 /// What an `order` event says.
@@ -90,6 +94,7 @@ pub fn stations(store: &dyn Store) -> Result<Vec<StationProgress>, StoreError> {
             };
             out.push(StationProgress {
                 step: s.card.as_ref().and_then(|c| steps.get(c).cloned()),
+                printer: Some(PrinterCell::of(s.printer.as_ref())),
                 name: s.name,
                 desk: desk.desk.clone(),
                 state: state_name(state).into(),
@@ -107,6 +112,7 @@ pub fn stations(store: &dyn Store) -> Result<Vec<StationProgress>, StoreError> {
                 card: None,
                 step: None,
                 reason: Some(p.reason),
+                printer: None,
             });
         }
     }

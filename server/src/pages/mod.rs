@@ -20,6 +20,7 @@ mod login;
 mod options;
 mod order;
 mod orders;
+mod printer_view;
 mod profiles;
 mod search;
 pub mod stations;

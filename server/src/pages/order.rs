@@ -127,7 +127,7 @@ async fn render(
             h2 { "Stations" }
             p #stations-none hidden[!stations.is_empty()] { "No station is producing: start a desk (" code { "cardline desk run" } ")." }
             table #stations hidden[stations.is_empty()] {
-                thead { tr { th { "Station" } th { "Desk" } th { "State" } th { "Card" } th { "Step" } th { "Operator message" } th { "" } } }
+                thead { tr { th { "Station" } th { "Desk" } th { "State" } th { "Card" } th { "Step" } th { "Printer" } th { "Operator message" } th { "" } } }
                 tbody #stations-body {
                     @for st in &stations {
                         tr data-station=(st.name) {
@@ -136,6 +136,7 @@ async fn render(
                             td.state { (st.state) }
                             td { (st.card.as_deref().unwrap_or("")) }
                             td { (st.step.as_deref().unwrap_or("")) }
+                            @match &st.printer { Some(p) => { (p.td()) } None => { td {} } }
                             td { (st.reason.as_deref().unwrap_or("")) }
                             td {
                                 @if st.state == "paused" && who.has(super::stations::RESUMERS) {

@@ -4,11 +4,11 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use cardline_issuance::model::StationClaim;
-use cardline_issuance::printer_report::PrinterReport;
 use cardline_issuance::store::users::Role;
 use cardline_issuance::store::{Actor, StoreError};
 use maud::{Markup, html};
 
+use super::printer_view::{NOT_READ, cover_warns, feeder_warns, printer_name, ribbon_text};
 use super::{PageError, check_csrf, csrf_field, layout, pairs, require};
 use crate::AppState;
 use crate::auth::Authed;
@@ -112,23 +112,18 @@ fn printer_row(c: &StationClaim, paused: bool) -> maud::Markup {
         None => html! {
             tr data-station=(c.station) {
                 td { (c.station) } td { (c.run) } td { (state) }
-                td colspan="6" { "not read yet" }
+                td colspan="6" { (NOT_READ) }
             }
         },
         Some(p) => {
             let warnings = p.warnings();
-            let who = [p.model.as_deref(), p.serial.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
             html! {
                 tr data-station=(c.station) {
                     td { (c.station) } td { (c.run) } td { (state) }
-                    td { @if who.is_empty() { "unknown" } @else { (who) } }
+                    td { (printer_name(p)) }
                     td class=[p.ribbon_low().then_some("warn")] { (ribbon_text(p)) }
-                    td class=[(p.cover == cardline_issuance::printer_report::CoverState::Open).then_some("warn")] { (p.cover.as_str()) }
-                    td class=[(p.feeder == cardline_issuance::printer_report::FeederState::Empty).then_some("warn")] { (p.feeder.as_str()) }
+                    td class=[cover_warns(p).then_some("warn")] { (p.cover.as_str()) }
+                    td class=[feeder_warns(p).then_some("warn")] { (p.feeder.as_str()) }
                     td class=[(!warnings.is_empty()).then_some("warn")] {
                         @if warnings.is_empty() { "-" } @else { (warnings.join("; ")) }
                     }
@@ -136,23 +131,6 @@ fn printer_row(c: &StationClaim, paused: bool) -> maud::Markup {
                 }
             }
         }
-    }
-}
-
-/// `ymcko 93 % (187/200)`, `40 left`, `unknown`.
-fn ribbon_text(p: &PrinterReport) -> String {
-    let r = &p.ribbon;
-    let kind = r.kind.as_deref().unwrap_or("");
-    let amount = match (r.percent, r.remaining, r.capacity) {
-        (Some(pct), Some(n), Some(c)) => format!("{pct} % ({n}/{c})"),
-        (_, Some(n), _) => format!("{n} left"),
-        _ => String::new(),
-    };
-    let text = format!("{kind} {amount}").trim().to_string();
-    if text.is_empty() {
-        "unknown".into()
-    } else {
-        text
     }
 }
 

@@ -1,4 +1,5 @@
-//! API tokens on the Users page, for admins: each user's tokens (id, created, revoked), a
+//! API tokens on the Users page, for admins: each user's tokens (id, created, last used — to
+//! the minute, `never` before the first request — revoked), a
 //! form to create one — the token is shown once, on the answer page, never again (only its
 //! SHA-256 is stored) — and one to revoke a live one. CSRF-checked forms; the store audits
 //! `token.create` / `token.revoke` as the admin. The same calls as the API's
@@ -22,7 +23,8 @@ pub fn cell(who: &Authed, user: &str, tokens: &[ApiToken]) -> Markup {
         ul.tokens {
             @for t in tokens.iter().filter(|t| t.user == user) {
                 li {
-                    "#" (t.id) " created " (t.created_at)
+                    "#" (t.id) " created " (t.created_at) ", last used "
+                    span.last-used { (t.last_used_at.as_deref().unwrap_or("never")) }
                     @if let Some(at) = &t.revoked_at { " — revoked " (at) }
                     @else {
                         " "

@@ -1,4 +1,4 @@
-//! The Users page's API tokens (created and shown once, revoked) and the Options page's
+//! The Users page's API tokens (created and shown once, their last use, revoked) and the Options page's
 //! profile forms (create, make the default, edit the whole text with inline problems), each a
 //! CSRF-checked form audited as the admin.
 
@@ -54,11 +54,28 @@ fn an_admin_creates_a_token_on_the_users_page_sees_it_once_and_revokes_it() {
         token[3..].chars().all(|ch| ch.is_ascii_hexdigit()),
         "{token}"
     );
+    let page = c.get("/users", Some(&adam.session));
+    assert!(
+        page.body
+            .contains("last used <span class=\"last-used\">never</span>"),
+        "not used yet: {}",
+        page.body
+    );
     assert_eq!(bearer(&c, &token), 200, "the token works as olga");
     assert_eq!(audited(&c, "token.create", "adam"), 1);
-    // Never shown again: the Users page lists its id, not the token.
-    let id = c.store.api_tokens(Some("olga")).unwrap()[0].id;
+    // Never shown again: the Users page lists its id, not the token, and its last use.
+    let record = c.store.api_tokens(Some("olga")).unwrap().remove(0);
+    let id = record.id;
+    let used = record
+        .last_used_at
+        .expect("the API call marked the token used");
     let page = c.get("/users", Some(&adam.session));
+    assert!(
+        page.body
+            .contains(&format!("<span class=\"last-used\">{used}</span>")),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains(&token[3..]), "{}", page.body);
     let revoke = format!("/users/olga/tokens/{id}/revoke");
     assert!(page.body.contains(&revoke), "{}", page.body);

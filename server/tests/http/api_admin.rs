@@ -193,10 +193,22 @@ fn an_admin_creates_a_token_shown_once_stored_hashed_and_revokes_it() {
     let id = v["id"].as_i64().unwrap();
     assert!(secret.starts_with("cl_") && secret.len() == 67, "{secret}");
     assert_eq!(v["user"], "audrey");
+    assert!(v["last_used_at"].is_null(), "not used yet: {v}");
     assert_eq!(audited(&c, "token.create", "adam"), 1);
-    // It works, as audrey.
+    // It works, as audrey, and the use is recorded (once: the second call is within the
+    // minute and leaves the mark as it was).
     let (status, _, r) = call(&c, "GET", "/api/v1/audit", Some(&secret), None);
     assert_eq!(status, 200, "{}", r.body);
+    let (_, list, _) = call(&c, "GET", "/api/v1/users/audrey/tokens", Some(&adam), None);
+    let used = list[0]["last_used_at"]
+        .as_str()
+        .expect("marked")
+        .to_string();
+    assert!(used.len() == 24 && used.ends_with('Z'), "{used}");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(call(&c, "GET", "/api/v1/audit", Some(&secret), None).0, 200);
+    let (_, list, _) = call(&c, "GET", "/api/v1/users/audrey/tokens", Some(&adam), None);
+    assert_eq!(list[0]["last_used_at"], used.as_str(), "{list}");
     // Stored hashed only: not in the database files, not in the list.
     let bytes = c.database_bytes();
     assert!(!bytes.is_empty());

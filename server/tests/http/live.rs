@@ -129,6 +129,43 @@ fn the_order_page_shows_stations_steps_and_pauses_live_and_resumes_them() {
     assert_eq!(stations[0]["name"], "a1");
     assert_eq!(stations[0]["desk"], "front");
     assert_eq!(stations[0]["state"], "idle");
+    assert_eq!(stations[0]["printer"]["text"], "not read yet", "{first}");
+
+    // A desk reports a1's printer (low ribbon): the event carries it in one
+    // cell, in the warning style, and the page renders the same cell without JavaScript.
+    let status = cardline_device::PrinterStatus {
+        cover_known: true,
+        feeder_known: true,
+        ribbon: cardline_device::RibbonStatus {
+            kind: Some("ymcko".into()),
+            remaining: Some(9),
+            capacity: Some(200),
+        },
+        ..Default::default()
+    };
+    let report = cardline_issuance::printer_report::PrinterReport::from_status(
+        &status,
+        "2026-11-29T12:00:00.000Z",
+    );
+    c.store.report_printer(run.id, "a1", &report).unwrap();
+    let cell = "ribbon ymcko 4 % (9/200), cover closed, feeder ok: ribbon low (4 %, 9 left)";
+    let e = events.next_order_where(|e| e["stations"][0]["printer"]["warn"] == true);
+    assert_eq!(e["stations"][0]["printer"]["text"], cell, "{e}");
+    assert_eq!(
+        e["stations"][0]["printer"]["read_at"], "2026-11-29T12:00:00.000Z",
+        "{e}"
+    );
+    assert_eq!(e["stations"][1]["printer"]["warn"], false, "{e}");
+    let page = c.get(&format!("/orders/{}", order.id), Some(&olga.session));
+    assert!(page.body.contains("<th>Printer</th>"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!(
+            "<td class=\"warn\" title=\"read 2026-11-29T12:00:00.000Z\">{cell}</td>"
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<td>not read yet</td>"), "{}", page.body);
 
     // A card taken and its feed begun: the station and the card show the step.
     let (card, attempt) = c

@@ -127,6 +127,15 @@ fn the_openapi_document_lists_every_api_route_and_every_documented_route_is_serv
             "Card lacks {field}: {card_schema}"
         );
     }
+    // A token's last use is documented (the time it last authenticated a request).
+    let last_used = &schemas["TokenView"]["properties"]["last_used_at"];
+    assert!(
+        last_used["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("last authenticated")),
+        "TokenView lacks last_used_at: {}",
+        schemas["TokenView"]
+    );
     for field in ["requester", "desk", "requested_at"] {
         assert!(
             schemas["RequestInfo"]["properties"].get(field).is_some(),

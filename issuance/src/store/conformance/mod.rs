@@ -271,6 +271,10 @@ pub const CASES: &[(&str, Case)] = &[
         user_cases::api_tokens_are_found_by_hash_until_revoked,
     ),
     (
+        "api_tokens_record_their_last_use_at_most_once_per_interval",
+        user_cases::api_tokens_record_their_last_use_at_most_once_per_interval,
+    ),
+    (
         "sessions_are_shared_by_handles_end_and_expire_and_stay_bounded",
         user_cases::sessions_are_shared_by_handles_end_and_expire_and_stay_bounded,
     ),

@@ -161,6 +161,60 @@ pub fn api_tokens_are_found_by_hash_until_revoked(db: &dyn TestDatabase) {
 }
 
 /// Conformance case.
+pub fn api_tokens_record_their_last_use_at_most_once_per_interval(db: &dyn TestDatabase) {
+    use std::time::Duration;
+    let store = db.open();
+    let root = Actor("root".into());
+    store
+        .add_user("robot", Role::Operator, "$argon2id$h", &root)
+        .unwrap();
+    let hash = "44".repeat(32);
+    let t = store.add_api_token("robot", &hash, &root).unwrap();
+    let listed = |store: &dyn Store| store.api_tokens(Some("robot")).unwrap().remove(0);
+    assert_eq!(t.last_used_at, None, "never used yet");
+    assert_eq!(listed(&*store).last_used_at, None);
+
+    // The first use writes the mark; a second within the interval does not rewrite it.
+    let minute = Duration::from_secs(60);
+    assert!(store.mark_api_token_used(t.id, minute).unwrap());
+    let first = listed(&*store).last_used_at.expect("marked");
+    assert!(first.len() == 24 && first.ends_with('Z'), "{first}");
+    assert!(first >= t.created_at, "{first} {}", t.created_at);
+    let (found, _) = store.api_token_by_hash(&hash).unwrap().unwrap();
+    assert_eq!(found.last_used_at.as_deref(), Some(first.as_str()));
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(!store.mark_api_token_used(t.id, minute).unwrap());
+    assert_eq!(
+        listed(&*store).last_used_at.as_deref(),
+        Some(first.as_str())
+    );
+    // Once the interval has passed (a short one here), the next use moves the mark.
+    assert!(
+        store
+            .mark_api_token_used(t.id, Duration::from_millis(1))
+            .unwrap()
+    );
+    let second = listed(&*store).last_used_at.unwrap();
+    assert!(second > first, "{second} after {first}");
+    // Uses are not audited; an unknown token marks nothing.
+    assert_eq!(actions(&*store, "token.").len(), 1);
+    assert!(!store.mark_api_token_used(9999, minute).unwrap());
+
+    // A revoked token still refuses, and a late use of it marks nothing.
+    assert!(store.revoke_api_token(t.id, &root).unwrap());
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(
+        !store
+            .mark_api_token_used(t.id, Duration::from_millis(1))
+            .unwrap()
+    );
+    assert!(store.api_token_by_hash(&hash).unwrap().is_none());
+    let revoked = listed(&*store);
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(revoked.last_used_at.as_deref(), Some(second.as_str()));
+}
+
+/// Conformance case.
 pub fn sessions_are_shared_by_handles_end_and_expire_and_stay_bounded(db: &dyn TestDatabase) {
     use crate::store::sessions::SessionRecord;
     let a = db.open();

@@ -285,6 +285,8 @@ ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
 "#,
     // 11: per-order counters of the order page, kept by triggers (issue 13).
     super::order_counts::MIGRATION,
+    // 12: when each API token last authenticated a request (issue 13).
+    super::users::LAST_USED_MIGRATION,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

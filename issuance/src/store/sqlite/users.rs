@@ -35,7 +35,14 @@ CREATE INDEX api_tokens_by_user ON api_tokens (user_name, id);
 
 const USER: &str = "SELECT name, role, disabled, failed_logins, locked_until_ms, created_at, password_hash \
      FROM users";
-const TOKEN: &str = "SELECT id, user_name, created_at, revoked_at FROM api_tokens";
+const TOKEN: &str = "SELECT id, user_name, created_at, revoked_at, last_used_at FROM api_tokens";
+
+/// Migration 12: when each API token last authenticated a request.
+pub const LAST_USED_MIGRATION: &str = "ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT;";
+
+/// The live token `id` whose mark is missing or older than `?2`: the mark is due.
+const MARK_DUE: &str =
+    "id = ?1 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ?2)";
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(User, String)> {
     let role: String = r.get(1)?;
@@ -65,6 +72,7 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
         user: r.get(1)?,
         created_at: r.get(2)?,
         revoked_at: r.get(3)?,
+        last_used_at: r.get(4)?,
     })
 }
 
@@ -302,6 +310,32 @@ impl UserStore for SqliteStore {
             ))
             .and_then(|mut st| st.query_map([user], token_row)?.collect())
             .map_err(backend("listing API tokens"))
+        })
+    }
+
+    fn mark_api_token_used(&self, id: i64, every: std::time::Duration) -> Result<bool, StoreError> {
+        const OP: &str = "marking an API token used";
+        let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
+        let cutoff =
+            || super::timestamp::from_ms(super::timestamp::now_ms().saturating_sub(every_ms));
+        // Read first: a mark that is not due costs no write transaction (the common case of a
+        // client calling often); the update checks again, so two racing requests write once.
+        let due = self.read(OP, |c| {
+            c.prepare_cached(&format!("SELECT 1 FROM api_tokens WHERE {MARK_DUE}"))
+                .and_then(|mut st| st.exists(params![id, cutoff()]))
+                .map_err(backend(OP))
+        })?;
+        if !due {
+            return Ok(false);
+        }
+        self.write(OP, &Actor::system(), |w| {
+            w.conn
+                .execute(
+                    &format!("UPDATE api_tokens SET last_used_at = ?3 WHERE {MARK_DUE}"),
+                    params![id, cutoff(), w.now],
+                )
+                .map(|n| n > 0)
+                .map_err(backend(OP))
         })
     }
 

@@ -77,6 +77,27 @@ pub fn documented() -> OpenApiRouter<AppState> {
         })
 }
 
+/// The refusals every authenticated route may answer, in its OpenAPI `responses`: no or a
+/// bad token (401) and the wrong role (403).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its OpenAPI description is used
+pub enum Refused {
+    /// No, an unknown or a revoked token.
+    #[response(
+        status = 401,
+        description = "no, unknown or revoked token",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    /// The role may not do this.
+    #[response(
+        status = 403,
+        description = "the role may not do this",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+}
+
 /// An RFC 9457 problem detail.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -216,8 +237,7 @@ struct OrderView {
 #[utoipa::path(get, path = "/orders", tag = "orders", security(("token" = [])),
     description = "All batch orders, newest first. Roles: operator, auditor.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 200, description = "the orders", body = Vec<Order>)))]
 async fn list_orders(State(state): State<AppState>, who: ApiUser) -> ApiResult<Vec<Order>> {
     require(&who, crate::pages::READERS)?;
@@ -228,8 +248,7 @@ async fn list_orders(State(state): State<AppState>, who: ApiUser) -> ApiResult<V
     params(("id" = i64, Path, description = "order id")),
     description = "One order with its cards and outcome. Roles: operator, auditor.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the order", body = OrderView)))]
 async fn order(
@@ -294,8 +313,7 @@ struct NewOrder {
     request_body = NewOrder,
     description = "Issue an order of requested cards: `cards` (numbers) or `matching` (filters, with an optional `first`). Role: operator.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 409, description = "a card is not requested or already in an open order", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad input", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "the new order", body = Order)))]
@@ -342,8 +360,7 @@ async fn act(state: AppState, who: ApiUser, id: OrderId, what: &'static str) -> 
     params(("id" = i64, Path, description = "order id")),
     description = "Next: release the order to the desks. Role: operator.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the order's state refuses it", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the order", body = Order)))]
@@ -359,8 +376,7 @@ async fn release(
     params(("id" = i64, Path, description = "order id")),
     description = "Complete the order. Role: operator.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the order's state refuses it", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the order", body = Order)))]
@@ -376,8 +392,7 @@ async fn complete(
     params(("id" = i64, Path, description = "order id")),
     description = "Cancel the order. Role: operator.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the order's state refuses it", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the order", body = Order)))]
@@ -403,8 +418,7 @@ struct Repeat {
     request_body = Repeat,
     description = "Repeat production of the failed cards plus the produced cards named as misprinted. Role: operator.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such order", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the order's state refuses it", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the cards selected again", body = Vec<cardline_issuance::model::Card>)))]

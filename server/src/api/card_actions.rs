@@ -8,7 +8,7 @@ use cardline_issuance::model::{Card, CardEvent};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ApiResult, Problem, bodies, require};
+use super::{ApiResult, Problem, Refused, bodies, require};
 use crate::AppState;
 use crate::actions::{CardInput, card_action};
 use crate::auth::ApiUser;
@@ -62,8 +62,7 @@ async fn act(
     description = "Assign a produced (`unassigned`) card to a person, valid for the default profile's `validity_days`. Audited `card.transition`. Role: operator.",
     responses(
         (status = 400, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such card", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the card's state refuses it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad input", body = Problem, content_type = "application/problem+json"),
@@ -90,8 +89,7 @@ pub async fn assign(
     description = "Withdraw an assigned card (body optional). Audited `card.transition`. Role: operator.",
     responses(
         (status = 400, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such card", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the card's state refuses it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad input", body = Problem, content_type = "application/problem+json"),
@@ -121,8 +119,7 @@ pub async fn withdraw(
     description = "Lock an unassigned or assigned card for good (`confirm` must be `true`). Audited `card.transition`. Role: operator.",
     responses(
         (status = 400, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such card", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the card's state refuses it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad input (no reason, no confirmation)", body = Problem, content_type = "application/problem+json"),

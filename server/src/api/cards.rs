@@ -9,7 +9,7 @@ use cardline_issuance::store::{AuditFilter, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiResult, Problem, require};
+use super::{ApiResult, Problem, Refused, require};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::pages::{READERS, pairs, value};
@@ -43,8 +43,7 @@ pub struct CardDetail {
     ),
     description = "Cards in every state, filtered and paged (oldest request first). Roles: operator, auditor.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 422, description = "bad filter", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "a page of cards", body = CardPage)))]
 pub async fn search(
@@ -104,8 +103,7 @@ pub async fn search(
     params(("number" = String, Path, description = "card number")),
     description = "One card with its production attempts (and their steps) and its audit trail. Roles: operator, auditor.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such card", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the card and its history", body = CardDetail)))]
 pub async fn card(

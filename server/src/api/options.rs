@@ -13,7 +13,7 @@ use cardline_issuance::store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiResult, Problem, bodies, require};
+use super::{ApiResult, Problem, Refused, bodies, require};
 use crate::AppState;
 use crate::actions::{self, ActionError};
 use crate::auth::ApiUser;
@@ -177,8 +177,7 @@ pub struct PutProfile {
 #[utoipa::path(get, path = "/options", tag = "options", security(("token" = [])),
     description = "The option profiles, by name, with the default one marked. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 200, description = "the profiles", body = Vec<ProfileSummary>)))]
 pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Vec<ProfileSummary>> {
     require(&who, ADMINS)?;
@@ -191,8 +190,7 @@ pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Vec<
     description = "Create a profile as a copy of another (the default one when `from` is absent). Audited `options.change`. Role: admin.",
     responses(
         (status = 400, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no profile `from`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the name is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "a bad name", body = Problem, content_type = "application/problem+json"),
@@ -219,8 +217,7 @@ pub async fn create(
     params(("profile" = String, Path, description = "profile name")),
     description = "One profile: its text and every effective option with where it comes from. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such profile", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the profile", body = ProfileView)))]
 pub async fn show(
@@ -243,8 +240,7 @@ pub async fn show(
     description = "Set some options (`set`) or replace the whole text (`toml`) of a profile. Validated first: a refused change saves nothing and answers 422 with `errors` (line, key, value, what is allowed). Each changed key is logged; audited `options.change`. Role: admin.",
     responses(
         (status = 400, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such profile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "refused: `errors` names each key, its value and the allowed range", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the changes and the profile now", body = PutAnswer)))]
@@ -343,8 +339,7 @@ fn toml_value(key: &str, v: &serde_json::Value) -> Result<String, Problem> {
     params(("profile" = String, Path, description = "profile name")),
     description = "Make the profile the default one (orders that name none get it). Audited `options.change`. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such profile", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the profile, now the default", body = ProfileView)))]
 pub async fn make_default(
@@ -368,8 +363,7 @@ pub async fn make_default(
     params(("profile" = String, Path, description = "profile name")),
     description = "The profile's change log (the newest 1000 changes), oldest first. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such profile", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the changes", body = Vec<ChangeView>)))]
 pub async fn log(

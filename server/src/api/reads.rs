@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use cardline_issuance::search::Page;
 
-use super::{ApiResult, Filters, Problem, require};
+use super::{ApiResult, Filters, Problem, Refused, require};
 use crate::AppState;
 use crate::auth::ApiUser;
 
@@ -22,8 +22,7 @@ use crate::auth::ApiUser;
     ),
     description = "Requested cards (those an order may take), paged. Role: operator.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 422, description = "bad filter", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "a page of cards", body = cardline_issuance::search::CardPage)))]
 pub async fn requested_cards(
@@ -83,8 +82,7 @@ pub async fn requested_cards(
     ),
     description = "The newest 500 matching audit entries, oldest first. Page to older ones with `before`. Role: auditor.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 422, description = "bad filter", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the entries", body = Vec<cardline_issuance::model::AuditEntry>)))]
 pub async fn audit(

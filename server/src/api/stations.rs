@@ -9,7 +9,7 @@ use cardline_issuance::store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiResult, Problem, require};
+use super::{ApiResult, Problem, Refused, require};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::pages::stations::{RESUMERS, ResumeResult, VIEWERS, resume_station};
@@ -31,8 +31,7 @@ pub struct Stations {
 #[utoipa::path(get, path = "/stations", tag = "stations", security(("token" = [])),
     description = "The live production runs (desks), the stations they hold and the paused stations. Roles: operator, admin, auditor.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 200, description = "runs, claims and paused stations", body = Stations)))]
 pub async fn stations(State(state): State<AppState>, who: ApiUser) -> ApiResult<Stations> {
     require(&who, VIEWERS)?;
@@ -62,8 +61,7 @@ pub struct Resumed {
     params(("name" = String, Path, description = "station name")),
     description = "Resume a paused station once its cause is fixed (the desk waiting on it re-opens it and goes on); audited as the token's user. Roles: operator, admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such station: it is neither paused nor driven by a run", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the station is not paused", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the station is resumed", body = Resumed)))]

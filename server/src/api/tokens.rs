@@ -11,7 +11,7 @@ use cardline_issuance::store::users::ApiToken;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiResult, Problem, require};
+use super::{ApiResult, Problem, Refused, require};
 use crate::AppState;
 use crate::actions::{self, ActionError};
 use crate::auth::ApiUser;
@@ -60,8 +60,7 @@ pub struct NewToken {
     params(("name" = String, Path, description = "user name")),
     description = "The API tokens of a user, oldest first (ids and dates, never the token). Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the tokens", body = Vec<TokenView>)))]
 pub async fn list(
@@ -78,8 +77,7 @@ pub async fn list(
     params(("name" = String, Path, description = "user name")),
     description = "Create an API token acting as the user; the answer holds the token, shown this once. Audited `token.create`. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "the token and its record", body = NewToken)))]
 pub async fn create(
@@ -109,8 +107,7 @@ pub async fn create(
     params(("name" = String, Path, description = "user name"), ("id" = i64, Path, description = "token id")),
     description = "Revoke a token of the user (at once: its next request is refused). Revoking a revoked token changes nothing. Audited `token.revoke`. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such user, or no such token of the user", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the token's record, revoked", body = TokenView)))]
 pub async fn revoke(

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
-use super::{ApiResult, Problem, bodies, require};
+use super::{ApiResult, Problem, Refused, bodies, require};
 use crate::AppState;
 use crate::actions::{self, ActionError};
 use crate::auth::ApiUser;
@@ -80,8 +80,7 @@ pub struct NewPassword {
 #[utoipa::path(get, path = "/users", tag = "users", security(("token" = [])),
     description = "Every console user, by name. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 200, description = "the users", body = Vec<UserView>)))]
 pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Vec<UserView>> {
     require(&who, ADMINS)?;
@@ -94,8 +93,7 @@ pub async fn list(State(state): State<AppState>, who: ApiUser) -> ApiResult<Vec<
     description = "Add a user. Audited `user.add`. Role: admin.",
     responses(
         (status = 400, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 409, description = "the name is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "bad name, role or password", body = Problem, content_type = "application/problem+json"),
         (status = 201, description = "the new user", body = UserView)))]
@@ -135,8 +133,7 @@ async fn set_disabled(
     params(("name" = String, Path, description = "user name")),
     description = "Disable a user: their sessions end and their API tokens are refused. Nobody disables themselves. Audited `user.disable`. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "disabling yourself", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the user now", body = UserView)))]
@@ -152,8 +149,7 @@ pub async fn disable(
     params(("name" = String, Path, description = "user name")),
     description = "Enable a disabled user. Audited `user.enable`. Role: admin.",
     responses(
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the user now", body = UserView)))]
 pub async fn enable(
@@ -170,8 +166,7 @@ pub async fn enable(
     description = "Set a new password (also lifts a lockout). Audited `user.password`. Role: admin.",
     responses(
         (status = 400, description = "the body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "no, unknown or revoked token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "the role may not do this", body = Problem, content_type = "application/problem+json"),
+        Refused,
         (status = 404, description = "no such user", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "the password is refused (10 to 256 characters)", body = Problem, content_type = "application/problem+json"),
         (status = 200, description = "the user now", body = UserView)))]

@@ -45,7 +45,17 @@ fn the_openapi_document_lists_every_api_route_and_every_documented_route_is_serv
             })
             .unwrap_or_else(|| panic!("{method} {path} is not in the OpenAPI document"));
         let responses = op["responses"].as_object().unwrap();
-        assert!(responses.contains_key("401"), "{method} {path}: {op}");
+        // 401 and 403 (the shared `Refused` responses) answer a problem+json Problem.
+        for code in ["401", "403"] {
+            let schema = &responses
+                .get(code)
+                .unwrap_or_else(|| panic!("{method} {path}: no {code}: {op}"))["content"]["application/problem+json"]
+                ["schema"]["$ref"];
+            assert_eq!(
+                schema, "#/components/schemas/Problem",
+                "{method} {path} {code}: {op}"
+            );
+        }
         assert!(
             responses.contains_key("200") || responses.contains_key("201"),
             "{method} {path}: {op}"

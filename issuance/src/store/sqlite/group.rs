@@ -3,9 +3,11 @@
 //! one `fsync` instead of N serialized ones.
 //!
 //! The first thread to write when no transaction is open is the batch's *leader*: it takes a
-//! connection, opens `BEGIN IMMEDIATE`, runs its own operation inside a savepoint, then lets
-//! every thread already waiting to write run its operation in the same transaction, each in a
-//! savepoint of its own, one after the other. Then the leader commits once and wakes them.
+//! connection, opens `BEGIN IMMEDIATE`, runs its own operation (without a savepoint: it is the
+//! first of the transaction, so if it fails the transaction is rolled back and the batch ends
+//! there), then lets every thread already waiting to write run its operation in the same
+//! transaction, each in a savepoint of its own, one after the other. Then the leader commits
+//! once and wakes them.
 //!
 //! The guarantees of a write are unchanged:
 //! - **Durable before return.** No operation returns `Ok` before the `COMMIT` that holds it
@@ -123,12 +125,54 @@ impl GroupCommit {
             st.followers += 1;
         }
         let batch = st.batch;
-        let result = self.in_savepoint(&mut st, operation, f);
         if leader {
+            let result = self.first(&mut st, f);
+            if !matches!(result, Ok(Ok(_))) {
+                return self.abandon(st, pool, result);
+            }
             self.commit(st, pool, operation, result)
         } else {
+            let result = self.in_savepoint(&mut st, operation, f);
             self.changed.notify_all();
             self.await_commit(st, batch, operation, result)
+        }
+    }
+
+    /// Runs the leader's `f`, the first operation of the transaction, without a savepoint:
+    /// nobody can join before it ends (the leader holds the lock), so undoing it is rolling the
+    /// transaction back ([`abandon`](Self::abandon)). A savepoint would make SQLite copy every
+    /// page the operation changes to a temporary sub-journal first: 28 % of the time of an order
+    /// of 100,000 cards (docs/PERFORMANCE.md, issue 11).
+    fn first<T>(
+        &self,
+        st: &mut State,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> std::thread::Result<Result<T, StoreError>> {
+        let conn = st.conn.as_ref().expect("a batch is open");
+        catch_unwind(AssertUnwindSafe(|| f(conn)))
+    }
+
+    /// The leader's own operation failed (or panicked) before anyone joined: rolls the whole
+    /// transaction back and ends the batch without a commit; the threads queued meanwhile
+    /// start a batch of their own.
+    fn abandon<T>(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        pool: &Pool,
+        result: std::thread::Result<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let conn = st.conn.take().expect("the leader's batch is open");
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        pool.give_back(conn);
+        st.done = st.batch;
+        st.broken = None;
+        drop(st);
+        self.changed.notify_all();
+        match result {
+            Ok(r) => r,
+            Err(panic) => resume_unwind(panic),
         }
     }
 

@@ -169,6 +169,59 @@ fn a_failing_member_is_rolled_back_alone_and_the_others_commit() {
     chain_holds(&reopened);
 }
 
+/// The leader's operation runs without a savepoint (it is the first of its transaction): when
+/// it fails, the whole transaction is rolled back, and the writers queued behind it commit in
+/// a batch of their own.
+#[test]
+fn a_failing_leader_is_rolled_back_whole_and_the_writers_queued_behind_it_commit() {
+    let (_dir, path, store) = store_file();
+    let op = Actor("tester".into());
+    let before = store.group.batches();
+    let store = Arc::new(store);
+    let (failed, ok) = std::thread::scope(|s| {
+        let leader = s.spawn(|| {
+            store.write("test", &op, |w| -> Result<(), StoreError> {
+                until_waiting(&store, 1);
+                w.audit("test.write", None, None, None, None, Some("dropped"))?;
+                Err(StoreError::Backend {
+                    operation: "test".into(),
+                    detail: "refused on purpose".into(),
+                })
+            })
+        });
+        until_waiting_for_leader(&store, before);
+        let other = s.spawn(|| {
+            store.write("test", &op, |w| {
+                w.audit("test.write", None, None, None, None, Some("kept"))
+            })
+        });
+        (leader.join().unwrap(), other.join().unwrap())
+    });
+    assert!(
+        failed
+            .unwrap_err()
+            .to_string()
+            .contains("refused on purpose"),
+        "the leader gets its own error"
+    );
+    ok.unwrap();
+    assert_eq!(
+        store.group.batches() - before,
+        2,
+        "the queued writer opened a batch of its own"
+    );
+    drop(store);
+    let reopened = SqliteStore::open(&path).unwrap();
+    let reasons: Vec<String> = reopened
+        .audit(&test_writes())
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    assert_eq!(reasons, ["kept"]);
+    chain_holds(&reopened);
+}
+
 #[test]
 fn stations_claiming_at_once_each_get_a_distinct_card_and_every_claim_is_durable() {
     let (_dir, path, store) = store_file();

@@ -97,10 +97,7 @@ pub fn create(
         None => format!("{} card(s)", cards.len()),
     };
     w.audit("order.create", None, Some(id), None, None, Some(&reason))?;
-    for (pos, card) in cards.iter().enumerate() {
-        w.join_order(card.id, id, pos as i64 + 1)?;
-        w.transition(card, CardEvent::AddToOrder, Some(id), None)?;
-    }
+    w.join_new_order(&cards, id)?;
     super::order_counts::count_new_order(w.conn, id)?;
     tracing::info!(order = id, cards = cards.len(), "order created");
     get(w.conn, id)

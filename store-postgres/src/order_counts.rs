@@ -3,12 +3,12 @@
 //! PL/pgSQL trigger functions. Row triggers fire after the whole statement that changed the
 //! row. An order's creation (one statement moving up to millions of cards and inserting their
 //! memberships) sets `cardline.order_counts = 'bulk'` for that statement, so the cards' row
-//! trigger stands aside, and then writes the new order's counters with one grouped recount of
-//! that order ([`count_new_order`]): at 100,000 cards, one trigger call per card took 23 s of
-//! the 28.6 s statement. Also the index of an order's cards by position (a page of the order page), and of an order's failed cards
+//! trigger stands aside, and then writes the new order's counters counted from the moved cards
+//! ([`count_created_order`]): at 100,000 cards, one trigger call per card took 23 s of the
+//! 28.6 s statement. Also the index of an order's cards by position (a page of the order page), and of an order's failed cards
 //! (its failures are read through the card's `order_id`, which mirrors its open membership).
 
-use cardline_issuance::model::OrderId;
+use cardline_issuance::model::{CardId, OrderId};
 use cardline_issuance::store::{OrderOutcome, StoreError};
 
 use crate::tx::Tx;
@@ -59,19 +59,28 @@ CREATE TRIGGER order_counts_attempt_status AFTER UPDATE OF status ON attempts FO
 "
 );
 
-/// Writes the counters of order `id`, just created by one statement during which its cards'
-/// row triggers stood aside (`cardline.order_counts = 'bulk'`, local to the transaction): the
-/// recount of that one order, which is what the triggers would have added card by card.
-pub fn count_new_order(tx: &Tx<'_>, id: OrderId) -> Result<(), StoreError> {
+/// Writes the counters of order `id` just created from `card_ids` (the cards its statement
+/// moved): every one is `waiting` in it — in production, its membership open, no attempt of a
+/// new order — so the counters are counted here per slot (`card_id % 16`) and written in one
+/// statement, without reading the million rows just written again (a grouped recount of the order
+/// did: 1.25 s at 1,000,000 cards). The conformance case
+/// `order_counters_equal_a_recount_after_every_change` compares them with the recount.
+pub fn count_created_order(
+    tx: &Tx<'_>,
+    id: OrderId,
+    card_ids: &[CardId],
+) -> Result<(), StoreError> {
+    let mut per_slot = [0i64; 16];
+    for card in card_ids {
+        per_slot[card.rem_euclid(16) as usize] += 1;
+    }
+    let slots: Vec<i64> = (0..16).collect();
     tx.execute(
         "counting a new order's cards",
-        concat!(
-            "INSERT INTO order_counts (order_id, slot, category, n) SELECT order_id, slot, category, n FROM (",
-            cardline_issuance::order_count_recount!(),
-            ") r WHERE order_id = $1 \
-             ON CONFLICT (order_id, slot, category) DO UPDATE SET n = order_counts.n + excluded.n"
-        ),
-        &[&id],
+        "INSERT INTO order_counts (order_id, slot, category, n) \
+         SELECT $1, s, 'waiting', n FROM unnest($2::bigint[], $3::bigint[]) AS t (s, n) WHERE n > 0 \
+         ON CONFLICT (order_id, slot, category) DO UPDATE SET n = order_counts.n + excluded.n",
+        &[&id, &slots, &per_slot.to_vec()],
     )?;
     Ok(())
 }

@@ -279,7 +279,8 @@ pub fn create(
     )?;
     moved.sort_unstable_by_key(|(pos, _)| *pos);
     let cards: Vec<Card> = moved.into_iter().map(|(_, c)| c).collect();
-    crate::order_counts::count_new_order(tx, id)?;
+    let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
+    crate::order_counts::count_created_order(tx, id, &ids)?;
     let moved = cards.len() as u64;
     if moved == 0 {
         return Err(StoreError::NothingToOrder);

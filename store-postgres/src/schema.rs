@@ -374,6 +374,24 @@ ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
 ALTER TABLE api_tokens ADD COLUMN last_used_at TEXT COLLATE "C";
 "#,
     },
+    Migration {
+        version: 13,
+        name: "memberships without the per-row foreign key to orders; orders are never deleted",
+        sql: r#"
+-- The membership's foreign key to orders cost one trigger call per card when an order of a
+-- million cards was created (3-4 s of 34 s, docs/PERFORMANCE.md). Memberships are inserted
+-- only by the order's own statement, with the id of the order inserted just before in the
+-- same transaction; what the key still guarded, an order deleted under its memberships, is
+-- refused by a trigger instead: an order is cancelled, never deleted.
+ALTER TABLE order_cards DROP CONSTRAINT order_cards_order_id_fkey;
+CREATE FUNCTION orders_are_kept() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    RAISE EXCEPTION 'orders are never deleted (order %): cancel it instead', OLD.id;
+END $f$;
+CREATE TRIGGER orders_are_kept BEFORE DELETE ON orders FOR EACH ROW
+    EXECUTE FUNCTION orders_are_kept();
+"#,
+    },
 ];
 
 /// The schema version this build writes.

@@ -5,7 +5,7 @@
 mod common;
 
 use cardline_issuance::numbering::Numbering;
-use cardline_issuance::store::{Actor, AuditFilter, AuditLog, CardStore, Store};
+use cardline_issuance::store::{Actor, AuditFilter, AuditLog, CardStore, OrderStore, Store};
 use cardline_postgres::{DatabaseUrl, PostgresError, PostgresStore};
 use common::TempDb;
 
@@ -203,6 +203,49 @@ fn another_applications_database_is_refused_and_left_alone() {
             .get(0);
         assert_eq!(tables, 1, "nothing was created in {}", db.name);
     }
+}
+
+#[test]
+fn orders_are_never_deleted_and_memberships_name_existing_orders() {
+    let Some(server) = common::server() else {
+        return;
+    };
+    let db = TempDb::migrated(&server);
+    let store = PostgresStore::open(&db.url).unwrap();
+    store
+        .request_cards(5, &Numbering::default(), &admin())
+        .unwrap();
+    let order = store
+        .create_order(&cardline_issuance::model::OrderSelection::All, &admin())
+        .unwrap();
+    store.cancel_order(order.id, &admin()).unwrap();
+    store
+        .create_order(&cardline_issuance::model::OrderSelection::All, &admin())
+        .unwrap();
+    let mut raw = db.client();
+    // The memberships' foreign key to orders is gone (migration 13); the guard refuses what it
+    // guarded: an order deleted under its memberships.
+    let e = raw
+        .batch_execute(&format!("DELETE FROM orders WHERE id = {}", order.id))
+        .unwrap_err();
+    let text = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
+    assert!(text.contains("never deleted"), "{e}");
+    let orphans: i64 = raw
+        .query_one(
+            "SELECT count(*) FROM order_cards m LEFT JOIN orders o ON o.id = m.order_id \
+             WHERE o.id IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let members: i64 = raw
+        .query_one("SELECT count(*) FROM order_cards", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!((orphans, members), (0, 10));
 }
 
 #[test]

@@ -287,6 +287,16 @@ ALTER TABLE station_claims ADD COLUMN printer_status TEXT;
     super::order_counts::MIGRATION,
     // 12: when each API token last authenticated a request (issue 13).
     super::users::LAST_USED_MIGRATION,
+    // 13: an order is cancelled, never deleted (its memberships, attempts and audit entries
+    // name it). PostgreSQL's migration 13 also drops the memberships' per-row foreign key to
+    // orders for the speed of million-card orders and relies on this guard; SQLite keeps
+    // its key.
+    r#"
+CREATE TRIGGER orders_are_kept BEFORE DELETE ON orders
+BEGIN
+    SELECT RAISE(ABORT, 'orders are never deleted: cancel the order instead');
+END;
+"#,
 ];
 
 /// cardline's mark in the SQLite header (`PRAGMA application_id`): "CLN1".

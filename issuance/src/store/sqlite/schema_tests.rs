@@ -107,4 +107,29 @@ mod first_open {
         let info = SqliteStore::inspect(&path).unwrap();
         assert_eq!((info.found, info.supported), (LATEST, LATEST));
     }
+
+    #[test]
+    fn an_order_is_never_deleted() {
+        use crate::store::{CardStore, OrderStore};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cardline.db");
+        let store = SqliteStore::create(&path).unwrap();
+        let actor = crate::store::Actor("olga".into());
+        store
+            .request_cards(2, &crate::numbering::Numbering::default(), &actor)
+            .unwrap();
+        let order = store
+            .create_order(&crate::model::OrderSelection::All, &actor)
+            .unwrap();
+        drop(store);
+        let raw = Connection::open(&path).unwrap();
+        let e = raw
+            .execute("DELETE FROM orders WHERE id = ?1", [order.id])
+            .unwrap_err();
+        assert!(e.to_string().contains("never deleted"), "{e}");
+        let left: i64 = raw
+            .query_row("SELECT count(*) FROM orders", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
+    }
 }

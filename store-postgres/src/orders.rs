@@ -279,8 +279,6 @@ pub fn create(
     )?;
     moved.sort_unstable_by_key(|(pos, _)| *pos);
     let cards: Vec<Card> = moved.into_iter().map(|(_, c)| c).collect();
-    let ids: Vec<i64> = cards.iter().map(|c| c.id).collect();
-    crate::order_counts::count_created_order(tx, id, &ids)?;
     let moved = cards.len() as u64;
     if moved == 0 {
         return Err(StoreError::NothingToOrder);
@@ -296,6 +294,7 @@ pub fn create(
             ),
         });
     }
+    crate::order_counts::count_new_order(tx, id, &cards)?;
     let reason = match profile {
         Some(p) => format!("{moved} card(s), profile {p}"),
         None => format!("{moved} card(s)"),

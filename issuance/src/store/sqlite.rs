@@ -71,7 +71,10 @@ pub struct SchemaInfo {
 // Names, audit texts and small rules every backend writes exactly as SQLite does (the
 // PostgreSQL backend uses them too, so the two cannot drift).
 pub use cards::{happens_through, request_reason};
-pub use order_counts::{CATEGORIES as ORDER_COUNT_CATEGORIES, outcome_of as outcome_of_counts};
+pub use order_counts::{
+    CATEGORIES as ORDER_COUNT_CATEGORIES, SLOTS as ORDER_COUNT_SLOTS, new_order_waiting,
+    outcome_of as outcome_of_counts,
+};
 pub use rows::{attempt_status_name, parse_attempt_status, parse_order_state, parse_step};
 pub use writer::event_name;
 

@@ -1,8 +1,9 @@
 //! Live progress of an order over server-sent events: `GET /orders/{id}/events` sends an
 //! `order` event (JSON: state, released, counts, every station with its card, step, printer
-//! (one cell's text and warning flag) and pause reason, the state, step and reason of the cards the page lists, and `changed_at`: the store
-//! time of the change that caused it) at once and again whenever it changes. The server's one
-//! change watcher ([`crate::changes`]) reads a cheap mark every 100 ms and wakes the streams;
+//! (one cell's text and warning flag) and pause reason, the state, step and reason of the
+//! cards the page lists, and `changed_at`: the store time of the change that caused it) at
+//! once and again whenever it changes. The server's one change watcher ([`crate::changes`])
+//! reads a cheap mark every 100 ms and wakes the streams;
 //! a stream re-reads its order only then. The page's small script (`/static/order-live.js`,
 //! allowed by the CSP as `script-src 'self'`) writes the values into the page with
 //! `textContent`; without JavaScript the page is still complete (reload to see progress).

@@ -98,7 +98,7 @@ pub fn create(
     };
     w.audit("order.create", None, Some(id), None, None, Some(&reason))?;
     w.join_new_order(&cards, id)?;
-    super::order_counts::count_new_order(w.conn, id)?;
+    super::order_counts::count_new_order(w.conn, id, &cards)?;
     tracing::info!(order = id, cards = cards.len(), "order created");
     get(w.conn, id)
 }

@@ -143,9 +143,9 @@ impl TestLine {
         let settings = &self.kit.settings;
         let journal: Arc<dyn ProductionJournal> = self.store.clone();
         let run = RunGuard::start(journal, "produce", &settings.actor).expect("run starts");
-        for s in stations.iter() {
-            run.claim(&s.name, &settings.actor)
-                .expect("the line's stations are free");
+        let names: Vec<&str> = stations.iter().map(|s| s.name.as_str()).collect();
+        for claimed in run.claim_each(&names, &settings.actor) {
+            claimed.expect("the line's stations are free");
         }
         let p = Production {
             journal: &*self.store,

@@ -183,6 +183,23 @@ impl PrinterReport {
         }
     }
 
+    /// True when `self`, read after `last`, tells an operator nothing new: the same report
+    /// but for when it was read and for a ribbon that merely went on printing (fewer prints
+    /// left, the same percentage, not used up). A station reads its printer before every card
+    /// and its ribbon count drops with each; writing every such reading cost each card one
+    /// more write transaction (docs/PERFORMANCE.md).
+    pub fn nothing_new_since(&self, last: &PrinterReport) -> bool {
+        let printing_on = |r: &PrinterReport| PrinterReport {
+            read_at: String::new(),
+            ribbon: RibbonReport {
+                remaining: r.ribbon.remaining.map(|n| n.min(1)),
+                ..r.ribbon.clone()
+            },
+            ..r.clone()
+        };
+        printing_on(self) == printing_on(last)
+    }
+
     /// True when the ribbon is below [`RIBBON_LOW_PERCENT`] or used up (as far as known).
     pub fn ribbon_low(&self) -> bool {
         self.ribbon.percent.is_some_and(|p| p < RIBBON_LOW_PERCENT)
@@ -379,6 +396,30 @@ mod tests {
         assert!(!out.same_as(&r));
         let later = PrinterReport::from_status(&s, "2026-11-29T13:00:00.000Z");
         assert!(later.same_as(&out) && later != out);
+    }
+
+    #[test]
+    fn a_ribbon_printing_on_is_nothing_new_but_a_new_percentage_or_its_end_is() {
+        let mut s = known();
+        let first = PrinterReport::from_status(&s, AT);
+        s.ribbon.remaining = Some(186);
+        let next = PrinterReport::from_status(&s, "2026-11-29T13:00:00.000Z");
+        assert!(next.nothing_new_since(&first) && !next.same_as(&first));
+        // 185 of 200 is 92 %, down from 93 %: worth showing.
+        s.ribbon.remaining = Some(185);
+        let lower = PrinterReport::from_status(&s, AT);
+        assert!(!lower.nothing_new_since(&first));
+        // Used up, with no capacity known to give a percentage.
+        s.ribbon.capacity = None;
+        s.ribbon.remaining = Some(1);
+        let one_left = PrinterReport::from_status(&s, AT);
+        s.ribbon.remaining = Some(0);
+        let out = PrinterReport::from_status(&s, AT);
+        assert!(!out.nothing_new_since(&one_left));
+        s.ribbon.remaining = Some(1);
+        s.record(PrinterFault::CoverOpen);
+        let cover = PrinterReport::from_status(&s, AT);
+        assert!(!cover.nothing_new_since(&one_left));
     }
 
     #[test]

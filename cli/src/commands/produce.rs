@@ -178,8 +178,10 @@ pub(crate) fn claim_and_open_from(
     }
     let mut left_out = Vec::new();
     let mut claimed = Vec::new();
-    for spec in file.stations {
-        match run.claim(&spec.name, &ctx.actor()) {
+    let names: Vec<&str> = file.stations.iter().map(|s| s.name.as_str()).collect();
+    let results = run.claim_each(&names, &ctx.actor());
+    for (spec, result) in file.stations.into_iter().zip(results) {
+        match result {
             Ok(()) => claimed.push(spec),
             Err(e @ StoreError::StationInUse { .. }) if !only.is_empty() => return Err(e.into()),
             Err(e @ StoreError::StationInUse { .. }) => left_out.push(LeftOut {

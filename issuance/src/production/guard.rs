@@ -78,6 +78,28 @@ impl RunGuard {
         self.store.release_station(self.run.id, station)
     }
 
+    /// Claims the stations `names` at once, one thread each, so their writes share commits
+    /// (64 stations claimed one after the other cost 64 serialized `fsync`s on SQLite, some
+    /// 40 ms before the first card). Results come in the order of `names`.
+    pub fn claim_each(&self, names: &[&str], actor: &Actor) -> Vec<Result<(), StoreError>> {
+        if names.len() < 2 {
+            return names.iter().map(|n| self.claim(n, actor)).collect();
+        }
+        std::thread::scope(|scope| {
+            let claims: Vec<_> = names
+                .iter()
+                .map(|name| scope.spawn(move || self.claim(name, actor)))
+                .collect();
+            claims
+                .into_iter()
+                .map(|c| {
+                    c.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    }
+
     /// Claims every station; those held by a live run are left out and reported.
     pub fn claim_all(
         &self,
@@ -86,8 +108,10 @@ impl RunGuard {
     ) -> Result<(Vec<Station>, Vec<ClaimRefusal>), StoreError> {
         let mut claimed = Vec::with_capacity(stations.len());
         let mut refused = Vec::new();
-        for station in stations {
-            match self.claim(&station.name, actor) {
+        let names: Vec<&str> = stations.iter().map(|s| s.name.as_str()).collect();
+        let results = self.claim_each(&names, actor);
+        for (station, result) in stations.into_iter().zip(results) {
+            match result {
                 Ok(()) => claimed.push(station),
                 Err(e @ StoreError::StationInUse { .. }) => refused.push(ClaimRefusal {
                     station: station.name.clone(),

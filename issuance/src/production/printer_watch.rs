@@ -1,7 +1,8 @@
 //! A station's printer status, reported to the store so `cardline desks`, the console and the
 //! API show ribbon, cover, feeder and errors: read when the station starts, between cards
-//! (never inside a job), while idle and while paused. A reading is written when it differs
-//! from the last one written, or every [`REFRESH`] to keep its time recent.
+//! (never inside a job), while idle and while paused. A reading is written when it tells
+//! something new ([`PrinterReport::nothing_new_since`]: a ribbon count that only went down
+//! by printing is not), or every [`REFRESH`] to keep its time and counts recent.
 
 use std::time::{Duration, Instant};
 
@@ -48,7 +49,7 @@ pub(super) fn report(
         Err(e) => PrinterReport::unreadable(e, &now, watch.written.as_ref().map(|(r, _)| r)),
     };
     let due = match &watch.written {
-        Some((last, at)) => !last.same_as(&report) || at.elapsed() >= REFRESH,
+        Some((last, at)) => !report.nothing_new_since(last) || at.elapsed() >= REFRESH,
         None => true,
     };
     if !due {

@@ -1,7 +1,8 @@
 //! Dispatching an order's cards to every station, one thread per station.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use cardline_device::CertificateIssuer;
 
@@ -214,10 +215,33 @@ pub(super) struct LineState {
     pub(super) in_hand: AtomicUsize,
     /// Set when the order was closed by someone else during the run.
     pub(super) order_closed: AtomicBool,
+    /// Counts the cards stations let go of (produced, failed, put back), so a station with
+    /// nothing to take wakes as soon as one may have come back or the order drained.
+    let_go: Mutex<u64>,
+    let_go_changed: Condvar,
 }
 
 impl LineState {
     pub(super) fn is_drained(&self) -> bool {
         self.drained.load(Ordering::SeqCst) || self.order_closed.load(Ordering::SeqCst)
+    }
+
+    /// How many cards were let go of so far.
+    pub(super) fn let_go_count(&self) -> u64 {
+        *self.let_go.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A station let go of its card: wakes the stations waiting for one.
+    pub(super) fn card_let_go(&self) {
+        *self.let_go.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.let_go_changed.notify_all();
+    }
+
+    /// Waits until a card was let go of after `seen` (or `timeout`).
+    pub(super) fn wait_past(&self, seen: u64, timeout: Duration) {
+        let count = self.let_go.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self
+            .let_go_changed
+            .wait_timeout_while(count, timeout, |c| *c == seen);
     }
 }

@@ -12,7 +12,8 @@ use super::{PauseUntil, ProductionEvent, Station, StationSummary};
 use crate::model::OrderId;
 use crate::store::StoreError;
 
-/// How often an idle station looks again while cards are in hand on other stations.
+/// How long an idle station waits at most before it looks again while cards are in hand on
+/// other stations (it is woken at once when one of them lets go of its card).
 const REQUEUE_POLL: Duration = Duration::from_millis(20);
 
 /// Runs one station until the order is drained, production is cancelled, or the station
@@ -96,6 +97,7 @@ fn station_work(
         }
         // Count the claim before asking the store, so no other station can see "no card in
         // hand" between our claim and the count and leave a card we put back undone.
+        let seen = line.let_go_count();
         line.in_hand.fetch_add(1, Ordering::SeqCst);
         let claimed = p
             .journal
@@ -105,10 +107,12 @@ fn station_work(
             Err(StoreError::OrderState { .. } | StoreError::OrderNotFound(_)) => {
                 line.in_hand.fetch_sub(1, Ordering::SeqCst);
                 line.order_closed.store(true, Ordering::SeqCst);
+                line.card_let_go();
                 break;
             }
             Err(e) => {
                 line.in_hand.fetch_sub(1, Ordering::SeqCst);
+                line.card_let_go();
                 return Err(e);
             }
         };
@@ -117,15 +121,17 @@ fn station_work(
             // station stopped), so the order is drained only when no station holds one.
             if line.in_hand.fetch_sub(1, Ordering::SeqCst) == 1 {
                 line.drained.store(true, Ordering::SeqCst);
+                line.card_let_go();
                 break;
             }
-            std::thread::sleep(REQUEUE_POLL);
+            line.wait_past(seen, REQUEUE_POLL);
             continue;
         };
         let mut run = CardRun::new(p, station, &card, attempt);
         let outcome = run.produce();
         let paused = run.paused;
         line.in_hand.fetch_sub(1, Ordering::SeqCst);
+        line.card_let_go();
         summary.paused_ms += paused.as_millis() as u64;
         match outcome? {
             CardOutcome::Produced => {

@@ -86,7 +86,10 @@ fn open(uri: &str, options: &PrinterOptions) -> Result<OpenedPrinter, PrinterOpe
         uri: uri.to_string(),
         detail,
     };
-    let png_dir = params.png_dir.clone().or_else(|| options.png_dir.clone());
+    let png_dir = match params.pngs {
+        true => params.png_dir.clone().or_else(|| options.png_dir.clone()),
+        false => None,
+    };
     if let Some(dir) = &png_dir {
         std::fs::create_dir_all(dir)
             .map_err(|e| setup(format!("cannot create {}: {e}", dir.display())))?;

@@ -133,6 +133,41 @@ fn a_sim_uri_opens_a_printer_with_its_own_reader_and_png_dir() {
 }
 
 #[test]
+fn a_sim_printer_with_pngs_off_prints_without_writing_any_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = PrinterOptions {
+        png_dir: Some(dir.path().join("s1")),
+        ..PrinterOptions::default()
+    };
+    let mut opened = open_printer("sim://s1?pngs=off", &options).unwrap();
+    let image = test_card_image(
+        validate_printer("sim://s1").unwrap(),
+        Path::new("."),
+        &TestCardOptions::default(),
+        "T-1",
+        ID1,
+    )
+    .unwrap();
+    opened.printer.print(&image).unwrap();
+    opened.printer.eject().unwrap();
+    let device = opened.device.take().unwrap();
+    assert_eq!(
+        device
+            .printer
+            .evolis()
+            .unwrap()
+            .state()
+            .counters
+            .cards_printed,
+        1
+    );
+    assert!(
+        !dir.path().join("s1").exists(),
+        "pngs=off wins over the caller's PNG directory"
+    );
+}
+
+#[test]
 fn resync_reaches_the_driver_through_the_wrappers() {
     let mut opened = open_printer("sim://r", &PrinterOptions::default()).unwrap();
     let device = opened.device.take().unwrap();

@@ -55,6 +55,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "ribbon",
     "seed",
     "png_dir",
+    "pngs",
     "link",
     "keep",
     "keygen_ms",
@@ -115,6 +116,10 @@ pub struct SimParams {
     pub seed: Option<u64>,
     /// Where PNGs of printed sides go (`None`: the caller's default).
     pub png_dir: Option<PathBuf>,
+    /// Whether PNGs of printed sides are written at all (`pngs=off`: none, whatever the
+    /// caller's default; for benchmarks, where drawing and compressing each printed card is
+    /// work a real printer never puts on the host).
+    pub pngs: bool,
     /// How the driver reaches the printer.
     pub link: SimLink,
     /// Printed cards and chips kept in memory (`None`: the simulator's defaults).
@@ -145,6 +150,7 @@ impl SimParams {
             ribbon: DEFAULT_SUPPLY,
             seed: None,
             png_dir: None,
+            pngs: true,
             link: SimLink::InProcess,
             keep: None,
             keygen_ms: None,
@@ -195,6 +201,9 @@ impl SimParams {
         }
         if let Some(dir) = &self.png_dir {
             query.push(("png_dir", dir.display().to_string()));
+        }
+        if !self.pngs {
+            query.push(("pngs", "off".into()));
         }
         if self.link == SimLink::Pty {
             query.push(("link", "pty".into()));

@@ -240,6 +240,13 @@ pub(super) fn parse(uri: &str) -> Result<SimParams, SimUriError> {
                 return Err(bad(key, value, "expected a directory path"));
             }
             "png_dir" => p.png_dir = Some(PathBuf::from(value)),
+            "pngs" => {
+                p.pngs = match value {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(bad(key, value, "expected on or off")),
+                }
+            }
             "link" => {
                 p.link = match value {
                     "pty" => SimLink::Pty,

@@ -8,7 +8,7 @@ fn err(uri: &str) -> String {
 fn every_key_parses_into_its_typed_field() {
     let p = SimParams::parse(
         "sim://desk-1?faults=jam@3:printing,cover-opens@4:4&mute_chips=2,9&time_scale=0.01\
-         &feeder=20&ribbon=30&seed=18446744073709551615&png_dir=/tmp/p&link=pty&keep=0\
+         &feeder=20&ribbon=30&seed=18446744073709551615&png_dir=/tmp/p&pngs=off&link=pty&keep=0\
          &keygen_ms=200&poll_ms=5&reply_timeout_ms=50",
     )
     .unwrap();
@@ -22,6 +22,7 @@ fn every_key_parses_into_its_typed_field() {
     assert_eq!((p.feeder, p.ribbon), (20, 30));
     assert_eq!(p.seed, Some(u64::MAX));
     assert_eq!(p.png_dir.as_deref(), Some(std::path::Path::new("/tmp/p")));
+    assert!(!p.pngs);
     assert_eq!(p.link, SimLink::Pty);
     assert_eq!(
         (p.keep, p.keygen_ms, p.poll_ms),
@@ -109,6 +110,7 @@ fn numbers_out_of_range_name_key_value_and_range() {
         ("mute_chips=2,x", "mute_chips", "x", "card numbers"),
         ("link=usb", "link", "usb", "pty or inproc"),
         ("png_dir=", "png_dir", "", "directory path"),
+        ("pngs=no", "pngs", "no", "on or off"),
         ("faults=jam@x", "faults", "jam@x", "jam@N:PHASE"),
     ] {
         let e = err(&format!("sim://a?{query}"));
@@ -165,6 +167,8 @@ const PIECES: &[&str] = &[
     "ribbon",
     "seed",
     "png_dir",
+    "pngs",
+    "off",
     "link",
     "keep",
     "keygen_ms",

@@ -155,6 +155,9 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
                 keep: Some(0),
                 keygen_ms: Some(KEYGEN_MS),
                 poll_ms: Some(5),
+                // As in bench-busy: no PNG of each printed card (host work a real printer
+                // never does; `cardline desk run` would write them under the home).
+                pngs: false,
                 ..SimParams::new(format!("d{d}s{s}"))
             };
             file.push_str(&format!(
@@ -217,7 +220,41 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
     where_the_time_went(&attempts, released_at);
+    let legs: Vec<(String, f64, f64, f64)> = client
+        .query(&legs_sql(), &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let legs: Vec<String> = legs
+        .iter()
+        .map(|(leg, p50, p90, max)| format!("{leg} {p50:.0}/{p90:.0}/{max:.0}"))
+        .collect();
+    println!("  legs of a card, ms (median/p90/max): {}", legs.join(", "));
     (parse_time(&last) - released_at).as_seconds_f64()
+}
+
+/// Medians and p90s of each leg of a card, from the journal's own timestamps: claim to the
+/// feed's intent (face rendered, intent committed), each step from its intent to the next
+/// one's (the device's work plus the next commit), the last step to the attempt's end.
+fn legs_sql() -> String {
+    let ms = "(extract(epoch from (b::timestamptz - a::timestamptz)) * 1000)::float8";
+    // A station's first card is shown apart: its process renders its first face, opens its
+    // reader and its pool connections then.
+    format!(
+        "WITH firsts AS (SELECT min(id) AS id FROM attempts GROUP BY station), \
+         legs AS ( \
+           SELECT 'claim→feed' AS leg, a.id, a.started_at AS a, s.started_at AS b \
+             FROM attempts a JOIN attempt_steps s ON s.attempt_id = a.id AND s.step = 'feed' \
+           UNION ALL SELECT s.step, s.attempt_id, s.started_at, s.finished_at \
+             FROM attempt_steps s \
+           UNION ALL SELECT 'eject→end', a.id, s.finished_at, a.finished_at FROM attempts a \
+             JOIN attempt_steps s ON s.attempt_id = a.id AND s.step = 'eject') \
+         SELECT leg || CASE WHEN id IN (SELECT id FROM firsts) THEN ' (1st card)' ELSE '' END, \
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY {ms}), \
+                percentile_cont(0.9) WITHIN GROUP (ORDER BY {ms}), max({ms}) \
+         FROM legs GROUP BY 1 ORDER BY min(a)"
+    )
 }
 
 /// Seconds between two store timestamps.
@@ -261,6 +298,32 @@ fn where_the_time_went(rows: &[(String, String, String)], released_at: OffsetDat
         median(done.clone()).as_secs_f64(),
         done.iter().max().unwrap().as_secs_f64(),
         card.iter().max().unwrap().as_secs_f64() * 1e3,
+    );
+    // The station whose last card came out last sets the wall time: where did its time go?
+    let (slow_station, slow_out) = last_out
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1))
+        .map(|(s, o)| (s.to_string(), o.to_string()))
+        .unwrap();
+    let mine: Vec<&(String, String, String)> =
+        rows.iter().filter(|r| r.0 == slow_station).collect();
+    let its_cards: f64 = mine.iter().map(|r| secs(parse_time(&r.1), &r.2)).sum();
+    let its_gaps: f64 = mine
+        .windows(2)
+        .map(|w| secs(parse_time(&w[0].2), &w[1].1).max(0.0))
+        .sum();
+    let mut sorted_cards = card.clone();
+    sorted_cards.sort();
+    println!(
+        "  the slowest station ({slow_station}): first claim {:.0} ms + its {} cards {:.0} ms + \
+         gaps {:.0} ms = {:.0} ms; cards from claim to out: p90 {:.0} ms, p99 {:.0} ms",
+        secs(released_at, &mine[0].1) * 1e3,
+        mine.len(),
+        its_cards * 1e3,
+        its_gaps * 1e3,
+        secs(released_at, &slow_out) * 1e3,
+        sorted_cards[sorted_cards.len() * 9 / 10].as_secs_f64() * 1e3,
+        sorted_cards[sorted_cards.len() * 99 / 100].as_secs_f64() * 1e3,
     );
     let counts: Vec<u32> = cards_per_station.values().copied().collect();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;

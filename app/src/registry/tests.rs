@@ -95,6 +95,20 @@ fn no_two_families_own_a_scheme_and_every_family_has_a_test_card() {
     }
 }
 
+/// Prints and ejects the test card labelled `label` on `opened` (a `sim://s1` printer).
+fn print_test_card(opened: &mut OpenedPrinter, label: &str) {
+    let image = test_card_image(
+        validate_printer("sim://s1").unwrap(),
+        Path::new("."),
+        &TestCardOptions::default(),
+        label,
+        ID1,
+    )
+    .unwrap();
+    opened.printer.print(&image).unwrap();
+    opened.printer.eject().unwrap();
+}
+
 #[test]
 fn a_sim_uri_opens_a_printer_with_its_own_reader_and_png_dir() {
     let dir = tempfile::tempdir().unwrap();
@@ -110,16 +124,7 @@ fn a_sim_uri_opens_a_printer_with_its_own_reader_and_png_dir() {
     assert_eq!(device.printer.evolis().unwrap().state().feeder, 5);
     let sent_before = opened.bytes_sent();
     assert!(sent_before > 0, "the session start was counted");
-    let image = test_card_image(
-        validate_printer("sim://s1").unwrap(),
-        Path::new("."),
-        &TestCardOptions::default(),
-        "T-1",
-        ID1,
-    )
-    .unwrap();
-    opened.printer.print(&image).unwrap();
-    opened.printer.eject().unwrap();
+    print_test_card(&mut opened, "T-1");
     assert!(opened.bytes_sent() > sent_before + 100_000);
     let pngs: Vec<String> = std::fs::read_dir(dir.path().join("s1"))
         .unwrap()
@@ -140,16 +145,7 @@ fn a_sim_printer_with_pngs_off_prints_without_writing_any_png() {
         ..PrinterOptions::default()
     };
     let mut opened = open_printer("sim://s1?pngs=off", &options).unwrap();
-    let image = test_card_image(
-        validate_printer("sim://s1").unwrap(),
-        Path::new("."),
-        &TestCardOptions::default(),
-        "T-1",
-        ID1,
-    )
-    .unwrap();
-    opened.printer.print(&image).unwrap();
-    opened.printer.eject().unwrap();
+    print_test_card(&mut opened, "T-1");
     let device = opened.device.take().unwrap();
     assert_eq!(
         device

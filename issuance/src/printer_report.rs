@@ -172,8 +172,10 @@ impl PrinterReport {
         }
     }
 
-    /// The same report read at another time (compares the content of two readings).
-    pub fn same_as(&self, other: &PrinterReport) -> bool {
+    /// The same report read at another time (compares the content of two readings; the
+    /// tests' yardstick for [`PrinterReport::nothing_new_since`]).
+    #[cfg(test)]
+    fn same_as(&self, other: &PrinterReport) -> bool {
         PrinterReport {
             read_at: String::new(),
             ..self.clone()

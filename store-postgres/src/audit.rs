@@ -75,8 +75,12 @@ pub fn records(tx: &Tx<'_>) -> Result<AuditRecords, StoreError> {
 
 impl Tx<'_> {
     /// Appends an audit entry, chained after this writer's head and MACed by the store's
-    /// sealer. The head row in `audit_heads` is locked (`FOR UPDATE`) the first time, so two
-    /// transactions of one writer chain one after the other, never both after the same entry.
+    /// sealer when the transaction ends ([`flush_audit`](Self::flush_audit)): the writer's
+    /// head row is then locked (`FOR UPDATE`) for the transaction's last statements and its
+    /// commit only, so two transactions of one writer chain one after the other, never both
+    /// after the same entry, and the desk's other stations do not wait through the rest of
+    /// this one (they queued on that row for 5 ms a claim when it was locked mid-transaction,
+    /// docs/PERFORMANCE.md).
     pub fn audit(
         &self,
         action: &str,
@@ -86,58 +90,101 @@ impl Tx<'_> {
         to: Option<CardState>,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
-        const OP: &str = "writing the audit log";
-        let content = EntryContent {
-            at: self.now.clone(),
-            operator: self.operator().to_string(),
-            os_user: self.sealer.os_user_for(self.operator()),
-            action: action.to_string(),
-            card_number: card_number.map(str::to_string),
+        let content = self.entry(
+            action,
+            card_number,
             order_id,
-            from_state: from.map(|s| s.as_str().to_string()),
-            to_state: to.map(|s| s.as_str().to_string()),
-            reason: reason.map(str::to_string),
+            from,
+            to,
+            reason.map(str::to_string),
+        );
+        self.pending_audit.borrow_mut().push(content);
+        Ok(())
+    }
+
+    /// Writes the entries [`audit`](Self::audit) kept, in order, chained after the writer's
+    /// head (locked now) in one statement that also moves the head. The transaction runner
+    /// calls it before it commits.
+    pub(crate) fn flush_audit(&self) -> Result<(), StoreError> {
+        const OP: &str = "writing the audit log";
+        let entries = std::mem::take(&mut *self.pending_audit.borrow_mut());
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut head = self.current_head()?;
+        let writer = self.writer();
+        let mut chains = Vec::with_capacity(entries.len());
+        for content in &entries {
+            let chain = self.sealer.seal_as(&writer, content, head.as_ref());
+            head = Some(WriterHead {
+                writer: chain.writer.clone(),
+                seq: chain.seq,
+                hash: chain.entry_hash.clone(),
+            });
+            chains.push(chain);
+        }
+        let head = head.expect("at least one entry was sealed");
+        let column = |f: &dyn Fn(&EntryContent) -> Option<String>| -> Vec<Option<String>> {
+            entries.iter().map(f).collect()
         };
-        let known = self.head.borrow().clone();
-        let head = match known {
-            Some(head) => head,
-            None => self.lock_head()?,
+        let chain_column = |f: &dyn Fn(&ChainFields) -> Option<String>| -> Vec<Option<String>> {
+            chains.iter().map(f).collect()
         };
-        let chain = self.sealer.seal(&content, head.as_ref());
+        let orders: Vec<Option<OrderId>> = entries.iter().map(|e| e.order_id).collect();
+        let seqs: Vec<i64> = chains.iter().map(|c| c.seq).collect();
         self.execute(
             OP,
-            "INSERT INTO audit (at, operator, action, card_number, order_id, from_state, \
-             to_state, reason, os_user, writer, seq, prev_hash, entry_hash, mac, key_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "WITH e AS (INSERT INTO audit (at, operator, action, card_number, order_id, \
+             from_state, to_state, reason, os_user, writer, seq, prev_hash, entry_hash, mac, \
+             key_id) SELECT at, operator, action, card_number, order_id, from_state, to_state, \
+             reason, os_user, writer, seq, prev_hash, entry_hash, mac, key_id FROM unnest(\
+             $1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], \
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[], \
+             $13::text[], $14::text[], $15::text[]) WITH ORDINALITY AS t (at, operator, action, \
+             card_number, order_id, from_state, to_state, reason, os_user, writer, seq, \
+             prev_hash, entry_hash, mac, key_id, n) ORDER BY n) \
+             UPDATE audit_heads SET seq = $17, hash = $18 WHERE writer = $16",
             &[
-                &content.at,
-                &content.operator,
-                &content.action,
-                &content.card_number,
-                &content.order_id,
-                &content.from_state,
-                &content.to_state,
-                &content.reason,
-                &content.os_user,
-                &chain.writer,
-                &chain.seq,
-                &chain.prev_hash,
-                &chain.entry_hash,
-                &chain.mac,
-                &chain.key_id,
+                &column(&|e| Some(e.at.clone())),
+                &column(&|e| Some(e.operator.clone())),
+                &column(&|e| Some(e.action.clone())),
+                &column(&|e| e.card_number.clone()),
+                &orders,
+                &column(&|e| e.from_state.clone()),
+                &column(&|e| e.to_state.clone()),
+                &column(&|e| e.reason.clone()),
+                &column(&|e| e.os_user.clone()),
+                &chain_column(&|c| Some(c.writer.clone())),
+                &seqs,
+                &chain_column(&|c| Some(c.prev_hash.clone())),
+                &chain_column(&|c| Some(c.entry_hash.clone())),
+                &chain_column(&|c| c.mac.clone()),
+                &chain_column(&|c| c.key_id.clone()),
+                &head.writer,
+                &head.seq,
+                &head.hash,
             ],
         )?;
-        self.execute(
-            OP,
-            "UPDATE audit_heads SET seq = $2, hash = $3 WHERE writer = $1",
-            &[&chain.writer, &chain.seq, &chain.entry_hash],
-        )?;
-        *self.head.borrow_mut() = Some(Some(WriterHead {
-            writer: chain.writer,
-            seq: chain.seq,
-            hash: chain.entry_hash,
-        }));
+        *self.head.borrow_mut() = Some(Some(head));
         Ok(())
+    }
+
+    /// The chain this transaction's entries go to: the writer's own (`host/desk`) on its
+    /// pool's first connection, `host/desk#n` on the connection of lane `n`.
+    fn writer(&self) -> String {
+        match self.lane {
+            0 => self.sealer.writer.clone(),
+            n => format!("{}#{n}", self.sealer.writer),
+        }
+    }
+
+    /// The writer's head as this transaction sees it, locked (read the first time).
+    fn current_head(&self) -> Result<Option<WriterHead>, StoreError> {
+        let known = self.head.borrow().clone();
+        match known {
+            Some(head) => Ok(head),
+            None => self.lock_head(),
+        }
     }
 
     /// The content of an entry this transaction writes (its time, its operator).
@@ -165,19 +212,18 @@ impl Tx<'_> {
 
     /// Appends many entries in this order with one COPY (bulk requests and orders), chained
     /// like [`audit`](Self::audit) one after the other; the head is updated once.
+    /// Entries [`audit`](Self::audit) kept before are written first.
     pub fn audit_many(&self, entries: &[EntryContent]) -> Result<(), StoreError> {
         const OP: &str = "writing the audit log";
+        self.flush_audit()?;
         if entries.is_empty() {
             return Ok(());
         }
-        let known = self.head.borrow().clone();
-        let mut head = match known {
-            Some(head) => head,
-            None => self.lock_head()?,
-        };
+        let mut head = self.current_head()?;
+        let writer = self.writer();
         let mut chains = Vec::with_capacity(entries.len());
         for content in entries {
-            let chain = self.sealer.seal(content, head.as_ref());
+            let chain = self.sealer.seal_as(&writer, content, head.as_ref());
             head = Some(WriterHead {
                 writer: chain.writer.clone(),
                 seq: chain.seq,
@@ -236,7 +282,7 @@ impl Tx<'_> {
     fn lock_head(&self) -> Result<Option<WriterHead>, StoreError> {
         const OP: &str = "locking the audit chain";
         const LOCK: &str = "SELECT seq, hash FROM audit_heads WHERE writer = $1 FOR UPDATE";
-        let writer = &self.sealer.writer;
+        let writer = &self.writer();
         let row = match self.query_opt(OP, LOCK, &[writer])? {
             Some(row) => row,
             None => {

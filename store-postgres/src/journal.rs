@@ -102,8 +102,9 @@ pub fn next_waiting(tx: &Tx<'_>, order_id: OrderId) -> Result<Option<Card>, Stor
     .transpose()
 }
 
-/// Opens an attempt on `station` owned by `run` for `card` (locked by the caller) and marks
-/// the card with it.
+/// Opens an attempt on `station` owned by `run` for `card` (locked by the caller, taken by
+/// the waiting condition) and marks the card with it; counts the card's move last when the
+/// transaction counts its own ([`crate::tx::Mode::WriteCounted`]).
 pub fn open_attempt(
     tx: &Tx<'_>,
     run: RunId,
@@ -135,6 +136,7 @@ pub fn open_attempt(
         None,
         Some(&reason),
     )?;
+    crate::order_counts::claim_moves(tx, order_id, card.id, attempt);
     Ok((card, attempt))
 }
 
@@ -345,6 +347,11 @@ pub fn succeeded(
 ) -> Result<Card, StoreError> {
     const OP: &str = "closing a production attempt";
     let (card, order) = require_in_flight(tx, attempt)?;
+    if card.order_id != Some(order) || card.state != CardState::InProduction {
+        // Not the case the store counts itself (the transition below refuses a card out of
+        // production anyway): the triggers count whatever moves.
+        tx.leave_counts_to_triggers()?;
+    }
     let chip = close(
         tx,
         attempt,
@@ -378,7 +385,9 @@ pub fn succeeded(
             &[&card.id, &s.key_id, &s.nonce, &s.ciphertext, &tx.now],
         )?;
     }
-    tx.reload(card.id)
+    let produced = tx.reload(card.id)?;
+    crate::order_counts::success_moves(tx, order, card.id, attempt);
+    Ok(produced)
 }
 
 /// Closes the attempt as failed; the card goes to `failed` with the reason.

@@ -197,6 +197,43 @@ impl PostgresStore {
         )
     }
 
+    /// Opens connections until the pool holds `want` (at most its size): taken at once, so
+    /// none is handed out twice, then given back idle.
+    fn fill_pool(&self, want: usize) {
+        let want = want.min(self.pool.max_size() as usize);
+        if self.pool.state().connections as usize >= want {
+            return;
+        }
+        let mut held = Vec::with_capacity(want);
+        while held.len() < want {
+            match self.pool.get() {
+                Ok(conn) => held.push(conn),
+                Err(e) => {
+                    tracing::debug!("opening the desk's database connections ahead: {e}");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Runs `f` in one write transaction that writes its order counters' moves itself
+    /// ([`Mode::WriteCounted`]): a claim, a success.
+    fn write_counted<T>(
+        &self,
+        operation: &'static str,
+        actor: &Actor,
+        f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        tx::run(
+            &self.pool,
+            &self.current_sealer(),
+            operation,
+            actor,
+            Mode::WriteCounted,
+            f,
+        )
+    }
+
     /// Runs `f` in one write transaction and rolls it back: a dry run computed by exactly the
     /// code that would change the store.
     fn rehearse<T>(

@@ -3,8 +3,8 @@
 //! `pool_max_size`, keep their prepared statements, and are dropped when they broke (server
 //! restarted, network cut), so the next call connects afresh.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use postgres::{Client, Statement};
@@ -30,6 +30,41 @@ pub struct Conn {
     statements: HashMap<String, Statement>,
     /// Set when a statement failed because the connection did: the pool drops it.
     pub broken: bool,
+    /// This connection's audit lane: its transactions chain their audit entries in the
+    /// writer's chain number `lane` (see [`Lane`]).
+    pub lane: Lane,
+}
+
+/// The number of a connection's own audit chain among its pool's: the lowest number no
+/// other open connection of the pool holds, given back when the connection closes. A
+/// connection runs one transaction at a time, so the transactions of one desk's stations
+/// (each on its connection) no longer queue on one chain head (docs/audit.md); the chains of
+/// a pool stay as few as its connections ever open at once.
+pub struct Lane {
+    /// 0 for the writer's own chain, `n` for `writer#n`.
+    pub n: usize,
+    taken: Arc<Mutex<BTreeSet<usize>>>,
+}
+
+impl Lane {
+    fn take(taken: &Arc<Mutex<BTreeSet<usize>>>) -> Lane {
+        let mut set = taken.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = (0..).find(|n| !set.contains(n)).expect("a free lane");
+        set.insert(n);
+        Lane {
+            n,
+            taken: Arc::clone(taken),
+        }
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        self.taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.n);
+    }
 }
 
 impl Conn {
@@ -52,6 +87,7 @@ pub struct Manager {
     url: DatabaseUrl,
     config: postgres::Config,
     tls: MakeRustlsConnect,
+    lanes: Arc<Mutex<BTreeSet<usize>>>,
 }
 
 impl Manager {
@@ -61,6 +97,7 @@ impl Manager {
             config: url.client_config()?,
             tls: crate::tls::connector(url)?,
             url: url.clone(),
+            lanes: Arc::default(),
         })
     }
 
@@ -81,6 +118,7 @@ impl Manager {
             client,
             statements: HashMap::new(),
             broken: false,
+            lane: Lane::take(&self.lanes),
         })
     }
 }

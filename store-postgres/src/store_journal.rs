@@ -84,7 +84,7 @@ impl ProductionJournal for PostgresStore {
         station: &str,
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-        self.write("starting a production attempt", actor, |tx| {
+        self.write_counted("starting a production attempt", actor, |tx| {
             journal::begin(tx, run, order_id, station, None)
         })
     }
@@ -97,7 +97,7 @@ impl ProductionJournal for PostgresStore {
         station: &str,
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-        self.write("starting a production attempt", actor, |tx| {
+        self.write_counted("starting a production attempt", actor, |tx| {
             journal::begin(tx, run, order_id, station, Some(card_number))
         })
     }
@@ -109,7 +109,7 @@ impl ProductionJournal for PostgresStore {
         skip: &[OrderId],
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-        self.write("starting a production attempt", actor, |tx| {
+        self.write_counted("starting a production attempt", actor, |tx| {
             desks::begin_released(tx, run, station, skip)
         })
     }
@@ -146,6 +146,13 @@ impl ProductionJournal for PostgresStore {
         })
     }
 
+    /// Opens connections until the pool holds `writers` (at most its `pool_max_size`); a
+    /// connection that cannot be opened now is left for later (the stations' own calls report
+    /// the database being away).
+    fn prepare_writers(&self, writers: usize) {
+        self.fill_pool(writers);
+    }
+
     /// Waits on LISTEN `cardline_work` (a connection of its own, outside the pool): wakes as
     /// soon as an order is released or a card is put back, by any desk.
     fn wait_for_work(&self, timeout: Duration) {
@@ -164,7 +171,7 @@ impl ProductionJournal for PostgresStore {
         success: &AttemptSuccess,
         actor: &Actor,
     ) -> Result<Card, StoreError> {
-        self.write("closing a production attempt", actor, |tx| {
+        self.write_counted("closing a production attempt", actor, |tx| {
             journal::succeeded(tx, attempt, success)
         })
     }

@@ -50,6 +50,15 @@ pub(crate) struct Tx<'c> {
     /// The writer's audit head once read (and locked) in this transaction (`Some(None)`: no
     /// entry yet).
     pub(crate) head: RefCell<Option<Option<WriterHead>>>,
+    /// Whether this transaction writes the order counters' moves itself (the counter
+    /// triggers stand aside: [`Mode::WriteCounted`]) rather than leaving them to the triggers.
+    counts_moves: Cell<bool>,
+    /// The connection's audit lane ([`crate::pool::Lane`]).
+    pub(crate) lane: usize,
+    /// Audit entries of this transaction not written yet ([`Tx::audit`]).
+    pub(crate) pending_audit: RefCell<Vec<cardline_issuance::audit::EntryContent>>,
+    /// Order counter moves this transaction counts itself, not written yet.
+    pub(crate) pending_moves: RefCell<Vec<crate::order_counts::Move>>,
 }
 
 impl<'c> Tx<'c> {
@@ -126,6 +135,26 @@ impl<'c> Tx<'c> {
         self.operator
     }
 
+    /// Whether this transaction writes its order counters' moves itself (see
+    /// [`crate::order_counts::claim_moves`]); false: the triggers write them.
+    pub fn counts_moves(&self) -> bool {
+        self.counts_moves.get()
+    }
+
+    /// Gives the counters' moves of the rest of this transaction back to the triggers (for a
+    /// case the store's own counting does not cover; moves kept so far are still written).
+    /// Nothing when they have them already.
+    pub fn leave_counts_to_triggers(&self) -> Result<(), StoreError> {
+        if self.counts_moves.replace(false) {
+            self.execute(
+                "handing the order counters to the triggers",
+                "SELECT set_config('cardline.order_counts', '', true)",
+                &[],
+            )?;
+        }
+        Ok(())
+    }
+
     /// Moves `card` by `event` (refused with the lifecycle's typed error), writes the audit
     /// entry `card.<event>`, and returns the new state. `order_id` names the order concerned
     /// (defaults to the card's open order).
@@ -190,6 +219,11 @@ impl<'c> Tx<'c> {
 pub(crate) enum Mode {
     /// READ COMMITTED, committed at the end.
     Write,
+    /// As `Write`, but the order counter triggers of a card's state and an attempt's
+    /// insertion and status stand aside (`cardline.order_counts = 'app'`, migration 14): the
+    /// transaction writes those moves itself, last, so the counter rows are locked only for
+    /// its commit.
+    WriteCounted,
     /// READ COMMITTED, rolled back at the end (a dry run by the code that would write).
     Rehearse,
     /// REPEATABLE READ READ ONLY: one snapshot.
@@ -222,6 +256,7 @@ pub(crate) fn run<T>(
 ) -> Result<T, StoreError> {
     let begin = match mode {
         Mode::Write | Mode::Rehearse => format!("BEGIN; {NOW}"),
+        Mode::WriteCounted => format!("BEGIN; SET LOCAL cardline.order_counts = 'app'; {NOW}"),
         Mode::Read => format!("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {NOW}"),
     };
     let mut fresh_connections = 0;
@@ -251,7 +286,9 @@ pub(crate) fn run<T>(
             }
             Err(e) => return Err(store_error(operation, &e)),
         };
+        let lane = guard.conn.lane.n;
         let tx = Tx {
+            lane,
             conn: RefCell::new(&mut *guard.conn),
             now,
             now_ms,
@@ -259,12 +296,21 @@ pub(crate) fn run<T>(
             retry: Cell::new(false),
             sealer: Arc::clone(sealer),
             head: RefCell::new(None),
+            counts_moves: Cell::new(mode == Mode::WriteCounted),
+            pending_audit: RefCell::new(Vec::new()),
+            pending_moves: RefCell::new(Vec::new()),
         };
-        let result = f(&tx);
+        // The rows every transaction of a writer (its audit head) or of an order (its
+        // counters) must lock are written last, so they stay locked for the commit only.
+        let result = f(&tx).and_then(|v| {
+            tx.flush_audit()?;
+            crate::order_counts::write_moves(&tx)?;
+            Ok(v)
+        });
         let retry = tx.retry.get();
         drop(tx);
         let end = match (&result, mode) {
-            (Ok(_), Mode::Write) => "COMMIT",
+            (Ok(_), Mode::Write | Mode::WriteCounted) => "COMMIT",
             _ => "ROLLBACK",
         };
         match guard.conn.client.batch_execute(end) {

@@ -33,8 +33,16 @@ fn two_desks_of_many_stations_claim_every_card_exactly_once() {
         .unwrap();
     const DESKS: usize = 2;
     const STATIONS: usize = 6;
+    let key = || cardline_issuance::audit::AuditKey::from_bytes([9; 32]);
     let desks: Vec<Arc<PostgresStore>> = (0..DESKS)
-        .map(|_| Arc::new(PostgresStore::open(&db.url).unwrap()))
+        .map(|d| {
+            let desk = PostgresStore::open(&db.url).unwrap();
+            desk.set_audit_sealer(cardline_issuance::audit::AuditSealer::new(
+                format!("host/desk{d}"),
+                Some(key()),
+            ));
+            Arc::new(desk)
+        })
         .collect();
     let barrier = Barrier::new(DESKS * STATIONS);
     let produced: Vec<(String, AttemptId)> = std::thread::scope(|s| {
@@ -98,6 +106,41 @@ fn two_desks_of_many_stations_claim_every_card_exactly_once() {
     assert_eq!(begins.len(), 240, "one claim per card in the audit");
     let outcome = setup.order_outcome(order.id).unwrap();
     assert_eq!((outcome.produced, outcome.waiting), (240, 0));
+    // A desk's stations write at once on their own connections, each in its own audit
+    // chain (its lane: `host/desk0#1`, ...), instead of queueing on one head: the desks'
+    // entries span several chains, and every chain is whole and authentic.
+    let records = setup.audit_records().unwrap();
+    let desk_entries: Vec<_> = records
+        .entries
+        .iter()
+        .filter(|e| {
+            e.chain
+                .as_ref()
+                .is_some_and(|c| c.writer.starts_with("host/desk"))
+        })
+        .cloned()
+        .collect();
+    let heads: Vec<_> = records
+        .heads
+        .iter()
+        .filter(|h| h.writer.starts_with("host/desk"))
+        .cloned()
+        .collect();
+    let report = cardline_issuance::audit::verify::verify(&desk_entries, &[key()], &heads, None);
+    assert!(report.is_clean(), "{:#?}", report.findings);
+    assert_eq!(report.entries, 480, "a claim and a success per card");
+    for d in 0..DESKS {
+        let chains = report
+            .writers
+            .keys()
+            .filter(|w| w.starts_with(&format!("host/desk{d}")))
+            .count();
+        assert!(
+            (2..=STATIONS).contains(&chains),
+            "desk {d}: {chains} chains ({:?})",
+            report.writers
+        );
+    }
 }
 
 #[test]

@@ -99,14 +99,25 @@ impl AuditSealer {
 
     /// The chain fields of the entry after `head` (`None`: the writer's first entry).
     pub fn seal(&self, content: &EntryContent, head: Option<&WriterHead>) -> ChainFields {
+        self.seal_as(&self.writer, content, head)
+    }
+
+    /// The chain fields of the entry after `head` in the chain of `writer`, one of this
+    /// writer's chains (a PostgreSQL store keeps one per connection: `host/desk#2`).
+    pub fn seal_as(
+        &self,
+        writer: &str,
+        content: &EntryContent,
+        head: Option<&WriterHead>,
+    ) -> ChainFields {
         let (seq, prev_hash) = match head {
             Some(h) => (h.seq + 1, h.hash.clone()),
             None => (1, GENESIS_HASH.to_string()),
         };
         let key_id = self.key.as_ref().map(AuditKey::key_id);
-        let bytes = canonical(content, &self.writer, seq, &prev_hash, key_id.as_deref());
+        let bytes = canonical(content, writer, seq, &prev_hash, key_id.as_deref());
         ChainFields {
-            writer: self.writer.clone(),
+            writer: writer.to_string(),
             seq,
             prev_hash,
             entry_hash: hex::encode(Sha256::digest(&bytes)),

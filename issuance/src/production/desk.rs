@@ -140,9 +140,12 @@ impl Desk<'_> {
 /// Runs the desk's stations until [`Desk::stop`] is set; returns what they did.
 pub fn run_desk(d: &Desk<'_>, stations: &mut [Station]) -> DeskSummary {
     let requeued = std::sync::atomic::AtomicU32::new(0);
+    // Each station, the printer watch and the housekeeping may write at once.
+    let writers = stations.len() + 2;
+    d.journal.prepare_writers(writers);
     let summaries = std::thread::scope(|scope| {
         let requeued = &requeued;
-        scope.spawn(move || housekeeping(d, requeued));
+        scope.spawn(move || housekeeping(d, requeued, writers));
         let handles: Vec<_> = stations
             .iter_mut()
             .map(|station| scope.spawn(move || desk_station(d, station)))
@@ -164,8 +167,10 @@ pub fn run_desk(d: &Desk<'_>, stations: &mut [Station]) -> DeskSummary {
     summary
 }
 
-fn housekeeping(d: &Desk<'_>, requeued: &std::sync::atomic::AtomicU32) {
+fn housekeeping(d: &Desk<'_>, requeued: &std::sync::atomic::AtomicU32, writers: usize) {
     loop {
+        // Connections the pool closed after a quiet spell are opened again before a release.
+        d.journal.prepare_writers(writers);
         match d.journal.requeue_untouched(&d.actor) {
             Ok(found) => {
                 for a in &found {

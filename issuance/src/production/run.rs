@@ -231,7 +231,15 @@ impl LineState {
         *self.let_go.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A station let go of its card: wakes the stations waiting for one.
+    /// A station puts its card down (produced, failed, put back, or never taken): one card
+    /// fewer in hand, and the stations waiting for one wake.
+    pub(super) fn put_down(&self) {
+        self.in_hand.fetch_sub(1, Ordering::SeqCst);
+        self.card_let_go();
+    }
+
+    /// A station let go of its card: wakes the stations waiting for one. (The last station
+    /// to find no card sets `drained` between its count and this, so the woken see it.)
     pub(super) fn card_let_go(&self) {
         *self.let_go.lock().unwrap_or_else(PoisonError::into_inner) += 1;
         self.let_go_changed.notify_all();

@@ -105,14 +105,12 @@ fn station_work(
         let claimed = match claimed {
             Ok(c) => c,
             Err(StoreError::OrderState { .. } | StoreError::OrderNotFound(_)) => {
-                line.in_hand.fetch_sub(1, Ordering::SeqCst);
                 line.order_closed.store(true, Ordering::SeqCst);
-                line.card_let_go();
+                line.put_down();
                 break;
             }
             Err(e) => {
-                line.in_hand.fetch_sub(1, Ordering::SeqCst);
-                line.card_let_go();
+                line.put_down();
                 return Err(e);
             }
         };
@@ -130,8 +128,7 @@ fn station_work(
         let mut run = CardRun::new(p, station, &card, attempt);
         let outcome = run.produce();
         let paused = run.paused;
-        line.in_hand.fetch_sub(1, Ordering::SeqCst);
-        line.card_let_go();
+        line.put_down();
         summary.paused_ms += paused.as_millis() as u64;
         match outcome? {
             CardOutcome::Produced => {

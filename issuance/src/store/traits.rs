@@ -230,6 +230,14 @@ pub trait ProductionJournal: Send + Sync {
         station: &str,
         report: &crate::printer_report::PrinterReport,
     ) -> Result<bool, StoreError>;
+    /// Readies the store for `writers` threads writing at once (a desk's stations and its
+    /// housekeeping): a backend with a connection pool opens that many connections now, so
+    /// that the stations' first claims after a release do not queue for connections being
+    /// opened one after the other (TLS and password authentication each). The default does
+    /// nothing (one SQLite file needs no connections opened ahead).
+    fn prepare_writers(&self, writers: usize) {
+        let _ = writers;
+    }
     /// Blocks until work may have arrived for the desks (an order released, a card put back)
     /// or `timeout` passed. Backends that can be told (PostgreSQL LISTEN/NOTIFY) wake at once;
     /// the default polls by sleeping.

@@ -15,7 +15,9 @@ use cardline_issuance::store::{
     AttemptKeys, AttemptSuccess, JournalRecord, SealedSecrets, StoreError,
 };
 
-use crate::rows::{ATTEMPT_SELECT, CARD_SELECT, attempt, card, card_id_of, get};
+use crate::rows::{
+    ATTEMPT_CARD_SELECT, ATTEMPT_SELECT, CARD_SELECT, attempt, card, card_id_of, get,
+};
 use crate::tx::Tx;
 
 /// The state of an order, or `OrderNotFound`; with `share`, the order's row stays
@@ -159,18 +161,17 @@ fn attempt_head(
     id: AttemptId,
     lock: bool,
 ) -> Result<(Card, AttemptStatus, OrderId), StoreError> {
+    // The attempt's row and its card's in one statement (was two: every journal write and
+    // close of an attempt reads them first).
     let sql = if lock {
-        format!("{ATTEMPT_SELECT} WHERE a.id = $1 FOR UPDATE OF a")
+        format!("{ATTEMPT_CARD_SELECT} WHERE a.id = $1 FOR UPDATE OF a")
     } else {
-        format!("{ATTEMPT_SELECT} WHERE a.id = $1")
+        format!("{ATTEMPT_CARD_SELECT} WHERE a.id = $1")
     };
-    let a = tx
-        .query_opt("reading an attempt", &sql, &[&id])?
-        .map(|r| attempt(&r))
+    tx.query_opt("reading an attempt", &sql, &[&id])?
+        .map(|r| crate::rows::attempt_card(&r))
         .transpose()?
-        .ok_or(StoreError::AttemptNotFound(id))?;
-    let card = crate::rows::card_by_id(tx, a.card_id)?;
-    Ok((card, a.status, a.order_id))
+        .ok_or(StoreError::AttemptNotFound(id))
 }
 
 /// The card of an attempt, as it is now.

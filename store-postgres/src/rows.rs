@@ -8,10 +8,35 @@ use postgres::types::FromSql;
 
 use crate::tx::Tx;
 
+/// The card columns (alias `c`), in the order [`card`] reads them.
+macro_rules! card_columns {
+    () => {
+        "c.id, c.number, c.state, c.order_id, c.assigned_to, c.valid_until, c.failure_reason, \
+         c.chip_id, c.created_at, c.updated_at, c.requester, c.desk, c.purpose, c.note, \
+         c.requested_at, c.produced_in_order"
+    };
+}
+
 /// The card columns (alias `c`); use with [`card`].
-pub const CARD_SELECT: &str = "SELECT c.id, c.number, c.state, c.order_id, c.assigned_to, \
-     c.valid_until, c.failure_reason, c.chip_id, c.created_at, c.updated_at, c.requester, \
-     c.desk, c.purpose, c.note, c.requested_at, c.produced_in_order FROM cards c";
+pub const CARD_SELECT: &str = concat!("SELECT ", card_columns!(), " FROM cards c");
+
+/// An attempt's card (columns 0–15, as [`CARD_SELECT`]), then the attempt's status (16) and
+/// order (17): what every write of an attempt reads first, in one statement.
+pub const ATTEMPT_CARD_SELECT: &str = concat!(
+    "SELECT ",
+    card_columns!(),
+    ", a.status, a.order_id FROM attempts a JOIN cards c ON c.id = a.card_id"
+);
+
+/// Maps a row of [`ATTEMPT_CARD_SELECT`]: the card, the attempt's status and its order.
+pub fn attempt_card(r: &Row) -> Result<(Card, AttemptStatus, OrderId), StoreError> {
+    let status: String = get(r, 16)?;
+    Ok((
+        card(r)?,
+        parse_attempt_status(&status).ok_or_else(|| bad_value("status", &status))?,
+        get(r, 17)?,
+    ))
+}
 
 /// Column `i` of a row, or a [`StoreError::Backend`] naming it.
 pub fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, StoreError> {

@@ -135,8 +135,11 @@ fn two_desks_of_many_stations_claim_every_card_exactly_once() {
             .keys()
             .filter(|w| w.starts_with(&format!("host/desk{d}")))
             .count();
+        // At most one chain per connection its pool ever held at once (r2d2 may open a
+        // connection more than the stations use at once).
+        let most = cardline_postgres::DEFAULT_POOL_MAX_SIZE as usize;
         assert!(
-            (2..=STATIONS).contains(&chains),
+            (2..=most).contains(&chains),
             "desk {d}: {chains} chains ({:?})",
             report.writers
         );

@@ -153,15 +153,16 @@ impl Heartbeat {
         let thread = std::thread::Builder::new()
             .name(format!("heartbeat-{run}"))
             .spawn(move || {
-                let tick = Duration::from_millis(20).min(every);
-                let mut waited = Duration::ZERO;
+                // Parked between beats: dropping the heartbeat unparks it, so a run ends at
+                // once (a sleeping tick made every run's end wait up to 20 ms more).
+                let mut next = std::time::Instant::now() + every;
                 while !flag.load(Ordering::SeqCst) {
-                    std::thread::sleep(tick);
-                    waited += tick;
-                    if waited < every {
+                    let now = std::time::Instant::now();
+                    if now < next {
+                        std::thread::park_timeout(next - now);
                         continue;
                     }
-                    waited = Duration::ZERO;
+                    next = now + every;
                     if let Err(e) = store.renew_lease(run, lease) {
                         tracing::warn!(run, "lease renewal failed: {e}");
                     }
@@ -179,6 +180,7 @@ impl Drop for Heartbeat {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }

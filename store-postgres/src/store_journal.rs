@@ -176,6 +176,19 @@ impl ProductionJournal for PostgresStore {
         })
     }
 
+    fn journal_and_succeed(
+        &self,
+        attempt: AttemptId,
+        records: &[JournalRecord<'_>],
+        success: &AttemptSuccess,
+        actor: &Actor,
+    ) -> Result<Card, StoreError> {
+        self.write_counted("closing a production attempt", actor, |tx| {
+            journal::records(tx, attempt, records)?;
+            journal::succeeded(tx, attempt, success)
+        })
+    }
+
     fn attempt_failed(
         &self,
         attempt: AttemptId,

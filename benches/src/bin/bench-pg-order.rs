@@ -6,9 +6,10 @@
 //!
 //! Then the database cost of producing one card, measured on COST_CARDS cards: the claim
 //! (`begin_attempt`), the journal records production commits (feed, encode with the chip,
-//! print, eject: five `journal` calls) and `attempt_succeeded` with a certificate fingerprint
-//! and sealed secrets — seven short transactions — from one station, then from 8 stations of
-//! two store handles at once. Prints the median and 90th percentile per card.
+//! print, eject's start: four `journal` calls) and the eject's outcome with the success
+//! (`journal_and_succeed`, a certificate fingerprint and sealed secrets) — six short
+//! transactions — from one station, then from 8 stations of two store handles at once.
+//! Prints the median and 90th percentile per card.
 //!
 //! Without the server it prints `skipped: no postgres` and exits 0.
 

@@ -100,6 +100,18 @@ struct Pending {
     chip: Option<String>,
 }
 
+impl Pending {
+    /// The records to commit, in order, then `next`.
+    fn records<'a>(&'a self, next: Option<JournalRecord<'a>>) -> Vec<JournalRecord<'a>> {
+        let mut records = Vec::with_capacity(4);
+        records.extend(self.finished.map(|s| JournalRecord::StepFinished(s, None)));
+        records.extend(self.keys.as_ref().map(JournalRecord::Keys));
+        records.extend(self.chip.as_deref().map(JournalRecord::Chip));
+        records.extend(next);
+        records
+    }
+}
+
 impl<'p, 's> CardRun<'p, 's> {
     pub(super) fn new(
         p: &'p Production<'p>,
@@ -199,10 +211,15 @@ impl<'p, 's> CardRun<'p, 's> {
         if let Err(f) = self.printer_step(ProductionStep::Eject, |s| Ok(s.printer.eject()?))? {
             return self.settle(ProductionStep::Eject, f, true);
         }
-        self.flush(None)?;
-        self.p
-            .journal
-            .attempt_succeeded(self.attempt, &success, &self.p.settings.actor)?;
+        // The eject's outcome and the success in one commit.
+        let pending = self.take_pending();
+        let records = pending.records(None);
+        self.p.journal.journal_and_succeed(
+            self.attempt,
+            &records,
+            &success,
+            &self.p.settings.actor,
+        )?;
         self.p.emit(ProductionEvent::CardProduced {
             station: self.station.name.clone(),
             card: self.card.number.clone(),
@@ -387,20 +404,17 @@ impl<'p, 's> CardRun<'p, 's> {
 
     /// Commits the pending records, then `next`, in one transaction (none when all are empty).
     fn flush(&mut self, next: Option<JournalRecord<'_>>) -> Result<(), StoreError> {
-        let pending = std::mem::take(&mut self.pending);
-        let mut records = Vec::with_capacity(3);
-        records.extend(
-            pending
-                .finished
-                .map(|s| JournalRecord::StepFinished(s, None)),
-        );
-        records.extend(pending.keys.as_ref().map(JournalRecord::Keys));
-        records.extend(pending.chip.as_deref().map(JournalRecord::Chip));
-        records.extend(next);
+        let pending = self.take_pending();
+        let records = pending.records(next);
         if records.is_empty() {
             return Ok(());
         }
         self.p.journal.journal(self.attempt, &records)
+    }
+
+    /// The records not committed yet, taken.
+    fn take_pending(&mut self) -> Pending {
+        std::mem::take(&mut self.pending)
     }
 
     /// Ends a failed attempt: rejects the card in hand (journaled) and records the outcome.

@@ -272,6 +272,23 @@ pub trait ProductionJournal: Send + Sync {
         success: &AttemptSuccess,
         actor: &Actor,
     ) -> Result<Card, StoreError>;
+    /// Commits the last `records` of the attempt (the eject's outcome) and closes it as
+    /// succeeded, in one transaction: production's last physical step is done, so nothing
+    /// happens between the two, and a card costs one synced commit fewer. A crash before the
+    /// commit leaves the eject journaled as started, exactly as a crash during the eject. The
+    /// default commits them one after the other.
+    fn journal_and_succeed(
+        &self,
+        attempt: AttemptId,
+        records: &[JournalRecord<'_>],
+        success: &AttemptSuccess,
+        actor: &Actor,
+    ) -> Result<Card, StoreError> {
+        if !records.is_empty() {
+            self.journal(attempt, records)?;
+        }
+        self.attempt_succeeded(attempt, success, actor)
+    }
     /// Closes the attempt as failed and moves the card to `failed` with the reason.
     fn attempt_failed(
         &self,

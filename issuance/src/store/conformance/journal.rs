@@ -113,6 +113,49 @@ pub fn an_outcome_and_the_next_intent_commit_together(db: &dyn TestDatabase) {
     ));
 }
 
+/// Conformance case: the eject's outcome and the success commit together, or neither does.
+pub fn the_last_outcome_and_the_success_commit_together(db: &dyn TestDatabase) {
+    let (store, order) = order_of(db, 1);
+    let (card, a) = begin_attempt(&*store, order.id, "st1", &op())
+        .unwrap()
+        .unwrap();
+    use JournalRecord::*;
+    store
+        .journal(a, &[StepStarted(ProductionStep::Eject)])
+        .unwrap();
+    let success = AttemptSuccess {
+        chip_id: Some("CHIP-1".into()),
+        ..AttemptSuccess::default()
+    };
+    let done = store
+        .journal_and_succeed(
+            a,
+            &[StepFinished(ProductionStep::Eject, None)],
+            &success,
+            &op(),
+        )
+        .unwrap();
+    assert_eq!(done.state, CardState::Unassigned);
+    let attempts = store.attempts_of_card(&card.number).unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].status, AttemptStatus::Succeeded);
+    assert_eq!(
+        outcomes(&attempts[0]),
+        [(ProductionStep::Eject, Some("ok".to_string()))]
+    );
+    // Again on the closed attempt: refused, and its record is not written either.
+    assert!(matches!(
+        store.journal_and_succeed(a, &[StepStarted(ProductionStep::Reject)], &success, &op()),
+        Err(StoreError::AttemptClosed { .. })
+    ));
+    let attempts = store.attempts_of_card(&card.number).unwrap();
+    assert_eq!(
+        attempts[0].steps.len(),
+        1,
+        "nothing written after the close"
+    );
+}
+
 /// Conformance case.
 pub fn steps_are_journaled_as_intent_then_outcome(db: &dyn TestDatabase) {
     let (store, order) = order_of(db, 1);

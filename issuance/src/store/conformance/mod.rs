@@ -159,6 +159,10 @@ pub const CASES: &[(&str, Case)] = &[
         journal::an_outcome_and_the_next_intent_commit_together,
     ),
     (
+        "the_last_outcome_and_the_success_commit_together",
+        journal::the_last_outcome_and_the_success_commit_together,
+    ),
+    (
         "attempts_record_key_ids_and_refuse_a_replaced_management_master",
         journal::attempts_record_key_ids_and_refuse_a_replaced_management_master,
     ),

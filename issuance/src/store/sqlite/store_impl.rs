@@ -337,6 +337,19 @@ impl ProductionJournal for SqliteStore {
         })
     }
 
+    fn journal_and_succeed(
+        &self,
+        attempt: AttemptId,
+        records: &[JournalRecord<'_>],
+        success: &AttemptSuccess,
+        actor: &Actor,
+    ) -> Result<Card, StoreError> {
+        self.write("closing a production attempt", actor, |w| {
+            journal::records(w, attempt, records)?;
+            journal::succeeded(w, attempt, success)
+        })
+    }
+
     fn attempt_failed(
         &self,
         attempt: AttemptId,

@@ -111,19 +111,7 @@ impl Tx<'_> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut head = self.current_head()?;
-        let writer = self.writer();
-        let mut chains = Vec::with_capacity(entries.len());
-        for content in &entries {
-            let chain = self.sealer.seal_as(&writer, content, head.as_ref());
-            head = Some(WriterHead {
-                writer: chain.writer.clone(),
-                seq: chain.seq,
-                hash: chain.entry_hash.clone(),
-            });
-            chains.push(chain);
-        }
-        let head = head.expect("at least one entry was sealed");
+        let (chains, head) = self.seal_all(&entries)?;
         let column = |f: &dyn Fn(&EntryContent) -> Option<String>| -> Vec<Option<String>> {
             entries.iter().map(f).collect()
         };
@@ -167,6 +155,28 @@ impl Tx<'_> {
         )?;
         *self.head.borrow_mut() = Some(Some(head));
         Ok(())
+    }
+
+    /// Seals `entries` (at least one) in order after this transaction's chain head (locked
+    /// now if not yet): their chain fields, and the head after the last.
+    fn seal_all(
+        &self,
+        entries: &[EntryContent],
+    ) -> Result<(Vec<ChainFields>, WriterHead), StoreError> {
+        let mut head = self.current_head()?;
+        let writer = self.writer();
+        let mut chains = Vec::with_capacity(entries.len());
+        for content in entries {
+            let chain = self.sealer.seal_as(&writer, content, head.as_ref());
+            head = Some(WriterHead {
+                writer: chain.writer.clone(),
+                seq: chain.seq,
+                hash: chain.entry_hash.clone(),
+            });
+            chains.push(chain);
+        }
+        let head = head.expect("at least one entry was sealed");
+        Ok((chains, head))
     }
 
     /// The chain this transaction's entries go to: the writer's own (`host/desk`) on its
@@ -219,18 +229,7 @@ impl Tx<'_> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut head = self.current_head()?;
-        let writer = self.writer();
-        let mut chains = Vec::with_capacity(entries.len());
-        for content in entries {
-            let chain = self.sealer.seal_as(&writer, content, head.as_ref());
-            head = Some(WriterHead {
-                writer: chain.writer.clone(),
-                seq: chain.seq,
-                hash: chain.entry_hash.clone(),
-            });
-            chains.push(chain);
-        }
+        let (chains, head) = self.seal_all(entries)?;
         self.with_client(OP, |client| {
             use postgres::binary_copy::BinaryCopyInWriter;
             use postgres::types::Type;
@@ -266,7 +265,6 @@ impl Tx<'_> {
             w.finish()?;
             Ok(())
         })?;
-        let head = head.expect("at least one entry was sealed");
         self.execute(
             OP,
             "UPDATE audit_heads SET seq = $2, hash = $3 WHERE writer = $1",

@@ -187,26 +187,24 @@ impl PostgresStore {
         actor: &Actor,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        tx::run(
-            &self.pool,
-            &self.current_sealer(),
-            operation,
-            actor,
-            Mode::Write,
-            f,
-        )
+        self.transaction(operation, actor, Mode::Write, f)
     }
 
-    /// Opens connections until the pool holds `want` (at most its size): taken at once, so
-    /// none is handed out twice, then given back idle.
+    /// Opens connections until the pool holds `want` (at most its size). The idle ones are
+    /// held meanwhile, so that each further call opens a new one; nothing is taken once the
+    /// pool holds `want`, so stations producing meanwhile never wait for this (a call only
+    /// waits while the pool is below `want`, where a new connection can always be opened).
     fn fill_pool(&self, want: usize) {
         let want = want.min(self.pool.max_size() as usize);
-        if self.pool.state().connections as usize >= want {
-            return;
-        }
         let mut held = Vec::with_capacity(want);
-        while held.len() < want {
-            match self.pool.get() {
+        while (self.pool.state().connections as usize) < want && held.len() < want {
+            // A short wait: with the server away this gives up soon (the desk's housekeeping
+            // and its stop are not held up), and the next pass tries again.
+            let next = match self.pool.try_get() {
+                Some(idle) => Ok(idle),
+                None => self.pool.get_timeout(std::time::Duration::from_secs(2)),
+            };
+            match next {
                 Ok(conn) => held.push(conn),
                 Err(e) => {
                     tracing::debug!("opening the desk's database connections ahead: {e}");
@@ -224,14 +222,7 @@ impl PostgresStore {
         actor: &Actor,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        tx::run(
-            &self.pool,
-            &self.current_sealer(),
-            operation,
-            actor,
-            Mode::WriteCounted,
-            f,
-        )
+        self.transaction(operation, actor, Mode::WriteCounted, f)
     }
 
     /// Runs `f` in one write transaction and rolls it back: a dry run computed by exactly the
@@ -242,14 +233,7 @@ impl PostgresStore {
         actor: &Actor,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        tx::run(
-            &self.pool,
-            &self.current_sealer(),
-            operation,
-            actor,
-            Mode::Rehearse,
-            f,
-        )
+        self.transaction(operation, actor, Mode::Rehearse, f)
     }
 
     /// Runs `f` in one read-only snapshot.
@@ -258,12 +242,23 @@ impl PostgresStore {
         operation: &'static str,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.transaction(operation, &Actor::system(), Mode::Read, f)
+    }
+
+    /// Runs `f` in one transaction of `mode` on a pooled connection.
+    fn transaction<T>(
+        &self,
+        operation: &'static str,
+        actor: &Actor,
+        mode: Mode,
+        f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         tx::run(
             &self.pool,
             &self.current_sealer(),
             operation,
-            &Actor::system(),
-            Mode::Read,
+            actor,
+            mode,
             f,
         )
     }

@@ -348,9 +348,9 @@ pub fn succeeded(
 ) -> Result<Card, StoreError> {
     const OP: &str = "closing a production attempt";
     let (card, order) = require_in_flight(tx, attempt)?;
-    if card.order_id != Some(order) || card.state != CardState::InProduction {
-        // Not the case the store counts itself (the transition below refuses a card out of
-        // production anyway): the triggers count whatever moves.
+    if card.order_id != Some(order) {
+        // Not the case the store counts itself: the triggers count whatever moves. (A card
+        // out of production is refused by the transition below, and nothing is written.)
         tx.leave_counts_to_triggers()?;
     }
     let chip = close(

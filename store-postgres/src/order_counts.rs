@@ -63,9 +63,9 @@ CREATE TRIGGER order_counts_attempt_status AFTER UPDATE OF status ON attempts FO
 /// Migration 14: the counter triggers of a card's state and of an attempt's insertion and
 /// status stand aside in a transaction that set `cardline.order_counts = 'app'` (a claim, a
 /// success: [`crate::tx::Mode::WriteCounted`]), which writes its moves itself
-/// ([`claim_moves`], [`success_moves`]): one statement that the transaction sends anyway,
-/// instead of a PL/pgSQL category query per moved row (17 % of the server's CPU with 8 desks
-/// producing, docs/PERFORMANCE.md).
+/// ([`claim_moves`], [`success_moves`]) in one statement at its end, instead of a PL/pgSQL
+/// category query per moved row that held the counter rows from the attempt's insertion to the
+/// commit (docs/PERFORMANCE.md).
 pub const MIGRATION_14: &str = "
 DROP TRIGGER order_counts_card_state ON cards;
 CREATE TRIGGER order_counts_card_state AFTER UPDATE OF state ON cards FOR EACH ROW

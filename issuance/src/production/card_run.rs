@@ -212,7 +212,7 @@ impl<'p, 's> CardRun<'p, 's> {
             return self.settle(ProductionStep::Eject, f, true);
         }
         // The eject's outcome and the success in one commit.
-        let pending = self.take_pending();
+        let pending = std::mem::take(&mut self.pending);
         let records = pending.records(None);
         self.p.journal.journal_and_succeed(
             self.attempt,
@@ -404,17 +404,12 @@ impl<'p, 's> CardRun<'p, 's> {
 
     /// Commits the pending records, then `next`, in one transaction (none when all are empty).
     fn flush(&mut self, next: Option<JournalRecord<'_>>) -> Result<(), StoreError> {
-        let pending = self.take_pending();
+        let pending = std::mem::take(&mut self.pending);
         let records = pending.records(next);
         if records.is_empty() {
             return Ok(());
         }
         self.p.journal.journal(self.attempt, &records)
-    }
-
-    /// The records not committed yet, taken.
-    fn take_pending(&mut self) -> Pending {
-        std::mem::take(&mut self.pending)
     }
 
     /// Ends a failed attempt: rejects the card in hand (journaled) and records the outcome.

@@ -169,8 +169,6 @@ pub fn run_desk(d: &Desk<'_>, stations: &mut [Station]) -> DeskSummary {
 
 fn housekeeping(d: &Desk<'_>, requeued: &std::sync::atomic::AtomicU32, writers: usize) {
     loop {
-        // Connections the pool closed after a quiet spell are opened again before a release.
-        d.journal.prepare_writers(writers);
         match d.journal.requeue_untouched(&d.actor) {
             Ok(found) => {
                 for a in &found {
@@ -183,6 +181,9 @@ fn housekeeping(d: &Desk<'_>, requeued: &std::sync::atomic::AtomicU32, writers: 
         if d.sleep(HOUSEKEEPING) {
             return;
         }
+        // Connections the pool closed after a quiet spell are opened again before a release
+        // (`run_desk` opened them before the first pass).
+        d.journal.prepare_writers(writers);
     }
 }
 

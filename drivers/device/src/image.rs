@@ -8,6 +8,8 @@
 //! card face is rendered at that geometry. A card face designed in landscape is rotated into
 //! this orientation by whoever renders it.
 
+use std::sync::Arc;
+
 /// Dots across a panel of the default geometry (the short edge of the card, in the print
 /// head's direction).
 pub const PANEL_WIDTH: usize = 648;
@@ -180,10 +182,14 @@ impl std::fmt::Debug for MonoPanel {
 
 /// A colour panel set: 8-bit RGB per dot, row-major, `dots * lines * 3` bytes.
 /// The driver converts it to the printer's Y, M and C panels (Y = 255 − B and so on).
+///
+/// Cloning is cheap: clones share their dots until one of them is changed (copy on write), so
+/// the cards of one design share their prepared colour side (1.9 MB) and a driver can tell a
+/// panel it has already encoded ([`ColorPanel::shares_dots`]) without comparing it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ColorPanel {
     geometry: PanelGeometry,
-    rgb: Vec<u8>,
+    rgb: Arc<Vec<u8>>,
 }
 
 impl ColorPanel {
@@ -198,7 +204,10 @@ impl ColorPanel {
         for _ in 0..geometry.area() {
             v.extend_from_slice(&rgb);
         }
-        Self { geometry, rgb: v }
+        Self {
+            geometry,
+            rgb: Arc::new(v),
+        }
     }
 
     /// Builds a panel of the default geometry from RGB bytes; `None` unless the length is
@@ -210,7 +219,10 @@ impl ColorPanel {
     /// Builds a panel of `geometry` from RGB bytes; `None` unless the length is
     /// `dots * lines * 3`.
     pub fn from_rgb_at(geometry: PanelGeometry, rgb: Vec<u8>) -> Option<Self> {
-        (rgb.len() == geometry.area() * 3).then_some(Self { geometry, rgb })
+        (rgb.len() == geometry.area() * 3).then(|| Self {
+            geometry,
+            rgb: Arc::new(rgb),
+        })
     }
 
     /// The panel's geometry.
@@ -229,10 +241,16 @@ impl ColorPanel {
         [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
     }
 
-    /// Sets the colour of the dot at (`x`, `y`).
+    /// Sets the colour of the dot at (`x`, `y`) (the first change to a shared panel copies it).
     pub fn set(&mut self, x: usize, y: usize, rgb: [u8; 3]) {
         let i = (y * self.geometry.dots + x) * 3;
-        self.rgb[i..i + 3].copy_from_slice(&rgb);
+        Arc::make_mut(&mut self.rgb)[i..i + 3].copy_from_slice(&rgb);
+    }
+
+    /// True when `other` is a clone of this panel that neither has changed since: the same
+    /// dots, known without comparing them.
+    pub fn shares_dots(&self, other: &ColorPanel) -> bool {
+        Arc::ptr_eq(&self.rgb, &other.rgb)
     }
 
     /// True when every dot is white (the colour panels need not be printed at all).
@@ -338,6 +356,19 @@ mod tests {
         assert_eq!(p.count_set(), 2);
         p.set(0, 0, false);
         assert_eq!(p.count_set(), 1);
+    }
+
+    #[test]
+    fn a_cloned_colour_panel_shares_its_dots_until_one_changes() {
+        let a = ColorPanel::filled([10, 20, 30]);
+        let mut b = a.clone();
+        assert!(a.shares_dots(&b) && b.shares_dots(&a));
+        b.set(3, 4, [1, 2, 3]);
+        assert!(!a.shares_dots(&b));
+        assert_eq!(a.get(3, 4), [10, 20, 30], "the original is untouched");
+        assert_eq!(b.get(3, 4), [1, 2, 3]);
+        let c = ColorPanel::filled([10, 20, 30]);
+        assert!(!a.shares_dots(&c) && a == c, "equal dots, not shared");
     }
 
     #[test]

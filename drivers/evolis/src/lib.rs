@@ -36,7 +36,7 @@ pub mod printer;
 pub mod scripted;
 
 pub use channel::CommandChannel;
-pub use color_wire::{ColorPayload, color_payloads};
+pub use color_wire::{ColorPayload, ColorRowCache, color_payloads};
 pub use fault::{FAULT_REPLIES, Fault};
 pub use panels::{
     ColorLevels, color_levels, compress_color, compress_mono, encode_color, pack_levels,

@@ -1,7 +1,7 @@
 //! [`EvolisPrinter`]: the [`CardPrinter`] of the Evolis family (spec §1.7 job flows).
 
 use crate::channel::CommandChannel;
-use crate::color_wire::{ColorPayload, color_payloads};
+use crate::color_wire::{ColorPayload, ColorRowCache};
 use crate::commands::{
     DownloadCompressed, DownloadCompressedColor, DownloadPanel, EjectAtEnd, EndSequence,
     ErrorManagement, Identity, InsertToContactStation, PanelName, ReadCardPosition,
@@ -74,6 +74,9 @@ pub struct EvolisPrinter<L: PrinterLink> {
     config: EvolisConfig,
     identity: PrinterIdentity,
     capabilities: PrinterCapabilities,
+    /// The last front and back colour panels sent, so the next card's unchanged rows are
+    /// copied ([`ColorRowCache`]).
+    color_rows: [ColorRowCache; 2],
 }
 
 impl<L: PrinterLink> EvolisPrinter<L> {
@@ -97,6 +100,7 @@ impl<L: PrinterLink> EvolisPrinter<L> {
             config,
             identity,
             capabilities,
+            color_rows: Default::default(),
         })
     }
 
@@ -154,10 +158,10 @@ impl<L: PrinterLink> EvolisPrinter<L> {
     }
 
     /// Sends the Y, M and C panels: run-length `Dbc` when enabled and smaller, else raw `Db`.
-    fn send_color(&mut self, color: &ColorPanel) -> Result<(), PrinterError> {
+    fn send_color(&mut self, color: &ColorPanel, side: usize) -> Result<(), PrinterError> {
         let levels = self.config.color_levels;
         let panels = [PanelName::Yellow, PanelName::Magenta, PanelName::Cyan];
-        let payloads = color_payloads(color, levels, self.config.compress_color);
+        let payloads = self.color_rows[side].payloads(color, levels, self.config.compress_color);
         for (panel, payload) in panels.into_iter().zip(&payloads) {
             match payload {
                 ColorPayload::RunLength(data) => {
@@ -181,9 +185,15 @@ impl<L: PrinterLink> EvolisPrinter<L> {
         Ok(())
     }
 
-    fn send_side(&mut self, ribbon: RibbonType, side: &CardSide) -> Result<(), PrinterError> {
+    /// Sends one side's panels; `index` 0 for the front, 1 for the back.
+    fn send_side(
+        &mut self,
+        ribbon: RibbonType,
+        side: &CardSide,
+        index: usize,
+    ) -> Result<(), PrinterError> {
         if let (RibbonType::Ymcko, Some(color)) = (ribbon, &side.color) {
-            self.send_color(color)?;
+            self.send_color(color, index)?;
         }
         if let Some(black) = &side.black {
             self.send_mono(PanelName::Black, black)?;
@@ -348,10 +358,10 @@ impl<L: PrinterLink> CardPrinter for EvolisPrinter<L> {
         self.run(&ribbon, p)?;
         self.run(&StartSequence, p)?;
         self.run(&SelectSide::Front, p)?;
-        self.send_side(ribbon, &image.front)?;
+        self.send_side(ribbon, &image.front, 0)?;
         if let Some(back) = &image.back {
             self.run(&SelectSide::Back, p)?;
-            self.send_side(ribbon, back)?;
+            self.send_side(ribbon, back, 1)?;
         }
         self.run(&EndSequence, p)
     }

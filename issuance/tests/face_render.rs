@@ -295,8 +295,33 @@ fn prepared_render_equals_a_full_render() {
             );
         }
     }
-    // Different cards really differ.
+    // Cards whose colour texts read the same share one colour panel (a printer driver then
+    // knows it without comparing); a card whose colour text differs gets its own, right one.
     let face = PreparedFace::new(&templates[0]).unwrap();
+    let side = |number: &str, order: &str| {
+        let fields = CardFields {
+            order: order.into(),
+            ..CardFields::for_number(number)
+        };
+        let image = face.render(&fields).unwrap();
+        assert!(image == render_full(&templates[0], &fields).unwrap());
+        image.front.color.expect("the temporary face is in colour")
+    };
+    let (a, b) = (side("TMP-1", "40"), side("TMP-2", "40"));
+    assert!(a.shares_dots(&b));
+    let c = side("TMP-3", "41");
+    assert!(!c.shares_dots(&b) && c != b, "another order's text");
+    assert!(
+        !side("TMP-4", "40").shares_dots(&a),
+        "drawn again after order 41"
+    );
+    let coloured = PreparedFace::new(&templates[2]).unwrap();
+    let numbered = |n: &str| {
+        let image = coloured.render(&CardFields::for_number(n)).unwrap();
+        image.front.color.expect("colour")
+    };
+    assert!(!numbered("A-1").shares_dots(&numbered("A-2")));
+    // Different cards really differ.
     assert_ne!(
         face.render(&CardFields::for_number("TMP-1")).unwrap(),
         face.render(&CardFields::for_number("TMP-2")).unwrap()

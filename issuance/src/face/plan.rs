@@ -5,12 +5,14 @@
 //! Drawing order on a side (both paths): background, boxes, static texts, static codes, then the
 //! variable texts in template order, the variable barcode and the variable QR code.
 
+use std::sync::{Mutex, PoisonError};
+
 use cardline_device::PanelGeometry;
 use cardline_device::image::{CardImage, CardSide, ColorPanel, MonoPanel, Overlay};
 
 use super::canvas::{Canvas, DesignCanvas, PanelCanvas, fill_black, fill_color, overlay_panel_at};
 use super::codes::{draw_barcode, draw_qr};
-use super::design::{BLACK, Background, CardFields, FaceTemplate, SideDesign};
+use super::design::{BLACK, Background, CardFields, FaceTemplate, SideDesign, TextElement};
 use super::error::FaceError;
 use super::panel_map::PanelMap;
 use super::text::draw_text;
@@ -112,6 +114,19 @@ struct PreparedSide {
     color_white: bool,
     black: MonoPanel,
     overlay: Overlay,
+    /// The colour panel of the last card and the texts drawn on it: the cards of an order
+    /// whose colour texts read the same (`ORDER {order}`, the variable data being in resin
+    /// black) share one panel, neither copied nor drawn again, and a printer driver knows it
+    /// without comparing ([`ColorPanel::shares_dots`]).
+    last_color: Mutex<Option<ColorMemo>>,
+}
+
+/// A colour panel rendered for the texts `texts` (the side's variable colour texts, expanded).
+struct ColorMemo {
+    texts: Vec<String>,
+    panel: ColorPanel,
+    /// Whether the side prints colour at all with these texts.
+    used: bool,
 }
 
 impl PreparedSide {
@@ -125,25 +140,86 @@ impl PreparedSide {
             color,
             black: canvas.black_panel_at(map),
             overlay: overlay_panel_at(design.overlay, map),
+            last_color: Mutex::new(None),
         })
     }
 
+    /// Draws the variable parts like [`draw_variable`]: the texts in colour onto (a copy of)
+    /// the prepared colour panel, the black texts and codes onto a copy of the black one. The
+    /// two never touch each other's panel, so the order between them does not matter.
     fn render(&self, fields: &CardFields, map: &PanelMap) -> Result<CardSide, FaceError> {
-        let mut color = self.color.clone();
+        let (in_color, in_black): (Vec<_>, Vec<_>) = self
+            .design
+            .texts
+            .iter()
+            .filter(|t| !t.pattern.is_static())
+            .partition(|t| t.color != BLACK);
+        let texts = in_color
+            .iter()
+            .map(|t| t.pattern.expand(fields).into_owned())
+            .collect();
+        let (color, color_used) = self.color_for(&in_color, texts, map);
         let mut black = self.black.clone();
+        // Black elements never blend colour: this clone stays shared and is dropped.
+        let mut untouched = color.clone();
         let mut canvas = PanelCanvas {
-            color: &mut color,
+            color: &mut untouched,
             black: &mut black,
             map,
             color_touched: false,
         };
-        draw_variable(&mut canvas, &self.design, fields)?;
-        let color_used = !self.color_white || (canvas.color_touched && !color.is_white());
+        for t in in_black {
+            draw_text(&mut canvas, t, &t.pattern.expand(fields));
+        }
+        let side = &self.design;
+        if let Some(b) = side.barcode.as_ref().filter(|b| !b.data.is_static()) {
+            draw_barcode(&mut canvas, b, &b.data.expand(fields))?;
+        }
+        if let Some(q) = side.qr.as_ref().filter(|q| !q.data.is_static()) {
+            draw_qr(&mut canvas, q, &q.data.expand(fields))?;
+        }
+        debug_assert!(!canvas.color_touched, "black elements drew in colour");
         Ok(CardSide {
             color: color_used.then_some(color),
             black: (black.count_set() > 0).then_some(black),
             overlay: self.overlay.clone(),
         })
+    }
+
+    /// The colour panel with `texts` drawn by `elements` (the last card's when they read the
+    /// same), and whether the side prints colour.
+    fn color_for(
+        &self,
+        elements: &[&TextElement],
+        texts: Vec<String>,
+        map: &PanelMap,
+    ) -> (ColorPanel, bool) {
+        let memo = || {
+            self.last_color
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(m) = memo().as_ref().filter(|m| m.texts == texts) {
+            return (m.panel.clone(), m.used);
+        }
+        let mut color = self.color.clone();
+        let mut scratch = MonoPanel::blank_at(map.geometry());
+        let mut canvas = PanelCanvas {
+            color: &mut color,
+            black: &mut scratch,
+            map,
+            color_touched: false,
+        };
+        for (t, text) in elements.iter().zip(&texts) {
+            draw_text(&mut canvas, t, text);
+        }
+        let used = !self.color_white || (canvas.color_touched && !color.is_white());
+        *memo() = Some(ColorMemo {
+            texts,
+            panel: color.clone(),
+            used,
+        });
+        (color, used)
     }
 }
 

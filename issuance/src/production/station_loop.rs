@@ -128,7 +128,14 @@ fn station_work(
         let mut run = CardRun::new(p, station, &card, attempt);
         let outcome = run.produce();
         let paused = run.paused;
-        line.put_down();
+        if matches!(
+            outcome,
+            Ok(CardOutcome::Produced | CardOutcome::Failed { .. })
+        ) {
+            line.put_down_finished();
+        } else {
+            line.put_down();
+        }
         summary.paused_ms += paused.as_millis() as u64;
         match outcome? {
             CardOutcome::Produced => {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use cardline_apdu::command::{Command, LengthEncoding};
 use cardline_device::{CardPrinter, ColorPanel, LinkError, MonoPanel, PrinterLink};
 use cardline_evolis::{
-    ColorLevels, EvolisConfig, EvolisPrinter, color_levels, color_payloads, compress_color,
-    compress_mono, encode_color,
+    ColorLevels, ColorRowCache, EvolisConfig, EvolisPrinter, color_levels, color_payloads,
+    compress_color, compress_mono, encode_color,
 };
 use cardline_issuance::face::{CardFields, PreparedFace, builtin_template};
 use cardline_issuance::model::{OrderSelection, ProductionStep};
@@ -90,6 +90,25 @@ fn panels(c: &mut Criterion) {
     c.bench_function("evolis/temporary_face_ymc_dbc_two_passes", |b| {
         b.iter(|| color_levels(black_box(&card), levels).map(|v| compress_color(&v, levels)))
     });
+    // What the driver does for the next card of the batch: its row cache holds the last
+    // side. An equal panel of its own is compared row by row; a clone of the same prepared
+    // panel (what PreparedFace hands out for an order) is known without comparing.
+    let equal = ColorPanel::from_rgb(card.rgb().to_vec()).expect("same size");
+    let mut cache = ColorRowCache::default();
+    cache.payloads(&card, levels, true);
+    let mut flip = false;
+    c.bench_function("evolis/temporary_face_ymc_dbc_next_card_equal_rows", |b| {
+        b.iter(|| {
+            // Two equal panels in turn: never the one the cache holds.
+            flip = !flip;
+            cache.payloads(black_box(if flip { &equal } else { &card }), levels, true)
+        })
+    });
+    let shared = card.clone();
+    c.bench_function(
+        "evolis/temporary_face_ymc_dbc_next_card_shared_panel",
+        |b| b.iter(|| cache.payloads(black_box(&shared), levels, true)),
+    );
 }
 
 /// Records what the driver sends, for replaying it into the simulator.
@@ -158,6 +177,19 @@ fn face(c: &mut Criterion) {
     };
     c.bench_function("face/render_prepared_temporary", |b| {
         b.iter(|| face.render(black_box(&fields)).unwrap())
+    });
+    // Every card of another order than the last: the colour text is drawn again.
+    let other = CardFields {
+        order: "8".into(),
+        ..fields.clone()
+    };
+    let mut flip = false;
+    c.bench_function("face/render_prepared_temporary_order_changes", |b| {
+        b.iter(|| {
+            flip = !flip;
+            face.render(black_box(if flip { &other } else { &fields }))
+                .unwrap()
+        })
     });
 }
 

@@ -8,7 +8,8 @@
 //! card face is rendered at that geometry. A card face designed in landscape is rotated into
 //! this orientation by whoever renders it.
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Dots across a panel of the default geometry (the short edge of the card, in the print
 /// head's direction).
@@ -185,12 +186,51 @@ impl std::fmt::Debug for MonoPanel {
 ///
 /// Cloning is cheap: clones share their dots until one of them is changed (copy on write), so
 /// the cards of one design share their prepared colour side (1.9 MB) and a driver can tell a
-/// panel it has already encoded ([`ColorPanel::shares_dots`]) without comparing it.
-#[derive(Clone, PartialEq, Eq)]
+/// panel it has already encoded ([`ColorPanel::shares_dots`]) without comparing it. What
+/// drivers derive from the dots (their wire encoding, [`ColorPanel::derived`]) is shared the
+/// same way: 64 printers starting an order of one design encode its colour side once.
+#[derive(Clone)]
 pub struct ColorPanel {
     geometry: PanelGeometry,
-    rgb: Arc<Vec<u8>>,
+    dots: Arc<Dots>,
 }
+
+/// A derived value and the key it was made under.
+type Derived = (String, Arc<dyn Any + Send + Sync>);
+
+/// The dots of a colour panel and what was derived from them.
+struct Dots {
+    rgb: Vec<u8>,
+    /// Values derived from `rgb`, by key; emptied at any change of `rgb`.
+    derived: Mutex<Vec<Derived>>,
+}
+
+impl Dots {
+    fn new(rgb: Vec<u8>) -> Arc<Dots> {
+        Arc::new(Dots {
+            rgb,
+            derived: Mutex::default(),
+        })
+    }
+}
+
+impl Clone for Dots {
+    /// A copy of the dots (the first change of a shared panel): nothing derived yet.
+    fn clone(&self) -> Dots {
+        Dots {
+            rgb: self.rgb.clone(),
+            derived: Mutex::default(),
+        }
+    }
+}
+
+impl PartialEq for ColorPanel {
+    fn eq(&self, other: &ColorPanel) -> bool {
+        self.geometry == other.geometry && self.dots.rgb == other.dots.rgb
+    }
+}
+
+impl Eq for ColorPanel {}
 
 impl ColorPanel {
     /// A panel of the default geometry filled with one colour.
@@ -206,7 +246,7 @@ impl ColorPanel {
         }
         Self {
             geometry,
-            rgb: Arc::new(v),
+            dots: Dots::new(v),
         }
     }
 
@@ -221,7 +261,7 @@ impl ColorPanel {
     pub fn from_rgb_at(geometry: PanelGeometry, rgb: Vec<u8>) -> Option<Self> {
         (rgb.len() == geometry.area() * 3).then(|| Self {
             geometry,
-            rgb: Arc::new(rgb),
+            dots: Dots::new(rgb),
         })
     }
 
@@ -232,30 +272,69 @@ impl ColorPanel {
 
     /// The RGB bytes.
     pub fn rgb(&self) -> &[u8] {
-        &self.rgb
+        &self.dots.rgb
     }
 
     /// The colour of the dot at (`x`, `y`).
     pub fn get(&self, x: usize, y: usize) -> [u8; 3] {
         let i = (y * self.geometry.dots + x) * 3;
-        [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
+        let rgb = &self.dots.rgb;
+        [rgb[i], rgb[i + 1], rgb[i + 2]]
     }
 
     /// Sets the colour of the dot at (`x`, `y`) (the first change to a shared panel copies it).
     pub fn set(&mut self, x: usize, y: usize, rgb: [u8; 3]) {
         let i = (y * self.geometry.dots + x) * 3;
-        Arc::make_mut(&mut self.rgb)[i..i + 3].copy_from_slice(&rgb);
+        let dots = Arc::make_mut(&mut self.dots);
+        let derived = dots
+            .derived
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !derived.is_empty() {
+            derived.clear();
+        }
+        dots.rgb[i..i + 3].copy_from_slice(&rgb);
+    }
+
+    /// The value derived from these dots under `key` — a driver's wire encoding, the key
+    /// naming the driver and every setting the encoding depends on — made by `make` once for
+    /// all the clones that share the dots: the first caller makes it while the others wait,
+    /// then they all get it. Forgotten at the first change of the dots.
+    ///
+    /// # Panics
+    /// When a value of another type was derived under the same `key`.
+    pub fn derived<T: Any + Send + Sync>(
+        &self,
+        key: &str,
+        make: impl FnOnce(&ColorPanel) -> T,
+    ) -> Arc<T> {
+        let mut derived = self
+            .dots
+            .derived
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let value = match derived.iter().find(|(k, _)| k == key) {
+            Some((_, v)) => v.clone(),
+            None => {
+                let v: Arc<dyn Any + Send + Sync> = Arc::new(make(self));
+                derived.push((key.to_string(), v.clone()));
+                v
+            }
+        };
+        value
+            .downcast::<T>()
+            .unwrap_or_else(|_| panic!("a value of another type was derived under `{key}`"))
     }
 
     /// True when `other` is a clone of this panel that neither has changed since: the same
     /// dots, known without comparing them.
     pub fn shares_dots(&self, other: &ColorPanel) -> bool {
-        Arc::ptr_eq(&self.rgb, &other.rgb)
+        Arc::ptr_eq(&self.dots, &other.dots)
     }
 
     /// True when every dot is white (the colour panels need not be printed at all).
     pub fn is_white(&self) -> bool {
-        self.rgb.iter().all(|&b| b == 0xFF)
+        self.dots.rgb.iter().all(|&b| b == 0xFF)
     }
 }
 
@@ -369,6 +448,45 @@ mod tests {
         assert_eq!(b.get(3, 4), [1, 2, 3]);
         let c = ColorPanel::filled([10, 20, 30]);
         assert!(!a.shares_dots(&c) && a == c, "equal dots, not shared");
+    }
+
+    #[test]
+    fn a_derived_value_is_made_once_for_the_clones_and_forgotten_at_a_change() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let made = AtomicUsize::new(0);
+        let sum = |p: &ColorPanel| {
+            made.fetch_add(1, Ordering::SeqCst);
+            p.rgb().iter().map(|&b| u64::from(b)).sum::<u64>()
+        };
+        let a = ColorPanel::filled([1, 1, 1]);
+        let mut b = a.clone();
+        let dots = 648 * 1016 * 3;
+        assert_eq!(*a.derived("sum", sum), dots);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let b = b.clone();
+                s.spawn(move || assert_eq!(*b.derived("sum", sum), dots));
+            }
+        });
+        assert_eq!(
+            made.load(Ordering::SeqCst),
+            1,
+            "made once for all the clones"
+        );
+        assert_eq!(*a.derived("other key", |_| 7u64), 7);
+        b.set(0, 0, [2, 1, 1]);
+        assert_eq!(
+            *b.derived("sum", sum),
+            dots + 1,
+            "made again after a change"
+        );
+        assert_eq!(*a.derived("sum", sum), dots, "the original keeps its own");
+        assert_eq!(made.load(Ordering::SeqCst), 2);
+        // A panel changed in place (no clone) forgets too.
+        let mut c = ColorPanel::filled([1, 1, 1]);
+        assert_eq!(*c.derived("sum", sum), dots);
+        c.set(1, 1, [0, 1, 1]);
+        assert_eq!(*c.derived("sum", sum), dots - 1);
     }
 
     #[test]

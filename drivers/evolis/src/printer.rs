@@ -161,8 +161,13 @@ impl<L: PrinterLink> EvolisPrinter<L> {
     fn send_color(&mut self, color: &ColorPanel, side: usize) -> Result<(), PrinterError> {
         let levels = self.config.color_levels;
         let panels = [PanelName::Yellow, PanelName::Magenta, PanelName::Cyan];
-        let payloads = self.color_rows[side].payloads(color, levels, self.config.compress_color);
-        for (panel, payload) in panels.into_iter().zip(&payloads) {
+        let run_length = self.config.compress_color;
+        // Encoded once per shared panel for every printer of the process (the cards of an
+        // order share their colour side), else with this printer's row cache.
+        let key = format!("evolis {levels:?} run-length {run_length}");
+        let rows = &mut self.color_rows[side];
+        let payloads = color.derived(&key, |p| rows.payloads(p, levels, run_length));
+        for (panel, payload) in panels.into_iter().zip(payloads.iter()) {
             match payload {
                 ColorPayload::RunLength(data) => {
                     let c = DownloadCompressedColor {

@@ -266,3 +266,43 @@ fn jams_carry_the_phase_of_the_failing_step() {
         })
     ));
 }
+
+#[test]
+fn printers_sharing_a_colour_side_encode_it_for_their_own_settings() {
+    // One prepared side, shared by the cards of two printers set to different levels: each
+    // sends payloads of its own levels (the shared encoding is keyed by the settings).
+    let side = ColorPanel::filled([0, 128, 255]);
+    let image = || CardImage {
+        front: CardSide {
+            color: Some(side.clone()),
+            black: None,
+            overlay: Overlay::None,
+        },
+        back: None,
+        label: None,
+    };
+    let script = |levels: ColorLevels| {
+        let n = levels.count();
+        let ymc = |p: &str| format!("\x1bDb;{p};{n};").len() + levels.panel_bytes() + 1;
+        session("Primacy 2")
+            .command("Pneab;E", "OK")
+            .command("Pr;ymcko", "OK")
+            .command("Ss", "OK")
+            .command("Sr", "OK")
+            .download(&format!("Db;y;{n};"), ymc("y"), "OK")
+            .download(&format!("Db;m;{n};"), ymc("m"), "OK")
+            .download(&format!("Db;c;{n};"), ymc("c"), "OK")
+            .command("Se", "OK")
+    };
+    for levels in [ColorLevels::L32, ColorLevels::L64, ColorLevels::L32] {
+        let config = EvolisConfig {
+            color_levels: levels,
+            compress_color: false,
+            ..fast()
+        };
+        let mut p = EvolisPrinter::connect(script(levels), config).unwrap();
+        let r = p.print(&image());
+        assert!(r.is_ok(), "{levels:?}: {r:?} {:?}", p.link().mismatch());
+        finish(p);
+    }
+}

@@ -256,6 +256,23 @@ impl SqliteStore {
             .map_err(|e| self.locate(e))
     }
 
+    /// Like [`write`](Self::write), for production's hot writes, which own their inputs: when
+    /// a batch of the group commit is open, its leader runs `f` (`group.rs`, `run_owned`).
+    fn write_owned<T: Send + 'static>(
+        &self,
+        operation: &'static str,
+        actor: &Actor,
+        f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let operator = actor.0.clone();
+        let sealer = self.current_sealer();
+        self.group
+            .run_owned(&self.pool, operation, move |conn| {
+                f(&Writer::new(conn, &operator, sealer))
+            })
+            .map_err(|e| self.locate(e))
+    }
+
     /// Names this store's file in a [`StoreError::DiskFull`], so the operator learns which disk
     /// is full.
     fn locate(&self, e: StoreError) -> StoreError {

@@ -22,6 +22,13 @@
 //! - **All or nothing per operation.** An operation that fails (or panics) is rolled back to
 //!   its savepoint; the others of the batch commit without it.
 //!
+//! An operation that owns its inputs ([`GroupCommit::run_owned`]: production's claims and
+//! journal writes) does not even run on its own thread when a batch is open: it is handed to
+//! the batch's leader, which runs it in its savepoint next to its own, while the member waits
+//! parked. At a burst — 64 stations claiming their next card at the same moment — a member
+//! that ran its operation itself first had to be scheduled onto a core, one after the other:
+//! 64 claims of 0.2 ms of CPU each took 35 ms. The leader, already running, takes them in a row.
+//!
 //! Nobody waits for company: a leader commits as soon as no other thread is waiting to write,
 //! so a lone writer pays exactly what it paid before. A batch holds at most one operation per
 //! writing thread (a member waits for the commit before it can write again).
@@ -63,7 +70,13 @@ struct State {
     end: Arc<BatchEnd>,
     /// Members of the open batch besides its leader, unparked once its outcome is set.
     followers: Vec<Thread>,
+    /// Operations handed to the open batch's leader ([`GroupCommit::run_owned`]), in order.
+    handed: Vec<Handed>,
 }
+
+/// An operation handed to a batch's leader: runs it in a savepoint of the open transaction
+/// and leaves the result where its member will read it.
+type Handed = Box<dyn FnOnce(&GroupCommit, &mut State) + Send>;
 
 /// The group-commit writer of one store.
 #[derive(Default)]
@@ -145,6 +158,43 @@ impl GroupCommit {
         }
     }
 
+    /// Like [`run`](Self::run), for an operation that owns what it needs: when a batch is
+    /// open, its leader runs it (in a savepoint of its own) instead of this thread; otherwise
+    /// this thread leads a batch of its own. The same guarantees either way.
+    pub(super) fn run_owned<T: Send + 'static>(
+        &self,
+        pool: &Pool,
+        operation: &'static str,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut st = self.lock();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        if st.conn.is_none() {
+            drop(st);
+            return self.run(pool, operation, f);
+        }
+        type Slot<T> = Arc<Mutex<Option<std::thread::Result<Result<T, StoreError>>>>>;
+        let slot: Slot<T> = Arc::default();
+        let filled = Arc::clone(&slot);
+        st.handed
+            .push(Box::new(move |gc: &GroupCommit, st: &mut State| {
+                let result = gc.in_savepoint(st, operation, f);
+                *filled.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+            }));
+        st.followers.push(std::thread::current());
+        let end = st.end.clone();
+        drop(st);
+        self.joined.notify_one();
+        let outcome = wait_for_outcome(&end);
+        let result = slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .expect("the leader runs every handed operation before it sets the outcome");
+        settle(result, outcome, operation)
+    }
+
     /// Runs the leader's `f`, the first operation of the transaction, without a savepoint:
     /// nobody can join before it ends (the leader holds the lock), so undoing it is rolling the
     /// transaction back ([`abandon`](Self::abandon)). A savepoint would make SQLite copy every
@@ -224,7 +274,17 @@ impl GroupCommit {
         operation: &'static str,
         result: std::thread::Result<Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        while self.queued.load(Ordering::SeqCst) > 0 {
+        loop {
+            // The handed operations, in the order they came, each in its savepoint.
+            while !st.handed.is_empty() {
+                let handed = std::mem::take(&mut st.handed);
+                for op in handed {
+                    op(self, &mut st);
+                }
+            }
+            if self.queued.load(Ordering::SeqCst) == 0 {
+                break;
+            }
             st = self
                 .joined
                 .wait_timeout(st, Duration::from_millis(1))
@@ -263,14 +323,18 @@ fn await_commit<T>(
     result: std::thread::Result<Result<T, StoreError>>,
     operation: &'static str,
 ) -> Result<T, StoreError> {
-    let outcome = loop {
+    settle(result, wait_for_outcome(end), operation)
+}
+
+/// Parks until the batch's outcome is set.
+fn wait_for_outcome(end: &BatchEnd) -> &Outcome {
+    loop {
         match end.outcome.get() {
-            Some(o) => break o,
+            Some(o) => return o,
             // A stray unpark token only makes this look again.
             None => std::thread::park(),
         }
-    };
-    settle(result, outcome, operation)
+    }
 }
 
 /// A member's own result once its batch ended: its own error or panic first, then the

@@ -102,6 +102,114 @@ fn writers_waiting_behind_an_open_batch_share_its_commit_and_each_keeps_its_resu
     chain_holds(&reopened);
 }
 
+#[test]
+fn handed_writes_run_on_the_leaders_thread_share_its_commit_and_each_keeps_its_result() {
+    let (_dir, path, store) = store_file();
+    let op = Actor("tester".into());
+    let before = store.group.batches();
+    let n = 9;
+    let store = Arc::new(store);
+    let (leader_thread, handed) = std::thread::scope(|s| {
+        let leader = s.spawn(|| {
+            store.write("test", &op, |w| {
+                until_waiting(&store, n - 1);
+                w.audit("test.write", None, None, None, None, Some("leader"))?;
+                Ok(std::thread::current().id())
+            })
+        });
+        until_waiting_for_leader(&store, before);
+        let members: Vec<_> = (1..n)
+            .map(|i| {
+                let (store, op) = (&store, &op);
+                s.spawn(move || {
+                    let reason = format!("w{i}");
+                    let result = store.write_owned("test", op, move |w| {
+                        w.audit("test.write", None, None, None, None, Some(&reason))?;
+                        Ok((reason, std::thread::current().id()))
+                    });
+                    (i, std::thread::current().id(), result.unwrap())
+                })
+            })
+            .collect();
+        let leader = leader.join().unwrap().unwrap();
+        let handed: Vec<_> = members.into_iter().map(|h| h.join().unwrap()).collect();
+        (leader, handed)
+    });
+    for (i, own_thread, (reason, ran_on)) in &handed {
+        assert_eq!(reason, &format!("w{i}"), "each member gets its own result");
+        assert_eq!(ran_on, &leader_thread, "the leader ran member {i}'s write");
+        assert_ne!(own_thread, &leader_thread);
+    }
+    assert_eq!(store.group.batches() - before, 1, "one commit for all");
+    drop(store);
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert_eq!(reopened.audit(&test_writes()).unwrap().len(), n);
+    chain_holds(&reopened);
+}
+
+#[test]
+fn a_handed_write_that_fails_or_panics_is_rolled_back_alone() {
+    let (_dir, path, store) = store_file();
+    let op = Actor("tester".into());
+    let before = store.group.batches();
+    let store = Arc::new(store);
+    let (failed, panicked, kept) = std::thread::scope(|s| {
+        let leader = s.spawn(|| {
+            store.write("test", &op, |w| {
+                until_waiting(&store, 3);
+                w.audit("test.write", None, None, None, None, Some("kept-1"))
+            })
+        });
+        until_waiting_for_leader(&store, before);
+        let failing = s.spawn(|| {
+            store.write_owned("test", &op, |w| -> Result<(), StoreError> {
+                w.audit("test.write", None, None, None, None, Some("dropped"))?;
+                Err(StoreError::Backend {
+                    operation: "test".into(),
+                    detail: "refused on purpose".into(),
+                })
+            })
+        });
+        let panicking = s.spawn(|| {
+            store.write_owned("test", &op, |w| -> Result<(), StoreError> {
+                w.audit("test.write", None, None, None, None, Some("dropped too"))?;
+                panic!("a handed write panicked on purpose")
+            })
+        });
+        let other = s.spawn(|| {
+            store.write_owned("test", &op, |w| {
+                w.audit("test.write", None, None, None, None, Some("kept-2"))
+            })
+        });
+        leader.join().unwrap().unwrap();
+        (
+            failing.join().unwrap(),
+            panicking.join(),
+            other.join().unwrap(),
+        )
+    });
+    assert!(
+        failed
+            .unwrap_err()
+            .to_string()
+            .contains("refused on purpose")
+    );
+    assert!(panicked.is_err(), "the panic reaches its own thread");
+    kept.unwrap();
+    assert_eq!(store.group.batches() - before, 1, "one shared commit");
+    drop(store);
+    let reopened = SqliteStore::open(&path).unwrap();
+    let mut reasons: Vec<String> = reopened
+        .audit(&test_writes())
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    reasons.sort();
+    assert_eq!(reasons, ["kept-1", "kept-2"]);
+    chain_holds(&reopened);
+}
+
 /// Waits until the leader has opened its batch.
 fn until_waiting_for_leader(store: &SqliteStore, before: u64) {
     let deadline = Instant::now() + Duration::from_secs(30);

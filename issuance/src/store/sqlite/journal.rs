@@ -497,3 +497,44 @@ pub fn secrets(conn: &Connection, number: &str) -> Result<Option<SealedSecrets>,
     .optional()
     .map_err(backend("reading sealed secrets"))
 }
+
+/// Journal records that own their text, for a write handed to another thread (the group
+/// commit's leader runs production's writes, `group.rs`).
+pub(super) struct OwnedRecords(Vec<Owned>);
+
+enum Owned {
+    Started(ProductionStep),
+    Finished(ProductionStep, Option<String>),
+    Chip(String),
+    Keys(AttemptKeys),
+}
+
+impl OwnedRecords {
+    /// Copies `records`.
+    pub(super) fn of(records: &[JournalRecord<'_>]) -> OwnedRecords {
+        OwnedRecords(
+            records
+                .iter()
+                .map(|r| match r {
+                    JournalRecord::StepStarted(s) => Owned::Started(*s),
+                    JournalRecord::StepFinished(s, e) => Owned::Finished(*s, e.map(String::from)),
+                    JournalRecord::Chip(c) => Owned::Chip(c.to_string()),
+                    JournalRecord::Keys(k) => Owned::Keys((*k).clone()),
+                })
+                .collect(),
+        )
+    }
+
+    /// The records, borrowed again.
+    pub(super) fn records(&self) -> Vec<JournalRecord<'_>> {
+        self.0
+            .iter()
+            .map(|r| match r {
+                Owned::Started(s) => JournalRecord::StepStarted(*s),
+                Owned::Finished(s, e) => JournalRecord::StepFinished(*s, e.as_deref()),
+                Owned::Chip(c) => JournalRecord::Chip(c),
+                Owned::Keys(k) => JournalRecord::Keys(k),
+            })
+            .collect()
+    }
+}

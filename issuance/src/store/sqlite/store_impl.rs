@@ -258,8 +258,9 @@ impl ProductionJournal for SqliteStore {
         station: &str,
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-        self.write("starting a production attempt", actor, |w| {
-            journal::begin(w, run, order_id, station, None)
+        let station = station.to_string();
+        self.write_owned("starting a production attempt", actor, move |w| {
+            journal::begin(w, run, order_id, &station, None)
         })
     }
 
@@ -321,8 +322,9 @@ impl ProductionJournal for SqliteStore {
     }
 
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
-        self.write("journaling a step", &Actor::system(), |w| {
-            journal::records(w, attempt, records)
+        let records = journal::OwnedRecords::of(records);
+        self.write_owned("journaling a step", &Actor::system(), move |w| {
+            journal::records(w, attempt, &records.records())
         })
     }
 
@@ -344,9 +346,11 @@ impl ProductionJournal for SqliteStore {
         success: &AttemptSuccess,
         actor: &Actor,
     ) -> Result<Card, StoreError> {
-        self.write("closing a production attempt", actor, |w| {
-            journal::records(w, attempt, records)?;
-            journal::succeeded(w, attempt, success)
+        let records = journal::OwnedRecords::of(records);
+        let success = success.clone();
+        self.write_owned("closing a production attempt", actor, move |w| {
+            journal::records(w, attempt, &records.records())?;
+            journal::succeeded(w, attempt, &success)
         })
     }
 

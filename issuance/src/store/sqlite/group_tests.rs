@@ -44,6 +44,21 @@ fn chain_holds(store: &SqliteStore) {
     }
 }
 
+/// The reasons of the test writes found after reopening the database at `path`, sorted (the
+/// audit chain checked on the way).
+fn durable_writes(path: &std::path::Path) -> Vec<String> {
+    let reopened = SqliteStore::open(path).unwrap();
+    chain_holds(&reopened);
+    let mut reasons: Vec<String> = reopened
+        .audit(&test_writes())
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    reasons.sort();
+    reasons
+}
+
 /// Waits until `n` threads are queued behind the open batch.
 fn until_waiting(store: &SqliteStore, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -96,10 +111,8 @@ fn writers_waiting_behind_an_open_batch_share_its_commit_and_each_keeps_its_resu
         "{n} writers that waited together committed once"
     );
     drop(store);
-    let reopened = SqliteStore::open(&path).unwrap();
-    let written = reopened.audit(&test_writes()).unwrap();
+    let written = durable_writes(&path);
     assert_eq!(written.len(), n, "every member's write is durable");
-    chain_holds(&reopened);
 }
 
 #[test]
@@ -142,9 +155,11 @@ fn handed_writes_run_on_the_leaders_thread_share_its_commit_and_each_keeps_its_r
     }
     assert_eq!(store.group.batches() - before, 1, "one commit for all");
     drop(store);
-    let reopened = SqliteStore::open(&path).unwrap();
-    assert_eq!(reopened.audit(&test_writes()).unwrap().len(), n);
-    chain_holds(&reopened);
+    assert_eq!(
+        durable_writes(&path).len(),
+        n,
+        "every handed write is durable"
+    );
 }
 
 #[test]
@@ -198,16 +213,7 @@ fn a_handed_write_that_fails_or_panics_is_rolled_back_alone() {
     kept.unwrap();
     assert_eq!(store.group.batches() - before, 1, "one shared commit");
     drop(store);
-    let reopened = SqliteStore::open(&path).unwrap();
-    let mut reasons: Vec<String> = reopened
-        .audit(&test_writes())
-        .unwrap()
-        .into_iter()
-        .filter_map(|e| e.reason)
-        .collect();
-    reasons.sort();
-    assert_eq!(reasons, ["kept-1", "kept-2"]);
-    chain_holds(&reopened);
+    assert_eq!(durable_writes(&path), ["kept-1", "kept-2"]);
 }
 
 /// Waits until the leader has opened its batch.
@@ -265,16 +271,7 @@ fn a_failing_member_is_rolled_back_alone_and_the_others_commit() {
     );
     assert_eq!(store.group.batches() - before, 1, "one shared commit");
     drop(store);
-    let reopened = SqliteStore::open(&path).unwrap();
-    let mut reasons: Vec<String> = reopened
-        .audit(&test_writes())
-        .unwrap()
-        .into_iter()
-        .filter_map(|e| e.reason)
-        .collect();
-    reasons.sort();
-    assert_eq!(reasons, ["kept-1", "kept-2"]);
-    chain_holds(&reopened);
+    assert_eq!(durable_writes(&path), ["kept-1", "kept-2"]);
 }
 
 /// The leader's operation runs without a savepoint (it is the first of its transaction): when
@@ -319,15 +316,7 @@ fn a_failing_leader_is_rolled_back_whole_and_the_writers_queued_behind_it_commit
         "the queued writer opened a batch of its own"
     );
     drop(store);
-    let reopened = SqliteStore::open(&path).unwrap();
-    let reasons: Vec<String> = reopened
-        .audit(&test_writes())
-        .unwrap()
-        .into_iter()
-        .filter_map(|e| e.reason)
-        .collect();
-    assert_eq!(reasons, ["kept"]);
-    chain_holds(&reopened);
+    assert_eq!(durable_writes(&path), ["kept"]);
 }
 
 #[test]

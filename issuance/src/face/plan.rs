@@ -48,6 +48,15 @@ fn draw_variable(
     for t in side.texts.iter().filter(|t| !t.pattern.is_static()) {
         draw_text(canvas, t, &t.pattern.expand(fields));
     }
+    draw_variable_codes(canvas, side, fields)
+}
+
+/// Draws the variable barcode and QR code of a side (both in resin black).
+fn draw_variable_codes(
+    canvas: &mut dyn Canvas,
+    side: &SideDesign,
+    fields: &CardFields,
+) -> Result<(), FaceError> {
     if let Some(b) = side.barcode.as_ref().filter(|b| !b.data.is_static()) {
         draw_barcode(canvas, b, &b.data.expand(fields))?;
     }
@@ -171,13 +180,7 @@ impl PreparedSide {
         for t in in_black {
             draw_text(&mut canvas, t, &t.pattern.expand(fields));
         }
-        let side = &self.design;
-        if let Some(b) = side.barcode.as_ref().filter(|b| !b.data.is_static()) {
-            draw_barcode(&mut canvas, b, &b.data.expand(fields))?;
-        }
-        if let Some(q) = side.qr.as_ref().filter(|q| !q.data.is_static()) {
-            draw_qr(&mut canvas, q, &q.data.expand(fields))?;
-        }
+        draw_variable_codes(&mut canvas, &self.design, fields)?;
         debug_assert!(!canvas.color_touched, "black elements drew in colour");
         Ok(CardSide {
             color: color_used.then_some(color),

@@ -1,6 +1,10 @@
 # cardline — the two commands: `make demo` and `make test`. Everything else is a detail of them.
 SHELL := /bin/bash
 CARGO ?= cargo
+# A CI build starts from a clean clone: incremental caches only cost disk and time there.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
 
 .PHONY: setup demo test lint unit bench bench-scale bench-busy bench-batch bench-console bench-desks bench-pg-order pcscd deb fuzz soak
 

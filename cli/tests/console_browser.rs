@@ -46,18 +46,16 @@ fn an_operator_produces_an_order_in_a_real_browser() {
         std::fs::write(&file, station(name, faults)).unwrap();
         desks.push(desk(home, &format!("desk-{name}"), &file));
     }
-    let port = free_port();
     let serve_log = std::fs::File::create(home.join("serve.log")).unwrap();
     let _serve = Killed(
         cardline(home)
-            .args(["serve", "--insecure-http", "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
+            .args(["serve", "--insecure-http", "--listen", "127.0.0.1:0"])
             .stdout(serve_log.try_clone().unwrap())
             .stderr(serve_log)
             .spawn()
             .unwrap(),
     );
-    wait_listening(port, "cardline serve");
+    let port = wait_announced(&home.join("serve.log"), "cardline serve");
     let (_driver, driver_port) = chromedriver(&driver);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

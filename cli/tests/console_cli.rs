@@ -132,38 +132,36 @@ fn serve_refuses_unsafe_settings_with_the_fix() {
 fn serve_answers_on_loopback_until_stopped() {
     let home = tempfile::tempdir().unwrap();
     ok(&home, &["init"]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    // Port 0: the system picks a free port and serve says which, after binding it (a port
+    // picked by the test and released could be taken by another test's listener meanwhile).
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cardline"))
         .arg("--home")
         .arg(home.path())
-        .args(["serve", "--insecure-http", "--listen", &listen])
+        .args(["serve", "--insecure-http", "--listen", "127.0.0.1:0"])
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    let reply = loop {
-        if let Ok(mut s) = TcpStream::connect(&listen) {
-            s.write_all(
-                format!("GET /login HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            )
-            .unwrap();
-            let mut reply = String::new();
-            s.read_to_string(&mut reply).unwrap();
-            break reply;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve never listened on {listen}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut lines = std::io::BufRead::lines(stderr).map(|l| l.unwrap());
+    let announced = lines
+        .find(|l| l.starts_with("cardline console on "))
+        .expect("serve says where it listens");
+    // Keep reading: serve must never write into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    let listen = announced
+        .strip_prefix("cardline console on http://")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("an http:// address: {announced}"))
+        .to_string();
+    assert!(
+        listen.starts_with("127.0.0.1:") && !listen.ends_with(":0"),
+        "the bound port is printed, not 0: {announced}"
+    );
+    let reply = exchange(
+        &listen,
+        &format!("GET /login HTTP/1.1\r\nHost: {listen}\r\nConnection: close\r\n\r\n"),
+    );
     // Another name (DNS rebinding) is refused.
     let mut s = TcpStream::connect(&listen).unwrap();
     s.write_all(b"GET /login HTTP/1.1\r\nHost: rebind.example\r\nConnection: close\r\n\r\n")
@@ -208,14 +206,8 @@ fn serve_demo_prints_a_one_time_login_that_works_and_runs_desks() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cardline"))
-        .args(["serve", "--demo", "--listen", &listen, "--demo-dir"])
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--demo-dir"])
         .arg(&demo)
         .env_remove("RUST_LOG")
         .stdout(std::process::Stdio::piped())
@@ -235,9 +227,16 @@ fn serve_demo_prints_a_one_time_login_that_works_and_runs_desks() {
         }
     };
     let printed = printed.join("\n");
+    // The URL names the port the system chose for port 0.
+    let listen = printed
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("the URL is printed: {printed}"))
+        .to_string();
     assert!(
-        printed.contains(&format!("http://{listen}/")),
-        "the URL is printed: {printed}"
+        listen.starts_with("127.0.0.1:") && !listen.ends_with(":0"),
+        "{printed}"
     );
     assert!(printed.contains("log in as: operator"), "{printed}");
     assert!(password.len() >= 16, "a random password: {password}");

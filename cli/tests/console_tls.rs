@@ -10,19 +10,19 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::sync::Arc;
 
-use browser_support::{Killed, free_port, wait_listening};
+use browser_support::{Killed, wait_announced};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use temp_home::{fail, ok};
 
-/// Starts `serve --tls-from-ca` with `extra` arguments; stderr goes to `log`.
-fn serve(home: &Path, port: u16, extra: &[&str], log: &Path) -> Killed {
+/// Starts `serve --tls-from-ca` on a port the system picks, with `extra` arguments; stderr goes
+/// to `log`. The server and its port.
+fn serve(home: &Path, extra: &[&str], log: &Path) -> (Killed, u16) {
     let file = std::fs::File::create(log).unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_cardline"))
         .arg("--home")
         .arg(home)
-        .args(["serve", "--tls-from-ca", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
+        .args(["serve", "--tls-from-ca", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("USER", "tester")
         .env_remove("CARDLINE_OPERATOR")
@@ -32,8 +32,8 @@ fn serve(home: &Path, port: u16, extra: &[&str], log: &Path) -> Killed {
         .spawn()
         .unwrap();
     let served = Killed(child);
-    wait_listening(port, "serve --tls-from-ca");
-    served
+    let port = wait_announced(log, "serve --tls-from-ca");
+    (served, port)
 }
 
 /// `GET /login` over TLS to `name`, trusting only `ca_pem`; the reply's status line.
@@ -92,8 +92,7 @@ fn serve_issues_its_certificate_from_the_ca_reuses_it_and_replaces_it_for_new_na
     let log = home.join("serve.log");
 
     // First start: a certificate for 127.0.0.1 and localhost, issued and served.
-    let port = free_port();
-    let served = serve(home, port, &[], &log);
+    let (served, port) = serve(home, &[], &log);
     let status = get_login(port, "localhost", &ca_pem).unwrap();
     assert!(status.starts_with("HTTP/1.1 200"), "{status}");
     drop(served);
@@ -105,8 +104,7 @@ fn serve_issues_its_certificate_from_the_ca_reuses_it_and_replaces_it_for_new_na
     );
 
     // Second start: the same files are served again.
-    let port = free_port();
-    let served = serve(home, port, &[], &log);
+    let (served, port) = serve(home, &[], &log);
     let status = get_login(port, "localhost", &ca_pem).unwrap();
     assert!(status.starts_with("HTTP/1.1 200"), "{status}");
     drop(served);
@@ -116,10 +114,8 @@ fn serve_issues_its_certificate_from_the_ca_reuses_it_and_replaces_it_for_new_na
 
     // A new name: the old certificate does not name it, so a new one is issued and the old
     // files are kept aside; a client asking for the new name is served.
-    let port = free_port();
-    let served = serve(
+    let (served, port) = serve(
         home,
-        port,
         &["--host", "console.test", "--host", "127.0.0.1"],
         &log,
     );
@@ -148,8 +144,7 @@ fn serve_issues_its_certificate_from_the_ca_reuses_it_and_replaces_it_for_new_na
     ok(&other, &["keys", "init"]);
     ok(&other, &["ca", "init", "--name", "Other CA"]);
     let other_pem = ok(&other, &["ca", "show", "--pem"]);
-    let port = free_port();
-    let _served = serve(home, port, &[], &log);
+    let (_served, port) = serve(home, &[], &log);
     let refused = get_login(port, "localhost", &other_pem);
     assert!(refused.is_err(), "a client of another CA: {refused:?}");
 }

@@ -19,6 +19,20 @@ use cardline_link::{SerialSettings, TcpLink};
 use cardline_sim::printer::{PtyEndpoint, SimPrinter, SimPrinterConfig, SimPrinterHandle};
 use serialport::{SerialPort, TTYPort};
 
+/// Puts a pseudo-terminal master in non-blocking mode: a blocking write to a master whose slave
+/// side is full can sleep in the kernel for ever and never see the stop flag (serialport's
+/// `TTYPort` offers no such setting and only `AsRawFd`).
+#[allow(unsafe_code)]
+fn set_nonblocking(port: &TTYPort) {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    // SAFETY: the descriptor belongs to `port`, which outlives this borrow.
+    let fd = unsafe { BorrowedFd::borrow_raw(port.as_raw_fd()) };
+    let flags = fcntl(fd, FcntlArg::F_GETFL).expect("F_GETFL on the master");
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(fd, FcntlArg::F_SETFL(flags)).expect("F_SETFL on the master");
+}
+
 /// What the fake printer sends once it receives the status query `Rlr;p`.
 #[derive(Clone, Copy)]
 enum Flood {
@@ -177,6 +191,7 @@ fn binary_garbage_over_a_pseudo_terminal_is_shown_escaped() {
     let path = slave.name().expect("pty name");
     let mut master = master;
     master.set_timeout(Duration::from_millis(50)).unwrap();
+    set_nonblocking(&master);
     let _peer = FloodPeer::start(master, Flood::Fast(b"\x1b[2J\xff\x80Z"));
     let link = SerialSettings::new(path).open().unwrap();
     let config = EvolisConfig {

@@ -235,9 +235,17 @@ where
         .map_err(ServeError::Io)
 }
 
-/// `cardline serve`: checks the configuration (and loads the TLS files), binds, serves until
-/// Ctrl-C.
-pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), ServeError> {
+/// A console bound to its address, not serving yet: [`Listening::local_addr`] is the real address
+/// (the port the system chose for `--listen 127.0.0.1:0`), printed before the first request.
+pub struct Listening {
+    listener: tokio::net::TcpListener,
+    tls: Option<rustls::ServerConfig>,
+    allowed: hosts::AllowedHosts,
+    sessions: SessionRule,
+}
+
+/// Checks the configuration (and loads the TLS files), then binds.
+pub async fn listen(config: ServeConfig) -> Result<Listening, ServeError> {
     config.check()?;
     let allowed = config.allowed_hosts()?;
     tracing::info!(hosts = %allowed.names().join(", "), "answering to these Host names");
@@ -248,19 +256,49 @@ pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), Ser
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Bind(config.listen, e))?;
-    let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    match tls {
-        Some(tls) => {
-            tracing::info!(address = %config.listen, "console listening (HTTPS)");
-            let state = AppState::new(store, config.sessions, true).with_hosts(allowed);
-            serve_on(tls::TlsListener::new(listener, tls), state, stop).await
-        }
-        None => {
-            tracing::info!(address = %config.listen, "console listening (plain HTTP, loopback only)");
-            let state = AppState::new(store, config.sessions, false).with_hosts(allowed);
-            serve_on(listener, state, stop).await
+    Ok(Listening {
+        listener,
+        tls,
+        allowed,
+        sessions: config.sessions,
+    })
+}
+
+impl Listening {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has an address")
+    }
+
+    /// True when the console answers over HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Serves `store` until Ctrl-C.
+    pub async fn serve(self, store: Arc<dyn Store>) -> Result<(), ServeError> {
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let address = self.local_addr();
+        match self.tls {
+            Some(tls) => {
+                tracing::info!(%address, "console listening (HTTPS)");
+                let state = AppState::new(store, self.sessions, true).with_hosts(self.allowed);
+                serve_on(tls::TlsListener::new(self.listener, tls), state, stop).await
+            }
+            None => {
+                tracing::info!(%address, "console listening (plain HTTP, loopback only)");
+                let state = AppState::new(store, self.sessions, false).with_hosts(self.allowed);
+                serve_on(self.listener, state, stop).await
+            }
         }
     }
+}
+
+/// `cardline serve`: [`listen`], then [`Listening::serve`] until Ctrl-C.
+pub async fn serve(config: ServeConfig, store: Arc<dyn Store>) -> Result<(), ServeError> {
+    listen(config).await?.serve(store).await
 }

@@ -69,25 +69,20 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         },
         hosts: args.hosts,
     };
-    config.check()?;
-    if let (Some(cert), Some(key)) = (&config.cert, &config.key) {
-        // Refuse bad files before anything is printed (serve loads them again).
-        cardline_server::tls::server_config(cert, key)?;
-    }
-    if args.demo {
-        let url = format!("http://{}/", config.listen);
-        // Bind before the demo starts its desks, so a busy port is refused at once.
-        drop(
-            std::net::TcpListener::bind(config.listen)
-                .with_context(|| format!("cannot listen on {}", config.listen))?,
-        );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // Bind before anything else starts: a busy port is refused at once, and `--listen
+    // 127.0.0.1:0` learns the port the system chose before it is printed.
+    let demo = args.demo;
+    let listening = runtime.block_on(cardline_server::listen(config))?;
+    let address = listening.local_addr();
+    if demo {
+        let url = format!("http://{address}/");
         let desks = super::serve_demo::prepare(ctx, args.demo_dir, &url)?;
         let store = desks.store()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        runtime.block_on(cardline_server::serve(config, store))?;
+        runtime.block_on(listening.serve(store))?;
         drop(desks);
         return Ok(());
     }
@@ -95,21 +90,13 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     if store.users()?.is_empty() {
         eprintln!("no console user yet: add one with `cardline users add NAME --role operator`");
     }
-    if config.insecure_http {
-        eprintln!(
-            "cardline console on http://{} (plain HTTP, loopback only); Ctrl-C stops it",
-            config.listen
-        );
+    if listening.is_https() {
+        eprintln!("cardline console on https://{address}; Ctrl-C stops it");
     } else {
         eprintln!(
-            "cardline console on https://{}; Ctrl-C stops it",
-            config.listen
+            "cardline console on http://{address} (plain HTTP, loopback only); Ctrl-C stops it"
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(cardline_server::serve(config, store))?;
+    runtime.block_on(listening.serve(store))?;
     Ok(())
 }

@@ -70,6 +70,33 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Waits until the `cardline serve` whose stderr goes to `log` says where it listens (`cardline
+/// console on http(s)://ADDR ...; Ctrl-C stops it`, printed once bound: `--listen
+/// 127.0.0.1:0` lets the system pick the port, so no other process can take it first); the port.
+pub fn wait_announced(log: &Path, what: &str) -> u16 {
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(port) = announced_port(&text) {
+            return port;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what} never said where it listens; its log:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The port of a complete `cardline console on ...` line of `text`.
+fn announced_port(text: &str) -> Option<u16> {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cardline console on ") && l.ends_with("Ctrl-C stops it"))?;
+    let address = line.split("://").nth(1)?.split([' ', ';']).next()?;
+    address.rsplit(':').next()?.parse().ok()
+}
+
 /// Waits until `port` accepts connections.
 pub fn wait_listening(port: u16, what: &str) {
     let started = Instant::now();

@@ -6,8 +6,23 @@ use cardline_device::PrinterError;
 use cardline_link::SerialSettings;
 use cardline_magicard::{MAX_REPLY_BYTES, MagicardConfig, MagicardPrinter};
 use serialport::{SerialPort, TTYPort};
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// Puts the pseudo-terminal master in non-blocking mode (writes return `WouldBlock` when full).
+/// (serialport's `TTYPort` offers no such setting and only `AsRawFd`.)
+#[allow(unsafe_code)]
+fn set_nonblocking(port: &TTYPort) {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    // SAFETY: the descriptor belongs to `port`, which outlives this borrow.
+    let fd = unsafe { BorrowedFd::borrow_raw(port.as_raw_fd()) };
+    let flags = fcntl(fd, FcntlArg::F_GETFL).expect("F_GETFL on the master");
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(fd, FcntlArg::F_SETFL(flags)).expect("F_SETFL on the master");
+}
 
 #[test]
 fn flooding_peer_gives_a_protocol_error_naming_the_limit() {
@@ -19,6 +34,8 @@ fn flooding_peer_gives_a_protocol_error_naming_the_limit() {
         }
     };
     let path = slave.name().expect("pty name");
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
     let flooder = std::thread::spawn(move || {
         printer.set_timeout(Duration::from_secs(5)).unwrap();
         // Read the first command up to its ETX, then answer with a reply that never ends.
@@ -30,15 +47,22 @@ fn flooding_peer_gives_a_protocol_error_naming_the_limit() {
                 .expect("a command from the driver");
             command.push(byte[0]);
         }
+        // From here on the master never blocks: a blocking write to a pseudo-terminal master
+        // whose slave side is full, or already closed, can sleep in the kernel for ever.
+        set_nonblocking(&printer);
+        printer.set_timeout(Duration::from_millis(20)).unwrap();
         let mut sent = 0usize;
         let _ = printer.write_all(b"\x01STA,MDL,");
         let chunk = [b'A'; 4096];
-        // 1 MiB of flood, far beyond the limit; stop early once the driver hangs up.
-        while sent < (1 << 20) {
-            if printer.write_all(&chunk).is_err() {
-                break;
+        // Flood until the driver has given up (or 1 MiB, far beyond the limit, went out).
+        while sent < (1 << 20) && !flag.load(Ordering::SeqCst) {
+            match printer.write(&chunk) {
+                Ok(n) => sent += n,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => break,
             }
-            sent += chunk.len();
         }
         (command, sent)
     });
@@ -50,6 +74,7 @@ fn flooding_peer_gives_a_protocol_error_naming_the_limit() {
     let e = MagicardPrinter::connect(link, config)
         .err()
         .expect("connect fails");
+    stop.store(true, Ordering::SeqCst);
     drop(slave);
     let text = e.to_string();
     match &e {

@@ -2,7 +2,9 @@
 //! a released order and every card is produced exactly once; a desk SIGKILLed mid-run and
 //! started again takes its stations back, settles the card it held, and the order still ends
 //! with every card produced once; SIGTERM finishes the cards in hand and exits 0; `desks`
-//! lists desks with their stations; release and cancel of one order racing end consistent.
+//! lists desks with their stations; release and cancel of one order racing end consistent; a
+//! desk registers the office's management-key master as it starts and one with another master
+//! is refused.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -357,4 +359,49 @@ fn release_and_cancel_racing_end_consistent() {
             assert!(!actions.contains(&"order.release"), "{actions:?}");
         }
     }
+}
+
+#[test]
+fn a_desk_registers_its_master_at_start_and_one_with_another_is_refused() {
+    let dir = home(2);
+    let home = dir.path();
+    // The first desk registers the office's management-key master as it starts, before any
+    // order is released, so no card's attempt does it.
+    let a = DeskProcess::start(home, "desk-a");
+    let (code, _) = a.stop();
+    assert_eq!(code, Some(0));
+    let registered = json(home, &["audit", "--action", "key.register"]);
+    let registered = registered.as_array().unwrap();
+    assert_eq!(registered.len(), 1, "{registered:?}");
+    assert_eq!(registered[0]["card_number"], Value::Null, "{registered:?}");
+    let reason = registered[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("registered by a desk"), "{reason}");
+    // Another master in this home (as if a desk had kept an old one): the desk refuses to
+    // start, names both key ids and the fix, and claims no station.
+    let other = tempfile::tempdir().unwrap();
+    ok(other.path(), &["init"]);
+    ok(other.path(), &["keys", "init"]);
+    let master = home.join("keys").join("management-master.key");
+    std::fs::copy(
+        other.path().join("keys").join("management-master.key"),
+        &master,
+    )
+    .unwrap();
+    let out = cardline(home)
+        .args(["desk", "run", "--desk", "desk-b", "--stations"])
+        .arg(home.join("desk-b.toml"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("management-master") && said.contains("ca desk-import"),
+        "{said}"
+    );
+    let first_id = reason.split_whitespace().nth(3).unwrap();
+    assert!(
+        said.contains(first_id),
+        "names the registered key id: {said}"
+    );
+    assert_eq!(json(home, &["desks"]), Value::Array(vec![]), "no run left");
 }

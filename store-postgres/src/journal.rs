@@ -255,51 +255,18 @@ fn set_keys(
     {
         return Err(cardline_issuance::ca::desk_ca_issuer_revoked(&revoked));
     }
-    const OP: &str = "checking the key registry";
-    let kind = AttemptKeys::MANAGEMENT_MASTER;
-    let registered = |tx: &Tx<'_>| -> Result<Option<(String, String)>, StoreError> {
-        tx.query_opt(
-            OP,
-            "SELECT key_id, registered_at FROM key_registry WHERE kind = $1",
-            &[&kind],
-        )?
-        .map(|r| Ok((get(&r, 0)?, get(&r, 1)?)))
-        .transpose()
-    };
-    let mut found = registered(tx)?;
-    if found.is_none() {
-        let inserted = tx.execute(
-            OP,
-            "INSERT INTO key_registry (kind, key_id, registered_at, registered_by) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (kind) DO NOTHING",
-            &[&kind, &keys.management_master, &tx.now, &tx.operator()],
-        )?;
-        if inserted == 1 {
-            tx.audit(
-                "key.register",
-                Some(&card.number),
-                Some(order),
-                None,
-                None,
-                Some(&format!(
-                    "{kind} key id {} (the first attempt that encodes in this database)",
-                    keys.management_master
-                )),
-            )?;
-        } else {
-            found = registered(tx)?;
-        }
-    }
-    if let Some((id, since)) = found
-        && id != keys.management_master
-    {
-        return Err(StoreError::KeyReplaced {
-            kind: kind.into(),
-            registered: id,
-            found: keys.management_master.clone(),
-            since,
-        });
-    }
+    crate::key_registry::check_or_register(
+        tx,
+        AttemptKeys::MANAGEMENT_MASTER,
+        &keys.management_master,
+        || {
+            Ok(crate::key_registry::Registrant {
+                card: Some(card.number.clone()),
+                order: Some(order),
+                note: "the first attempt that encodes in this database",
+            })
+        },
+    )?;
     tx.execute(
         "recording an attempt's key ids",
         "UPDATE attempts SET key_ids = $1 WHERE id = $2",

@@ -50,6 +50,7 @@ mod desk_cas;
 mod desks;
 mod error;
 mod journal;
+mod key_registry;
 mod migrate;
 mod order_counts;
 mod order_tx;

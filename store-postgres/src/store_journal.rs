@@ -159,6 +159,18 @@ impl ProductionJournal for PostgresStore {
         self.work.wait(&self.url, timeout);
     }
 
+    fn register_key(&self, kind: &str, key_id: &str, actor: &Actor) -> Result<bool, StoreError> {
+        self.write("registering a key", actor, |tx| {
+            crate::key_registry::check_or_register(tx, kind, key_id, || {
+                Ok(crate::key_registry::Registrant {
+                    card: None,
+                    order: None,
+                    note: "registered by a desk as it started",
+                })
+            })
+        })
+    }
+
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         self.write("journaling a step", &Actor::system(), |tx| {
             journal::records(tx, attempt, records)

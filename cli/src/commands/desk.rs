@@ -8,12 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use cardline_app::{ProfileKits, StationsFileReopener};
 use cardline_issuance::production::{
     Desk, DeskState, DeskSummary, DeskView, ProductionEvent, RunGuard, desks, recover, run_desk,
 };
+use cardline_issuance::secrets::KeyFiles;
 use cardline_issuance::store::ownership::{RunStart, host_name, is_gone};
-use cardline_issuance::store::{ProductionJournal, Store};
+use cardline_issuance::store::{AttemptKeys, ProductionJournal, Store};
 
 use crate::commands::produce::progress::line;
 use crate::commands::produce::{
@@ -61,6 +63,29 @@ pub fn run(ctx: &Context, cmd: DeskCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Registers this desk's management-key master in the database (the first desk to start does,
+/// the others compare): a desk with a replaced master is refused before it claims a station or
+/// a card, and the first attempts after a release never wait on each other to register it. A
+/// home without a master (it does not encode) registers nothing.
+fn register_master(ctx: &Context, store: &dyn Store) -> anyhow::Result<()> {
+    let keys = KeyFiles::in_home(ctx.home.root());
+    if !keys.master_key_path().exists() {
+        return Ok(());
+    }
+    let id = keys
+        .master_key_id()
+        .context("reading this desk's management-key master")?;
+    let kind = AttemptKeys::MANAGEMENT_MASTER;
+    if store.as_journal().register_key(kind, &id, &ctx.actor())? {
+        say(
+            ctx,
+            serde_json::json!({"event": "key_registered", "kind": kind, "key_id": id}),
+            || format!("registered this desk's {kind} (key id {id}) as the office's"),
+        );
+    }
+    Ok(())
+}
+
 fn run_daemon(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
     let name = args.desk.clone().unwrap_or_else(host_name);
     anyhow::ensure!(
@@ -75,6 +100,7 @@ fn run_daemon(ctx: &Context, args: RunArgs) -> anyhow::Result<()> {
     store.set_audit_sealer(sealer);
     // The default profile must load (this also imports a legacy options.toml once).
     ctx.options()?;
+    register_master(ctx, &*store)?;
     let journal: Arc<dyn ProductionJournal> = store.clone();
     let run = RunGuard::start_with(journal, &RunStart::desk(&name), &ctx.actor())?;
     let path = args

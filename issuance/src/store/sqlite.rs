@@ -40,6 +40,7 @@ mod desks;
 mod file;
 mod group;
 mod journal;
+mod key_registry;
 mod order_counts;
 mod order_tx;
 mod orders;

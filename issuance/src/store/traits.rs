@@ -248,6 +248,13 @@ pub trait ProductionJournal: Send + Sync {
     /// step's outcome together with the next step's intent (nothing physical happens between
     /// them): one synced commit instead of two.
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError>;
+    /// Registers `key_id` as the office's key of `kind` ([`AttemptKeys::MANAGEMENT_MASTER`])
+    /// when the database has none yet (audited `key.register`, no card), or checks it against
+    /// the registered one ([`StoreError::KeyReplaced`] when they differ). A desk calls it when
+    /// it starts: a replaced key is refused before any card is claimed, and the first attempts
+    /// after a release never wait on each other to register it. True when this call
+    /// registered it.
+    fn register_key(&self, kind: &str, key_id: &str, actor: &Actor) -> Result<bool, StoreError>;
     /// Commits the intent of a physical step (before doing it).
     fn step_started(&self, attempt: AttemptId, step: ProductionStep) -> Result<(), StoreError> {
         self.journal(attempt, &[JournalRecord::StepStarted(step)])

@@ -33,6 +33,8 @@ pub struct Inner {
     pub journal_outage: u32,
     /// After this many commits of `journal`, that many calls fail (an outage mid-card).
     pub outage_after_commits: Option<(usize, u32)>,
+    /// The key registry: kind and key id.
+    pub keys: Vec<(String, String)>,
 }
 
 impl MemoryStore {
@@ -275,6 +277,22 @@ impl ProductionJournal for MemoryStore {
     }
     fn wait_for_work(&self, _: std::time::Duration) {
         std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    fn register_key(&self, kind: &str, key_id: &str, _: &Actor) -> Result<bool, StoreError> {
+        let mut inner = self.inner.lock().unwrap();
+        match inner.keys.iter().find(|(k, _)| k == kind) {
+            Some((_, id)) if id != key_id => Err(StoreError::KeyReplaced {
+                kind: kind.into(),
+                registered: id.clone(),
+                found: key_id.into(),
+                since: "now".into(),
+            }),
+            Some(_) => Ok(false),
+            None => {
+                inner.keys.push((kind.into(), key_id.into()));
+                Ok(true)
+            }
+        }
     }
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().unwrap();

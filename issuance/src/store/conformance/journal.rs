@@ -273,6 +273,63 @@ pub fn production_of_a_closed_order_is_refused(db: &dyn TestDatabase) {
 }
 
 /// Conformance case.
+pub fn a_desk_registers_its_master_at_start_and_attempts_compare_with_it(db: &dyn TestDatabase) {
+    let (store, order) = order_of(db, 2);
+    let kind = AttemptKeys::MANAGEMENT_MASTER;
+    let key_register = |store: &dyn Store| -> Vec<AuditEntry> {
+        store
+            .audit(&AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "key.register")
+            .collect()
+    };
+    // The first desk to start registers it, audited without a card.
+    assert!(store.register_key(kind, "aaaa000011112222", &op()).unwrap());
+    let registered = key_register(&*store);
+    assert_eq!(registered.len(), 1);
+    assert_eq!(registered[0].card_number, None);
+    assert_eq!(registered[0].operator, op().0);
+    let reason = registered[0].reason.as_deref().unwrap();
+    assert!(
+        reason.contains("aaaa000011112222") && reason.contains("desk"),
+        "{reason}"
+    );
+    // The next desk with the same master: checked, not registered again.
+    assert!(!store.register_key(kind, "aaaa000011112222", &op()).unwrap());
+    // A desk with another master is refused before it claims anything.
+    match store.register_key(kind, "bbbb000011112222", &op()) {
+        Err(StoreError::KeyReplaced {
+            registered, found, ..
+        }) => {
+            assert_eq!(registered, "aaaa000011112222");
+            assert_eq!(found, "bbbb000011112222");
+        }
+        other => panic!("a replaced master must be refused, got {other:?}"),
+    }
+    // Attempts compare with the master the desk registered; none registers it again.
+    let keys = |master: &str| AttemptKeys {
+        management_master: master.into(),
+        seal: "5eal5eal5eal5eal".into(),
+        issuer: None,
+    };
+    let (_, a1) = begin_attempt(&*store, order.id, "st1", &op())
+        .unwrap()
+        .unwrap();
+    store
+        .journal(a1, &[JournalRecord::Keys(&keys("aaaa000011112222"))])
+        .unwrap();
+    let (_, a2) = begin_attempt(&*store, order.id, "st2", &op())
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        store.journal(a2, &[JournalRecord::Keys(&keys("bbbb000011112222"))]),
+        Err(StoreError::KeyReplaced { .. })
+    ));
+    assert_eq!(key_register(&*store).len(), 1);
+}
+
+/// Conformance case.
 pub fn attempts_record_key_ids_and_refuse_a_replaced_management_master(db: &dyn TestDatabase) {
     let (store, order) = order_of(db, 3);
     let keys = |master: &str| AttemptKeys {

@@ -163,6 +163,10 @@ pub const CASES: &[(&str, Case)] = &[
         journal::the_last_outcome_and_the_success_commit_together,
     ),
     (
+        "a_desk_registers_its_master_at_start_and_attempts_compare_with_it",
+        journal::a_desk_registers_its_master_at_start_and_attempts_compare_with_it,
+    ),
+    (
         "attempts_record_key_ids_and_refuse_a_replaced_management_master",
         journal::attempts_record_key_ids_and_refuse_a_replaced_management_master,
     ),

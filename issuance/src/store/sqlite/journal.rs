@@ -205,47 +205,19 @@ fn set_keys(w: &Writer<'_>, attempt: AttemptId, keys: &AttemptKeys) -> Result<()
     {
         return Err(crate::ca::desk_ca_issuer_revoked(&revoked));
     }
-    let kind = AttemptKeys::MANAGEMENT_MASTER;
-    let registered: Option<(String, String)> = w
-        .conn
-        .prepare_cached("SELECT key_id, registered_at FROM key_registry WHERE kind = ?1")
-        .and_then(|mut st| {
-            st.query_row([kind], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-        })
-        .map_err(backend("reading the key registry"))?;
-    match registered {
-        Some((id, since)) if id != keys.management_master => {
-            return Err(StoreError::KeyReplaced {
-                kind: kind.into(),
-                registered: id,
-                found: keys.management_master.clone(),
-                since,
-            });
-        }
-        Some(_) => {}
-        None => {
-            w.conn
-                .execute(
-                    "INSERT INTO key_registry (kind, key_id, registered_at, registered_by) \
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![kind, keys.management_master, w.now, w.operator()],
-                )
-                .map_err(backend("registering the management-key master"))?;
+    super::key_registry::check_or_register(
+        w,
+        AttemptKeys::MANAGEMENT_MASTER,
+        &keys.management_master,
+        || {
             let (card, order) = require_in_flight(w.conn, attempt)?;
-            w.audit(
-                "key.register",
-                Some(&card.number),
-                Some(order),
-                None,
-                None,
-                Some(&format!(
-                    "{kind} key id {} (the first attempt that encodes in this database)",
-                    keys.management_master
-                )),
-            )?;
-        }
-    }
+            Ok(super::key_registry::Registrant {
+                card: Some(card.number),
+                order: Some(order),
+                note: "the first attempt that encodes in this database",
+            })
+        },
+    )?;
     w.conn
         .prepare_cached("UPDATE attempts SET key_ids = ?2 WHERE id = ?1")
         .and_then(|mut st| st.execute(params![attempt, keys.to_text()]))

@@ -321,6 +321,18 @@ impl ProductionJournal for SqliteStore {
         })
     }
 
+    fn register_key(&self, kind: &str, key_id: &str, actor: &Actor) -> Result<bool, StoreError> {
+        self.write("registering a key", actor, |w| {
+            super::key_registry::check_or_register(w, kind, key_id, || {
+                Ok(super::key_registry::Registrant {
+                    card: None,
+                    order: None,
+                    note: "registered by a desk as it started",
+                })
+            })
+        })
+    }
+
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
         let records = journal::OwnedRecords::of(records);
         self.write_owned("journaling a step", &Actor::system(), move |w| {

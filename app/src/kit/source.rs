@@ -114,24 +114,21 @@ impl ProfileKits {
 
 impl KitSource for ProfileKits {
     fn kit_for(&self, order: OrderId) -> Result<Arc<dyn OrderKit>, String> {
-        let known = self
-            .profiles
-            .lock()
-            .expect("profile cache")
-            .get(&order)
-            .cloned();
-        let profile = match known {
-            Some(p) => p,
-            None => {
-                let header = self
-                    .store
-                    .order_header(order)
-                    .map_err(|e| error_chain(&e))?;
-                self.profiles
-                    .lock()
-                    .expect("profile cache")
-                    .insert(order, header.profile.clone());
-                header.profile
+        let profile = {
+            // The lock is held over the read: the stations of a desk that all ask at once (the
+            // first card after a release) wait for one read of the order's header instead of
+            // each making its own.
+            let mut profiles = self.profiles.lock().expect("profile cache");
+            match profiles.get(&order) {
+                Some(p) => p.clone(),
+                None => {
+                    let header = self
+                        .store
+                        .order_header(order)
+                        .map_err(|e| error_chain(&e))?;
+                    profiles.insert(order, header.profile.clone());
+                    header.profile
+                }
             }
         };
         Ok(self.kit_of_profile(profile.as_deref())?)

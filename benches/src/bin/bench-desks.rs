@@ -172,11 +172,29 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
     let desks: Vec<Desk> = (0..DESKS)
         .map(|d| Desk::start(home, &database, &format!("desk{d}")))
         .collect();
-    let cpu_before: f64 = desks.iter().map(Desk::cpu_seconds).sum();
     let store = PostgresStore::open(&db.url).unwrap();
     let mut client = PostgresStore::client(&db.url).unwrap();
-    // Let the desks settle into waiting for work.
+    // Let the desks settle into waiting for work: a fixed second was not enough on a slower
+    // machine (their start-up — stations claimed, kits loaded, connections opened — ran into
+    // the release); wait until their CPU time stops moving (under 5 % of a core), at most 20 s.
     std::thread::sleep(Duration::from_secs(1));
+    let settling = Instant::now();
+    let mut cpu = desks.iter().map(Desk::cpu_seconds).sum::<f64>();
+    while settling.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(400));
+        let now: f64 = desks.iter().map(Desk::cpu_seconds).sum();
+        let busy = now - cpu;
+        cpu = now;
+        if busy < 0.02 {
+            break;
+        }
+    }
+    eprintln!(
+        "  desks idle {:.1} s after they started",
+        1.0 + settling.elapsed().as_secs_f64()
+    );
+    // The desks' CPU per card counts from here: their start-up is not a card's.
+    let cpu_before: f64 = desks.iter().map(Desk::cpu_seconds).sum();
     let released_at = OffsetDateTime::now_utc();
     let order = store.release_order(1, &Actor("bench".into())).unwrap();
     assert_eq!(order.cards.len(), cards as usize);

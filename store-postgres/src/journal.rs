@@ -260,7 +260,7 @@ fn set_keys(
         AttemptKeys::MANAGEMENT_MASTER,
         &keys.management_master,
         || {
-            Ok(crate::key_registry::Registrant {
+            Ok(cardline_issuance::store::KeyRegistrant {
                 card: Some(card.number.clone()),
                 order: Some(order),
                 note: "the first attempt that encodes in this database",

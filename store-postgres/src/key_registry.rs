@@ -2,22 +2,10 @@
 //! for the whole database and compared with every desk's key after that. Two desks
 //! registering at once: `ON CONFLICT DO NOTHING` makes the second compare with the first's.
 
-use cardline_issuance::model::OrderId;
-use cardline_issuance::store::StoreError;
+use cardline_issuance::store::{KeyRegistrant, StoreError, check_registered_key};
 
 use crate::rows::get;
 use crate::tx::Tx;
-
-/// Who registers a key, for the audit entry: an attempt (its card and order) or a desk that
-/// starts (neither).
-pub struct Registrant {
-    /// The card of the attempt that registers it.
-    pub card: Option<String>,
-    /// The order of that card.
-    pub order: Option<OrderId>,
-    /// Why, for the audit entry (after the key id).
-    pub note: &'static str,
-}
 
 const OP: &str = "checking the key registry";
 
@@ -39,7 +27,7 @@ pub fn check_or_register(
     tx: &Tx<'_>,
     kind: &str,
     key_id: &str,
-    registrant: impl FnOnce() -> Result<Registrant, StoreError>,
+    registrant: impl FnOnce() -> Result<KeyRegistrant, StoreError>,
 ) -> Result<bool, StoreError> {
     let mut found = registered(tx, kind)?;
     if found.is_none() {
@@ -57,19 +45,14 @@ pub fn check_or_register(
                 who.order,
                 None,
                 None,
-                Some(&format!("{kind} key id {key_id} ({})", who.note)),
+                Some(&who.reason(kind, key_id)),
             )?;
             return Ok(true);
         }
         found = registered(tx, kind)?;
     }
     match found {
-        Some((id, since)) if id != key_id => Err(StoreError::KeyReplaced {
-            kind: kind.into(),
-            registered: id,
-            found: key_id.into(),
-            since,
-        }),
-        _ => Ok(false),
+        Some(found) => check_registered_key(kind, key_id, found).map(|()| false),
+        None => Ok(false),
     }
 }

@@ -162,7 +162,7 @@ impl ProductionJournal for PostgresStore {
     fn register_key(&self, kind: &str, key_id: &str, actor: &Actor) -> Result<bool, StoreError> {
         self.write("registering a key", actor, |tx| {
             crate::key_registry::check_or_register(tx, kind, key_id, || {
-                Ok(crate::key_registry::Registrant {
+                Ok(cardline_issuance::store::KeyRegistrant {
                     card: None,
                     order: None,
                     note: "registered by a desk as it started",

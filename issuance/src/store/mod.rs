@@ -70,6 +70,42 @@ impl AttemptKeys {
     }
 }
 
+/// Who registers an office key in the key registry, for the audit entry: an attempt (its card
+/// and order) or a desk that starts (neither). Both backends' registries take one.
+pub struct KeyRegistrant {
+    /// The card of the attempt that registers it.
+    pub card: Option<String>,
+    /// The order of that card.
+    pub order: Option<crate::model::OrderId>,
+    /// Why, for the audit entry (after the key id).
+    pub note: &'static str,
+}
+
+impl KeyRegistrant {
+    /// The audit entry's reason for registering `key_id` as the office's `kind`.
+    pub fn reason(&self, kind: &str, key_id: &str) -> String {
+        format!("{kind} key id {key_id} ({})", self.note)
+    }
+}
+
+/// Compares `key_id` with the key the registry holds for `kind` (its id and registration
+/// time): [`StoreError::KeyReplaced`] when they differ.
+pub fn check_registered_key(
+    kind: &str,
+    key_id: &str,
+    (registered, since): (String, String),
+) -> Result<(), StoreError> {
+    if registered == key_id {
+        return Ok(());
+    }
+    Err(StoreError::KeyReplaced {
+        kind: kind.into(),
+        registered,
+        found: key_id.into(),
+        since,
+    })
+}
+
 pub mod sqlite;
 
 /// Who does something: recorded on every audit entry.

@@ -211,7 +211,7 @@ fn set_keys(w: &Writer<'_>, attempt: AttemptId, keys: &AttemptKeys) -> Result<()
         &keys.management_master,
         || {
             let (card, order) = require_in_flight(w.conn, attempt)?;
-            Ok(super::key_registry::Registrant {
+            Ok(crate::store::KeyRegistrant {
                 card: Some(card.number),
                 order: Some(order),
                 note: "the first attempt that encodes in this database",

@@ -324,7 +324,7 @@ impl ProductionJournal for SqliteStore {
     fn register_key(&self, kind: &str, key_id: &str, actor: &Actor) -> Result<bool, StoreError> {
         self.write("registering a key", actor, |w| {
             super::key_registry::check_or_register(w, kind, key_id, || {
-                Ok(super::key_registry::Registrant {
+                Ok(crate::store::KeyRegistrant {
                     card: None,
                     order: None,
                     note: "registered by a desk as it started",

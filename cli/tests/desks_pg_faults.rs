@@ -122,7 +122,12 @@ fn a_desk_sigkilled_mid_run_and_restarted_recovers_its_cards_in_hand() {
     );
     let mut a = DeskProcess::start(&site, "desk-a");
     let b = DeskProcess::start(&site, "desk-b");
-    let a_run = a.events()[0]["run"].as_i64().unwrap();
+    let a_run = a
+        .events()
+        .iter()
+        .find(|v| v["event"] == "desk_started")
+        .and_then(|v| v["run"].as_i64())
+        .expect("desk A said which run it is");
     site.ok(&["order", "release", "1"]);
     for _ in 0..3 {
         a.wait_for("a card produced on desk A", is_card_produced);

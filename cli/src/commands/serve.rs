@@ -75,10 +75,9 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     // Bind before anything else starts: a busy port is refused at once, and `--listen
     // 127.0.0.1:0` learns the port the system chose before it is printed.
-    let demo = args.demo;
     let listening = runtime.block_on(cardline_server::listen(config))?;
     let address = listening.local_addr();
-    if demo {
+    if args.demo {
         let url = format!("http://{address}/");
         let desks = super::serve_demo::prepare(ctx, args.demo_dir, &url)?;
         let store = desks.store()?;

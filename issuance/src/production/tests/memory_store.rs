@@ -281,13 +281,10 @@ impl ProductionJournal for MemoryStore {
     fn register_key(&self, kind: &str, key_id: &str, _: &Actor) -> Result<bool, StoreError> {
         let mut inner = self.inner.lock().unwrap();
         match inner.keys.iter().find(|(k, _)| k == kind) {
-            Some((_, id)) if id != key_id => Err(StoreError::KeyReplaced {
-                kind: kind.into(),
-                registered: id.clone(),
-                found: key_id.into(),
-                since: "now".into(),
-            }),
-            Some(_) => Ok(false),
+            Some((_, id)) => {
+                crate::store::check_registered_key(kind, key_id, (id.clone(), "now".into()))
+                    .map(|()| false)
+            }
             None => {
                 inner.keys.push((kind.into(), key_id.into()));
                 Ok(true)

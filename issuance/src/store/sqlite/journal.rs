@@ -185,13 +185,13 @@ pub fn records(
     records: &[JournalRecord<'_>],
 ) -> Result<(), StoreError> {
     // Fencing: once recovery (or anyone) closed the attempt, its old owner may not write.
-    require_in_flight(w.conn, attempt)?;
+    let (card, order) = require_in_flight(w.conn, attempt)?;
     for r in records {
         match *r {
             JournalRecord::StepStarted(step) => step_started(w, attempt, step)?,
             JournalRecord::StepFinished(step, error) => step_finished(w, attempt, step, error)?,
             JournalRecord::Chip(chip) => set_chip(w, attempt, chip)?,
-            JournalRecord::Keys(keys) => set_keys(w, attempt, keys)?,
+            JournalRecord::Keys(keys) => set_keys(w, attempt, &card, order, keys)?,
         }
     }
     Ok(())
@@ -199,7 +199,13 @@ pub fn records(
 
 /// Records the keys of an attempt, after checking the management-key master against the one
 /// the database registered (the first attempt that encodes registers it).
-fn set_keys(w: &Writer<'_>, attempt: AttemptId, keys: &AttemptKeys) -> Result<(), StoreError> {
+fn set_keys(
+    w: &Writer<'_>,
+    attempt: AttemptId,
+    card: &Card,
+    order: OrderId,
+    keys: &AttemptKeys,
+) -> Result<(), StoreError> {
     if let Some(issuer) = &keys.issuer
         && let Some(revoked) = super::desk_cas::revoked_issuer(w.conn, issuer)?
     {
@@ -210,9 +216,8 @@ fn set_keys(w: &Writer<'_>, attempt: AttemptId, keys: &AttemptKeys) -> Result<()
         AttemptKeys::MANAGEMENT_MASTER,
         &keys.management_master,
         || {
-            let (card, order) = require_in_flight(w.conn, attempt)?;
             Ok(crate::store::KeyRegistrant {
-                card: Some(card.number),
+                card: Some(card.number.clone()),
                 order: Some(order),
                 note: "the first attempt that encodes in this database",
             })

@@ -229,8 +229,11 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
     }
     let attempts: Vec<(String, String, String)> = client
         .query(
-            "SELECT station, started_at, finished_at FROM attempts WHERE order_id = 1 \
-             ORDER BY station, id",
+            // A card's time runs from its feed's intent: a desk claims a station's next card
+            // while the previous one ejects, so the claim says nothing about the station.
+            "SELECT a.station, (SELECT min(s.started_at) FROM attempt_steps s \
+             WHERE s.attempt_id = a.id), a.finished_at FROM attempts a WHERE a.order_id = 1 \
+             ORDER BY a.station, a.id",
             &[],
         )
         .unwrap()
@@ -280,9 +283,9 @@ fn secs(from: OffsetDateTime, to: &str) -> f64 {
     (parse_time(to) - from).as_seconds_f64()
 }
 
-/// Prints how the wall time splits per station: the first claim after the release, each
-/// card from claim to out (the devices' work plus the store's writes), and the gaps between
-/// one card out and the next claim.
+/// Prints how the wall time splits per station: the first feed after the release, each
+/// card from its feed to out (the devices' work plus the store's writes), and the gaps between
+/// one card out and the next one fed.
 fn where_the_time_went(rows: &[(String, String, String)], released_at: OffsetDateTime) {
     let mut first = Vec::new();
     let mut card = Vec::new();
@@ -312,7 +315,7 @@ fn where_the_time_went(rows: &[(String, String, String)], released_at: OffsetDat
         .collect();
     println!(
         "  a station's last card out after the release: median {:.2} s, slowest {:.2} s; \
-         slowest card from claim to out {:.0} ms",
+         slowest card from feed to out {:.0} ms",
         median(done.clone()).as_secs_f64(),
         done.iter().max().unwrap().as_secs_f64(),
         card.iter().max().unwrap().as_secs_f64() * 1e3,
@@ -333,8 +336,8 @@ fn where_the_time_went(rows: &[(String, String, String)], released_at: OffsetDat
     let mut sorted_cards = card.clone();
     sorted_cards.sort();
     println!(
-        "  the slowest station ({slow_station}): first claim {:.0} ms + its {} cards {:.0} ms + \
-         gaps {:.0} ms = {:.0} ms; cards from claim to out: p90 {:.0} ms, p99 {:.0} ms",
+        "  the slowest station ({slow_station}): first feed {:.0} ms + its {} cards {:.0} ms + \
+         gaps {:.0} ms = {:.0} ms; cards from feed to out: p90 {:.0} ms, p99 {:.0} ms",
         secs(released_at, &mine[0].1) * 1e3,
         mine.len(),
         its_cards * 1e3,
@@ -346,8 +349,8 @@ fn where_the_time_went(rows: &[(String, String, String)], released_at: OffsetDat
     let counts: Vec<u32> = cards_per_station.values().copied().collect();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "  {} stations, {}–{} cards each; first claim after the release: median {:.0} ms, last \
-         {:.0} ms; a card from claim to out: median {:.0} ms; out to the next claim: median \
+        "  {} stations, {}–{} cards each; first feed after the release: median {:.0} ms, last \
+         {:.0} ms; a card from feed to out: median {:.0} ms; out to the next feed: median \
          {:.1} ms, max {:.0} ms",
         counts.len(),
         counts.iter().min().unwrap(),

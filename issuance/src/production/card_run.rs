@@ -9,7 +9,7 @@ use sha2::Digest;
 use super::pause::{Readiness, wait_until_ready};
 use super::policy::{Disposition, StepError};
 use super::run::Production;
-use super::{ProductionEvent, Station};
+use super::{CardImage, FaceError, ProductionEvent, Station};
 use crate::model::{AttemptId, Card, ProductionStep};
 use crate::secrets::{generate_guid, generate_pin, generate_puk, master_key_id_of};
 use crate::store::{AttemptKeys, AttemptSuccess, JournalRecord, SealedSecrets, StoreError};
@@ -90,6 +90,13 @@ pub(super) struct CardRun<'p, 's> {
     /// Journal records not committed yet: the last step's ok outcome and the chip, committed
     /// with the next step's intent or the attempt's end (nothing physical happens between).
     pending: Pending,
+    /// The face, when it was rendered before the attempt began (a desk renders the next card
+    /// while the previous one is ejecting).
+    face: Option<Result<CardImage, FaceError>>,
+    /// Work done on a thread of its own while the card is ejecting and its success is
+    /// committed (a desk claims and prepares its station's next card then); joined before
+    /// [`produce`](Self::produce) returns.
+    while_ejecting: Option<&'p (dyn Fn() + Sync)>,
 }
 
 /// Journal records waiting for the next commit.
@@ -127,7 +134,21 @@ impl<'p, 's> CardRun<'p, 's> {
             paused: Duration::ZERO,
             receipt: None,
             pending: Pending::default(),
+            face: None,
+            while_ejecting: None,
         }
+    }
+
+    /// The face already rendered for this card (instead of rendering it in `produce`).
+    pub(super) fn with_face(mut self, face: Option<Result<CardImage, FaceError>>) -> Self {
+        self.face = face;
+        self
+    }
+
+    /// Runs `work` beside the eject and the success commit (never when the card fails before).
+    pub(super) fn while_ejecting(mut self, work: &'p (dyn Fn() + Sync)) -> Self {
+        self.while_ejecting = Some(work);
+        self
     }
 
     /// Produces the card; store errors leave the attempt in flight for recovery.
@@ -139,8 +160,11 @@ impl<'p, 's> CardRun<'p, 's> {
             attempt: self.attempt,
         });
         let image = if self.station.prints {
-            let geometry = self.station.printer.capabilities().geometry;
-            match self.p.face.render_at(self.card, geometry) {
+            let rendered = self.face.take().unwrap_or_else(|| {
+                let geometry = self.station.printer.capabilities().geometry;
+                self.p.face.render_at(self.card, geometry)
+            });
+            match rendered {
                 Ok(image) => Some(image),
                 Err(e) => {
                     let failure = StepFailure::Setup(e.to_string());
@@ -208,18 +232,18 @@ impl<'p, 's> CardRun<'p, 's> {
         {
             return self.settle(ProductionStep::Print, f, true);
         }
-        if let Err(f) = self.printer_step(ProductionStep::Eject, |s| Ok(s.printer.eject()?))? {
+        let beside = self.while_ejecting.take();
+        let ejected = std::thread::scope(|scope| {
+            let helper = beside.map(|work| scope.spawn(work));
+            let ejected = self.eject_and_succeed(&success);
+            if let Some(helper) = helper {
+                helper.join().expect("the work beside the eject panicked");
+            }
+            ejected
+        });
+        if let Err(f) = ejected? {
             return self.settle(ProductionStep::Eject, f, true);
         }
-        // The eject's outcome and the success in one commit.
-        let pending = std::mem::take(&mut self.pending);
-        let records = pending.records(None);
-        self.p.journal.journal_and_succeed(
-            self.attempt,
-            &records,
-            &success,
-            &self.p.settings.actor,
-        )?;
         self.p.emit(ProductionEvent::CardProduced {
             station: self.station.name.clone(),
             card: self.card.number.clone(),
@@ -227,6 +251,25 @@ impl<'p, 's> CardRun<'p, 's> {
             millis: started.elapsed().as_millis() as u64,
         });
         Ok(CardOutcome::Produced)
+    }
+
+    /// Ejects the card; once it is out, the eject's outcome and the success in one commit.
+    fn eject_and_succeed(
+        &mut self,
+        success: &AttemptSuccess,
+    ) -> Result<Result<(), StepFailure>, StoreError> {
+        if let Err(f) = self.printer_step(ProductionStep::Eject, |s| Ok(s.printer.eject()?))? {
+            return Ok(Err(f));
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let records = pending.records(None);
+        self.p.journal.journal_and_succeed(
+            self.attempt,
+            &records,
+            success,
+            &self.p.settings.actor,
+        )?;
+        Ok(Ok(()))
     }
 
     /// Fresh PIN, PUK, GUID and the sealed secrets, when encoding is on.

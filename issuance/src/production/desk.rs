@@ -14,11 +14,11 @@
 //! first. One housekeeping thread puts the untouched cards of desks that stopped renewing
 //! their lease back in the queue ([`ProductionJournal::requeue_untouched`]).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cardline_device::CertificateIssuer;
+use cardline_device::{CardImage, CertificateIssuer, PanelGeometry};
 use serde::Serialize;
 
 use super::breaker::Breaker;
@@ -27,8 +27,8 @@ use super::pause::{Readiness, Resumed, pause_for_operator, wait_for_resume, wait
 use super::recovery::recover_own;
 use super::run::Production;
 use super::{
-    FaceRenderer, PauseUntil, ProductionEvent, ProductionSettings, SecretSealer, Station,
-    StationReopener, StationSummary,
+    FaceError, FaceRenderer, PauseUntil, ProductionEvent, ProductionSettings, SecretSealer,
+    Station, StationReopener, StationSummary,
 };
 use crate::model::{AttemptId, Card, OrderId, RunId};
 use crate::store::{Actor, ProductionJournal, StoreError};
@@ -140,15 +140,16 @@ impl Desk<'_> {
 /// Runs the desk's stations until [`Desk::stop`] is set; returns what they did.
 pub fn run_desk(d: &Desk<'_>, stations: &mut [Station]) -> DeskSummary {
     let requeued = std::sync::atomic::AtomicU32::new(0);
+    let idle = AtomicUsize::new(0);
     // Each station, the printer watch and the housekeeping may write at once.
     let writers = stations.len() + 2;
     d.journal.prepare_writers(writers);
     let summaries = std::thread::scope(|scope| {
-        let requeued = &requeued;
+        let (requeued, idle) = (&requeued, &idle);
         scope.spawn(move || housekeeping(d, requeued, writers));
         let handles: Vec<_> = stations
             .iter_mut()
-            .map(|station| scope.spawn(move || desk_station(d, station)))
+            .map(|station| scope.spawn(move || desk_station(d, station, idle)))
             .collect();
         handles
             .into_iter()
@@ -187,8 +188,9 @@ fn housekeeping(d: &Desk<'_>, requeued: &std::sync::atomic::AtomicU32, writers: 
     }
 }
 
-/// One station of a desk, until the desk stops.
-fn desk_station(d: &Desk<'_>, station: &mut Station) -> StationSummary {
+/// One station of a desk, until the desk stops. `idle` counts the desk's stations waiting
+/// for work.
+fn desk_station(d: &Desk<'_>, station: &mut Station, idle: &AtomicUsize) -> StationSummary {
     let mut summary = StationSummary {
         name: station.name.clone(),
         ..Default::default()
@@ -199,14 +201,21 @@ fn desk_station(d: &Desk<'_>, station: &mut Station) -> StationSummary {
     });
     let mut st = StationState::default();
     while !d.stopped() {
-        if let Err(e) = station_turn(d, station, &mut st, &mut summary) {
+        if let Err(e) = station_turn(d, station, &mut st, &mut summary, idle) {
             wait_for_store(d, station, &e);
+            // Settled below with the rest of what this run has in flight on the station.
+            st.ahead = None;
             // Settle whatever this run left in flight on this station, not only the card the
             // thread knew it held: a claim whose COMMIT reached the server but whose reply was
             // lost with the connection is an attempt of ours that no one else may void (our
             // run is live) and that this thread never learnt about.
             settle_in_hand(d, station, st.in_hand.take());
         }
+    }
+    if let Err(e) = give_back_ahead(d, station, &mut st, "the desk stops") {
+        // Still in flight with no step: the next start of this desk (or another desk's
+        // housekeeping once this run has ended) puts it back.
+        tracing::warn!(station = %station.name, "giving back the card claimed ahead: {e}");
     }
     summary
 }
@@ -220,6 +229,27 @@ struct StationState {
     skip: Vec<(OrderId, Instant)>,
     /// The attempt of the card in hand when a store error interrupted it.
     in_hand: Option<AttemptId>,
+    /// The next card, claimed while the previous one was ejecting.
+    ahead: Option<Ahead>,
+}
+
+/// A card a station claimed while its previous card was ejecting, its face rendered: the
+/// claim, the kit and the face are off the path between one card out and the next fed.
+struct Ahead {
+    card: Card,
+    attempt: AttemptId,
+    /// The kit of the card's order, when it loaded.
+    kit: Option<Arc<dyn OrderKit>>,
+    face: Option<Result<CardImage, FaceError>>,
+}
+
+/// What a station needs to claim and prepare its next card on a thread of its own.
+struct AheadPlan<'s> {
+    station: &'s str,
+    skip: &'s [OrderId],
+    /// The printer's panels, when the station prints.
+    prints: Option<PanelGeometry>,
+    idle: &'s AtomicUsize,
 }
 
 /// One turn: the pause, the printer, one card (or an idle wait). A store error returns.
@@ -228,6 +258,7 @@ fn station_turn(
     station: &mut Station,
     st: &mut StationState,
     summary: &mut StationSummary,
+    idle: &AtomicUsize,
 ) -> Result<(), StoreError> {
     let base = match d.kits.default_kit() {
         Ok(k) => k,
@@ -243,6 +274,7 @@ fn station_turn(
     let base_issuer = base.issuer();
     let p = d.production(&*base, &*base_issuer);
     if let Some(pause) = d.journal.station_pause(&station.name)? {
+        give_back_ahead(d, station, st, "the station is paused")?;
         if st.announced_pause.as_deref() != Some(pause.reason.as_str()) {
             d.emit(ProductionEvent::StationPaused {
                 station: station.name.clone(),
@@ -263,32 +295,43 @@ fn station_turn(
         }
         return Ok(());
     }
-    match wait_until_ready(&p, station, || false, None) {
-        Readiness::Ready(paused) => summary.paused_ms += paused.as_millis() as u64,
-        Readiness::GaveUp(paused) => {
-            summary.paused_ms += paused.as_millis() as u64;
-            return Ok(());
-        }
-        Readiness::Broken(reason) => {
-            broken(d, station, &reason, summary);
-            return Ok(());
-        }
+    if st.ahead.is_some() && !ready_now(&p, station) {
+        give_back_ahead(d, station, st, "its printer is not ready")?;
     }
     st.skip.retain(|(_, since)| since.elapsed() < SKIP_FOR);
     let skip: Vec<OrderId> = st.skip.iter().map(|(o, _)| *o).collect();
-    let Some((card, attempt)) =
-        d.journal
-            .begin_released_attempt(d.run, &station.name, &skip, &d.actor)?
-    else {
-        d.journal.wait_for_work(d.idle_poll);
-        return Ok(());
+    let (card, attempt, ahead_kit, face) = match st.ahead.take() {
+        Some(a) => (a.card, a.attempt, a.kit, a.face),
+        None => {
+            match wait_until_ready(&p, station, || false, None) {
+                Readiness::Ready(paused) => summary.paused_ms += paused.as_millis() as u64,
+                Readiness::GaveUp(paused) => {
+                    summary.paused_ms += paused.as_millis() as u64;
+                    return Ok(());
+                }
+                Readiness::Broken(reason) => {
+                    broken(d, station, &reason, summary);
+                    return Ok(());
+                }
+            }
+            let Some((card, attempt)) =
+                d.journal
+                    .begin_released_attempt(d.run, &station.name, &skip, &d.actor)?
+            else {
+                idle.fetch_add(1, Ordering::SeqCst);
+                d.journal.wait_for_work(d.idle_poll);
+                idle.fetch_sub(1, Ordering::SeqCst);
+                return Ok(());
+            };
+            (card, attempt, None, None)
+        }
     };
     let Some(order) = card.order_id else {
         d.journal
             .attempt_voided(attempt, "the card is in no order", &d.actor)?;
         return Ok(());
     };
-    let kit = match d.kits.kit_for(order) {
+    let kit = match ahead_kit.map_or_else(|| d.kits.kit_for(order), Ok) {
         Ok(kit) => kit,
         Err(why) => {
             put_back_untouched(
@@ -318,11 +361,35 @@ fn station_turn(
     let issuer = kit.issuer();
     let p = d.production(&*kit, &*issuer);
     st.in_hand = Some(attempt);
-    let mut run = CardRun::new(&p, station, &card, attempt);
+    // While this card ejects, the station claims and prepares its next one.
+    let geometry = station
+        .prints
+        .then(|| station.printer.capabilities().geometry);
+    let name = station.name.clone();
+    let plan = AheadPlan {
+        station: &name,
+        skip: &skip,
+        prints: geometry,
+        idle,
+    };
+    let next = Mutex::new(None);
+    let claim_next = || *next.lock().expect("next card") = Some(claim_ahead(d, &plan));
+    let mut run = CardRun::new(&p, station, &card, attempt)
+        .with_face(face)
+        .while_ejecting(&claim_next);
     let outcome = run.produce();
     summary.paused_ms += run.paused.as_millis() as u64;
+    let next = next.into_inner().expect("next card");
     let outcome = outcome?;
     st.in_hand = None;
+    let claim_error = match next {
+        Some(Ok(ahead)) => {
+            st.ahead = ahead;
+            None
+        }
+        Some(Err(e)) => Some(e),
+        None => None,
+    };
     match outcome {
         CardOutcome::Produced => {
             summary.produced += 1;
@@ -332,22 +399,90 @@ fn station_turn(
             summary.failed += 1;
             st.breaker.card_fault(step, &reason);
             if st.breaker.in_a_row >= station.breaker_after {
+                give_back_ahead(d, station, st, "the station pauses")?;
                 pause_for_operator(&p, station, &st.breaker.message());
                 st.announced_pause = d.journal.station_pause(&station.name)?.map(|p| p.reason);
             }
         }
         CardOutcome::PutBack => {}
         CardOutcome::Paused(reason) => {
+            give_back_ahead(d, station, st, "the station pauses")?;
             pause_for_operator(&p, station, &reason);
             st.announced_pause = d.journal.station_pause(&station.name)?.map(|p| p.reason);
         }
-        CardOutcome::StationStopped(reason) => broken(d, station, &reason, summary),
+        CardOutcome::StationStopped(reason) => {
+            give_back_ahead(d, station, st, "the station stopped")?;
+            broken(d, station, &reason, summary)
+        }
         CardOutcome::LeftInFlight(reason) => {
             // Stopped while the printer was silent with the card inside: the next start of
             // this desk settles it (the run is ended by then).
             summary.stopped = Some(reason);
         }
     }
+    // A claim ahead that failed may have committed with its reply lost: the store error
+    // settles whatever this run has in flight on the station.
+    claim_error.map_or(Ok(()), Err)
+}
+
+/// Claims the station's next card and renders its face, beside the eject of the card in
+/// hand — only while every station of the desk is busy (an idle one takes a waiting card at
+/// once) and the station is not paused.
+fn claim_ahead(d: &Desk<'_>, plan: &AheadPlan<'_>) -> Result<Option<Ahead>, StoreError> {
+    if d.stopped() || plan.idle.load(Ordering::SeqCst) > 0 {
+        return Ok(None);
+    }
+    if d.journal.station_pause(plan.station)?.is_some() {
+        return Ok(None);
+    }
+    let Some((card, attempt)) =
+        d.journal
+            .begin_released_attempt(d.run, plan.station, plan.skip, &d.actor)?
+    else {
+        return Ok(None);
+    };
+    let kit = card.order_id.and_then(|o| d.kits.kit_for(o).ok());
+    let face = match (&kit, plan.prints) {
+        (Some(kit), Some(geometry)) => Some(kit.face().render_at(&card, geometry)),
+        _ => None,
+    };
+    Ok(Some(Ahead {
+        card,
+        attempt,
+        kit,
+        face,
+    }))
+}
+
+/// Whether the printer is ready now (reported to the store like every reading).
+fn ready_now(p: &Production<'_>, station: &mut Station) -> bool {
+    let reading = station.printer.status();
+    super::printer_watch::report(p, station, &reading);
+    matches!(reading, Ok(status) if status.is_ready())
+}
+
+/// Voids the attempt of a card claimed ahead and never fed: the card waits again, for any
+/// station (desks are woken).
+fn give_back_ahead(
+    d: &Desk<'_>,
+    station: &Station,
+    st: &mut StationState,
+    why: &str,
+) -> Result<(), StoreError> {
+    let Some(ahead) = st.ahead.take() else {
+        return Ok(());
+    };
+    let reason = format!(
+        "station {} gives card {} back before feeding it: {why}",
+        station.name, ahead.card.number
+    );
+    d.journal.attempt_voided(ahead.attempt, &reason, &d.actor)?;
+    tracing::info!("{reason}");
+    d.emit(ProductionEvent::CardPutBack {
+        station: station.name.clone(),
+        card: ahead.card.number.clone(),
+        reason,
+    });
     Ok(())
 }
 

@@ -259,6 +259,17 @@ fn settle(
         station: attempt.station.clone(),
         reason,
     };
+    if attempt.steps.is_empty() {
+        // Every physical step is journaled before it starts: this card was claimed (a desk
+        // claims a station's next card while the previous one ejects) and never fed. The
+        // printer is not asked: a card inside belongs to another attempt.
+        let reason = format!(
+            "{cause}: card {} was claimed and never fed",
+            attempt.card_number
+        );
+        store.attempt_voided(attempt.id, &reason, actor)?;
+        return Ok(voided(attempt, reason));
+    }
     let status = match station.printer.status() {
         Ok(s) => s,
         Err(e) => return Ok(unsettled(format!("printer status: {e}"))),

@@ -9,9 +9,10 @@ use cardline_device::*;
 
 use super::memory_store::MemoryStore;
 use super::mock_devices::*;
-use crate::model::{AttemptStatus, CardState, OrderId};
+use crate::model::{Attempt, AttemptStatus, CardState, OrderId};
 use crate::production::*;
 use crate::store::Actor;
+use crate::store::ProductionJournal;
 
 struct TestKit {
     settings: ProductionSettings,
@@ -257,4 +258,202 @@ fn a_print_only_station_leaves_an_encoding_order_aside_untouched() {
         .unwrap();
     assert!(put_back.contains("has no encoder"), "{put_back}");
     assert_eq!(printer.0.lock().unwrap().parks, 0);
+}
+
+/// Waits up to `within` for `station` to hold two attempts in flight at once (the card
+/// ejecting and the next one claimed beside it).
+fn two_in_flight(store: &MemoryStore, station: &str, within: Duration) -> bool {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        let held = store
+            .inner
+            .lock()
+            .unwrap()
+            .attempts
+            .iter()
+            .filter(|a| a.station == station && a.status == AttemptStatus::InFlight)
+            .count();
+        if held == 2 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+#[test]
+fn a_station_claims_and_prepares_its_next_card_while_the_card_in_hand_ejects() {
+    let store = Arc::new(MemoryStore::with_order(3));
+    let (kits, _) = kits(true);
+    let printer = MockPrinter::default();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    {
+        let (store, seen) = (store.clone(), seen.clone());
+        printer.0.lock().unwrap().on_eject = Some(Arc::new(move || {
+            let ahead = two_in_flight(&store, "d-1", Duration::from_millis(300));
+            seen.lock().unwrap().push(ahead);
+        }));
+    }
+    let mut stations = vec![station("d-1", &printer, true)];
+    let (summary, _) = run_until(&store, &kits, &mut stations, |s, _| {
+        s.states().iter().all(|c| *c == CardState::Unassigned)
+    });
+    assert_eq!((summary.produced, summary.failed), (3, 0));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [true, true, false],
+        "the next card is claimed during each eject; none is left after the last"
+    );
+    let inner = store.inner.lock().unwrap();
+    assert!(
+        inner
+            .attempts
+            .iter()
+            .all(|a| a.status == AttemptStatus::Succeeded),
+        "no claim is wasted: {:?}",
+        inner.attempts
+    );
+}
+
+/// A desk of one station that `stop_when` stops from inside an eject.
+fn run_stopped_in_eject(
+    store: &Arc<MemoryStore>,
+    stop_when: impl Fn(&MemoryStore) -> bool + Send + Sync + 'static,
+) -> (DeskSummary, Vec<ProductionEvent>, MockPrinter) {
+    let (kits, _) = kits(true);
+    let printer = MockPrinter::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let (store, stop) = (store.clone(), stop.clone());
+        printer.0.lock().unwrap().on_eject = Some(Arc::new(move || {
+            if stop_when(&store) {
+                stop.store(true, Ordering::SeqCst);
+            }
+        }));
+    }
+    let mut stations = vec![station("d-1", &printer, true)];
+    let events = Mutex::new(Vec::new());
+    let sink = |e: &ProductionEvent| events.lock().unwrap().push(e.clone());
+    let desk = Desk {
+        journal: &**store,
+        run: 1,
+        actor: Actor("desk".into()),
+        kits: &kits,
+        stop: &stop,
+        events: &sink,
+        reopen: None,
+        idle_poll: Duration::from_millis(2),
+        retry: Duration::from_millis(5),
+    };
+    let summary = run_desk(&desk, &mut stations);
+    (summary, events.into_inner().unwrap(), printer)
+}
+
+/// The one void attempt of the store, and the reason of the one `CardPutBack` event.
+fn the_card_given_back(store: &MemoryStore, events: &[ProductionEvent]) -> (Attempt, String) {
+    let inner = store.inner.lock().unwrap();
+    assert!(
+        inner
+            .attempts
+            .iter()
+            .all(|a| a.status != AttemptStatus::InFlight),
+        "nothing is left in flight: {:?}",
+        inner.attempts
+    );
+    let void: Vec<_> = inner
+        .attempts
+        .iter()
+        .filter(|a| a.status == AttemptStatus::Void)
+        .cloned()
+        .collect();
+    assert_eq!(void.len(), 1, "{void:?}");
+    let put_back: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            ProductionEvent::CardPutBack { card, reason, .. } => Some((card, reason.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(put_back.len(), 1, "{events:?}");
+    assert_eq!(*put_back[0].0, void[0].card_number);
+    (void[0].clone(), put_back[0].1.clone())
+}
+
+#[test]
+fn a_desk_that_stops_finishes_the_card_in_hand_and_gives_back_the_card_claimed_ahead() {
+    let store = Arc::new(MemoryStore::with_order(5));
+    // Stop while the second card ejects, once the third is claimed beside it (or after 2 s,
+    // when it never is).
+    let (summary, events, printer) = run_stopped_in_eject(&store, |s| {
+        let second = s.inner.lock().unwrap().successes.len() == 1;
+        if second {
+            two_in_flight(s, "d-1", Duration::from_secs(2));
+        }
+        second
+    });
+    assert_eq!(summary.produced, 2, "the card in hand is finished");
+    let (void, reason) = the_card_given_back(&store, &events);
+    assert!(
+        void.steps.is_empty(),
+        "the card given back was never touched"
+    );
+    assert!(
+        void.reason.as_deref().unwrap().contains("the desk stops"),
+        "{void:?}"
+    );
+    assert!(
+        reason.contains(&format!("gives card {} back", void.card_number)),
+        "{reason}"
+    );
+    assert_eq!(printer.0.lock().unwrap().parks, 2, "no third blank is fed");
+    let states = store.states();
+    assert_eq!(
+        states
+            .iter()
+            .filter(|c| **c == CardState::Unassigned)
+            .count(),
+        2
+    );
+    assert_eq!(
+        states
+            .iter()
+            .filter(|c| **c == CardState::InProduction)
+            .count(),
+        3,
+        "the card given back waits with the two never claimed"
+    );
+}
+
+#[test]
+fn a_pause_recorded_while_a_card_ejects_gives_back_the_card_claimed_ahead() {
+    let store = Arc::new(MemoryStore::with_order(3));
+    let (kits, _) = kits(true);
+    let printer = MockPrinter::default();
+    {
+        let store = store.clone();
+        printer.0.lock().unwrap().on_eject = Some(Arc::new(move || {
+            // Paused once the next card is claimed (or after 2 s, when it never is).
+            two_in_flight(&store, "d-1", Duration::from_secs(2));
+            store
+                .pause_station("d-1", "operator: new ribbon", None, &Actor("op".into()))
+                .unwrap();
+        }));
+    }
+    let mut stations = vec![station("d-1", &printer, true)];
+    let (summary, events) = run_until(&store, &kits, &mut stations, |_, seen| {
+        seen.iter().any(|e| {
+            matches!(
+                e,
+                ProductionEvent::StationPaused {
+                    until: PauseUntil::OperatorResumes,
+                    ..
+                }
+            )
+        })
+    });
+    assert_eq!(summary.produced, 1, "the card in hand is finished");
+    let (void, reason) = the_card_given_back(&store, &events);
+    assert!(void.steps.is_empty());
+    assert!(reason.contains("the station is paused"), "{reason}");
+    assert_eq!(printer.0.lock().unwrap().parks, 1);
 }

@@ -42,6 +42,8 @@ pub struct PrinterScript {
     pub resyncs: u32,
     /// When a scripted fault fires, the printer goes silent for this many polls.
     pub silence_on_fault: u32,
+    /// Called (outside the script's lock) while each card ejects.
+    pub on_eject: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 #[derive(Clone, Default)]
@@ -114,6 +116,10 @@ impl CardPrinter for MockPrinter {
         Ok(())
     }
     fn eject(&mut self) -> Result<(), PrinterError> {
+        let hook = self.0.lock().unwrap().on_eject.clone();
+        if let Some(hook) = hook {
+            hook();
+        }
         self.op(Op::Eject)?;
         let mut s = self.0.lock().unwrap();
         s.ejected += 1;

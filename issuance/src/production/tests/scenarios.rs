@@ -329,6 +329,61 @@ fn cancelled_production_takes_no_card() {
 }
 
 #[test]
+fn recovery_voids_a_card_claimed_ahead_without_touching_the_card_of_another_attempt() {
+    let store = MemoryStore::with_order(2);
+    let mut l = line(1);
+    let actor = Actor::system();
+    let dead_run = 7;
+    // The card claimed ahead (no step journaled) has the lower id: it is settled first.
+    let (ahead, a1) = store
+        .begin_attempt(dead_run, 1, "station-1", &actor)
+        .unwrap()
+        .unwrap();
+    // The card in hand: crashed while encoding, parked at the contact station.
+    let (_, a2) = store
+        .begin_attempt(dead_run, 1, "station-1", &actor)
+        .unwrap()
+        .unwrap();
+    store.step_started(a2, ProductionStep::Feed).unwrap();
+    store.step_finished(a2, ProductionStep::Feed, None).unwrap();
+    store.step_started(a2, ProductionStep::Encode).unwrap();
+    l.printers[0].0.lock().unwrap().position = Some(CardPosition::ContactStation);
+    store.end_run(dead_run).unwrap();
+    let report = recover(&store, &mut l.stations, &actor).unwrap();
+    assert_eq!(report.unsettled(), 0);
+    match &report.outcomes[0] {
+        RecoveryOutcome::Voided {
+            attempt, reason, ..
+        } => {
+            assert_eq!(*attempt, a1);
+            assert!(
+                reason.contains(&format!("card {} was claimed and never fed", ahead.number)),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match &report.outcomes[1] {
+        RecoveryOutcome::Voided {
+            attempt, reason, ..
+        } => {
+            assert_eq!(*attempt, a2);
+            assert!(
+                reason.contains("card found at the contact station and rejected"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        l.printers[0].0.lock().unwrap().rejected,
+        1,
+        "the parked card is rejected once, for its own attempt"
+    );
+    assert!(store.in_flight_attempts().unwrap().is_empty());
+}
+
+#[test]
 fn recovery_rejects_a_parked_card_and_completes_an_ejected_print_only_card() {
     let store = MemoryStore::with_order(2);
     let mut l = line(1);

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::{Run, RunId};
+use crate::model::{Attempt, Run, RunId};
 use crate::printer_report::PrinterReport;
 use crate::store::ownership::{LEASE, host_name, is_gone};
 use crate::store::{ProductionJournal, StoreError};
@@ -69,6 +69,20 @@ pub struct DeskView {
     pub stations: Vec<DeskStation>,
 }
 
+/// The card a station of `run` works on: the one it touched (a station also holds the next
+/// card, claimed while the card in hand ejects, untouched), else the one it claimed.
+fn station_card(in_flight: &[Attempt], station: &str, run: RunId) -> Option<String> {
+    let mine = || {
+        in_flight
+            .iter()
+            .filter(move |a| a.station == station && a.run_id == Some(run))
+    };
+    mine()
+        .find(|a| !a.steps.is_empty())
+        .or_else(|| mine().next())
+        .map(|a| a.card_number.clone())
+}
+
 /// Every run not ended, newest first, with its stations.
 pub fn desks(journal: &dyn ProductionJournal) -> Result<Vec<DeskView>, StoreError> {
     let host = host_name();
@@ -81,10 +95,7 @@ pub fn desks(journal: &dyn ProductionJournal) -> Result<Vec<DeskView>, StoreErro
             .iter()
             .filter(|c| c.run == run.id)
             .map(|c| {
-                let card = in_flight
-                    .iter()
-                    .find(|a| a.station == c.station && a.run_id == Some(run.id))
-                    .map(|a| a.card_number.clone());
+                let card = station_card(&in_flight, &c.station, run.id);
                 let reason = pauses
                     .iter()
                     .find(|p| p.station == c.station)
@@ -144,4 +155,58 @@ fn heartbeat_of(lease_until: &str) -> Option<String> {
     let until = time::OffsetDateTime::parse(lease_until, &Rfc3339).ok()?;
     let lease = time::Duration::try_from(LEASE).ok()?;
     (until - lease).format(&Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(id: i64, station: &str, card: &str, touched: bool) -> Attempt {
+        let step = crate::model::StepRecord {
+            step: crate::model::ProductionStep::Feed,
+            started_at: "t".into(),
+            finished_at: None,
+            outcome: None,
+        };
+        Attempt {
+            id,
+            card_id: id,
+            card_number: card.into(),
+            order_id: 1,
+            station: station.into(),
+            run_id: Some(3),
+            status: crate::model::AttemptStatus::InFlight,
+            chip_id: None,
+            reason: None,
+            key_ids: None,
+            started_at: "t".into(),
+            finished_at: None,
+            steps: if touched { vec![step] } else { Vec::new() },
+        }
+    }
+
+    #[test]
+    fn a_station_shows_the_card_in_its_printer_not_the_one_claimed_ahead() {
+        // The card claimed ahead may come first (ids of two desks interleave; recovery
+        // orders may differ): the touched one is shown whatever the order.
+        let held = [
+            attempt(8, "s1", "TMP-AHEAD", false),
+            attempt(7, "s1", "TMP-IN-PRINTER", true),
+            attempt(9, "s2", "TMP-CLAIMED", false),
+        ];
+        assert_eq!(
+            station_card(&held, "s1", 3).as_deref(),
+            Some("TMP-IN-PRINTER")
+        );
+        assert_eq!(
+            station_card(&held, "s2", 3).as_deref(),
+            Some("TMP-CLAIMED"),
+            "a card claimed and not fed yet is the station's card"
+        );
+        assert_eq!(
+            station_card(&held, "s1", 4),
+            None,
+            "another run's attempts are not"
+        );
+    }
 }

@@ -141,7 +141,11 @@ pub(crate) struct Move {
 /// locked for the commit only: a trigger took them at the attempt's insertion and held them
 /// through the rest of the transaction.
 pub(crate) fn write_moves(tx: &Tx<'_>) -> Result<(), StoreError> {
-    let moves = std::mem::take(&mut *tx.pending_moves.borrow_mut());
+    let mut moves = std::mem::take(&mut *tx.pending_moves.borrow_mut());
+    // Counter rows are locked in one order in every transaction (by order, then slot), so two
+    // transactions that move several cards — a desk's stations claiming together — never
+    // wait on each other's rows in a cycle.
+    moves.sort_by_key(|m| (m.order, slot_of(m.card)));
     for m in &moves {
         tx.execute(
             "counting a card's move in its order",

@@ -114,6 +114,22 @@ impl ProductionJournal for PostgresStore {
         })
     }
 
+    /// One transaction for every station: one `BEGIN`, one audit flush and one commit (one
+    /// WAL flush) instead of one each.
+    fn begin_released_attempts(
+        &self,
+        run: RunId,
+        stations: &[&str],
+        actor: &Actor,
+    ) -> Result<Vec<Option<(Card, AttemptId)>>, StoreError> {
+        self.write_counted("starting production attempts", actor, |tx| {
+            stations
+                .iter()
+                .map(|s| desks::begin_released(tx, run, s, &[]))
+                .collect()
+        })
+    }
+
     fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
         self.read("listing released orders", desks::released)
     }

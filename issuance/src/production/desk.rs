@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use super::breaker::Breaker;
 use super::card_run::{CardOutcome, CardRun};
+use super::claim_group::ClaimGroup;
 use super::pause::{Readiness, Resumed, pause_for_operator, wait_for_resume, wait_until_ready};
 use super::recovery::recover_own;
 use super::run::Production;
@@ -140,16 +141,16 @@ impl Desk<'_> {
 /// Runs the desk's stations until [`Desk::stop`] is set; returns what they did.
 pub fn run_desk(d: &Desk<'_>, stations: &mut [Station]) -> DeskSummary {
     let requeued = std::sync::atomic::AtomicU32::new(0);
-    let idle = AtomicUsize::new(0);
+    let crew = Crew::default();
     // Each station, the printer watch and the housekeeping may write at once.
     let writers = stations.len() + 2;
     d.journal.prepare_writers(writers);
     let summaries = std::thread::scope(|scope| {
-        let (requeued, idle) = (&requeued, &idle);
+        let (requeued, crew) = (&requeued, &crew);
         scope.spawn(move || housekeeping(d, requeued, writers));
         let handles: Vec<_> = stations
             .iter_mut()
-            .map(|station| scope.spawn(move || desk_station(d, station, idle)))
+            .map(|station| scope.spawn(move || desk_station(d, station, crew)))
             .collect();
         handles
             .into_iter()
@@ -188,9 +189,17 @@ fn housekeeping(d: &Desk<'_>, requeued: &std::sync::atomic::AtomicU32, writers: 
     }
 }
 
-/// One station of a desk, until the desk stops. `idle` counts the desk's stations waiting
-/// for work.
-fn desk_station(d: &Desk<'_>, station: &mut Station, idle: &AtomicUsize) -> StationSummary {
+/// What a desk's stations share.
+#[derive(Default)]
+struct Crew {
+    /// Stations waiting for work.
+    idle: AtomicUsize,
+    /// The claims of stations that want a card at the same moment.
+    claims: ClaimGroup,
+}
+
+/// One station of a desk, until the desk stops.
+fn desk_station(d: &Desk<'_>, station: &mut Station, crew: &Crew) -> StationSummary {
     let mut summary = StationSummary {
         name: station.name.clone(),
         ..Default::default()
@@ -201,7 +210,7 @@ fn desk_station(d: &Desk<'_>, station: &mut Station, idle: &AtomicUsize) -> Stat
     });
     let mut st = StationState::default();
     while !d.stopped() {
-        if let Err(e) = station_turn(d, station, &mut st, &mut summary, idle) {
+        if let Err(e) = station_turn(d, station, &mut st, &mut summary, crew) {
             wait_for_store(d, station, &e);
             // Settled below with the rest of what this run has in flight on the station.
             st.ahead = None;
@@ -258,7 +267,7 @@ fn station_turn(
     station: &mut Station,
     st: &mut StationState,
     summary: &mut StationSummary,
-    idle: &AtomicUsize,
+    crew: &Crew,
 ) -> Result<(), StoreError> {
     let base = match d.kits.default_kit() {
         Ok(k) => k,
@@ -314,13 +323,17 @@ fn station_turn(
                     return Ok(());
                 }
             }
-            let Some((card, attempt)) =
+            let claimed = if skip.is_empty() {
+                crew.claims
+                    .claim(d.journal, d.run, &station.name, &d.actor)?
+            } else {
                 d.journal
                     .begin_released_attempt(d.run, &station.name, &skip, &d.actor)?
-            else {
-                idle.fetch_add(1, Ordering::SeqCst);
+            };
+            let Some((card, attempt)) = claimed else {
+                crew.idle.fetch_add(1, Ordering::SeqCst);
                 d.journal.wait_for_work(d.idle_poll);
-                idle.fetch_sub(1, Ordering::SeqCst);
+                crew.idle.fetch_sub(1, Ordering::SeqCst);
                 return Ok(());
             };
             (card, attempt, None, None)
@@ -370,7 +383,7 @@ fn station_turn(
         station: &name,
         skip: &skip,
         prints: geometry,
-        idle,
+        idle: &crew.idle,
     };
     let next = Mutex::new(None);
     let claim_next = || *next.lock().expect("next card") = Some(claim_ahead(d, &plan));

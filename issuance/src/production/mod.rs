@@ -27,6 +27,7 @@
 
 mod breaker;
 mod card_run;
+mod claim_group;
 mod desk;
 mod desks;
 mod events;

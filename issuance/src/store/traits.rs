@@ -210,6 +210,22 @@ pub trait ProductionJournal: Send + Sync {
         skip: &[OrderId],
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError>;
+    /// [`begin_released_attempt`](Self::begin_released_attempt) for each of `stations` of
+    /// `run` (skipping no order), in one transaction where the store can: the stations of a
+    /// desk that all wake for a release claim together. One entry per station, in order;
+    /// an error claims nothing (the default, one station after the other, keeps the claims
+    /// made before the error: a store whose claims can be grouped overrides it).
+    fn begin_released_attempts(
+        &self,
+        run: RunId,
+        stations: &[&str],
+        actor: &Actor,
+    ) -> Result<Vec<Option<(Card, AttemptId)>>, StoreError> {
+        stations
+            .iter()
+            .map(|s| self.begin_released_attempt(run, s, &[], actor))
+            .collect()
+    }
     /// Open orders released to the desks, oldest first.
     fn released_orders(&self) -> Result<Vec<OrderId>, StoreError>;
     /// Voids every in-flight attempt whose run ended or let its lease run out *before the

@@ -457,3 +457,115 @@ fn a_pause_recorded_while_a_card_ejects_gives_back_the_card_claimed_ahead() {
     assert!(reason.contains("the station is paused"), "{reason}");
     assert_eq!(printer.0.lock().unwrap().parks, 1);
 }
+
+/// Four stations of one desk ask for a card at once (the first group's claim takes 200 ms):
+/// what each got, and the size of each group of claims.
+fn four_claim_at_once(store: &MemoryStore) -> (Vec<Result<Option<String>, String>>, Vec<usize>) {
+    let group = super::super::claim_group::ClaimGroup::default();
+    let start = std::sync::Barrier::new(4);
+    let got: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..=4)
+            .map(|i| {
+                let (group, start) = (&group, &start);
+                scope.spawn(move || {
+                    start.wait();
+                    let name = format!("d-{i}");
+                    group
+                        .claim(store, 1, &name, &Actor("desk".into()))
+                        .map(|c| c.map(|(card, _)| card.number))
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let groups = store.inner.lock().unwrap().claim_groups.clone();
+    (got, groups)
+}
+
+#[test]
+fn the_stations_of_a_desk_asking_at_once_claim_together() {
+    let store = MemoryStore::with_order(3);
+    store.inner.lock().unwrap().first_group_takes = Duration::from_millis(200);
+    let (got, groups) = four_claim_at_once(&store);
+    assert_eq!(
+        groups.iter().sum::<usize>(),
+        4,
+        "every station asked once: {groups:?}"
+    );
+    assert!(
+        groups.len() <= 2,
+        "the stations asking during the first claim are claimed for together: {groups:?}"
+    );
+    let mut cards: Vec<String> = got.iter().filter_map(|g| g.clone().unwrap()).collect();
+    cards.sort();
+    assert_eq!(
+        cards,
+        ["TMP-0001", "TMP-0002", "TMP-0003"],
+        "each card once"
+    );
+    assert_eq!(got.iter().filter(|g| matches!(g, Ok(None))).count(), 1);
+}
+
+#[test]
+fn a_group_refused_for_one_station_lets_the_others_claim_alone() {
+    let store = MemoryStore::with_order(4);
+    {
+        let mut inner = store.inner.lock().unwrap();
+        inner.first_group_takes = Duration::from_millis(200);
+        // The three stations that ask while the first claims are refused together.
+        inner.fail_group = Some((
+            2,
+            crate::store::StoreError::NotStationOwner {
+                run: 1,
+                station: "d-9".into(),
+            },
+        ));
+    }
+    let (got, groups) = four_claim_at_once(&store);
+    assert_eq!(groups, [1, 3], "{got:?}");
+    let refused: Vec<&String> = got.iter().filter_map(|g| g.as_ref().err()).collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "only the station that claimed for the group: {got:?}"
+    );
+    assert!(refused[0].contains("d-9"), "{}", refused[0]);
+    let claimed = got.iter().filter(|g| matches!(g, Ok(Some(_)))).count();
+    assert_eq!(
+        claimed, 3,
+        "the others claimed, alone or together: {got:?} {groups:?}"
+    );
+}
+
+#[test]
+fn a_group_whose_connection_failed_tells_every_station_to_settle_what_it_may_hold() {
+    let store = MemoryStore::with_order(4);
+    {
+        let mut inner = store.inner.lock().unwrap();
+        // The first station claims alone; the three that ask meanwhile claim together, and
+        // their connection breaks.
+        inner.first_group_takes = Duration::from_millis(200);
+        inner.fail_group = Some((
+            2,
+            crate::store::StoreError::Unavailable {
+                operation: "starting production attempts".into(),
+                detail: "connection reset by peer".into(),
+            },
+        ));
+    }
+    let (got, groups) = four_claim_at_once(&store);
+    assert_eq!(groups, [1, 3], "{got:?}");
+    let failed: Vec<&String> = got.iter().filter_map(|g| g.as_ref().err()).collect();
+    assert_eq!(
+        failed.len(),
+        3,
+        "every station of the failed group is told: {got:?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.contains("connection reset by peer")),
+        "{failed:?}"
+    );
+}

@@ -35,6 +35,12 @@ pub struct Inner {
     pub outage_after_commits: Option<(usize, u32)>,
     /// The key registry: kind and key id.
     pub keys: Vec<(String, String)>,
+    /// The size of each group of claims (`begin_released_attempts`), in order.
+    pub claim_groups: Vec<usize>,
+    /// How long the first group of claims takes (the others ask meanwhile).
+    pub first_group_takes: std::time::Duration,
+    /// The group of claims of this number (1: the first) fails with this error.
+    pub fail_group: Option<(usize, StoreError)>,
 }
 
 impl MemoryStore {
@@ -250,6 +256,31 @@ impl ProductionJournal for MemoryStore {
             });
         }
         Ok(begun)
+    }
+    fn begin_released_attempts(
+        &self,
+        run: RunId,
+        stations: &[&str],
+        actor: &Actor,
+    ) -> Result<Vec<Option<(Card, AttemptId)>>, StoreError> {
+        let takes = {
+            let mut inner = self.inner.lock().unwrap();
+            inner.claim_groups.push(stations.len());
+            let n = inner.claim_groups.len();
+            if inner.fail_group.as_ref().is_some_and(|(k, _)| *k == n) {
+                return Err(inner.fail_group.take().unwrap().1);
+            }
+            if n == 1 {
+                inner.first_group_takes
+            } else {
+                std::time::Duration::ZERO
+            }
+        };
+        std::thread::sleep(takes);
+        stations
+            .iter()
+            .map(|s| self.begin_released_attempt(run, s, &[], actor))
+            .collect()
     }
     fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
         Ok(vec![1])

@@ -155,6 +155,69 @@ pub fn desks_take_released_orders_oldest_first_and_skip_what_they_cannot_do(db: 
 }
 
 /// Conformance case.
+pub fn a_desk_claims_for_several_stations_at_once(db: &dyn TestDatabase) {
+    let store = db.open();
+    let order = order_of(&*store, 3);
+    let run = desk_run(
+        &*store,
+        "desk-a",
+        Duration::from_secs(60),
+        &["a1", "a2", "a3", "a4"],
+    );
+    assert_eq!(
+        store
+            .begin_released_attempts(run.id, &["a1", "a2"], &op())
+            .unwrap(),
+        vec![None, None],
+        "nothing is released yet"
+    );
+    store.release_order(order.id, &op()).unwrap();
+    let claims = store
+        .begin_released_attempts(run.id, &["a1", "a2", "a3", "a4"], &op())
+        .unwrap();
+    assert_eq!(claims.len(), 4, "one entry per station");
+    let taken: Vec<String> = claims
+        .iter()
+        .flatten()
+        .map(|(c, _)| c.number.clone())
+        .collect();
+    let want: Vec<String> = order.cards.iter().map(|c| c.number.clone()).collect();
+    assert_eq!(
+        taken, want,
+        "each card once, in order, to the stations in order"
+    );
+    assert!(claims[3].is_none(), "the fourth station finds no card left");
+    let in_flight = store.in_flight_attempts().unwrap();
+    for (station, claim) in ["a1", "a2", "a3"].iter().zip(&claims) {
+        let (card, attempt) = claim.as_ref().unwrap();
+        let a = in_flight.iter().find(|a| a.id == *attempt).unwrap();
+        assert_eq!(
+            (a.station.as_str(), a.card_number.as_str(), a.run_id),
+            (*station, card.number.as_str(), Some(run.id))
+        );
+    }
+    let begun = store
+        .audit(&AuditFilter {
+            action: Some("attempt.begin".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(begun.len(), 3, "each claim audited");
+    // Fencing: one station the run does not hold refuses the whole group, which claims nothing.
+    let more = order_of(&*store, 2);
+    store.release_order(more.id, &op()).unwrap();
+    assert!(matches!(
+        store.begin_released_attempts(run.id, &["a4", "not-mine"], &op()),
+        Err(StoreError::NotStationOwner { .. })
+    ));
+    assert_eq!(
+        store.in_flight_attempts().unwrap().len(),
+        3,
+        "the refused group took no card"
+    );
+}
+
+/// Conformance case.
 pub fn many_desks_take_each_card_once(db: &dyn TestDatabase) {
     let setup = db.open();
     let a = order_of(&*setup, 30);

@@ -235,6 +235,10 @@ pub const CASES: &[(&str, Case)] = &[
         desk_cases::the_change_mark_moves_with_production_and_only_then,
     ),
     (
+        "a_desk_claims_for_several_stations_at_once",
+        desk_cases::a_desk_claims_for_several_stations_at_once,
+    ),
+    (
         "many_desks_take_each_card_once",
         desk_cases::many_desks_take_each_card_once,
     ),

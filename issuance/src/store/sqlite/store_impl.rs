@@ -276,6 +276,20 @@ impl ProductionJournal for SqliteStore {
         })
     }
 
+    fn begin_released_attempts(
+        &self,
+        run: RunId,
+        stations: &[&str],
+        actor: &Actor,
+    ) -> Result<Vec<Option<(Card, AttemptId)>>, StoreError> {
+        self.write("starting production attempts", actor, |w| {
+            stations
+                .iter()
+                .map(|s| journal::begin_released(w, run, s, &[]))
+                .collect()
+        })
+    }
+
     fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
         self.read("listing released orders", desks::released)
     }

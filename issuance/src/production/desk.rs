@@ -258,7 +258,7 @@ struct AheadPlan<'s> {
     skip: &'s [OrderId],
     /// The printer's panels, when the station prints.
     prints: Option<PanelGeometry>,
-    idle: &'s AtomicUsize,
+    crew: &'s Crew,
 }
 
 /// One turn: the pause, the printer, one card (or an idle wait). A store error returns.
@@ -383,7 +383,7 @@ fn station_turn(
         station: &name,
         skip: &skip,
         prints: geometry,
-        idle: &crew.idle,
+        crew,
     };
     let next = Mutex::new(None);
     let claim_next = || *next.lock().expect("next card") = Some(claim_ahead(d, &plan));
@@ -442,16 +442,23 @@ fn station_turn(
 /// hand — only while every station of the desk is busy (an idle one takes a waiting card at
 /// once) and the station is not paused.
 fn claim_ahead(d: &Desk<'_>, plan: &AheadPlan<'_>) -> Result<Option<Ahead>, StoreError> {
-    if d.stopped() || plan.idle.load(Ordering::SeqCst) > 0 {
+    if d.stopped() || plan.crew.idle.load(Ordering::SeqCst) > 0 {
         return Ok(None);
     }
     if d.journal.station_pause(plan.station)?.is_some() {
         return Ok(None);
     }
-    let Some((card, attempt)) =
+    // The stations of a desk keep in step (one order, one kind of printer): their claims
+    // beside the ejects meet too, and are grouped like the first ones.
+    let claimed = if plan.skip.is_empty() {
+        plan.crew
+            .claims
+            .claim(d.journal, d.run, plan.station, &d.actor)?
+    } else {
         d.journal
             .begin_released_attempt(d.run, plan.station, plan.skip, &d.actor)?
-    else {
+    };
+    let Some((card, attempt)) = claimed else {
         return Ok(None);
     };
     let kit = card.order_id.and_then(|o| d.kits.kit_for(o).ok());

@@ -440,14 +440,13 @@ fn station_turn(
 
 /// Claims the station's next card and renders its face, beside the eject of the card in
 /// hand — only while every station of the desk is busy (an idle one takes a waiting card at
-/// once) and the station is not paused.
+/// once).
 fn claim_ahead(d: &Desk<'_>, plan: &AheadPlan<'_>) -> Result<Option<Ahead>, StoreError> {
     if d.stopped() || plan.crew.idle.load(Ordering::SeqCst) > 0 {
         return Ok(None);
     }
-    if d.journal.station_pause(plan.station)?.is_some() {
-        return Ok(None);
-    }
+    // A pause is not read here: the turn that would feed this card reads it (an operator may
+    // pause the station during the eject anyway) and gives the card back.
     // The stations of a desk keep in step (one order, one kind of printer): their claims
     // beside the ejects meet too, and are grouped like the first ones.
     let claimed = if plan.skip.is_empty() {

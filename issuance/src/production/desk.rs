@@ -323,14 +323,7 @@ fn station_turn(
                     return Ok(());
                 }
             }
-            let claimed = if skip.is_empty() {
-                crew.claims
-                    .claim(d.journal, d.run, &station.name, &d.actor)?
-            } else {
-                d.journal
-                    .begin_released_attempt(d.run, &station.name, &skip, &d.actor)?
-            };
-            let Some((card, attempt)) = claimed else {
+            let Some((card, attempt)) = claim(d, crew, &station.name, &skip)? else {
                 crew.idle.fetch_add(1, Ordering::SeqCst);
                 d.journal.wait_for_work(d.idle_poll);
                 crew.idle.fetch_sub(1, Ordering::SeqCst);
@@ -447,17 +440,7 @@ fn claim_ahead(d: &Desk<'_>, plan: &AheadPlan<'_>) -> Result<Option<Ahead>, Stor
     }
     // A pause is not read here: the turn that would feed this card reads it (an operator may
     // pause the station during the eject anyway) and gives the card back.
-    // The stations of a desk keep in step (one order, one kind of printer): their claims
-    // beside the ejects meet too, and are grouped like the first ones.
-    let claimed = if plan.skip.is_empty() {
-        plan.crew
-            .claims
-            .claim(d.journal, d.run, plan.station, &d.actor)?
-    } else {
-        d.journal
-            .begin_released_attempt(d.run, plan.station, plan.skip, &d.actor)?
-    };
-    let Some((card, attempt)) = claimed else {
+    let Some((card, attempt)) = claim(d, plan.crew, plan.station, plan.skip)? else {
         return Ok(None);
     };
     let kit = card.order_id.and_then(|o| d.kits.kit_for(o).ok());
@@ -471,6 +454,23 @@ fn claim_ahead(d: &Desk<'_>, plan: &AheadPlan<'_>) -> Result<Option<Ahead>, Stor
         kit,
         face,
     }))
+}
+
+/// Takes the next waiting card for `station`: with the desk's other stations asking at the
+/// same moment (after a release, and beside the ejects: a desk's stations keep in step),
+/// alone when the station leaves some orders aside.
+fn claim(
+    d: &Desk<'_>,
+    crew: &Crew,
+    station: &str,
+    skip: &[OrderId],
+) -> Result<Option<(Card, AttemptId)>, StoreError> {
+    if skip.is_empty() {
+        crew.claims.claim(d.journal, d.run, station, &d.actor)
+    } else {
+        d.journal
+            .begin_released_attempt(d.run, station, skip, &d.actor)
+    }
 }
 
 /// Whether the printer is ready now (reported to the store like every reading).
@@ -495,12 +495,25 @@ fn give_back_ahead(
         "station {} gives card {} back before feeding it: {why}",
         station.name, ahead.card.number
     );
-    d.journal.attempt_voided(ahead.attempt, &reason, &d.actor)?;
+    put_back(d, station, &ahead.card, ahead.attempt, &reason)?;
     tracing::info!("{reason}");
+    Ok(())
+}
+
+/// Voids the attempt of a card no blank was fed for (it waits again; desks are woken) and
+/// tells the operator why.
+fn put_back(
+    d: &Desk<'_>,
+    station: &Station,
+    card: &Card,
+    attempt: AttemptId,
+    reason: &str,
+) -> Result<(), StoreError> {
+    d.journal.attempt_voided(attempt, reason, &d.actor)?;
     d.emit(ProductionEvent::CardPutBack {
         station: station.name.clone(),
-        card: ahead.card.number.clone(),
-        reason,
+        card: card.number.clone(),
+        reason: reason.to_string(),
     });
     Ok(())
 }
@@ -519,13 +532,8 @@ fn put_back_untouched(
         "station {} leaves order {order} aside: {why}; card {} waits for another station",
         station.name, card.number
     );
-    d.journal.attempt_voided(attempt, &reason, &d.actor)?;
+    put_back(d, station, card, attempt, &reason)?;
     tracing::warn!("{reason}");
-    d.emit(ProductionEvent::CardPutBack {
-        station: station.name.clone(),
-        card: card.number.clone(),
-        reason,
-    });
     st.skip.push((order, Instant::now()));
     Ok(())
 }

@@ -240,6 +240,31 @@ struct StationState {
     in_hand: Option<AttemptId>,
     /// The next card, claimed while the previous one was ejecting.
     ahead: Option<Ahead>,
+    /// The station woke from waiting for work and announced it to the desk's claim group
+    /// ([`ClaimGroup::waking`]); its next claim, or the end of its next turn, answers.
+    woke: bool,
+}
+
+/// The answer a station that woke owes its desk's claim group: given by its claim, or when
+/// the turn ends without one.
+struct Woke<'c> {
+    claims: &'c ClaimGroup,
+    pending: bool,
+}
+
+impl Woke<'_> {
+    /// True once: the claim that answers.
+    fn answer(&mut self) -> bool {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+impl Drop for Woke<'_> {
+    fn drop(&mut self) {
+        if self.pending {
+            self.claims.not_asking();
+        }
+    }
 }
 
 /// A card a station claimed while its previous card was ejecting, its face rendered: the
@@ -269,6 +294,10 @@ fn station_turn(
     summary: &mut StationSummary,
     crew: &Crew,
 ) -> Result<(), StoreError> {
+    let mut woke = Woke {
+        claims: &crew.claims,
+        pending: std::mem::take(&mut st.woke),
+    };
     let base = match d.kits.default_kit() {
         Ok(k) => k,
         Err(why) => {
@@ -283,6 +312,8 @@ fn station_turn(
     let base_issuer = base.issuer();
     let p = d.production(&*base, &*base_issuer);
     if let Some(pause) = d.journal.station_pause(&station.name)? {
+        // The desk's other stations that woke with this one do not wait for it.
+        drop(woke);
         give_back_ahead(d, station, st, "the station is paused")?;
         if st.announced_pause.as_deref() != Some(pause.reason.as_str()) {
             d.emit(ProductionEvent::StationPaused {
@@ -323,9 +354,12 @@ fn station_turn(
                     return Ok(());
                 }
             }
-            let Some((card, attempt)) = claim(d, crew, &station.name, &skip)? else {
+            let Some((card, attempt)) = claim(d, crew, &station.name, &skip, woke.answer())? else {
                 crew.idle.fetch_add(1, Ordering::SeqCst);
                 d.journal.wait_for_work(d.idle_poll);
+                // The desk's other idle stations woke too: their claims go together.
+                crew.claims.waking();
+                st.woke = true;
                 crew.idle.fetch_sub(1, Ordering::SeqCst);
                 return Ok(());
             };
@@ -440,7 +474,7 @@ fn claim_ahead(d: &Desk<'_>, plan: &AheadPlan<'_>) -> Result<Option<Ahead>, Stor
     }
     // A pause is not read here: the turn that would feed this card reads it (an operator may
     // pause the station during the eject anyway) and gives the card back.
-    let Some((card, attempt)) = claim(d, plan.crew, plan.station, plan.skip)? else {
+    let Some((card, attempt)) = claim(d, plan.crew, plan.station, plan.skip, false)? else {
         return Ok(None);
     };
     let kit = card.order_id.and_then(|o| d.kits.kit_for(o).ok());
@@ -458,16 +492,21 @@ fn claim_ahead(d: &Desk<'_>, plan: &AheadPlan<'_>) -> Result<Option<Ahead>, Stor
 
 /// Takes the next waiting card for `station`: with the desk's other stations asking at the
 /// same moment (after a release, and beside the ejects: a desk's stations keep in step),
-/// alone when the station leaves some orders aside.
+/// alone when the station leaves some orders aside. `woke`: the station woke from waiting
+/// for work and announced it to the group.
 fn claim(
     d: &Desk<'_>,
     crew: &Crew,
     station: &str,
     skip: &[OrderId],
+    woke: bool,
 ) -> Result<Option<(Card, AttemptId)>, StoreError> {
     if skip.is_empty() {
-        crew.claims.claim(d.journal, d.run, station, &d.actor)
+        crew.claims.claim(d.journal, d.run, station, &d.actor, woke)
     } else {
+        if woke {
+            crew.claims.not_asking();
+        }
         d.journal
             .begin_released_attempt(d.run, station, skip, &d.actor)
     }

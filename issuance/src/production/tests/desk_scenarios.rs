@@ -471,7 +471,7 @@ fn four_claim_at_once(store: &MemoryStore) -> (Vec<Result<Option<String>, String
                     start.wait();
                     let name = format!("d-{i}");
                     group
-                        .claim(store, 1, &name, &Actor("desk".into()))
+                        .claim(store, 1, &name, &Actor("desk".into()), false)
                         .map(|c| c.map(|(card, _)| card.number))
                         .map_err(|e| e.to_string())
                 })
@@ -568,4 +568,69 @@ fn a_group_whose_connection_failed_tells_every_station_to_settle_what_it_may_hol
             .all(|e| e.contains("connection reset by peer")),
         "{failed:?}"
     );
+}
+
+/// Stations that woke together ask one after another (each reads its pause and its printer
+/// first, `delays` apart): what each got, and the size of each group of claims. Stations
+/// beyond `asking` woke too; the first of those says it will not ask, the others never answer.
+/// The group waits up to `gather` for them.
+fn woke_together(
+    store: &MemoryStore,
+    asking: usize,
+    woke: usize,
+    gather: Duration,
+) -> (Vec<Option<String>>, Vec<usize>) {
+    let group = super::super::claim_group::ClaimGroup::gathering_for(gather);
+    for _ in 0..woke {
+        group.waking();
+    }
+    let got: Vec<_> = std::thread::scope(|scope| {
+        if woke > asking {
+            let group = &group;
+            scope.spawn(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                group.not_asking();
+            });
+        }
+        let handles: Vec<_> = (1..=asking)
+            .map(|i| {
+                let group = &group;
+                scope.spawn(move || {
+                    std::thread::sleep(Duration::from_millis(8 * i as u64));
+                    group
+                        .claim(store, 1, &format!("d-{i}"), &Actor("desk".into()), true)
+                        .unwrap()
+                        .map(|(card, _)| card.number)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let groups = store.inner.lock().unwrap().claim_groups.clone();
+    (got, groups)
+}
+
+#[test]
+fn stations_that_woke_together_claim_in_one_group() {
+    let store = MemoryStore::with_order(4);
+    // However slow the machine, the others ask within 10 s.
+    let (got, groups) = woke_together(&store, 4, 4, Duration::from_secs(10));
+    assert_eq!(
+        groups,
+        [4],
+        "the first to ask waits for the others that woke with it: {got:?}"
+    );
+    let mut cards: Vec<String> = got.into_iter().flatten().collect();
+    cards.sort();
+    assert_eq!(cards, ["TMP-0001", "TMP-0002", "TMP-0003", "TMP-0004"]);
+}
+
+#[test]
+fn a_station_that_woke_and_does_not_ask_holds_nobody_up_for_long() {
+    let store = MemoryStore::with_order(4);
+    // Four woke: two ask, one says it will not, one never answers (its printer hangs).
+    // The group gives up on the silent one after 1 s (the second asks 8 ms after the first).
+    let (got, groups) = woke_together(&store, 2, 4, Duration::from_secs(1));
+    assert_eq!(groups, [2], "{got:?}");
+    assert!(got.iter().all(Option::is_some), "{got:?}");
 }

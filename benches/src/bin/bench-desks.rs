@@ -107,17 +107,9 @@ impl Desk {
         Desk { child }
     }
 
-    /// CPU seconds (user + system) the process used so far, from `/proc/PID/stat`.
+    /// CPU seconds (user + system) the process used so far.
     fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let after = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks: f64 = [11, 12]
-            .iter()
-            .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
-            .sum();
-        ticks / 100.0
+        process_cpu(&format!("/proc/{}/stat", self.child.id())).map_or(0.0, |(_, cpu)| cpu)
     }
 
     fn stop(mut self) {
@@ -127,6 +119,35 @@ impl Desk {
         let status = self.child.wait().unwrap();
         assert!(status.success(), "desk exited with {status}");
     }
+}
+
+/// A process's name and the CPU seconds (user + system) it used so far, from its
+/// `/proc/PID/stat`.
+fn process_cpu(stat_path: &str) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(stat_path).ok()?;
+    let name = stat.get(stat.find('(')? + 1..stat.rfind(')')?)?.to_string();
+    let after = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    Some((name, ticks / 100.0))
+}
+
+/// CPU seconds used so far by the processes of the PostgreSQL server (on this machine), by
+/// process id: its backends start and end with the desks' connections.
+fn postgres_cpu() -> std::collections::HashMap<u32, f64> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let (name, cpu) = process_cpu(&format!("/proc/{pid}/stat"))?;
+            (name == "postgres").then_some((pid, cpu))
+        })
+        .collect()
 }
 
 fn parse_time(text: &str) -> OffsetDateTime {
@@ -195,6 +216,7 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
     );
     // The desks' CPU per card counts from here: their start-up is not a card's.
     let cpu_before: f64 = desks.iter().map(Desk::cpu_seconds).sum();
+    let pg_before = postgres_cpu();
     let released_at = OffsetDateTime::now_utc();
     let order = store.release_order(1, &Actor("bench".into())).unwrap();
     assert_eq!(order.cards.len(), cards as usize);
@@ -217,12 +239,21 @@ fn run_once(admin: &cardline_postgres::DatabaseUrl, run: u32, cards: u32) -> f64
         std::thread::sleep(Duration::from_millis(50));
     };
     let cpu: f64 = desks.iter().map(Desk::cpu_seconds).sum::<f64>() - cpu_before;
+    // Backends that ended during the run are missed (the desks keep their connections).
+    let pg_cpu: f64 = postgres_cpu()
+        .iter()
+        .map(|(pid, cpu)| cpu - pg_before.get(pid).copied().unwrap_or(0.0))
+        .sum();
     let wall = (parse_time(&last) - released_at).as_seconds_f64();
     println!(
         "  the 8 desk processes used {cpu:.1} s of CPU from the release on ({:.2} cores over the \
          run, {:.1} ms per card)",
         cpu / wall,
         cpu * 1e3 / f64::from(cards)
+    );
+    println!(
+        "  PostgreSQL used {pg_cpu:.1} s of CPU meanwhile ({:.1} ms per card)",
+        pg_cpu * 1e3 / f64::from(cards)
     );
     for d in desks {
         d.stop();

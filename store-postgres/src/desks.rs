@@ -80,13 +80,35 @@ pub fn begin_released(
     station: &str,
     skip: &[OrderId],
 ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-    crate::runs::require_owner(tx, run, station)?;
+    Ok(begin_released_for(tx, run, &[station], skip)?
+        .pop()
+        .flatten())
+}
+
+/// [`begin_released`] for several stations at once, in a handful of statements whatever
+/// their number: the i-th station takes the i-th next waiting card (the oldest released
+/// order's first, then the next order's), `None` for the stations left when no card
+/// waits. The first station `run` does not hold fails them all.
+pub fn begin_released_for(
+    tx: &Tx<'_>,
+    run: RunId,
+    stations: &[&str],
+    skip: &[OrderId],
+) -> Result<Vec<Option<(Card, AttemptId)>>, StoreError> {
+    crate::runs::require_owner_of_all(tx, run, stations)?;
+    let mut claims = Vec::with_capacity(stations.len());
     for order_id in released(tx)?.into_iter().filter(|o| !skip.contains(o)) {
-        if let Some(card) = crate::journal::next_waiting(tx, order_id)? {
-            return crate::journal::open_attempt(tx, run, card, order_id, station).map(Some);
+        let taken = claims.len();
+        if taken == stations.len() {
+            break;
         }
+        let cards = crate::journal::next_waiting(tx, order_id, stations.len() - taken)?;
+        let names = &stations[taken..taken + cards.len()];
+        let opened = crate::journal::open_attempts(tx, run, cards, order_id, names)?;
+        claims.extend(opened.into_iter().map(Some));
     }
-    Ok(None)
+    claims.resize_with(stations.len(), || None);
+    Ok(claims)
 }
 
 /// Voids the in-flight attempts of runs that ended or whose lease ran out (by the server's

@@ -9,6 +9,8 @@
 //! (`cards.attempt_in_flight`), so the queue condition lives on the card's own row. Every
 //! later write of the attempt locks the attempt's row and refuses once it is closed.
 
+use std::collections::HashMap;
+
 use cardline_issuance::model::*;
 use cardline_issuance::store::sqlite::{attempt_status_name, parse_step};
 use cardline_issuance::store::{
@@ -84,24 +86,27 @@ pub fn begin(
 const WAITING: &str =
     "c.order_id = $1 AND c.state = 'in_production' AND c.attempt_in_flight IS NULL";
 
-/// The next waiting card of an open order, its row locked (`SKIP LOCKED`: a card another
-/// desk is claiming right now is passed over). The order's row is share-locked first, so it
-/// cannot be closed before this transaction commits; `None` when the order is closed by now or
-/// no card waits.
-pub fn next_waiting(tx: &Tx<'_>, order_id: OrderId) -> Result<Option<Card>, StoreError> {
+/// The next `n` waiting cards of an open order in the order of production, their rows locked
+/// (`SKIP LOCKED`: a card another desk is claiming right now is passed over). The order's row
+/// is share-locked first, so it cannot be closed before this transaction commits; none when
+/// the order is closed by now or no card waits.
+pub fn next_waiting(tx: &Tx<'_>, order_id: OrderId, n: usize) -> Result<Vec<Card>, StoreError> {
     if order_state(tx, order_id, true)? != OrderState::Open {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    tx.query_opt(
+    tx.query(
         "starting a production attempt",
+        // The limit is written out, not a parameter: a generic plan ([`crate::tx::Plans`])
+        // would assume a tenth of the order's cards.
         &format!(
-            "{CARD_SELECT} WHERE {WAITING} ORDER BY c.order_position LIMIT 1 \
+            "{CARD_SELECT} WHERE {WAITING} ORDER BY c.order_position LIMIT {n} \
              FOR UPDATE SKIP LOCKED"
         ),
         &[&order_id],
     )?
-    .map(|r| card(&r))
-    .transpose()
+    .iter()
+    .map(card)
+    .collect()
 }
 
 /// Opens an attempt on `station` owned by `run` for `card` (locked by the caller, taken by
@@ -114,32 +119,61 @@ pub fn open_attempt(
     order_id: OrderId,
     station: &str,
 ) -> Result<(Card, AttemptId), StoreError> {
+    Ok(open_attempts(tx, run, vec![card], order_id, &[station])?
+        .pop()
+        .expect("one attempt for one card"))
+}
+
+/// [`open_attempt`] for several cards of one order, the i-th on `stations[i]`, in two
+/// statements (the attempts, then the cards' marks); audited and counted card by card.
+pub fn open_attempts(
+    tx: &Tx<'_>,
+    run: RunId,
+    cards: Vec<Card>,
+    order_id: OrderId,
+    stations: &[&str],
+) -> Result<Vec<(Card, AttemptId)>, StoreError> {
     const OP: &str = "starting a production attempt";
-    let attempt: AttemptId = get(
-        &tx.query_one(
+    debug_assert_eq!(cards.len(), stations.len());
+    if cards.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<CardId> = cards.iter().map(|c| c.id).collect();
+    let names: Vec<&str> = stations.to_vec();
+    let opened: HashMap<CardId, AttemptId> = tx
+        .query(
             OP,
             "INSERT INTO attempts (card_id, order_id, station, status, started_at, run_id) \
-             VALUES ($1, $2, $3, 'in_flight', $4, $5) RETURNING id",
-            &[&card.id, &order_id, &station, &tx.now, &run],
-        )?,
-        0,
-    )?;
+             SELECT c, $3, s, 'in_flight', $4, $5 \
+             FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS t (c, s, n) ORDER BY n \
+             RETURNING card_id, id",
+            &[&ids, &names, &order_id, &tx.now, &run],
+        )?
+        .iter()
+        .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
+        .collect::<Result<_, StoreError>>()?;
+    let attempts: Vec<AttemptId> = ids.iter().map(|c| opened[c]).collect();
     tx.execute(
         OP,
-        "UPDATE cards SET attempt_in_flight = $1 WHERE id = $2",
-        &[&attempt, &card.id],
+        "UPDATE cards SET attempt_in_flight = t.a \
+         FROM unnest($1::bigint[], $2::bigint[]) AS t (c, a) WHERE cards.id = t.c",
+        &[&ids, &attempts],
     )?;
-    let reason = format!("attempt {attempt} on station {station} (run {run})");
-    tx.audit(
-        "attempt.begin",
-        Some(&card.number),
-        Some(order_id),
-        None,
-        None,
-        Some(&reason),
-    )?;
-    crate::order_counts::claim_moves(tx, order_id, card.id, attempt);
-    Ok((card, attempt))
+    let mut out = Vec::with_capacity(cards.len());
+    for ((card, attempt), station) in cards.into_iter().zip(attempts).zip(stations) {
+        let reason = format!("attempt {attempt} on station {station} (run {run})");
+        tx.audit(
+            "attempt.begin",
+            Some(&card.number),
+            Some(order_id),
+            None,
+            None,
+            Some(&reason),
+        )?;
+        crate::order_counts::claim_moves(tx, order_id, card.id, attempt);
+        out.push((card, attempt));
+    }
+    Ok(out)
 }
 
 /// Cards of the order waiting for production (no attempt in flight).

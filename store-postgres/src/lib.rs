@@ -75,7 +75,7 @@ pub use migrate::{MigrationInfo, MigrationReport, SchemaStatus};
 pub use pool::{CONNECTION_TIMEOUT, IDLE_IN_TRANSACTION_TIMEOUT, LOCK_TIMEOUT};
 pub use url::{DEFAULT_POOL_MAX_SIZE, DatabaseUrl, MAX_POOL_MAX_SIZE, SslMode, is_postgres_url};
 
-use tx::{Mode, Tx};
+use tx::{Mode, Plans, Tx};
 
 /// The PostgreSQL store. Cheap to share: wrap it in an `Arc`; every handle has its own pool.
 pub struct PostgresStore {
@@ -188,7 +188,26 @@ impl PostgresStore {
         actor: &Actor,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.transaction(operation, actor, Mode::Write, f)
+        self.transaction(operation, actor, Mode::Write, Plans::Custom, f)
+    }
+
+    /// As [`write`](Self::write), for the production journal ([`Plans::Generic`]).
+    fn journal_write<T>(
+        &self,
+        operation: &'static str,
+        actor: &Actor,
+        f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.transaction(operation, actor, Mode::Write, Plans::Generic, f)
+    }
+
+    /// As [`read`](Self::read), for the production journal ([`Plans::Generic`]).
+    fn journal_read<T>(
+        &self,
+        operation: &'static str,
+        f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.transaction(operation, &Actor::system(), Mode::Read, Plans::Generic, f)
     }
 
     /// Opens connections until the pool holds `want` (at most its size). The idle ones are
@@ -215,15 +234,15 @@ impl PostgresStore {
         }
     }
 
-    /// Runs `f` in one write transaction that writes its order counters' moves itself
-    /// ([`Mode::WriteCounted`]): a claim, a success.
-    fn write_counted<T>(
+    /// Runs `f` in one write transaction of the production journal that writes its order
+    /// counters' moves itself ([`Mode::WriteCounted`], [`Plans::Generic`]): a claim, a success.
+    fn journal_write_counted<T>(
         &self,
         operation: &'static str,
         actor: &Actor,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.transaction(operation, actor, Mode::WriteCounted, f)
+        self.transaction(operation, actor, Mode::WriteCounted, Plans::Generic, f)
     }
 
     /// Runs `f` in one write transaction and rolls it back: a dry run computed by exactly the
@@ -234,7 +253,7 @@ impl PostgresStore {
         actor: &Actor,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.transaction(operation, actor, Mode::Rehearse, f)
+        self.transaction(operation, actor, Mode::Rehearse, Plans::Custom, f)
     }
 
     /// Runs `f` in one read-only snapshot.
@@ -243,15 +262,17 @@ impl PostgresStore {
         operation: &'static str,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.transaction(operation, &Actor::system(), Mode::Read, f)
+        self.transaction(operation, &Actor::system(), Mode::Read, Plans::Custom, f)
     }
 
-    /// Runs `f` in one transaction of `mode` on a pooled connection.
+    /// Runs `f` in one transaction of `mode` on a pooled connection, its statements planned
+    /// as `plans` says.
     fn transaction<T>(
         &self,
         operation: &'static str,
         actor: &Actor,
         mode: Mode,
+        plans: Plans,
         f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         tx::run(
@@ -260,6 +281,7 @@ impl PostgresStore {
             operation,
             actor,
             mode,
+            plans,
             f,
         )
     }

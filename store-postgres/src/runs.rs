@@ -219,21 +219,31 @@ pub fn release(tx: &Tx<'_>, run: RunId, station: &str) -> Result<(), StoreError>
 /// so the run cannot end and the station cannot be taken over while the caller's
 /// transaction relies on them.
 pub fn require_owner(tx: &Tx<'_>, run: RunId, station: &str) -> Result<(), StoreError> {
+    require_owner_of_all(tx, run, &[station])
+}
+
+/// [`require_owner`] for several stations in two statements: the run's row, then the
+/// stations' claims (share-locked in the order of their names). The first station of
+/// `stations` that `run` does not hold is the error.
+pub fn require_owner_of_all(tx: &Tx<'_>, run: RunId, stations: &[&str]) -> Result<(), StoreError> {
     let me = get_run(tx, run, true)?;
     if me.ended_at.is_some() {
         return Err(StoreError::RunEnded(run));
     }
-    let holder: Option<RunId> = tx
-        .query_opt(
+    let names: Vec<&str> = stations.to_vec();
+    let held: Vec<String> = tx
+        .query(
             "reading a station claim",
-            "SELECT run_id FROM station_claims WHERE station = $1 FOR SHARE",
-            &[&station],
+            "SELECT station FROM station_claims WHERE station = ANY($1) AND run_id = $2 \
+             ORDER BY station FOR SHARE",
+            &[&names, &run],
         )?
-        .map(|r| get(&r, 0))
-        .transpose()?;
-    match holder {
-        Some(h) if h == run => Ok(()),
-        _ => Err(StoreError::NotStationOwner {
+        .iter()
+        .map(|r| get(r, 0))
+        .collect::<Result<_, _>>()?;
+    match stations.iter().find(|s| !held.iter().any(|h| h == *s)) {
+        None => Ok(()),
+        Some(station) => Err(StoreError::NotStationOwner {
             run,
             station: station.to_string(),
         }),

@@ -10,25 +10,25 @@ use crate::{PostgresStore, desks, journal, runs};
 
 impl ProductionJournal for PostgresStore {
     fn start_run(&self, start: &ownership::RunStart, actor: &Actor) -> Result<Run, StoreError> {
-        self.write("registering a production run", actor, |tx| {
+        self.journal_write("registering a production run", actor, |tx| {
             runs::start(tx, start)
         })
     }
 
     fn renew_lease(&self, run: RunId, lease: Duration) -> Result<(), StoreError> {
-        self.write("renewing a lease", &Actor::system(), |tx| {
+        self.journal_write("renewing a lease", &Actor::system(), |tx| {
             runs::renew(tx, run, lease)
         })
     }
 
     fn end_run(&self, run: RunId) -> Result<(), StoreError> {
-        self.write("ending a production run", &Actor::system(), |tx| {
+        self.journal_write("ending a production run", &Actor::system(), |tx| {
             runs::end(tx, run)
         })
     }
 
     fn run(&self, id: RunId) -> Result<Run, StoreError> {
-        self.read("reading a production run", |tx| runs::get_one(tx, id))
+        self.journal_read("reading a production run", |tx| runs::get_one(tx, id))
     }
 
     fn claim_station(
@@ -38,19 +38,19 @@ impl ProductionJournal for PostgresStore {
         take_over_from: Option<RunId>,
         actor: &Actor,
     ) -> Result<Result<(), Run>, StoreError> {
-        self.write("claiming a station", actor, |tx| {
+        self.journal_write("claiming a station", actor, |tx| {
             runs::claim(tx, run, station, take_over_from)
         })
     }
 
     fn release_station(&self, run: RunId, station: &str) -> Result<(), StoreError> {
-        self.write("releasing a station", &Actor::system(), |tx| {
+        self.journal_write("releasing a station", &Actor::system(), |tx| {
             runs::release(tx, run, station)
         })
     }
 
     fn station_owner(&self, station: &str) -> Result<Option<Run>, StoreError> {
-        self.read("reading a station claim", |tx| runs::owner(tx, station))
+        self.journal_read("reading a station claim", |tx| runs::owner(tx, station))
     }
 
     fn pause_station(
@@ -60,21 +60,21 @@ impl ProductionJournal for PostgresStore {
         run: Option<RunId>,
         actor: &Actor,
     ) -> Result<(), StoreError> {
-        self.write("pausing a station", actor, |tx| {
+        self.journal_write("pausing a station", actor, |tx| {
             runs::pause(tx, station, reason, run)
         })
     }
 
     fn station_pause(&self, station: &str) -> Result<Option<StationPause>, StoreError> {
-        self.read("reading a station pause", |tx| runs::pause_of(tx, station))
+        self.journal_read("reading a station pause", |tx| runs::pause_of(tx, station))
     }
 
     fn station_pauses(&self) -> Result<Vec<StationPause>, StoreError> {
-        self.read("listing station pauses", runs::pauses)
+        self.journal_read("listing station pauses", runs::pauses)
     }
 
     fn resume_station(&self, station: &str, actor: &Actor) -> Result<bool, StoreError> {
-        self.write("resuming a station", actor, |tx| runs::resume(tx, station))
+        self.journal_write("resuming a station", actor, |tx| runs::resume(tx, station))
     }
 
     fn begin_attempt(
@@ -84,7 +84,7 @@ impl ProductionJournal for PostgresStore {
         station: &str,
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-        self.write_counted("starting a production attempt", actor, |tx| {
+        self.journal_write_counted("starting a production attempt", actor, |tx| {
             journal::begin(tx, run, order_id, station, None)
         })
     }
@@ -97,7 +97,7 @@ impl ProductionJournal for PostgresStore {
         station: &str,
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-        self.write_counted("starting a production attempt", actor, |tx| {
+        self.journal_write_counted("starting a production attempt", actor, |tx| {
             journal::begin(tx, run, order_id, station, Some(card_number))
         })
     }
@@ -109,7 +109,7 @@ impl ProductionJournal for PostgresStore {
         skip: &[OrderId],
         actor: &Actor,
     ) -> Result<Option<(Card, AttemptId)>, StoreError> {
-        self.write_counted("starting a production attempt", actor, |tx| {
+        self.journal_write_counted("starting a production attempt", actor, |tx| {
             desks::begin_released(tx, run, station, skip)
         })
     }
@@ -122,20 +122,17 @@ impl ProductionJournal for PostgresStore {
         stations: &[&str],
         actor: &Actor,
     ) -> Result<Vec<Option<(Card, AttemptId)>>, StoreError> {
-        self.write_counted("starting production attempts", actor, |tx| {
-            stations
-                .iter()
-                .map(|s| desks::begin_released(tx, run, s, &[]))
-                .collect()
+        self.journal_write_counted("starting production attempts", actor, |tx| {
+            desks::begin_released_for(tx, run, stations, &[])
         })
     }
 
     fn released_orders(&self) -> Result<Vec<OrderId>, StoreError> {
-        self.read("listing released orders", desks::released)
+        self.journal_read("listing released orders", desks::released)
     }
 
     fn requeue_untouched(&self, actor: &Actor) -> Result<Vec<Attempt>, StoreError> {
-        self.write(
+        self.journal_write(
             "requeueing attempts of lapsed runs",
             actor,
             desks::requeue_untouched,
@@ -143,11 +140,11 @@ impl ProductionJournal for PostgresStore {
     }
 
     fn runs(&self, include_ended: bool) -> Result<Vec<Run>, StoreError> {
-        self.read("listing runs", |tx| runs::list(tx, include_ended))
+        self.journal_read("listing runs", |tx| runs::list(tx, include_ended))
     }
 
     fn station_claims(&self) -> Result<Vec<StationClaim>, StoreError> {
-        self.read("listing station claims", desks::claims)
+        self.journal_read("listing station claims", desks::claims)
     }
 
     fn report_printer(
@@ -157,7 +154,7 @@ impl ProductionJournal for PostgresStore {
         report: &cardline_issuance::printer_report::PrinterReport,
     ) -> Result<bool, StoreError> {
         let json = report.to_stored();
-        self.write("recording a printer status", &Actor::system(), |tx| {
+        self.journal_write("recording a printer status", &Actor::system(), |tx| {
             desks::report_printer(tx, run, station, &json)
         })
     }
@@ -176,7 +173,7 @@ impl ProductionJournal for PostgresStore {
     }
 
     fn register_key(&self, kind: &str, key_id: &str, actor: &Actor) -> Result<bool, StoreError> {
-        self.write("registering a key", actor, |tx| {
+        self.journal_write("registering a key", actor, |tx| {
             crate::key_registry::check_or_register(tx, kind, key_id, || {
                 Ok(cardline_issuance::store::KeyRegistrant {
                     card: None,
@@ -188,7 +185,7 @@ impl ProductionJournal for PostgresStore {
     }
 
     fn journal(&self, attempt: AttemptId, records: &[JournalRecord<'_>]) -> Result<(), StoreError> {
-        self.write("journaling a step", &Actor::system(), |tx| {
+        self.journal_write("journaling a step", &Actor::system(), |tx| {
             journal::records(tx, attempt, records)
         })
     }
@@ -199,7 +196,7 @@ impl ProductionJournal for PostgresStore {
         success: &AttemptSuccess,
         actor: &Actor,
     ) -> Result<Card, StoreError> {
-        self.write_counted("closing a production attempt", actor, |tx| {
+        self.journal_write_counted("closing a production attempt", actor, |tx| {
             journal::succeeded(tx, attempt, success)
         })
     }
@@ -211,7 +208,7 @@ impl ProductionJournal for PostgresStore {
         success: &AttemptSuccess,
         actor: &Actor,
     ) -> Result<Card, StoreError> {
-        self.write_counted("closing a production attempt", actor, |tx| {
+        self.journal_write_counted("closing a production attempt", actor, |tx| {
             journal::records(tx, attempt, records)?;
             journal::succeeded(tx, attempt, success)
         })
@@ -223,7 +220,7 @@ impl ProductionJournal for PostgresStore {
         reason: &str,
         actor: &Actor,
     ) -> Result<Card, StoreError> {
-        self.write("closing a production attempt", actor, |tx| {
+        self.journal_write("closing a production attempt", actor, |tx| {
             journal::failed(tx, attempt, reason)
         })
     }
@@ -234,7 +231,7 @@ impl ProductionJournal for PostgresStore {
         reason: &str,
         actor: &Actor,
     ) -> Result<Card, StoreError> {
-        self.write("voiding a production attempt", actor, |tx| {
+        self.journal_write("voiding a production attempt", actor, |tx| {
             journal::voided(tx, attempt, reason, "attempt.void")
         })
     }
@@ -245,33 +242,33 @@ impl ProductionJournal for PostgresStore {
         reason: &str,
         actor: &Actor,
     ) -> Result<Card, StoreError> {
-        self.write("settling a lost attempt", actor, |tx| {
+        self.journal_write("settling a lost attempt", actor, |tx| {
             journal::voided(tx, attempt, reason, "attempt.lost")
         })
     }
 
     fn card_of_attempt(&self, attempt: AttemptId) -> Result<Card, StoreError> {
-        self.read("reading an attempt's card", |tx| {
+        self.journal_read("reading an attempt's card", |tx| {
             journal::card_of(tx, attempt)
         })
     }
 
     fn in_flight_attempts(&self) -> Result<Vec<Attempt>, StoreError> {
-        self.read("listing attempts in flight", journal::in_flight)
+        self.journal_read("listing attempts in flight", journal::in_flight)
     }
 
     fn waiting_cards(&self, order_id: OrderId) -> Result<u64, StoreError> {
-        self.read("counting waiting cards", |tx| {
+        self.journal_read("counting waiting cards", |tx| {
             journal::waiting(tx, order_id)
         })
     }
 
     fn order_state(&self, id: OrderId) -> Result<OrderState, StoreError> {
-        self.read("reading an order", |tx| journal::order_state(tx, id, false))
+        self.journal_read("reading an order", |tx| journal::order_state(tx, id, false))
     }
 
     fn change_mark(&self) -> Result<Option<cardline_issuance::store::ChangeMark>, StoreError> {
-        self.read("reading the change mark", crate::changes::mark)
+        self.journal_read("reading the change mark", crate::changes::mark)
             .map(Some)
     }
 }

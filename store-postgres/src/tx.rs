@@ -230,6 +230,21 @@ pub(crate) enum Mode {
     Read,
 }
 
+/// How the server plans the (prepared) statements of a transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plans {
+    /// The server's default: a plan for the parameters of each of a statement's first five
+    /// executions on a connection, then a generic one if it is not worse — right for searches
+    /// whose parameters change the best plan (a `LIKE` prefix, a range).
+    Custom,
+    /// One generic plan per statement and connection (`plan_cache_mode =
+    /// force_generic_plan`): for the production journal's keyed statements, whose best plan
+    /// never depends on their parameters. Each runs only a few times on each of a desk's
+    /// pooled connections in an order, so under the default nearly every execution was
+    /// planned again (a fifth of the server's CPU per card, docs/PERFORMANCE.md).
+    Generic,
+}
+
 /// Marks a connection broken unless its transaction was finished, so a panic inside a
 /// transaction never hands a connection with an open transaction back to the pool.
 struct Unfinished<'a> {
@@ -252,13 +267,19 @@ pub(crate) fn run<T>(
     operation: &str,
     actor: &Actor,
     mode: Mode,
+    plans: Plans,
     f: impl Fn(&Tx<'_>) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let begin = match mode {
-        Mode::Write | Mode::Rehearse => format!("BEGIN; {NOW}"),
-        Mode::WriteCounted => format!("BEGIN; SET LOCAL cardline.order_counts = 'app'; {NOW}"),
-        Mode::Read => format!("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {NOW}"),
+        Mode::Write | Mode::Rehearse => "BEGIN;",
+        Mode::WriteCounted => "BEGIN; SET LOCAL cardline.order_counts = 'app';",
+        Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;",
     };
+    let plan = match plans {
+        Plans::Custom => "",
+        Plans::Generic => " SET LOCAL plan_cache_mode = force_generic_plan;",
+    };
+    let begin = format!("{begin}{plan} {NOW}");
     let mut fresh_connections = 0;
     let mut tries = 0;
     loop {
@@ -363,4 +384,66 @@ fn pause(tries: u32) {
         .unwrap_or(0);
     let base = 2u64 << tries.min(6);
     std::thread::sleep(Duration::from_millis(base + u64::from(nanos % 7)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How often the statement `sql`, run three times in one transaction planned as `plans`
+    /// on a fresh connection, was planned generically and for its parameters — by the server.
+    fn plan_counts(url: &crate::DatabaseUrl, plans: Plans) -> (i64, i64) {
+        const SQL: &str = "SELECT oid FROM pg_class WHERE relname = $1";
+        let pool = crate::pool::build(url).unwrap();
+        let sealer = Arc::new(AuditSealer::new(String::from("test"), None));
+        run(
+            &pool,
+            &sealer,
+            "test",
+            &Actor::system(),
+            Mode::Read,
+            plans,
+            |tx| {
+                for _ in 0..3 {
+                    tx.query("test", SQL, &[&"pg_class"])?;
+                }
+                let row = tx.query_one(
+                    "test",
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE statement = $1",
+                    &[&SQL],
+                )?;
+                Ok((get_i64(&row, 0), get_i64(&row, 1)))
+            },
+        )
+        .unwrap()
+    }
+
+    fn get_i64(row: &Row, i: usize) -> i64 {
+        row.get(i)
+    }
+
+    #[test]
+    fn journal_statements_are_planned_once_others_for_their_parameters() {
+        let Ok(url) = std::env::var("CARDLINE_TEST_POSTGRES") else {
+            let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+            assert!(
+                !ci,
+                "CI is set but CARDLINE_TEST_POSTGRES is not: run under scripts/with-postgres.sh"
+            );
+            cardline_device::skipped!("no postgres (CARDLINE_TEST_POSTGRES unset)");
+            return;
+        };
+        let url = crate::DatabaseUrl::parse(&url).unwrap();
+        assert_eq!(
+            plan_counts(&url, Plans::Generic),
+            (3, 0),
+            "one generic plan, reused"
+        );
+        assert_eq!(
+            plan_counts(&url, Plans::Custom),
+            (0, 3),
+            "the server's default"
+        );
+    }
 }

@@ -60,26 +60,21 @@ pub fn begin(
         });
     }
     crate::runs::require_owner(tx, run, station)?;
-    let waiting = WAITING;
     let found = match only {
-        None => tx.query_opt(
-            OP,
-            &format!(
-                "{CARD_SELECT} WHERE {waiting} ORDER BY c.order_position LIMIT 1 \
-                 FOR UPDATE SKIP LOCKED"
-            ),
-            &[&order_id],
-        )?,
-        Some(number) => tx.query_opt(
-            OP,
-            &format!("{CARD_SELECT} WHERE {waiting} AND c.number = $2 FOR UPDATE SKIP LOCKED"),
-            &[&order_id, &number],
-        )?,
+        None => lock_waiting(tx, order_id, 1)?.pop(),
+        Some(number) => tx
+            .query_opt(
+                OP,
+                &format!("{CARD_SELECT} WHERE {WAITING} AND c.number = $2 FOR UPDATE SKIP LOCKED"),
+                &[&order_id, &number],
+            )?
+            .map(|r| card(&r))
+            .transpose()?,
     };
-    let Some(row) = found else {
+    let Some(card) = found else {
         return Ok(None);
     };
-    open_attempt(tx, run, card(&row)?, order_id, station).map(Some)
+    open_attempt(tx, run, card, order_id, station).map(Some)
 }
 
 /// The condition of a card of order `$1` waiting for production.
@@ -94,6 +89,12 @@ pub fn next_waiting(tx: &Tx<'_>, order_id: OrderId, n: usize) -> Result<Vec<Card
     if order_state(tx, order_id, true)? != OrderState::Open {
         return Ok(Vec::new());
     }
+    lock_waiting(tx, order_id, n)
+}
+
+/// The next `n` waiting cards of order `order_id` in the order of production, their rows
+/// locked (`SKIP LOCKED`); the caller checked the order open under a share lock.
+fn lock_waiting(tx: &Tx<'_>, order_id: OrderId, n: usize) -> Result<Vec<Card>, StoreError> {
     tx.query(
         "starting a production attempt",
         // The limit is written out, not a parameter: a generic plan ([`crate::tx::Plans`])
@@ -139,7 +140,6 @@ pub fn open_attempts(
         return Ok(Vec::new());
     }
     let ids: Vec<CardId> = cards.iter().map(|c| c.id).collect();
-    let names: Vec<&str> = stations.to_vec();
     let opened: HashMap<CardId, AttemptId> = tx
         .query(
             OP,
@@ -147,7 +147,7 @@ pub fn open_attempts(
              SELECT c, $3, s, 'in_flight', $4, $5 \
              FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS t (c, s, n) ORDER BY n \
              RETURNING card_id, id",
-            &[&ids, &names, &order_id, &tx.now, &run],
+            &[&ids, &stations, &order_id, &tx.now, &run],
         )?
         .iter()
         .map(|r| Ok((get(r, 0)?, get(r, 1)?)))

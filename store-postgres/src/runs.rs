@@ -230,13 +230,12 @@ pub fn require_owner_of_all(tx: &Tx<'_>, run: RunId, stations: &[&str]) -> Resul
     if me.ended_at.is_some() {
         return Err(StoreError::RunEnded(run));
     }
-    let names: Vec<&str> = stations.to_vec();
     let held: Vec<String> = tx
         .query(
             "reading a station claim",
             "SELECT station FROM station_claims WHERE station = ANY($1) AND run_id = $2 \
              ORDER BY station FOR SHARE",
-            &[&names, &run],
+            &[&stations, &run],
         )?
         .iter()
         .map(|r| get(r, 0))

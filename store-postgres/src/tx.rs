@@ -241,7 +241,8 @@ pub(crate) enum Plans {
     /// force_generic_plan`): for the production journal's keyed statements, whose best plan
     /// never depends on their parameters. Each runs only a few times on each of a desk's
     /// pooled connections in an order, so under the default nearly every execution was
-    /// planned again (a fifth of the server's CPU per card, docs/PERFORMANCE.md).
+    /// planned again (a fifth of the server's CPU in the burst after a release,
+    /// docs/PERFORMANCE.md).
     Generic,
 }
 
@@ -390,7 +391,7 @@ fn pause(tries: u32) {
 mod tests {
     use super::*;
 
-    /// How often the statement `sql`, run three times in one transaction planned as `plans`
+    /// How often the statement `SQL`, run three times in one transaction planned as `plans`
     /// on a fresh connection, was planned generically and for its parameters — by the server.
     fn plan_counts(url: &crate::DatabaseUrl, plans: Plans) -> (i64, i64) {
         const SQL: &str = "SELECT oid FROM pg_class WHERE relname = $1";
